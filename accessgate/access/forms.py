@@ -1,0 +1,53 @@
+from django import forms
+
+from .models import AccessPolicy
+
+
+class ApplicationForm(forms.Form):
+    """The application: intended use, one box per statement, and the typed signature.
+
+    The rules themselves (lengths, names, all boxes) are checked by the service; its
+    errors are attached to the field they name.
+    """
+
+    intended_use = forms.CharField(
+        label="Intended use",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What you will do with the weights, for which project, and who will have access.",
+    )
+    typed_name = forms.CharField(
+        label="Type your full name to sign",
+        max_length=200,
+        help_text="Must match the full name in your profile.",
+    )
+
+    def __init__(self, *args, policy: AccessPolicy, statements, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.statements = list(statements)
+        self.fields["intended_use"].help_text += f" At least {policy.min_intended_use_chars} characters."
+        for statement in self.statements:
+            self.fields[f"statement_{statement.pk}"] = forms.BooleanField(
+                label=statement.text,
+                required=False,
+            )
+
+    def statement_fields(self):
+        return [self[f"statement_{statement.pk}"] for statement in self.statements]
+
+    def accepted_statement_ids(self) -> set[int]:
+        return {s.pk for s in self.statements if self.cleaned_data.get(f"statement_{s.pk}")}
+
+
+class ReviewDecisionForm(forms.Form):
+    message = forms.CharField(
+        label="Message to the applicant",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+    )
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (shown to the researcher)", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )

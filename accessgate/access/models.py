@@ -1,0 +1,209 @@
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accessgate.catalog.models import LicenseVersion, Model
+
+
+class Gating(models.TextChoices):
+    AUTO = "auto", "Automatic: approved at once when every requirement holds"
+    MANUAL = "manual", "Manual: a reviewer approves each request"
+
+
+class AccessPolicy(models.Model):
+    """The rules for getting one model's weights."""
+
+    model = models.OneToOneField(Model, on_delete=models.CASCADE, related_name="policy")
+    gating = models.CharField(max_length=16, choices=Gating.choices, default=Gating.MANUAL)
+    license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="policies")
+    min_intended_use_chars = models.PositiveIntegerField("minimum length of the intended-use statement", default=100)
+    grant_days = models.PositiveIntegerField("grant length in days", default=365)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "access policies"
+        constraints = [models.CheckConstraint(condition=Q(grant_days__gte=1), name="access_policy_grant_days_positive")]
+
+    def __str__(self):
+        return f"Policy for {self.model.full_name}"
+
+
+class AttestationStatement(models.Model):
+    """A statement an applicant must tick. Its text never changes; retire it and add a new one."""
+
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="statements")
+    position = models.PositiveIntegerField(default=0)
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text[:80]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            original = AttestationStatement.objects.get(pk=self.pk)
+            if original.text != self.text:
+                raise TypeError("An attestation's text cannot change; retire it and add a new statement.")
+        self.sha256 = hashlib.sha256(self.text.encode()).hexdigest()
+        super().save(*args, **kwargs)
+
+
+class RequestStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Awaiting review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.CHANGES_REQUESTED)
+
+# The one table of allowed moves. Services refuse everything else.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    RequestStatus.SUBMITTED: frozenset(
+        {RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.CHANGES_REQUESTED, RequestStatus.WITHDRAWN}
+    ),
+    RequestStatus.CHANGES_REQUESTED: frozenset({RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN}),
+    RequestStatus.APPROVED: frozenset(),
+    RequestStatus.REJECTED: frozenset(),
+    RequestStatus.WITHDRAWN: frozenset(),
+}
+
+
+class AccessRequest(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="access_requests")
+    status = models.CharField(max_length=24, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED)
+    intended_use = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField("last submitted", default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reviewer_message = models.TextField("latest message to the applicant", blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A researcher has at most one open request per model, even under races.
+            models.UniqueConstraint(
+                fields=["user", "model"],
+                condition=Q(status__in=["submitted", "changes_requested"]),
+                name="access_request_one_open_per_model",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Request #{self.pk} by {self.user} for {self.model}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Agreement(models.Model):
+    """Exactly what the applicant signed, frozen: one row per (re)submission."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="agreements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreements")
+    license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="agreements")
+    license_sha256 = models.CharField(max_length=64)
+    attestations = models.JSONField(help_text="[{'text': …, 'sha256': …}] as shown and ticked")
+    intended_use = models.TextField()
+    typed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self):
+        return f"Agreement #{self.pk} ({self.license})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("A signed agreement cannot change.")
+        super().save(*args, **kwargs)
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class Review(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
+    decision = models.CharField(max_length=24, choices=Decision.choices)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} by {self.reviewer or 'automatic approval'}"
+
+
+class GrantStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+    SUSPENDED = "suspended", "Suspended"
+
+
+def _active_grant_q(now=None) -> Q:
+    # The one definition of an active grant: marked active and not yet past its expiry.
+    return Q(status=GrantStatus.ACTIVE, expires_at__gt=now or timezone.now())
+
+
+class GrantQuerySet(models.QuerySet):
+    def active(self, *, now=None):
+        return self.filter(_active_grant_q(now))
+
+    def with_is_active(self, *, now=None):
+        """Annotate `is_active` (for display) from the same definition as `active()`."""
+        return self.annotate(
+            is_active=models.ExpressionWrapper(_active_grant_q(now), output_field=models.BooleanField())
+        )
+
+
+class Grant(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="grants")
+    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="grant")
+    status = models.CharField(max_length=16, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "model"],
+                condition=Q(status="active"),
+                name="access_grant_one_active_per_model",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("granted_at")), name="access_grant_expires_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Grant #{self.pk}: {self.user} → {self.model}"

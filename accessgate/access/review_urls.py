@@ -1,0 +1,13 @@
+from django.urls import path
+
+from .views import review
+
+app_name = "review"
+
+urlpatterns = [
+    path("", review.queue, name="queue"),
+    path("requests/<int:pk>/", review.detail, name="detail"),
+    path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
+    path("grants/", review.grants, name="grants"),
+    path("grants/<int:pk>/revoke/", review.grant_revoke, name="grant_revoke"),
+]

@@ -1,0 +1,99 @@
+from django.db.models import Prefetch, Q, QuerySet
+
+from accessgate.catalog.models import Model
+
+from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
+from .policy import reviewable_models
+
+
+def policy_for(model: Model) -> AccessPolicy | None:
+    return AccessPolicy.objects.filter(model=model).select_related("license").first()
+
+
+def active_statements(policy: AccessPolicy):
+    return policy.statements.filter(is_active=True)
+
+
+def requests_of(user) -> QuerySet[AccessRequest]:
+    return AccessRequest.objects.filter(user=user).select_related("model", "grant").order_by("-submitted_at")
+
+
+def grants_of(user) -> QuerySet[Grant]:
+    return Grant.objects.filter(user=user).with_is_active().select_related("model").order_by("-granted_at")
+
+
+def open_request(user, model: Model) -> AccessRequest | None:
+    if not user.is_authenticated:
+        return None
+    return AccessRequest.objects.filter(user=user, model=model, status__in=OPEN_STATUSES).first()
+
+
+def own_request(user, pk: int) -> AccessRequest | None:
+    return (
+        AccessRequest.objects.filter(user=user, pk=pk)
+        .select_related("model", "grant")
+        .prefetch_related("agreements__license", "reviews")
+        .first()
+    )
+
+
+def review_queue(reviewer, *, search: str = "", status: str = RequestStatus.SUBMITTED) -> QuerySet[AccessRequest]:
+    """Requests on the models this reviewer covers, oldest submission first."""
+    requests = AccessRequest.objects.filter(model__in=reviewable_models(reviewer)).select_related(
+        "model", "user__profile"
+    )
+    if status:
+        requests = requests.filter(status=status)
+    search = search.strip()
+    if search:
+        requests = requests.filter(
+            Q(user__email__icontains=search)
+            | Q(user__profile__full_name__icontains=search)
+            | Q(user__profile__affiliation__icontains=search)
+            | Q(model__name__icontains=search)
+            | Q(model__namespace__icontains=search)
+        )
+    return requests.order_by("submitted_at", "pk")
+
+
+def request_for_review(reviewer, pk: int) -> AccessRequest | None:
+    return (
+        AccessRequest.objects.filter(pk=pk, model__in=reviewable_models(reviewer))
+        .select_related("model", "user__profile", "grant")
+        .prefetch_related("agreements__license", Prefetch("reviews__reviewer"))
+        .first()
+    )
+
+
+def applicant_history(access_request: AccessRequest) -> QuerySet[AccessRequest]:
+    """The applicant's other requests, for any model, newest first."""
+    return (
+        AccessRequest.objects.filter(user=access_request.user)
+        .exclude(pk=access_request.pk)
+        .select_related("model")
+        .prefetch_related("reviews")
+        .order_by("-submitted_at")
+    )
+
+
+def grants_for_review(reviewer, *, search: str = "", active_only: bool = True) -> QuerySet[Grant]:
+    grants = Grant.objects.filter(model__in=reviewable_models(reviewer)).with_is_active()
+    if active_only:
+        grants = grants.active()
+    search = search.strip()
+    if search:
+        grants = grants.filter(
+            Q(user__email__icontains=search)
+            | Q(user__profile__full_name__icontains=search)
+            | Q(model__name__icontains=search)
+        )
+    return grants.select_related("model", "user__profile").order_by("-granted_at")
+
+
+def grant_for_review(reviewer, pk: int) -> Grant | None:
+    return (
+        Grant.objects.filter(pk=pk, model__in=reviewable_models(reviewer))
+        .with_is_active()
+        .select_related("model", "user__profile")
+        .first()
+    )

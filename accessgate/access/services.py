@@ -1,0 +1,524 @@
+"""Every state change of access requests, agreements, reviews, grants and policies."""
+
+from collections.abc import Collection
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accessgate.accounts.roles import Role
+from accessgate.accounts.selectors import profile_for, users_with_role
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.catalog.models import LicenseVersion, Model
+from accessgate.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from accessgate.notifications.services import email_queue
+
+from .models import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    AccessPolicy,
+    AccessRequest,
+    Agreement,
+    AttestationStatement,
+    Decision,
+    Gating,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+    Review,
+)
+from .policy import can_review
+
+TRANSITION_VERBS = {
+    RequestStatus.SUBMITTED: "resubmitted",
+    RequestStatus.APPROVED: "approved",
+    RequestStatus.REJECTED: "rejected",
+    RequestStatus.CHANGES_REQUESTED: "sent back for changes",
+    RequestStatus.WITHDRAWN: "withdrawn",
+}
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _transition(access_request: AccessRequest, to: RequestStatus) -> None:
+    if to not in TRANSITIONS[access_request.status]:
+        raise InvalidTransition(
+            f"This request is {access_request.get_status_display().lower()}; it cannot be {TRANSITION_VERBS[to]}."
+        )
+    access_request.status = to
+
+
+def _locked(access_request: AccessRequest) -> AccessRequest:
+    return AccessRequest.objects.select_for_update().select_related("model", "user").get(pk=access_request.pk)
+
+
+def _policy_of(model: Model) -> AccessPolicy:
+    policy = AccessPolicy.objects.filter(model=model).select_related("license").first()
+    if policy is None:
+        raise PolicyNotMet(f"{model.full_name} is not open for applications yet.")
+    return policy
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _check_application(
+    *, policy: AccessPolicy, user, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
+) -> tuple[str, list[AttestationStatement]]:
+    profile = profile_for(user)
+    if not profile.is_complete:
+        raise PolicyNotMet(f"Complete your profile before applying (missing: {', '.join(profile.missing_fields)}).")
+    intended_use = intended_use.strip()
+    if len(intended_use) < policy.min_intended_use_chars:
+        raise ValidationFailed(
+            f"Describe your intended use in at least {policy.min_intended_use_chars} characters "
+            f"(you wrote {len(intended_use)}).",
+            field="intended_use",
+        )
+    statements = list(policy.statements.filter(is_active=True))
+    missing = [s for s in statements if s.pk not in set(accepted_statement_ids)]
+    if missing:
+        raise ValidationFailed(
+            f"Tick every statement to apply; {len(missing)} of {len(statements)} are not ticked.",
+            field="statements",
+        )
+    if not typed_name.strip() or _normalise_name(typed_name) != _normalise_name(profile.full_name):
+        raise ValidationFailed(
+            f"Type your full name exactly as in your profile ({profile.full_name}) to sign.",
+            field="typed_name",
+        )
+    return intended_use, statements
+
+
+def _sign(
+    *, access_request: AccessRequest, policy: AccessPolicy, statements, typed_name: str, meta: RequestMeta
+) -> Agreement:
+    return Agreement.objects.create(
+        request=access_request,
+        user=access_request.user,
+        license=policy.license,
+        license_sha256=policy.license.sha256,
+        attestations=[{"text": s.text, "sha256": s.sha256} for s in statements],
+        intended_use=access_request.intended_use,
+        typed_name=" ".join(typed_name.split()),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+    )
+
+
+def _reviewer_emails(model: Model) -> list[str]:
+    reviewers = list(model.reviewers.filter(is_active=True, groups__name=Role.REVIEWER.value))
+    reviewers = reviewers or list(users_with_role(Role.ADMIN))
+    return [user.email for user in reviewers]
+
+
+def _email_context(access_request: AccessRequest, **extra) -> dict:
+    return {
+        "applicant_name": profile_for(access_request.user).full_name or access_request.user.email,
+        "model_name": access_request.model.full_name,
+        "model_display_name": access_request.model.display_name,
+        "request_id": access_request.pk,
+        "request_url": settings.SITE_URL + reverse("access:request_detail", args=[access_request.pk]),
+        "review_url": settings.SITE_URL + reverse("review:detail", args=[access_request.pk]),
+        **extra,
+    }
+
+
+def _email_applicant(access_request: AccessRequest, template: str, **extra) -> None:
+    email_queue(to=[access_request.user.email], template=template, context=_email_context(access_request, **extra))
+
+
+def _email_reviewers(access_request: AccessRequest, *, resubmitted: bool) -> None:
+    email_queue(
+        to=_reviewer_emails(access_request.model),
+        template="review_new_request",
+        context=_email_context(access_request, resubmitted=resubmitted),
+    )
+
+
+def _check_reviewer(actor, access_request: AccessRequest) -> None:
+    if access_request.user_id == actor.pk:
+        raise AccessDenied("Nobody can review their own request.")
+    if not can_review(actor, access_request.model):
+        raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+
+
+def _end_lapsed_grants(user, model: Model, now) -> None:
+    # A grant past its expiry that the hourly job has not marked yet.
+    for grant in Grant.objects.select_for_update().filter(
+        user=user, model=model, status=GrantStatus.ACTIVE, expires_at__lte=now
+    ):
+        _expire(grant, now)
+
+
+def _approve(access_request: AccessRequest, *, reviewer, message: str, meta: RequestMeta) -> Grant:
+    policy = _policy_of(access_request.model)
+    now = timezone.now()
+    _transition(access_request, RequestStatus.APPROVED)
+    access_request.decided_at = now
+    access_request.reviewer_message = message
+    access_request.save(update_fields=["status", "decided_at", "reviewer_message"])
+    review = Review.objects.create(
+        request=access_request, reviewer=reviewer, decision=Decision.APPROVED, message=message
+    )
+    _end_lapsed_grants(access_request.user, access_request.model, now)
+    grant = Grant.objects.create(
+        user=access_request.user,
+        model=access_request.model,
+        request=access_request,
+        granted_at=now,
+        expires_at=now + timedelta(days=policy.grant_days),
+    )
+    record(
+        actor=reviewer,
+        action=AuditAction.ACCESS_REQUEST_APPROVED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        review_id=review.pk,
+        grant_id=grant.pk,
+        automatic=reviewer is None,
+    )
+    record(
+        actor=reviewer,
+        action=AuditAction.GRANT_CREATED,
+        target=grant,
+        meta=meta,
+        user=access_request.user.email,
+        model=access_request.model.full_name,
+        request_id=access_request.pk,
+        expires_at=grant.expires_at.isoformat(),
+    )
+    _email_applicant(access_request, "request_approved", message=message, expires_at=grant.expires_at)
+    return grant
+
+
+def _expire(grant: Grant, now) -> None:
+    grant.status = GrantStatus.EXPIRED
+    grant.ended_at = now
+    grant.save(update_fields=["status", "ended_at"])
+    record(
+        actor=None,
+        action=AuditAction.GRANT_EXPIRED,
+        target=grant,
+        user=grant.user.email,
+        model=grant.model.full_name,
+        expired_at=grant.expires_at.isoformat(),
+    )
+
+
+# --- researcher --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def access_request_submit(
+    *,
+    actor,
+    model: Model,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    meta: RequestMeta | None = None,
+) -> AccessRequest:
+    """Apply for a model: sign its licence and statements. Auto-gated models grant at once."""
+    meta = meta or RequestMeta()
+    policy = _policy_of(model)
+    if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
+        raise Conflict(f"You already have an open request for {model.full_name}; see My access.")
+    existing = Grant.objects.active().filter(user=actor, model=model).first()
+    if existing:
+        raise Conflict(f"You already have access to {model.full_name} until {existing.expires_at:%Y-%m-%d}.")
+    intended_use, statements = _check_application(
+        policy=policy,
+        user=actor,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+    )
+    access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
+    try:
+        with transaction.atomic():
+            access_request.save()
+    except IntegrityError as error:  # a parallel submission won the race
+        raise Conflict(f"You already have an open request for {model.full_name}; see My access.") from error
+    agreement = _sign(
+        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_SUBMITTED,
+        target=access_request,
+        meta=meta,
+        model=model.full_name,
+        agreement_id=agreement.pk,
+        license=str(policy.license),
+        license_sha256=policy.license.sha256,
+        attestation_sha256s=[s.sha256 for s in statements],
+        gating=policy.gating,
+    )
+    if policy.gating == Gating.AUTO:
+        _approve(access_request, reviewer=None, message="", meta=meta)
+    else:
+        _email_applicant(access_request, "request_received")
+        _email_reviewers(access_request, resubmitted=False)
+    return access_request
+
+
+@transaction.atomic
+def access_request_resubmit(
+    *,
+    actor,
+    access_request: AccessRequest,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    meta: RequestMeta | None = None,
+) -> AccessRequest:
+    """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""
+    meta = meta or RequestMeta()
+    access_request = _locked(access_request)
+    if access_request.user_id != actor.pk:
+        raise AccessDenied("Only the applicant can resubmit this request.")
+    _transition(access_request, RequestStatus.SUBMITTED)
+    policy = _policy_of(access_request.model)
+    intended_use, statements = _check_application(
+        policy=policy,
+        user=actor,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+    )
+    access_request.intended_use = intended_use
+    access_request.submitted_at = timezone.now()
+    access_request.save(update_fields=["status", "intended_use", "submitted_at"])
+    agreement = _sign(
+        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        agreement_id=agreement.pk,
+        license=str(policy.license),
+        license_sha256=policy.license.sha256,
+        attestation_sha256s=[s.sha256 for s in statements],
+    )
+    _email_reviewers(access_request, resubmitted=True)
+    return access_request
+
+
+@transaction.atomic
+def access_request_withdraw(*, actor, access_request: AccessRequest, meta: RequestMeta | None = None) -> AccessRequest:
+    access_request = _locked(access_request)
+    if access_request.user_id != actor.pk:
+        raise AccessDenied("Only the applicant can withdraw this request.")
+    _transition(access_request, RequestStatus.WITHDRAWN)
+    access_request.decided_at = timezone.now()
+    access_request.save(update_fields=["status", "decided_at"])
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_WITHDRAWN,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+    )
+    return access_request
+
+
+# --- reviewer ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def access_request_approve(
+    *, actor, access_request: AccessRequest, message: str = "", meta: RequestMeta | None = None
+) -> Grant:
+    access_request = _locked(access_request)
+    _check_reviewer(actor, access_request)
+    return _approve(access_request, reviewer=actor, message=message.strip(), meta=meta or RequestMeta())
+
+
+@transaction.atomic
+def access_request_reject(
+    *, actor, access_request: AccessRequest, reason: str, meta: RequestMeta | None = None
+) -> AccessRequest:
+    access_request = _locked(access_request)
+    _check_reviewer(actor, access_request)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Give a reason for the rejection; the applicant will see it.", field="message")
+    _transition(access_request, RequestStatus.REJECTED)
+    access_request.decided_at = timezone.now()
+    access_request.reviewer_message = reason
+    access_request.save(update_fields=["status", "decided_at", "reviewer_message"])
+    review = Review.objects.create(request=access_request, reviewer=actor, decision=Decision.REJECTED, message=reason)
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_REJECTED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        review_id=review.pk,
+        reason=reason,
+    )
+    _email_applicant(access_request, "request_rejected", message=reason)
+    return access_request
+
+
+@transaction.atomic
+def access_request_request_changes(
+    *, actor, access_request: AccessRequest, message: str, meta: RequestMeta | None = None
+) -> AccessRequest:
+    access_request = _locked(access_request)
+    _check_reviewer(actor, access_request)
+    message = message.strip()
+    if not message:
+        raise ValidationFailed("Say what the applicant should change.", field="message")
+    _transition(access_request, RequestStatus.CHANGES_REQUESTED)
+    access_request.reviewer_message = message
+    access_request.save(update_fields=["status", "reviewer_message"])
+    review = Review.objects.create(
+        request=access_request, reviewer=actor, decision=Decision.CHANGES_REQUESTED, message=message
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_CHANGES_REQUESTED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        review_id=review.pk,
+        message=message,
+    )
+    _email_applicant(access_request, "request_changes_requested", message=message)
+    return access_request
+
+
+@transaction.atomic
+def grant_revoke(*, actor, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
+    """End a grant at once. New download URLs stop immediately."""
+    grant = Grant.objects.select_for_update().select_related("model", "user", "request").get(pk=grant.pk)
+    if not can_review(actor, grant.model):
+        raise AccessDenied(f"You are not a reviewer of {grant.model.full_name}.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Give a reason for revoking; the researcher will see it.", field="reason")
+    if grant.status != GrantStatus.ACTIVE:
+        raise InvalidTransition(f"This grant is already {grant.get_status_display().lower()}.")
+    grant.status = GrantStatus.REVOKED
+    grant.ended_at = timezone.now()
+    grant.revoked_by = actor
+    grant.revoke_reason = reason
+    grant.save(update_fields=["status", "ended_at", "revoked_by", "revoke_reason"])
+    record(
+        actor=actor,
+        action=AuditAction.GRANT_REVOKED,
+        target=grant,
+        meta=meta,
+        user=grant.user.email,
+        model=grant.model.full_name,
+        reason=reason,
+    )
+    _email_applicant(grant.request, "grant_revoked", message=reason)
+    return grant
+
+
+def grant_expire_due(*, now=None) -> int:
+    """Mark grants past their expiry as expired, one transaction (and audit event) each."""
+    now = now or timezone.now()
+    expired = 0
+    due = Grant.objects.filter(status=GrantStatus.ACTIVE, expires_at__lte=now).values_list("pk", flat=True)
+    for grant_id in list(due):
+        with transaction.atomic():
+            grant = (
+                Grant.objects.select_for_update()
+                .select_related("user", "model")
+                .filter(pk=grant_id, status=GrantStatus.ACTIVE, expires_at__lte=now)
+                .first()
+            )
+            if grant is not None:
+                _expire(grant, now)
+                expired += 1
+    return expired
+
+
+# --- publisher ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def policy_set(
+    *,
+    actor,
+    model: Model,
+    license: LicenseVersion,
+    statements: list[str],
+    gating: Gating = Gating.MANUAL,
+    min_intended_use_chars: int = 100,
+    grant_days: int = 365,
+    meta: RequestMeta | None = None,
+) -> AccessPolicy:
+    """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
+    if grant_days < 1:
+        raise ValidationFailed("A grant lasts at least one day.", field="grant_days")
+    statements = [" ".join(text.split()) for text in statements if text.strip()]
+    if len(set(statements)) != len(statements):
+        raise ValidationFailed("Two attestation statements are the same.", field="statements")
+    policy, created = AccessPolicy.objects.select_for_update().get_or_create(
+        model=model,
+        defaults={
+            "license": license,
+            "gating": gating,
+            "min_intended_use_chars": min_intended_use_chars,
+            "grant_days": grant_days,
+        },
+    )
+    changed = []
+    for field, value in (
+        ("license", license),
+        ("gating", Gating(gating)),
+        ("min_intended_use_chars", min_intended_use_chars),
+        ("grant_days", grant_days),
+    ):
+        if getattr(policy, field) != value:
+            setattr(policy, field, value)
+            changed.append(field)
+    if changed:
+        policy.save()
+    current = {s.text: s for s in policy.statements.filter(is_active=True)}
+    retired = [s for text, s in current.items() if text not in statements]
+    for statement in retired:
+        statement.is_active = False
+        statement.save(update_fields=["is_active"])
+    for position, text in enumerate(statements):
+        statement = current.get(text)
+        if statement is None:
+            AttestationStatement.objects.create(policy=policy, position=position, text=text)
+            changed.append("statements")
+        elif statement.position != position:
+            statement.position = position
+            statement.save(update_fields=["position"])
+    if retired:
+        changed.append("statements")
+    if created or changed:
+        record(
+            actor=actor,
+            action=AuditAction.ACCESS_POLICY_UPDATED,
+            target=policy,
+            meta=meta,
+            model=model.full_name,
+            created=created,
+            fields=sorted(set(changed)),
+            gating=policy.gating,
+            license=str(policy.license),
+            license_sha256=policy.license.sha256,
+            grant_days=policy.grant_days,
+            min_intended_use_chars=policy.min_intended_use_chars,
+            attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
+        )
+    return policy

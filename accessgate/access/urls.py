@@ -1,0 +1,12 @@
+from django.urls import path
+
+from .views import researcher
+
+app_name = "access"
+
+urlpatterns = [
+    path("", researcher.my_access, name="my_access"),
+    path("requests/<int:pk>/", researcher.request_detail, name="request_detail"),
+    path("requests/<int:pk>/withdraw/", researcher.request_withdraw, name="request_withdraw"),
+    path("requests/<int:pk>/resubmit/", researcher.request_resubmit, name="request_resubmit"),
+]

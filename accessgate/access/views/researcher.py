@@ -1,0 +1,138 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from accessgate.accounts.selectors import profile_for
+from accessgate.audit.context import RequestMeta
+from accessgate.catalog.models import Model
+from accessgate.catalog.selectors import model_by_name
+from accessgate.errors import DomainError
+from accessgate.forms_util import add_domain_error
+
+from .. import selectors, services
+from ..forms import ApplicationForm
+from ..models import RequestStatus
+
+
+def _model_or_404(namespace: str, name: str) -> Model:
+    model = model_by_name(namespace, name)
+    if model is None:
+        raise Http404("No model with this name.")
+    return model
+
+
+def _application_page(request, *, model, policy, form, access_request=None):
+    return render(
+        request,
+        "access/apply.html",
+        {"model": model, "policy": policy, "form": form, "access_request": access_request},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request, namespace, name):
+    model = _model_or_404(namespace, name)
+    policy = selectors.policy_for(model)
+    if policy is None:
+        messages.error(request, f"{model.full_name} is not open for applications yet.")
+        return redirect("catalog:model_detail", namespace=model.namespace, name=model.name)
+    existing = selectors.open_request(request.user, model)
+    if existing:
+        messages.info(request, "You already have an open request for this model.")
+        return redirect("access:request_detail", pk=existing.pk)
+    profile = profile_for(request.user)
+    if not profile.is_complete:
+        messages.info(request, "Please complete your profile first; every application uses it.")
+        return redirect(f"{reverse('accounts:profile')}?next={request.path}")
+
+    form = ApplicationForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
+    if request.method == "POST" and form.is_valid():
+        try:
+            access_request = services.access_request_submit(
+                actor=request.user,
+                model=model,
+                intended_use=form.cleaned_data["intended_use"],
+                accepted_statement_ids=form.accepted_statement_ids(),
+                typed_name=form.cleaned_data["typed_name"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            if access_request.status == RequestStatus.APPROVED:
+                messages.success(request, f"Access to {model.full_name} is granted.")
+            else:
+                messages.success(request, "Your request is submitted. We will e-mail you when it is reviewed.")
+            return redirect("access:request_detail", pk=access_request.pk)
+    return _application_page(request, model=model, policy=policy, form=form)
+
+
+@login_required
+def my_access(request):
+    return render(
+        request,
+        "access/my_access.html",
+        {"requests": selectors.requests_of(request.user), "grants": selectors.grants_of(request.user)},
+    )
+
+
+@login_required
+def request_detail(request, pk):
+    access_request = selectors.own_request(request.user, pk)
+    if access_request is None:
+        raise Http404("No such request of yours.")
+    return render(request, "access/request_detail.html", {"access_request": access_request})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_withdraw(request, pk):
+    access_request = selectors.own_request(request.user, pk)
+    if access_request is None:
+        raise Http404("No such request of yours.")
+    if request.method == "POST":
+        services.access_request_withdraw(
+            actor=request.user, access_request=access_request, meta=RequestMeta.from_request(request)
+        )
+        messages.success(request, "Your request is withdrawn.")
+        return redirect("access:request_detail", pk=pk)
+    return render(request, "access/confirm_withdraw.html", {"access_request": access_request})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_resubmit(request, pk):
+    access_request = selectors.own_request(request.user, pk)
+    if access_request is None:
+        raise Http404("No such request of yours.")
+    if access_request.status != RequestStatus.CHANGES_REQUESTED:
+        messages.info(request, "Only a request sent back for changes can be edited.")
+        return redirect("access:request_detail", pk=pk)
+    model = access_request.model
+    policy = selectors.policy_for(model)
+    form = ApplicationForm(
+        request.POST or None,
+        initial={"intended_use": access_request.intended_use},
+        policy=policy,
+        statements=selectors.active_statements(policy),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.access_request_resubmit(
+                actor=request.user,
+                access_request=access_request,
+                intended_use=form.cleaned_data["intended_use"],
+                accepted_statement_ids=form.accepted_statement_ids(),
+                typed_name=form.cleaned_data["typed_name"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Your request is resubmitted for review.")
+            return redirect("access:request_detail", pk=pk)
+    return _application_page(request, model=model, policy=policy, form=form, access_request=access_request)

@@ -1,0 +1,117 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accessgate.accounts.roles import Role, role_required
+from accessgate.audit.context import RequestMeta
+from accessgate.errors import DomainError
+from accessgate.forms_util import add_domain_error
+
+from .. import selectors, services
+from ..forms import ReviewDecisionForm, RevokeForm
+from ..models import RequestStatus
+
+PAGE_SIZE = 25
+reviewer_required = role_required(Role.REVIEWER, Role.ADMIN)
+
+DECISIONS = {
+    "approve": (services.access_request_approve, "message", "Approved; the applicant has access now."),
+    "reject": (services.access_request_reject, "reason", "Rejected; the applicant sees your reason."),
+    "changes": (services.access_request_request_changes, "message", "Sent back to the applicant for changes."),
+}
+
+
+@reviewer_required
+def queue(request):
+    search = request.GET.get("q", "")
+    status = request.GET.get("status", RequestStatus.SUBMITTED)
+    if status not in RequestStatus.values and status != "":
+        status = RequestStatus.SUBMITTED
+    requests = selectors.review_queue(request.user, search=search, status=status)
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "access/review/queue.html",
+        {"page": page, "search": search, "status": status, "statuses": RequestStatus.choices},
+    )
+
+
+def _detail_page(request, access_request, *, form=None, failed_decision=None, status=200):
+    return render(
+        request,
+        "access/review/detail.html",
+        {
+            "access_request": access_request,
+            "history": selectors.applicant_history(access_request),
+            "form": form or ReviewDecisionForm(),
+            "failed_decision": failed_decision,
+            "is_own": access_request.user_id == request.user.pk,
+        },
+        status=status,
+    )
+
+
+@reviewer_required
+def detail(request, pk):
+    access_request = selectors.request_for_review(request.user, pk)
+    if access_request is None:
+        raise Http404("No such request in your queue.")
+    return _detail_page(request, access_request)
+
+
+@reviewer_required
+@require_POST
+def decide(request, pk, decision):
+    access_request = selectors.request_for_review(request.user, pk)
+    if access_request is None or decision not in DECISIONS:
+        raise Http404("No such request in your queue.")
+    service, message_argument, success = DECISIONS[decision]
+    form = ReviewDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            service(
+                actor=request.user,
+                access_request=access_request,
+                meta=RequestMeta.from_request(request),
+                **{message_argument: form.cleaned_data["message"]},
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, success)
+            return redirect("review:queue")
+    return _detail_page(request, access_request, form=form, failed_decision=decision, status=400)
+
+
+@reviewer_required
+def grants(request):
+    search = request.GET.get("q", "")
+    show_all = request.GET.get("all") == "1"
+    grant_list = selectors.grants_for_review(request.user, search=search, active_only=not show_all)
+    page = Paginator(grant_list, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "access/review/grants.html", {"page": page, "search": search, "show_all": show_all})
+
+
+@reviewer_required
+@require_http_methods(["GET", "POST"])
+def grant_revoke(request, pk):
+    grant = selectors.grant_for_review(request.user, pk)
+    if grant is None:
+        raise Http404("No such grant on your models.")
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grant_revoke(
+                actor=request.user,
+                grant=grant,
+                reason=form.cleaned_data["reason"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Grant #{grant.pk} is revoked; no new download links will be issued.")
+            return redirect("review:grants")
+    return render(request, "access/review/confirm_revoke.html", {"grant": grant, "form": form})

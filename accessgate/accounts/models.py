@@ -1,0 +1,93 @@
+import re
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_countries.fields import CountryField
+
+ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+
+
+def validate_orcid(value: str) -> None:
+    """An ORCID iD is 16 characters whose last one is an ISO 7064 11,2 check digit."""
+    if not ORCID_RE.match(value):
+        raise ValidationError("Enter an ORCID iD like 0000-0002-1825-0097.")
+    digits = value.replace("-", "")
+    total = 0
+    for char in digits[:-1]:
+        total = (total + int(char)) * 2
+    check = (12 - total % 11) % 11
+    expected = "X" if check == 10 else str(check)
+    if digits[-1] != expected:
+        raise ValidationError("This ORCID iD's check digit is wrong; please copy it again from orcid.org.")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+    def get_full_name(self):
+        profile = getattr(self, "profile", None)
+        return profile.full_name if profile and profile.full_name else self.email
+
+    def get_short_name(self):
+        return self.get_full_name()
+
+
+class Profile(models.Model):
+    """What a researcher tells us once; every application reuses it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    full_name = models.CharField(max_length=200, blank=True)
+    affiliation = models.CharField("institution or company", max_length=200, blank=True)
+    position = models.CharField(max_length=120, blank=True)
+    country = CountryField(blank=True)
+    orcid = models.CharField("ORCID iD", max_length=19, blank=True, validators=[validate_orcid])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    REQUIRED_FIELDS = ("full_name", "affiliation", "position", "country")
+
+    def __str__(self):
+        return self.full_name or self.user.email
+
+    @property
+    def is_complete(self) -> bool:
+        return all(getattr(self, name) for name in self.REQUIRED_FIELDS)
+
+    @property
+    def missing_fields(self) -> list[str]:
+        return [
+            str(self._meta.get_field(name).verbose_name) for name in self.REQUIRED_FIELDS if not getattr(self, name)
+        ]

@@ -1,0 +1,49 @@
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """Every signed-in user is a researcher; the staff roles are Django groups."""
+
+    RESEARCHER = "researcher", "Researcher"
+    REVIEWER = "reviewer", "Reviewer"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Admin"
+
+
+STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+
+
+def roles_of(user) -> set[Role]:
+    if not (user.is_authenticated and user.is_active):
+        return set()
+    cached = getattr(user, "_accessgate_roles", None)
+    if cached is None:
+        names = set(user.groups.filter(name__in=[r.value for r in STAFF_ROLES]).values_list("name", flat=True))
+        cached = {Role.RESEARCHER, *(Role(name) for name in names)}
+        user._accessgate_roles = cached
+    return cached
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def role_required(*roles: Role):
+    """View decorator: anonymous users go to the login page, others without the role get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("Your account does not have the role this page needs.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

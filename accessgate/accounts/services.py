@@ -1,0 +1,98 @@
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.errors import ValidationFailed
+
+from .models import Profile
+from .roles import STAFF_ROLES, Role, roles_of
+
+PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
+
+
+@transaction.atomic
+def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) -> Profile:
+    """Create or change a user's profile. Only the user themself may do it."""
+    if actor.pk != user.pk:
+        raise ValidationFailed("Only the account owner can edit this profile.")
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    changed = []
+    for name, value in fields.items():
+        value = (value or "").strip() if isinstance(value, str) else value
+        if getattr(profile, name) != value:
+            setattr(profile, name, value)
+            changed.append(name)
+    profile.full_clean()
+    if changed:
+        profile.save()
+        record(actor=actor, action=AuditAction.ACCOUNT_PROFILE_UPDATED, target=user, meta=meta, fields=sorted(changed))
+    return profile
+
+
+def _check_staff_role(role: Role) -> Role:
+    role = Role(role)
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(f"'{role}' is not a role that can be granted; every user is already a researcher.")
+    return role
+
+
+@transaction.atomic
+def role_grant(*, actor, user, role: Role, meta: RequestMeta | None = None) -> bool:
+    """Give a user a staff role. Returns False when they already had it."""
+    role = _check_staff_role(role)
+    if role in roles_of(user):
+        return False
+    group, _ = Group.objects.get_or_create(name=role.value)
+    user.groups.add(group)
+    if role == Role.ADMIN:
+        # Admins use the Django admin, which needs these flags.
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    user.__dict__.pop("_accessgate_roles", None)
+    record(actor=actor, action=AuditAction.ACCOUNT_ROLE_GRANTED, target=user, meta=meta, role=role.value)
+    return True
+
+
+@transaction.atomic
+def role_remove(*, actor, user, role: Role, meta: RequestMeta | None = None) -> bool:
+    """Take a staff role away. Returns False when they did not have it."""
+    role = _check_staff_role(role)
+    if role not in roles_of(user):
+        return False
+    user.groups.remove(Group.objects.get(name=role.value))
+    if role == Role.ADMIN:
+        user.is_staff = user.is_superuser = False
+        user.save(update_fields=["is_staff", "is_superuser"])
+    user.__dict__.pop("_accessgate_roles", None)
+    record(actor=actor, action=AuditAction.ACCOUNT_ROLE_REMOVED, target=user, meta=meta, role=role.value)
+    return True
+
+
+@transaction.atomic
+def user_create(
+    *, actor, email: str, password: str | None, email_verified: bool = False, meta: RequestMeta | None = None
+):
+    """Create an account outside the sign-up form (the demo seed, operators)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed(f"An account with {email} already exists.", field="email")
+    user = User.objects.create_user(email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
+    record(
+        actor=actor,
+        action=AuditAction.ACCOUNT_SIGNED_UP,
+        target=user,
+        meta=meta,
+        email_verified=email_verified,
+        created_by="operator" if actor is None else actor.email,
+    )
+    return user

@@ -1,0 +1,28 @@
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    """Every audited action, as a stable dotted name grouped by app."""
+
+    ACCOUNT_SIGNED_UP = "account.signed_up", "Account signed up"
+    ACCOUNT_LOGGED_IN = "account.logged_in", "Logged in"
+    ACCOUNT_PROFILE_UPDATED = "account.profile.updated", "Profile updated"
+    ACCOUNT_ROLE_GRANTED = "account.role.granted", "Role granted"
+    ACCOUNT_ROLE_REMOVED = "account.role.removed", "Role removed"
+
+    CATALOG_LICENSE_PUBLISHED = "catalog.license.published", "Licence version published"
+    CATALOG_MODEL_CREATED = "catalog.model.created", "Model created"
+    CATALOG_MODEL_UPDATED = "catalog.model.updated", "Model updated"
+    CATALOG_RELEASE_CREATED = "catalog.release.created", "Release created"
+
+    ACCESS_POLICY_UPDATED = "access.policy.updated", "Access policy updated"
+    ACCESS_REQUEST_SUBMITTED = "access.request.submitted", "Access request submitted"
+    ACCESS_REQUEST_RESUBMITTED = "access.request.resubmitted", "Access request resubmitted"
+    ACCESS_REQUEST_APPROVED = "access.request.approved", "Access request approved"
+    ACCESS_REQUEST_REJECTED = "access.request.rejected", "Access request rejected"
+    ACCESS_REQUEST_CHANGES_REQUESTED = "access.request.changes_requested", "Changes requested"
+    ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
+
+    GRANT_CREATED = "grant.created", "Grant created"
+    GRANT_REVOKED = "grant.revoked", "Grant revoked"
+    GRANT_EXPIRED = "grant.expired", "Grant expired"

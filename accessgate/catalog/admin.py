@@ -1,0 +1,90 @@
+from django.contrib import admin
+
+from accessgate.audit.context import RequestMeta
+
+from . import services
+from .models import LicenseVersion, Model, Release, WeightFile
+
+
+@admin.register(Model)
+class ModelAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "display_name", "is_listed", "created_at"]
+    search_fields = ["namespace", "name", "display_name"]
+    filter_horizontal = ["reviewers"]
+    fields = ["namespace", "name", "display_name", "summary", "card_markdown", "is_listed", "reviewers"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["namespace", "name"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        # Changes go through the services so that they are audited.
+        meta = RequestMeta.from_request(request)
+        if change:
+            fields = {
+                name: form.cleaned_data[name] for name in services.MODEL_EDITABLE_FIELDS if name in form.cleaned_data
+            }
+            services.model_update(actor=request.user, model=obj, meta=meta, **fields)
+        else:
+            created = services.model_create(
+                actor=request.user,
+                namespace=obj.namespace,
+                name=obj.name,
+                display_name=obj.display_name,
+                summary=obj.summary,
+                card_markdown=obj.card_markdown,
+                meta=meta,
+            )
+            obj.pk = created.pk
+
+    def save_related(self, request, form, formsets, change):
+        services.model_update(
+            actor=request.user,
+            model=form.instance,
+            reviewers=list(form.cleaned_data["reviewers"]),
+            meta=RequestMeta.from_request(request),
+        )
+
+
+@admin.register(LicenseVersion)
+class LicenseVersionAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "published_at", "sha256"]
+    fields = ["name", "version", "text"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = services.license_publish(
+            actor=request.user,
+            name=obj.name,
+            version=obj.version,
+            text=obj.text,
+            meta=RequestMeta.from_request(request),
+        )
+        obj.pk = created.pk
+
+
+class WeightFileInline(admin.TabularInline):
+    model = WeightFile
+    fields = readonly_fields = ["path", "size", "sha256", "storage_key"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "revision", "is_active", "created_at"]
+    readonly_fields = ["model", "version", "revision", "notes", "is_active", "created_at"]
+    inlines = [WeightFileInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,154 @@
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.errors import Conflict, ValidationFailed
+
+from .models import LicenseVersion, Model, Release, WeightFile
+from .names import SHA256_RE, compute_revision, validate_file_path
+
+MODEL_EDITABLE_FIELDS = ("display_name", "summary", "card_markdown", "is_listed")
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str
+    storage_key: str
+    size: int
+    sha256: str
+
+
+def _full_clean(instance, exclude=None):
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as error:
+        messages = [f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items()]
+        raise ValidationFailed("; ".join(messages)) from error
+
+
+@transaction.atomic
+def license_publish(*, actor, name: str, version: str, text: str, meta: RequestMeta | None = None) -> LicenseVersion:
+    if LicenseVersion.objects.filter(name=name, version=version).exists():
+        raise Conflict(f"{name} {version} is already published; licence versions never change.")
+    licence = LicenseVersion(name=name.strip(), version=version.strip(), text=text)
+    _full_clean(licence, exclude=["sha256"])
+    licence.save()
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_LICENSE_PUBLISHED,
+        target=licence,
+        meta=meta,
+        sha256=licence.sha256,
+    )
+    return licence
+
+
+@transaction.atomic
+def model_create(
+    *,
+    actor,
+    namespace: str,
+    name: str,
+    display_name: str,
+    summary: str = "",
+    card_markdown: str = "",
+    reviewers=(),
+    meta: RequestMeta | None = None,
+) -> Model:
+    model = Model(
+        namespace=namespace, name=name, display_name=display_name, summary=summary, card_markdown=card_markdown
+    )
+    _full_clean(model)
+    if Model.objects.filter(namespace__iexact=namespace, name__iexact=name).exists():
+        raise Conflict(f"A model named {namespace}/{name} already exists.")
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError as error:
+        raise Conflict(f"A model named {namespace}/{name} already exists.") from error
+    if reviewers:
+        model.reviewers.set(reviewers)
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_MODEL_CREATED,
+        target=model,
+        meta=meta,
+        reviewers=sorted(user.email for user in reviewers),
+    )
+    return model
+
+
+@transaction.atomic
+def model_update(*, actor, model: Model, reviewers=None, meta: RequestMeta | None = None, **fields) -> Model:
+    unknown = set(fields) - set(MODEL_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"These model fields cannot be edited: {', '.join(sorted(unknown))}.")
+    model = Model.objects.select_for_update().get(pk=model.pk)
+    changed = sorted(name for name, value in fields.items() if getattr(model, name) != value)
+    for name in changed:
+        setattr(model, name, fields[name])
+    _full_clean(model)
+    model.save()
+    details = {"fields": changed}
+    if reviewers is not None:
+        before = set(model.reviewers.values_list("email", flat=True))
+        model.reviewers.set(reviewers)
+        after = {user.email for user in reviewers}
+        if before != after:
+            details["reviewers"] = sorted(after)
+    if changed or "reviewers" in details:
+        record(actor=actor, action=AuditAction.CATALOG_MODEL_UPDATED, target=model, meta=meta, **details)
+    return model
+
+
+@transaction.atomic
+def release_create(
+    *,
+    actor,
+    model: Model,
+    version: str,
+    files: list[FileSpec],
+    notes: str = "",
+    meta: RequestMeta | None = None,
+) -> Release:
+    """Create a release with its full, fixed list of files; its revision id follows from them."""
+    if not files:
+        raise ValidationFailed("A release needs at least one file.")
+    paths = [spec.path for spec in files]
+    if len(set(paths)) != len(paths):
+        raise ValidationFailed("Two files in the release have the same path.")
+    for spec in files:
+        try:
+            validate_file_path(spec.path)
+        except Exception as error:
+            raise ValidationFailed(str(error.message if hasattr(error, "message") else error)) from error
+        if not SHA256_RE.match(spec.sha256) or spec.size < 0:
+            raise ValidationFailed(f"{spec.path}: the size or sha256 is not valid.")
+    if Release.objects.filter(model=model, version=version).exists():
+        raise Conflict(f"{model.full_name} already has a release {version}.")
+    revision = compute_revision((spec.path, spec.sha256) for spec in files)
+    duplicate = Release.objects.filter(model=model, revision=revision).first()
+    if duplicate:
+        raise Conflict(f"Release {duplicate.version} already has exactly these files (revision {revision}).")
+    release = Release(model=model, version=version, revision=revision, notes=notes)
+    _full_clean(release, exclude=["revision"])
+    release.save()
+    WeightFile.objects.bulk_create(
+        WeightFile(release=release, path=s.path, storage_key=s.storage_key, size=s.size, sha256=s.sha256) for s in files
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_RELEASE_CREATED,
+        target=release,
+        meta=meta,
+        version=version,
+        revision=revision,
+        file_count=len(files),
+        total_bytes=sum(spec.size for spec in files),
+    )
+    return release

@@ -1,0 +1,38 @@
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from accessgate.access import policy as access_policy
+from accessgate.access import selectors as access_selectors
+
+from .selectors import active_releases, listed_models, model_by_name
+
+PAGE_SIZE = 20
+
+
+def catalog_list(request):
+    search = request.GET.get("q", "")
+    page = Paginator(listed_models(search=search), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalog/list.html", {"page": page, "search": search})
+
+
+def model_detail(request, namespace, name):
+    model = model_by_name(namespace, name)
+    if model is None or (not model.is_listed and not access_policy.can_see_files(request.user, model)):
+        raise Http404("No model with this name.")
+    policy = access_selectors.policy_for(model)
+    can_see_files = access_policy.can_see_files(request.user, model)
+    releases = active_releases(model).prefetch_related("files") if can_see_files else active_releases(model)
+    return render(
+        request,
+        "catalog/model_detail.html",
+        {
+            "model": model,
+            "policy": policy,
+            "statements": access_selectors.active_statements(policy) if policy else [],
+            "releases": releases,
+            "can_see_files": can_see_files,
+            "grant": access_policy.active_grant(request.user, model),
+            "open_request": access_selectors.open_request(request.user, model),
+        },
+    )

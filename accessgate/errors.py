@@ -1,0 +1,46 @@
+"""Domain errors: each carries a message a user can act on.
+
+Views and the API map them to a page or `{"error": {"code", "message"}}` in one place
+(`accessgate.middleware.DomainErrorMiddleware`).
+"""
+
+
+class DomainError(Exception):
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        # The form field the message belongs to, when the error is about one input.
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+    http_status = 400
+
+
+class AccessDenied(DomainError):
+    code = "access_denied"
+    http_status = 403
+
+
+class PolicyNotMet(DomainError):
+    code = "policy_not_met"
+    http_status = 403
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    http_status = 409
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409
+
+
+class QuotaExceeded(DomainError):
+    code = "quota_exceeded"
+    http_status = 429

@@ -1,0 +1,29 @@
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from accessgate.errors import DomainError
+
+
+def wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept or request.headers.get("Authorization", "").startswith("Bearer ")
+
+
+class DomainErrorMiddleware:
+    """Turns a DomainError raised by a service into a page (or JSON) with its message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DomainError):
+            return None
+        if wants_json(request):
+            return JsonResponse(
+                {"error": {"code": exception.code, "message": exception.message}},
+                status=exception.http_status,
+            )
+        return render(request, "error.html", {"error": exception}, status=exception.http_status)

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
+    path("models/", include("accessgate.catalog.urls")),
+    path("access/", include("accessgate.access.urls")),
+    path("review/", include("accessgate.access.review_urls")),
+    path("accounts/", include("accessgate.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,91 @@
+import hashlib
+
+import factory
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from accessgate.accounts.models import Profile
+from accessgate.accounts.roles import Role
+from accessgate.accounts.services import role_grant
+from accessgate.catalog.models import LicenseVersion, Model
+from accessgate.catalog.services import FileSpec, release_create
+
+PASSWORD = "correct horse battery staple"
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    full_name = factory.Faker("name")
+    affiliation = "University of Testing"
+    position = "Research scientist"
+    country = "NL"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user with a verified e-mail and a complete profile; `role=` adds a staff role."""
+
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    profile = factory.RelatedFactory(ProfileFactory, factory_related_name="user")
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        self.save()
+        EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=True)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if extracted:
+            from django.db import transaction
+
+            with transaction.atomic():
+                role_grant(actor=None, user=self, role=Role(extracted))
+
+
+class LicenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LicenseVersion
+
+    name = factory.Sequence(lambda n: f"Research Licence {n}")
+    version = "1.0"
+    text = "You may use the weights for research only.\nDo not redistribute them."
+
+
+class ModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Model
+        skip_postgeneration_save = True
+
+    namespace = "acme-lab"
+    name = factory.Sequence(lambda n: f"frontier-{n}b")
+    display_name = factory.LazyAttribute(lambda o: o.name.title())
+    summary = "A capable model."
+    card_markdown = "## Card\nSome **bold** claims."
+
+    @factory.post_generation
+    def reviewers(self, create, extracted, **kwargs):
+        if extracted:
+            self.reviewers.set(extracted)
+
+
+def make_release(model, version="1.0", files=None):
+    files = files or {"config.json": b"{}", "model.safetensors": b"weights" * 100}
+    specs = [
+        FileSpec(
+            path=path,
+            storage_key=f"{model.full_name}/{version}/{path}",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        for path, content in files.items()
+    ]
+    from django.db import transaction
+
+    with transaction.atomic():
+        return release_create(actor=None, model=model, version=version, files=specs)
