@@ -133,7 +133,7 @@ def application(model, **overrides):
     """Arguments for a valid `access_request_submit` by the `researcher` fixture."""
     values = {
         "model": model,
-        "intended_use": "Red-teaming the model's refusals for a university safety study.",
+        "intended_use": "Red-teaming refusal behaviour for a university safety study.",
         "accepted_statement_ids": set(model.policy.statements.filter(is_active=True).values_list("pk", flat=True)),
         "typed_name": "Rosalind Franklin",
     }

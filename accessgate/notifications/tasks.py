@@ -16,7 +16,7 @@ MAX_ATTEMPTS = 8
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=True,
     retry_backoff_max=600,
-    max_retries=MAX_ATTEMPTS,
+    max_retries=MAX_ATTEMPTS - 1,  # the first try plus these retries make MAX_ATTEMPTS
 )
 def deliver_email(self, email_id: int) -> str:
     """Send one queued e-mail. Idempotent: a message already sent is not sent again."""

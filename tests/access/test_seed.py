@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accessgate.access.models import AccessPolicy
+from accessgate.accounts.models import User
+from accessgate.accounts.roles import Role, roles_of
+from accessgate.catalog.models import Model, Release, WeightFile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, settings):
+    settings.DEBUG = True  # pytest-django runs with DEBUG off; the demo seeds only in development
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert Model.objects.count() == 1 and Release.objects.count() == 1 and AccessPolicy.objects.count() == 1
+    assert User.objects.count() == 4
+    files = WeightFile.objects.all()
+    assert files.count() == 4
+    for weight_file in files:
+        assert (settings.ACCESSGATE_LOCAL_STORAGE_ROOT / weight_file.storage_key).stat().st_size == weight_file.size
+
+    for label, role in [("reviewer", Role.REVIEWER), ("auditor", Role.AUDITOR), ("admin", Role.ADMIN)]:
+        assert role in roles_of(User.objects.get(email=f"{label}@demo.accessgate.test"))
+
+    # The passwords printed by the latest run log in.
+    for email, password in [line.split() for line in second.splitlines() if "@demo.accessgate.test" in line]:
+        assert client.login(email=email, password=password), email
+    assert first != second
+
+
+def test_seed_demo_refuses_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")

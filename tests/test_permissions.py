@@ -1,0 +1,142 @@
+"""Every URL, every role: who gets the page, who is sent to log in, who is refused."""
+
+import pytest
+from django.urls import reverse
+
+from accessgate.access import services
+
+from . import factories
+from .conftest import application
+
+ROLES = ["anonymous", "researcher", "other_researcher", "reviewer", "other_reviewer", "auditor", "admin"]
+OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
+
+
+@pytest.fixture
+def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    approved = services.access_request_submit(
+        actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
+    )
+    grant = services.access_request_approve(actor=reviewer, access_request=approved)
+    return {
+        "users": {
+            "anonymous": None,
+            "researcher": researcher,
+            "other_researcher": factories.UserFactory(),
+            "reviewer": reviewer,
+            "other_reviewer": factories.UserFactory(role="reviewer"),
+            "auditor": auditor,
+            "admin": admin_user,
+        },
+        "model": model,
+        "request": request,
+        "grant": grant,
+    }
+
+
+def urls(world):
+    model, request, grant = world["model"], world["request"], world["grant"]
+    return {
+        "catalog": (reverse("catalog:list"), dict.fromkeys(ROLES, OK)),
+        "model": (
+            reverse("catalog:model_detail", args=[model.namespace, model.name]),
+            dict.fromkeys(ROLES, OK),
+        ),
+        # The researcher already has an open request, so the apply page sends them to it.
+        "apply": (
+            reverse("catalog:apply", args=[model.namespace, model.name]),
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT},
+        ),
+        "my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "request_detail": (
+            reverse("access:request_detail", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        "request_withdraw": (
+            reverse("access:request_withdraw", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        "request_resubmit": (
+            reverse("access:request_resubmit", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": REDIRECT},
+        ),
+        "profile": (reverse("accounts:profile"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "review_queue": (reverse("review:queue"), _staff(OK)),
+        "review_detail": (reverse("review:detail", args=[request.pk]), {**_staff(OK), "other_reviewer": NOT_FOUND}),
+        "review_grants": (reverse("review:grants"), _staff(OK)),
+        "grant_revoke": (
+            reverse("review:grant_revoke", args=[grant.pk]),
+            {**_staff(OK), "other_reviewer": NOT_FOUND},
+        ),
+        "admin": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+    }
+
+
+def _staff(ok):
+    return {
+        **dict.fromkeys(ROLES, FORBIDDEN),
+        "anonymous": LOGIN,
+        "reviewer": ok,
+        "other_reviewer": ok,
+        "admin": ok,
+    }
+
+
+def test_permission_matrix(client, world):
+    failures = []
+    for name, (url, expected_by_role) in urls(world).items():
+        for role in ROLES:
+            client.logout()
+            user = world["users"][role]
+            if user is not None:
+                client.force_login(user)
+            response = client.get(url)
+            expected = expected_by_role[role]
+            if expected == LOGIN:
+                ok = response.status_code == 302 and "login" in response["Location"]
+            else:
+                ok = response.status_code == expected
+            if not ok:
+                failures.append(f"{name} as {role}: got {response.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject", "changes"])
+def test_review_posts_refuse_non_reviewers(client, world, decision):
+    url = reverse("review:decide", args=[world["request"].pk, decision])
+    expectations = {"researcher": 403, "auditor": 403, "other_reviewer": 404}
+    for role, status in expectations.items():
+        client.force_login(world["users"][role])
+        assert client.post(url, {"message": "x"}).status_code == status
+    world["request"].refresh_from_db()
+    assert world["request"].status == "submitted"
+
+
+def test_reviewer_cannot_decide_own_request(client, world):
+    reviewer = world["users"]["reviewer"]
+    own = services.access_request_submit(
+        actor=reviewer, **application(world["model"], typed_name=reviewer.profile.full_name)
+    )
+    client.force_login(reviewer)
+    page = client.get(reverse("review:detail", args=[own.pk])).content.decode()
+    assert "This is your own request" in page
+    response = client.post(reverse("review:decide", args=[own.pk, "approve"]), {"message": ""})
+    assert response.status_code == 400
+    assert "Nobody can review their own request." in response.content.decode()
+    own.refresh_from_db()
+    assert own.status == "submitted"
+
+
+def test_files_are_listed_only_with_a_grant(client, world):
+    model = world["model"]
+    url = reverse("catalog:model_detail", args=[model.namespace, model.name])
+    file_path = model.releases.get().files.first().path
+    expectations = {"anonymous": False, "researcher": False, "reviewer": False, "auditor": False, "admin": True}
+    for role, visible in expectations.items():
+        client.logout()
+        if world["users"][role]:
+            client.force_login(world["users"][role])
+        assert (file_path in client.get(url).content.decode()) is visible, role
+    client.force_login(world["grant"].user)
+    assert file_path in client.get(url).content.decode()

@@ -1,0 +1,50 @@
+"""Production settings: `check --deploy` is clean, and the embedded defaults cannot leak into it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from .conftest import REQUIRE_SERVICES
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "ACCESSGATE_DEBUG": "false",
+    "ACCESSGATE_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-0123456789",
+    "ACCESSGATE_ALLOWED_HOSTS": "weights.example.org",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def manage(*args, env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACCESSGATE_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_is_clean_in_production():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_secret_key_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "ACCESSGATE_SECRET_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ACCESSGATE_SECRET_KEY must be set" in result.stderr
+
+
+def test_ci_runs_on_postgresql(db):
+    """With ACCESSGATE_REQUIRE_SERVICES=1 (CI) the suite must not quietly fall back to SQLite."""
+    if not REQUIRE_SERVICES:
+        pytest.skip("only enforced when ACCESSGATE_REQUIRE_SERVICES=1")
+    assert connection.vendor == "postgresql"
