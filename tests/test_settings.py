@@ -26,7 +26,12 @@ def manage(*args, env):
         if not k.startswith(("ACCESSGATE_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"))
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -24,11 +24,15 @@ class ApplicationForm(forms.Form):
     def __init__(self, *args, policy: AccessPolicy, statements, **kwargs):
         super().__init__(*args, **kwargs)
         self.statements = list(statements)
+        # Immediate feedback on every field at once; the service checks the same rules again.
         self.fields["intended_use"].help_text += f" At least {policy.min_intended_use_chars} characters."
+        self.fields["intended_use"].validators.append(
+            forms.fields.validators.MinLengthValidator(policy.min_intended_use_chars)
+        )
         for statement in self.statements:
             self.fields[f"statement_{statement.pk}"] = forms.BooleanField(
                 label=statement.text,
-                required=False,
+                error_messages={"required": "Tick this statement to apply."},
             )
 
     def statement_fields(self):

@@ -28,9 +28,7 @@ def test_can_download_agrees_with_downloadable_releases(licence, reviewer):
     Release.objects.filter(model=models[2], version="2.0").update(is_active=False)
 
     def grant(user, model):
-        request = services.access_request_submit(
-            actor=user, **application(model, typed_name=user.profile.full_name)
-        )
+        request = services.access_request_submit(actor=user, **application(model, typed_name=user.profile.full_name))
         return services.access_request_approve(actor=reviewer, access_request=request)
 
     grant(users[0], models[0])

@@ -138,7 +138,9 @@ class TestReview:
         self, pending, reviewer, events, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            grant = services.access_request_approve(actor=reviewer, access_request=pending, message="Welcome", meta=META)
+            grant = services.access_request_approve(
+                actor=reviewer, access_request=pending, message="Welcome", meta=META
+            )
 
         pending.refresh_from_db()
         assert pending.status == RequestStatus.APPROVED

@@ -66,7 +66,7 @@ class TestApply:
         data = form_data(model)
         del data[next(k for k in data if k.startswith("statement_"))]
         response = client.post(apply_url(model), data)
-        assert "Tick every statement" in response.content.decode()
+        assert "Tick this statement to apply." in response.content.decode()
         assert not AccessRequest.objects.exists()
 
     def test_incomplete_profile_goes_to_profile_first(self, client, model):

@@ -35,7 +35,11 @@ class TestRecord:
             meta=RequestMeta(ip="2001:db8::1", user_agent="curl/8"),
             fields=["affiliation"],
         )
-        assert (event.actor_label, event.target_type, event.target_id) == ("ada@example.org", "accounts.user", str(user.pk))
+        assert (event.actor_label, event.target_type, event.target_id) == (
+            "ada@example.org",
+            "accounts.user",
+            str(user.pk),
+        )
         assert (event.ip, event.user_agent) == ("2001:db8::1", "curl/8")
         assert event.details == {"fields": ["affiliation"]}
 

@@ -100,9 +100,8 @@ def test_down_broker_loses_nothing(researcher, model):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_delivery_through_a_real_redis_broker_and_worker(redis_url):
-    from celery.contrib.testing.worker import start_worker
-
     import redis
+    from celery.contrib.testing.worker import start_worker
 
     redis.Redis.from_url(redis_url).flushdb()
     with broker(redis_url), start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
