@@ -9,16 +9,23 @@ class DomainError(Exception):
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, help_url: str | None = None):
         super().__init__(message)
         self.message = message
         # The form field the message belongs to, when the error is about one input.
         self.field = field
+        # Where the user can fix it (apply, accept the new licence…), shown as a link.
+        self.help_url = help_url
 
 
 class ValidationFailed(DomainError):
     code = "invalid"
     http_status = 400
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    http_status = 401
 
 
 class AccessDenied(DomainError):
@@ -34,6 +41,11 @@ class PolicyNotMet(DomainError):
 class InvalidTransition(DomainError):
     code = "invalid_transition"
     http_status = 409
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
 
 
 class Conflict(DomainError):

@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from accessgate.errors import DomainError
+from accessgate.errors import DomainError, NotAuthenticated
 
 
 def wants_json(request) -> bool:
@@ -22,8 +22,12 @@ class DomainErrorMiddleware:
         if not isinstance(exception, DomainError):
             return None
         if wants_json(request):
-            return JsonResponse(
-                {"error": {"code": exception.code, "message": exception.message}},
-                status=exception.http_status,
-            )
-        return render(request, "error.html", {"error": exception}, status=exception.http_status)
+            error = {"code": exception.code, "message": exception.message}
+            if exception.help_url:
+                error["help_url"] = request.build_absolute_uri(exception.help_url)
+            response = JsonResponse({"error": error}, status=exception.http_status)
+        else:
+            response = render(request, "error.html", {"error": exception}, status=exception.http_status)
+        if isinstance(exception, NotAuthenticated):
+            response["WWW-Authenticate"] = 'Bearer realm="accessgate"'
+        return response

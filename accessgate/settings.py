@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accessgate.catalog",
     "accessgate.access",
     "accessgate.notifications",
+    "accessgate.downloads",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,23 @@ if not DEBUG:
 
 # Where LocalStorage keeps weight files (the embedded default backend).
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
+
+# Weight storage: `local` (files under ACCESSGATE_LOCAL_STORAGE_ROOT, served by /dl/) or
+# `s3` (any S3-compatible endpoint; presigned GET URLs).
+ACCESSGATE_STORAGE_BACKEND = env.str("ACCESSGATE_STORAGE_BACKEND", default="local")
+ACCESSGATE_S3 = {
+    "bucket": env.str("ACCESSGATE_S3_BUCKET", default=""),
+    "endpoint_url": env.str("ACCESSGATE_S3_ENDPOINT_URL", default=""),
+    "region": env.str("ACCESSGATE_S3_REGION", default="us-east-1"),
+    "access_key_id": env.str("ACCESSGATE_S3_ACCESS_KEY_ID", default=""),
+    "secret_access_key": env.str("ACCESSGATE_S3_SECRET_ACCESS_KEY", default=""),
+    "addressing_style": env.str("ACCESSGATE_S3_ADDRESSING_STYLE", default="path"),
+}
+# Per-user limit on download URL issuance (resolve and manifest requests), "count/seconds".
+ACCESSGATE_DOWNLOAD_RATE_LIMIT = env.str("ACCESSGATE_DOWNLOAD_RATE_LIMIT", default="120/60")
+# Personal access tokens: default and maximum lifetime in days.
+ACCESSGATE_TOKEN_DEFAULT_DAYS = env.int("ACCESSGATE_TOKEN_DEFAULT_DAYS", default=90)
+ACCESSGATE_TOKEN_MAX_DAYS = env.int("ACCESSGATE_TOKEN_MAX_DAYS", default=365)
 
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
+    path("", include("accessgate.downloads.urls")),
     path("models/", include("accessgate.catalog.urls")),
     path("access/", include("accessgate.access.urls")),
     path("review/", include("accessgate.access.review_urls")),

@@ -3,18 +3,12 @@ from django import forms
 from .models import AccessPolicy
 
 
-class ApplicationForm(forms.Form):
-    """The application: intended use, one box per statement, and the typed signature.
+class SignatureForm(forms.Form):
+    """One box per attestation statement and the typed signature.
 
-    The rules themselves (lengths, names, all boxes) are checked by the service; its
-    errors are attached to the field they name.
+    The rules are checked again by the service; its errors are attached to the field they name.
     """
 
-    intended_use = forms.CharField(
-        label="Intended use",
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="What you will do with the weights, for which project, and who will have access.",
-    )
     typed_name = forms.CharField(
         label="Type your full name to sign",
         max_length=200,
@@ -23,12 +17,8 @@ class ApplicationForm(forms.Form):
 
     def __init__(self, *args, policy: AccessPolicy, statements, **kwargs):
         super().__init__(*args, **kwargs)
+        self.policy = policy
         self.statements = list(statements)
-        # Immediate feedback on every field at once; the service checks the same rules again.
-        self.fields["intended_use"].help_text += f" At least {policy.min_intended_use_chars} characters."
-        self.fields["intended_use"].validators.append(
-            forms.fields.validators.MinLengthValidator(policy.min_intended_use_chars)
-        )
         for statement in self.statements:
             self.fields[f"statement_{statement.pk}"] = forms.BooleanField(
                 label=statement.text,
@@ -40,6 +30,22 @@ class ApplicationForm(forms.Form):
 
     def accepted_statement_ids(self) -> set[int]:
         return {s.pk for s in self.statements if self.cleaned_data.get(f"statement_{s.pk}")}
+
+
+class ApplicationForm(SignatureForm):
+    """The application: the intended use, then the signature."""
+
+    intended_use = forms.CharField(
+        label="Intended use",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What you will do with the weights, for which project, and who will have access.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        minimum = self.policy.min_intended_use_chars
+        self.fields["intended_use"].help_text += f" At least {minimum} characters."
+        self.fields["intended_use"].validators.append(forms.fields.validators.MinLengthValidator(minimum))
 
 
 class ReviewDecisionForm(forms.Form):

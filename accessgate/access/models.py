@@ -21,11 +21,25 @@ class AccessPolicy(models.Model):
     license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="policies")
     min_intended_use_chars = models.PositiveIntegerField("minimum length of the intended-use statement", default=100)
     grant_days = models.PositiveIntegerField("grant length in days", default=365)
+    url_ttl_seconds = models.PositiveIntegerField(
+        "download URL lifetime (seconds)",
+        default=300,
+        help_text="Short on purpose: revoking a grant stops new URLs at once, issued ones die at this age.",
+    )
+    max_downloads_per_file = models.PositiveIntegerField(
+        "download URLs per file per grant",
+        null=True,
+        blank=True,
+        help_text="Empty for no limit.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "access policies"
-        constraints = [models.CheckConstraint(condition=Q(grant_days__gte=1), name="access_policy_grant_days_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(grant_days__gte=1), name="access_policy_grant_days_positive"),
+            models.CheckConstraint(condition=Q(url_ttl_seconds__gte=1), name="access_policy_url_ttl_positive"),
+        ]
 
     def __str__(self):
         return f"Policy for {self.model.full_name}"

@@ -1,15 +1,17 @@
-"""The one module that decides who may review a model and who may see its files.
+"""The one module that decides who may review a model and who may download its weights.
 
 The per-object checks and the set queries are built on the same `Grant.objects.active()`
-and the same role rules, and a test checks that they agree.
+and the same rules, and a test checks that they agree.
 """
 
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.urls import reverse
 
 from accessgate.accounts.roles import Role, has_role
 from accessgate.catalog.models import Model, Release
+from accessgate.errors import AccessDenied, DomainError, PolicyNotMet
 
-from .models import Grant
+from .models import Agreement, Grant, GrantStatus
 
 
 def reviewable_models(user) -> QuerySet[Model]:
@@ -32,15 +34,67 @@ def active_grant(user, model: Model) -> Grant | None:
     return Grant.objects.active().filter(user=user, model=model).first()
 
 
+def _latest_signed_licence():
+    return Subquery(
+        Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
+    )
+
+
+def _current_grants(user) -> QuerySet[Grant]:
+    """Active grants whose holder has signed the model's current licence version."""
+    return (
+        Grant.objects.active()
+        .filter(user=user, user__is_active=True)
+        .annotate(signed_licence=_latest_signed_licence())
+        .filter(signed_licence=F("model__policy__license"))
+    )
+
+
+def download_check(user, release: Release) -> Grant:
+    """Everything that must hold for a new download URL, or the reason it does not.
+
+    Returns the grant the download happens under.
+    """
+    model = release.model
+    apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
+    if not (user.is_authenticated and user.is_active):
+        raise AccessDenied("Your account is not active.")
+    if not release.is_active:
+        raise AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn.")
+    grant = active_grant(user, model)
+    if grant is None:
+        latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
+        if latest is not None and latest.status == GrantStatus.REVOKED:
+            raise AccessDenied(
+                f"Your access to {model.full_name} was revoked on {latest.ended_at:%Y-%m-%d}: {latest.revoke_reason}",
+                help_url=apply_url,
+            )
+        if latest is not None:
+            raise AccessDenied(
+                f"Your access to {model.full_name} expired on {latest.expires_at:%Y-%m-%d}. Apply again to renew it.",
+                help_url=apply_url,
+            )
+        raise AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url)
+    if not _current_grants(user).filter(pk=grant.pk).exists():
+        raise PolicyNotMet(
+            f"The licence of {model.full_name} has a new version; accept it before your next download.",
+            help_url=reverse("access:licence_accept", args=[grant.pk]),
+        )
+    return grant
+
+
 def can_download(user, release: Release) -> bool:
-    return release.is_active and active_grant(user, release.model) is not None
+    try:
+        download_check(user, release)
+    except DomainError:
+        return False
+    return True
 
 
 def downloadable_releases(user) -> QuerySet[Release]:
     if not (user.is_authenticated and user.is_active):
         return Release.objects.none()
-    granted_models = Grant.objects.active().filter(user=user).values("model")
-    return Release.objects.filter(is_active=True, model__in=granted_models)
+    return Release.objects.filter(is_active=True, model__in=_current_grants(user).values("model"))
 
 
 def can_see_files(user, model: Model) -> bool:

@@ -97,3 +97,7 @@ def grant_for_review(reviewer, pk: int) -> Grant | None:
         .select_related("model", "user__profile")
         .first()
     )
+
+
+def own_active_grant(user, pk: int) -> Grant | None:
+    return Grant.objects.active().filter(user=user, pk=pk).select_related("model", "request").first()

@@ -68,19 +68,14 @@ def _normalise_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _check_application(
-    *, policy: AccessPolicy, user, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
-) -> tuple[str, list[AttestationStatement]]:
+def _check_profile(user):
     profile = profile_for(user)
     if not profile.is_complete:
         raise PolicyNotMet(f"Complete your profile before applying (missing: {', '.join(profile.missing_fields)}).")
-    intended_use = intended_use.strip()
-    if len(intended_use) < policy.min_intended_use_chars:
-        raise ValidationFailed(
-            f"Describe your intended use in at least {policy.min_intended_use_chars} characters "
-            f"(you wrote {len(intended_use)}).",
-            field="intended_use",
-        )
+    return profile
+
+
+def _check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[int]) -> list[AttestationStatement]:
     statements = list(policy.statements.filter(is_active=True))
     missing = [s for s in statements if s.pk not in set(accepted_statement_ids)]
     if missing:
@@ -88,11 +83,30 @@ def _check_application(
             f"Tick every statement to apply; {len(missing)} of {len(statements)} are not ticked.",
             field="statements",
         )
+    return statements
+
+
+def _check_signature(profile, typed_name: str) -> None:
     if not typed_name.strip() or _normalise_name(typed_name) != _normalise_name(profile.full_name):
         raise ValidationFailed(
             f"Type your full name exactly as in your profile ({profile.full_name}) to sign.",
             field="typed_name",
         )
+
+
+def _check_application(
+    *, policy: AccessPolicy, user, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
+) -> tuple[str, list[AttestationStatement]]:
+    profile = _check_profile(user)
+    intended_use = intended_use.strip()
+    if len(intended_use) < policy.min_intended_use_chars:
+        raise ValidationFailed(
+            f"Describe your intended use in at least {policy.min_intended_use_chars} characters "
+            f"(you wrote {len(intended_use)}).",
+            field="intended_use",
+        )
+    statements = _check_statements(policy, accepted_statement_ids)
+    _check_signature(profile, typed_name)
     return intended_use, statements
 
 
@@ -448,6 +462,47 @@ def grant_expire_due(*, now=None) -> int:
     return expired
 
 
+@transaction.atomic
+def agreement_renew(
+    *,
+    actor,
+    grant: Grant,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    meta: RequestMeta | None = None,
+) -> Agreement:
+    """Sign the model's current licence and statements under an existing grant."""
+    meta = meta or RequestMeta()
+    grant = Grant.objects.select_for_update().select_related("request__model", "request__user").get(pk=grant.pk)
+    if grant.user_id != actor.pk:
+        raise AccessDenied("Only the grant holder can accept the licence.")
+    if not Grant.objects.active().filter(pk=grant.pk).exists():
+        raise InvalidTransition("This grant is no longer active; apply again instead.")
+    policy = _policy_of(grant.model)
+    access_request = grant.request
+    current = access_request.agreements.order_by("-signed_at", "-id").first()
+    if current is not None and current.license_id == policy.license_id:
+        raise Conflict(f"You have already accepted {policy.license}.")
+    profile = _check_profile(actor)
+    statements = _check_statements(policy, accepted_statement_ids)
+    _check_signature(profile, typed_name)
+    agreement = _sign(
+        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_AGREEMENT_RENEWED,
+        target=grant,
+        meta=meta,
+        model=grant.model.full_name,
+        agreement_id=agreement.pk,
+        license=str(policy.license),
+        license_sha256=policy.license.sha256,
+        previous_license_sha256=current.license_sha256 if current else "",
+    )
+    return agreement
+
+
 # --- publisher ---------------------------------------------------------------------------
 
 
@@ -461,11 +516,19 @@ def policy_set(
     gating: Gating = Gating.MANUAL,
     min_intended_use_chars: int = 100,
     grant_days: int = 365,
+    url_ttl_seconds: int = 300,
+    max_downloads_per_file: int | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessPolicy:
     """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
     if grant_days < 1:
         raise ValidationFailed("A grant lasts at least one day.", field="grant_days")
+    if not 1 <= url_ttl_seconds <= 7 * 24 * 3600:
+        raise ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds")
+    if max_downloads_per_file is not None and max_downloads_per_file < 1:
+        raise ValidationFailed(
+            "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
+        )
     statements = [" ".join(text.split()) for text in statements if text.strip()]
     if len(set(statements)) != len(statements):
         raise ValidationFailed("Two attestation statements are the same.", field="statements")
@@ -476,6 +539,8 @@ def policy_set(
             "gating": gating,
             "min_intended_use_chars": min_intended_use_chars,
             "grant_days": grant_days,
+            "url_ttl_seconds": url_ttl_seconds,
+            "max_downloads_per_file": max_downloads_per_file,
         },
     )
     changed = []
@@ -484,6 +549,8 @@ def policy_set(
         ("gating", Gating(gating)),
         ("min_intended_use_chars", min_intended_use_chars),
         ("grant_days", grant_days),
+        ("url_ttl_seconds", url_ttl_seconds),
+        ("max_downloads_per_file", max_downloads_per_file),
     ):
         if getattr(policy, field) != value:
             setattr(policy, field, value)
@@ -519,6 +586,8 @@ def policy_set(
             license_sha256=policy.license.sha256,
             grant_days=policy.grant_days,
             min_intended_use_chars=policy.min_intended_use_chars,
+            url_ttl_seconds=policy.url_ttl_seconds,
+            max_downloads_per_file=policy.max_downloads_per_file,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy

@@ -9,4 +9,5 @@ urlpatterns = [
     path("requests/<int:pk>/", researcher.request_detail, name="request_detail"),
     path("requests/<int:pk>/withdraw/", researcher.request_withdraw, name="request_withdraw"),
     path("requests/<int:pk>/resubmit/", researcher.request_resubmit, name="request_resubmit"),
+    path("grants/<int:pk>/accept-licence/", researcher.licence_accept, name="licence_accept"),
 ]

@@ -16,3 +16,15 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in Profile.REQUIRED_FIELDS:
             self.fields[name].required = True
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Where it will be used, e.g. 'cluster-a download script'.")
+    days = forms.IntegerField(label="Valid for (days)", min_value=1, help_text="It stops working after this many days.")
+
+    def __init__(self, *args, max_days: int, default_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = max_days
+        self.fields["days"].validators.append(forms.fields.validators.MaxValueValidator(max_days))
+        self.fields["days"].initial = default_days
+        self.fields["days"].help_text += f" At most {max_days}."

@@ -91,3 +91,36 @@ class Profile(models.Model):
         return [
             str(self._meta.get_field(name).verbose_name) for name in self.REQUIRED_FIELDS if not getattr(self, name)
         ]
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self, *, now=None):
+        """The one definition of a usable token: not revoked, not expired, owner active."""
+        from django.utils import timezone
+
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now(), user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A personal access token for scripts and clusters. Only its SHA-256 is kept."""
+
+    PREFIX = "agt_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField("visible prefix", max_length=16)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    created_with_mfa = models.BooleanField(default=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

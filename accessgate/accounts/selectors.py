@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
 
-from .models import Profile
+from .models import ApiToken, Profile
 from .roles import Role
 
 User = get_user_model()
@@ -20,3 +20,7 @@ def users_with_role(role: Role):
 
 def user_by_email(email: str):
     return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def tokens_of(user):
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

@@ -96,3 +96,83 @@ def user_create(
         created_by="operator" if actor is None else actor.email,
     )
     return user
+
+
+# --- personal access tokens ----------------------------------------------------------------
+
+
+def _hash_token(secret: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None):
+    """Create a token; returns (token, secret). The secret is never stored or shown again."""
+    import secrets
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed("Give the token a name, e.g. the machine or script that will use it.", field="name")
+    days = settings.ACCESSGATE_TOKEN_DEFAULT_DAYS if days is None else days
+    if not 1 <= days <= settings.ACCESSGATE_TOKEN_MAX_DAYS:
+        raise ValidationFailed(f"A token lives between 1 and {settings.ACCESSGATE_TOKEN_MAX_DAYS} days.", field="days")
+    secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name[:100],
+        prefix=secret[: len(ApiToken.PREFIX) + 6],
+        secret_hash=_hash_token(secret),
+        expires_at=timezone.now() + timedelta(days=days),
+        created_with_mfa=with_mfa,
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCOUNT_TOKEN_CREATED,
+        target=token,
+        meta=meta,
+        name=token.name,
+        prefix=token.prefix,
+        expires_at=token.expires_at.isoformat(),
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, actor, token, meta: RequestMeta | None = None):
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.user_id != actor.pk:
+        raise ValidationFailed("Only the owner can revoke this token.")
+    if token.revoked_at is not None:
+        raise ValidationFailed("This token is already revoked.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record(actor=actor, action=AuditAction.ACCOUNT_TOKEN_REVOKED, target=token, meta=meta, prefix=token.prefix)
+    return token
+
+
+def token_authenticate(secret: str, *, ip: str | None = None):
+    """The active token for a presented secret, or None. Records when and from where it was used."""
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    if not secret.startswith(ApiToken.PREFIX):
+        return None
+    token = ApiToken.objects.active().select_related("user").filter(secret_hash=_hash_token(secret)).first()
+    if token is not None:
+        # Usage bookkeeping, not a state change of the account: no audit event of its own
+        # (every use that matters, a URL issuance, is audited with the token's prefix).
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now(), last_used_ip=ip)
+    return token

@@ -1,13 +1,19 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from accessgate.audit.context import RequestMeta
+from accessgate.errors import DomainError
+from accessgate.forms_util import add_domain_error
 
-from .forms import ProfileForm
-from .selectors import profile_for
-from .services import profile_update
+from .forms import ProfileForm, TokenForm
+from .selectors import profile_for, tokens_of
+from .services import profile_update, token_create, token_revoke
 
 
 @login_required
@@ -24,3 +30,54 @@ def profile_edit(request):
             return redirect(next_url)
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form, "profile": profile, "next": next_url})
+
+
+def _session_passed_mfa(request) -> bool:
+    # allauth records the methods used to log in this session; "mfa" is there after a second factor.
+    return any(record.get("method") == "mfa" for record in request.session.get("account_authentication_methods", []))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    form = TokenForm(
+        request.POST or None,
+        max_days=settings.ACCESSGATE_TOKEN_MAX_DAYS,
+        default_days=settings.ACCESSGATE_TOKEN_DEFAULT_DAYS,
+    )
+    created = secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, secret = token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                with_mfa=_session_passed_mfa(request),
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            form = TokenForm(
+                max_days=settings.ACCESSGATE_TOKEN_MAX_DAYS, default_days=settings.ACCESSGATE_TOKEN_DEFAULT_DAYS
+            )
+    # The secret is rendered in this one response only; it is never stored or shown again.
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "tokens": tokens_of(request.user), "created": created, "secret": secret},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_revoke_view(request, pk):
+    token = tokens_of(request.user).filter(pk=pk, revoked_at__isnull=True).first()
+    if token is None:
+        raise Http404("No such active token of yours.")
+    if request.method == "POST":
+        token_revoke(actor=request.user, token=token, meta=RequestMeta.from_request(request))
+        messages.success(request, f"Token “{token.name}” is revoked; it stops working at once.")
+        return redirect("accounts:tokens")
+    return render(request, "accounts/confirm_token_revoke.html", {"token": token})

@@ -9,6 +9,8 @@ class AuditAction(models.TextChoices):
     ACCOUNT_PROFILE_UPDATED = "account.profile.updated", "Profile updated"
     ACCOUNT_ROLE_GRANTED = "account.role.granted", "Role granted"
     ACCOUNT_ROLE_REMOVED = "account.role.removed", "Role removed"
+    ACCOUNT_TOKEN_CREATED = "account.token.created", "Access token created"
+    ACCOUNT_TOKEN_REVOKED = "account.token.revoked", "Access token revoked"
 
     CATALOG_LICENSE_PUBLISHED = "catalog.license.published", "Licence version published"
     CATALOG_MODEL_CREATED = "catalog.model.created", "Model created"
@@ -26,3 +28,9 @@ class AuditAction(models.TextChoices):
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"
     GRANT_EXPIRED = "grant.expired", "Grant expired"
+
+    DOWNLOAD_URL_ISSUED = "download.url_issued", "Download URL issued"
+    DOWNLOAD_MANIFEST_ISSUED = "download.manifest_issued", "Download manifest issued"
+    DOWNLOAD_RELEASE_IMPORTED = "download.release_imported", "Release imported"
+
+    ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"

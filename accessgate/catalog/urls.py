@@ -15,7 +15,14 @@ class NamePartConverter:
         return value
 
 
+class ReleaseRefConverter(NamePartConverter):
+    """A release version (letters, digits, '.', '_', '+', '-') or its 40-hex revision."""
+
+    regex = r"[A-Za-z0-9][A-Za-z0-9._+-]*"
+
+
 register_converter(NamePartConverter, "part")
+register_converter(ReleaseRefConverter, "ref")
 
 app_name = "catalog"
 

@@ -13,7 +13,7 @@ from accessgate.errors import DomainError
 from accessgate.forms_util import add_domain_error
 
 from .. import selectors, services
-from ..forms import ApplicationForm
+from ..forms import ApplicationForm, SignatureForm
 from ..models import RequestStatus
 
 
@@ -136,3 +136,29 @@ def request_resubmit(request, pk):
             messages.success(request, "Your request is resubmitted for review.")
             return redirect("access:request_detail", pk=pk)
     return _application_page(request, model=model, policy=policy, form=form, access_request=access_request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def licence_accept(request, pk):
+    """Sign a model's new licence version under an existing grant."""
+    grant = selectors.own_active_grant(request.user, pk)
+    if grant is None:
+        raise Http404("No such active grant of yours.")
+    policy = selectors.policy_for(grant.model)
+    form = SignatureForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_renew(
+                actor=request.user,
+                grant=grant,
+                accepted_statement_ids=form.accepted_statement_ids(),
+                typed_name=form.cleaned_data["typed_name"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Thank you; you accepted {policy.license}. Your downloads continue.")
+            return redirect("access:my_access")
+    return render(request, "access/licence_accept.html", {"grant": grant, "policy": policy, "form": form})

@@ -1,0 +1,22 @@
+"""Who is calling: a browser session or an `Authorization: Bearer <token>` header."""
+
+from accessgate.audit.context import client_ip
+from accessgate.errors import NotAuthenticated
+
+from .services import token_authenticate
+
+
+def request_identity(request):
+    """Return (user, token). A bearer header wins over the session; a bad one is refused, not ignored."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated("Use 'Authorization: Bearer <token>' with a personal access token.")
+        token = token_authenticate(secret.strip(), ip=client_ip(request))
+        if token is None:
+            raise NotAuthenticated(
+                "This access token is invalid, expired or revoked. Create a new one in your account."
+            )
+        return token.user, token
+    return request.user, None

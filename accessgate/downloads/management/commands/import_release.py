@@ -1,0 +1,45 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accessgate.catalog.selectors import model_by_name
+from accessgate.downloads.models import ImportStatus
+from accessgate.downloads.services import release_import_prepare, release_import_run
+from accessgate.downloads.tasks import run_release_import
+from accessgate.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a release from a local directory (uploaded to the configured store) or from an "
+        "existing s3://bucket/prefix (indexed in place). Every file's size and sha256 are recorded."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("model", help="namespace/name, e.g. acme-lab/frontier-7b")
+        parser.add_argument("version", help="the release's version, e.g. 1.0")
+        parser.add_argument("source", help="a local directory or s3://bucket/prefix")
+        parser.add_argument("--notes", default="", help="release notes")
+        parser.add_argument(
+            "--background", action="store_true", help="queue a Celery task and return; follow it in the admin"
+        )
+
+    def handle(self, *args, model, version, source, notes, background, **options):
+        namespace, _, name = model.partition("/")
+        target = model_by_name(namespace, name)
+        if target is None:
+            raise CommandError(f"No model named {model}.")
+        try:
+            job = release_import_prepare(actor=None, model=target, version=version, source=source, notes=notes)
+            if background:
+                transaction.on_commit(lambda: run_release_import.delay(job.pk))
+                self.stdout.write(f"Queued import #{job.pk}; follow it under Downloads › Release imports in the admin.")
+                return
+            release = release_import_run(job)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        job.refresh_from_db()
+        if job.status != ImportStatus.DONE:
+            raise CommandError(job.error or "The import failed.")
+        self.stdout.write(
+            f"Imported {job.files_done} files ({job.bytes_done} bytes) as {release} revision {release.revision}."
+        )

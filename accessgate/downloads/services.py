@@ -1,0 +1,263 @@
+"""Issuing download URLs (one file or a whole release) and putting releases into storage."""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accessgate.access.models import AccessPolicy, Grant
+from accessgate.access.policy import download_check
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.catalog.models import Model, Release, WeightFile
+from accessgate.catalog.services import FileSpec, release_create
+from accessgate.errors import QuotaExceeded, ValidationFailed
+
+from .models import DownloadCounter, ImportStatus, ReleaseImport
+from .storage import Storage, get_storage, sha256_of
+
+
+@dataclass(frozen=True)
+class IssuedUrl:
+    path: str
+    size: int
+    sha256: str
+    url: str  # relative for the local backend; views make it absolute
+    expires_at: datetime
+    remaining: int | None  # URLs left for this file under the grant; None when unlimited
+
+
+def _check_rate(user) -> None:
+    count, seconds = (int(part) for part in settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT.split("/"))
+    window = int(time.time() // seconds)
+    key = f"accessgate:dl-rate:{user.pk}:{window}"
+    cache.add(key, 0, timeout=seconds + 1)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=seconds + 1)
+        used = 1
+    if used > count:
+        raise QuotaExceeded(f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.")
+
+
+def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None) -> dict[int, int | None]:
+    """Count one issuance per file. Atomic: parallel requests can never pass the limit."""
+    if limit is None:
+        return {f.pk: None for f in files}
+    remaining = {}
+    for weight_file in files:
+        DownloadCounter.objects.get_or_create(grant=grant, weight_file=weight_file)
+        # The conditional UPDATE takes the row lock; under PostgreSQL's read committed a waiting
+        # writer re-checks `issued < limit` after the lock is released, so exactly `limit` pass.
+        updated = DownloadCounter.objects.filter(grant=grant, weight_file=weight_file, issued__lt=limit).update(
+            issued=F("issued") + 1
+        )
+        if not updated:
+            raise QuotaExceeded(
+                f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
+                "Ask the model's reviewers if you need more."
+            )
+        issued = DownloadCounter.objects.values_list("issued", flat=True).get(grant=grant, weight_file=weight_file)
+        remaining[weight_file.pk] = limit - issued
+    return remaining
+
+
+def _ttl(policy: AccessPolicy, storage: Storage) -> int:
+    return min(policy.url_ttl_seconds, storage.max_ttl)
+
+
+def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta, token):
+    """Shared by single files and manifests: re-check everything, count, sign."""
+    _check_rate(user)
+    grant = download_check(user, release)
+    policy = grant.model.policy
+    storage = get_storage()
+    ttl = _ttl(policy, storage)
+    remaining = _consume_quota(grant, files, policy.max_downloads_per_file)
+    now = timezone.now()
+    issued = [
+        IssuedUrl(
+            path=f.path,
+            size=f.size,
+            sha256=f.sha256,
+            url=storage.signed_url(
+                f.storage_key, filename=f.path.rsplit("/", 1)[-1], sha256=f.sha256, ttl_seconds=ttl, now=now
+            ),
+            expires_at=now + timedelta(seconds=ttl),
+            remaining=remaining[f.pk],
+        )
+        for f in files
+    ]
+    common = {
+        "user": user.email,
+        "grant_id": grant.pk,
+        "model": release.model.full_name,
+        "version": release.version,
+        "revision": release.revision,
+        "ttl_seconds": ttl,
+        "via": "token" if token is not None else "session",
+        "token_prefix": token.prefix if token is not None else "",
+    }
+    return grant, issued, common
+
+
+@transaction.atomic
+def download_url_issue(
+    *, user, release: Release, weight_file: WeightFile, meta: RequestMeta | None = None, token=None
+) -> IssuedUrl:
+    """One signed URL for one file, after re-checking the grant, licence and quota."""
+    meta = meta or RequestMeta()
+    _, issued, common = _issue(user=user, release=release, files=[weight_file], meta=meta, token=token)
+    record(
+        actor=user,
+        action=AuditAction.DOWNLOAD_URL_ISSUED,
+        target=weight_file,
+        meta=meta,
+        path=weight_file.path,
+        size=weight_file.size,
+        sha256=weight_file.sha256,
+        **common,
+    )
+    return issued[0]
+
+
+@transaction.atomic
+def download_manifest_issue(
+    *, user, release: Release, meta: RequestMeta | None = None, token=None, format: str = "json"
+) -> list[IssuedUrl]:
+    """Signed URLs for every file of a release; one audit event naming them all."""
+    meta = meta or RequestMeta()
+    files = list(release.files.order_by("path"))
+    _, issued, common = _issue(user=user, release=release, files=files, meta=meta, token=token)
+    record(
+        actor=user,
+        action=AuditAction.DOWNLOAD_MANIFEST_ISSUED,
+        target=release,
+        meta=meta,
+        format=format,
+        file_count=len(files),
+        total_bytes=sum(f.size for f in files),
+        paths=[f.path for f in files],
+        **common,
+    )
+    return issued
+
+
+# --- putting weights in ------------------------------------------------------------------
+
+
+def release_storage_prefix(model: Model, version: str) -> str:
+    return f"{model.namespace}/{model.name}/{version}/"
+
+
+def _local_source_files(source: Path) -> list[tuple[str, Path]]:
+    if not source.is_dir():
+        raise ValidationFailed(f"{source} is not a directory.")
+    files = [
+        (path.relative_to(source).as_posix(), path)
+        for path in sorted(source.rglob("*"))
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts)
+    ]
+    if not files:
+        raise ValidationFailed(f"{source} holds no files to import.")
+    return files
+
+
+def _progress(job: ReleaseImport, **changes) -> None:
+    # Progress rows are bookkeeping of a running job, committed as they go so the admin sees them.
+    ReleaseImport.objects.filter(pk=job.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(job, name, value)
+
+
+def release_import_prepare(*, actor, model: Model, version: str, source: str, notes: str = "") -> ReleaseImport:
+    """Validate the request and record the job; `release_import_run` does the work."""
+    if Release.objects.filter(model=model, version=version).exists():
+        raise ValidationFailed(f"{model.full_name} already has a release {version}.")
+    if source.startswith("s3://"):
+        if settings.ACCESSGATE_STORAGE_BACKEND != "s3":
+            raise ValidationFailed("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3).")
+        bucket = source[5:].split("/", 1)[0]
+        if bucket != settings.ACCESSGATE_S3["bucket"]:
+            raise ValidationFailed(
+                f"The source bucket {bucket!r} is not the configured bucket {settings.ACCESSGATE_S3['bucket']!r}; "
+                "copy the files there first or import from a local directory."
+            )
+    else:
+        _local_source_files(Path(source))
+    return ReleaseImport.objects.create(
+        model=model,
+        version=version,
+        source=source,
+        notes=notes,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def release_import_run(job: ReleaseImport, *, actor=None) -> Release:
+    """Hash (streaming) and upload every file, then create the release in one audited transaction."""
+    _progress(job, status=ImportStatus.RUNNING, error="")
+    storage = get_storage()
+    try:
+        specs = _import_s3(job, storage) if job.source.startswith("s3://") else _import_local(job, storage)
+        with transaction.atomic():
+            release = release_create(actor=actor, model=job.model, version=job.version, files=specs, notes=job.notes)
+            record(
+                actor=actor,
+                action=AuditAction.DOWNLOAD_RELEASE_IMPORTED,
+                target=release,
+                source=job.source,
+                file_count=len(specs),
+                total_bytes=sum(s.size for s in specs),
+                backend=storage.name,
+            )
+            _progress(job, status=ImportStatus.DONE, release=release, finished_at=timezone.now())
+        return release
+    except Exception as error:
+        message = getattr(error, "message", None) or str(error)
+        _progress(job, status=ImportStatus.FAILED, error=message[:4000], finished_at=timezone.now())
+        raise
+
+
+def _import_local(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
+    files = _local_source_files(Path(job.source))
+    _progress(job, files_total=len(files), bytes_total=sum(p.stat().st_size for _, p in files))
+    prefix = release_storage_prefix(job.model, job.version)
+    specs = []
+    for relative, path in files:
+        with open(path, "rb") as stream:
+            sha256, size = sha256_of(stream)
+        key = prefix + relative
+        storage.put_file(key, path)
+        specs.append(FileSpec(path=relative, storage_key=key, size=size, sha256=sha256))
+        _progress(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
+    return specs
+
+
+def _import_s3(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
+    prefix = job.source[5:].split("/", 1)[1] if "/" in job.source[5:] else ""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    objects = list(storage.list(prefix))
+    if not objects:
+        raise ValidationFailed(f"Nothing is stored under {job.source}.")
+    _progress(job, files_total=len(objects), bytes_total=sum(o.size for o in objects))
+    specs = []
+    for obj in objects:
+        stream = storage.open(obj.key)
+        try:
+            sha256, size = sha256_of(stream)
+        finally:
+            stream.close()
+        specs.append(FileSpec(path=obj.key[len(prefix) :], storage_key=obj.key, size=size, sha256=sha256))
+        _progress(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
+    return specs

@@ -1,0 +1,249 @@
+"""Where weight files live: a small interface with a local and an S3 backend.
+
+Both hand out time-limited URLs; neither URL is ever stored. Chosen by
+`ACCESSGATE_STORAGE_BACKEND` (`local`, the embedded default, or `s3`).
+"""
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from .sigv4 import Presigner
+
+CHUNK = 1024 * 1024
+S3_MAX_TTL = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer
+LOCAL_TOKEN_SALT = "accessgate.downloads.local"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with the file's own name, ASCII fallback plus RFC 5987 UTF-8 form."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    if ascii_name == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def sha256_of(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """Hash a stream chunk by chunk; never holds more than one chunk in memory."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if progress:
+            progress(len(chunk))
+    return digest.hexdigest(), size
+
+
+class Storage:
+    name = "base"
+    max_ttl = S3_MAX_TTL
+
+    def signed_url(self, key: str, *, filename: str, sha256: str, ttl_seconds: int, now: datetime) -> str:
+        raise NotImplementedError
+
+    def put_file(self, key: str, source: Path) -> None:
+        raise NotImplementedError
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        raise NotImplementedError
+
+    def open(self, key: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def exists(self, key: str) -> bool:
+        raise NotImplementedError
+
+
+class LocalStorage(Storage):
+    """Files under a directory, served by the portal's own `/dl/<token>/<filename>` view.
+
+    The token is a Django-signed payload naming the key, the file's sha256 (the ETag) and
+    the expiry; tampering or expiry makes the view answer 403.
+    """
+
+    name = "local"
+    max_ttl = 7 * 24 * 3600
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        target = (self.root / key).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            raise ValueError(f"Storage key {key!r} escapes the storage directory.")
+        return target
+
+    def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
+        expires = int((now + timedelta(seconds=ttl_seconds)).timestamp())
+        token = signing.dumps({"k": key, "h": sha256, "e": expires}, salt=LOCAL_TOKEN_SALT, compress=True)
+        return reverse("downloads:local_file", args=[token, filename])
+
+    @staticmethod
+    def read_token(token: str, *, now: datetime) -> dict:
+        """The token's payload; raises `signing.BadSignature` when tampered, malformed or expired."""
+        payload = signing.loads(token, salt=LOCAL_TOKEN_SALT)
+        if not isinstance(payload, dict) or not {"k", "h", "e"} <= payload.keys():
+            raise signing.BadSignature("malformed token")
+        if payload["e"] < now.timestamp():
+            raise signing.SignatureExpired("expired token")
+        return payload
+
+    def put_file(self, key, source):
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        with open(source, "rb") as src, open(partial, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+        os.replace(partial, target)
+
+    def list(self, prefix):
+        base = self.path(prefix) if prefix else self.root.resolve()
+        if not base.exists():
+            return
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.endswith(".partial")):
+            yield StoredObject(key=path.relative_to(self.root.resolve()).as_posix(), size=path.stat().st_size)
+
+    def open(self, key):
+        return open(self.path(key), "rb")
+
+    def exists(self, key):
+        return self.path(key).is_file()
+
+
+class S3Storage(Storage):
+    """Any S3-compatible store (AWS S3, R2, Ceph RGW, MinIO, Garage…) through boto3."""
+
+    name = "s3"
+    max_ttl = S3_MAX_TTL
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        endpoint_url: str | None,
+        region: str,
+        access_key_id: str,
+        secret_access_key: str,
+        addressing_style: str = "path",
+        multipart_threshold: int = 64 * 1024 * 1024,
+    ):
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        self.bucket = bucket
+        session = boto3.session.Session(
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            region_name=region,
+        )
+        self.client = session.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": addressing_style},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+            ),
+        )
+        session_credentials = session.get_credentials()
+
+        def current_credentials():
+            if session_credentials is None:
+                raise RuntimeError(
+                    "No S3 credentials: set ACCESSGATE_S3_ACCESS_KEY_ID and ACCESSGATE_S3_SECRET_ACCESS_KEY."
+                )
+            frozen = session_credentials.get_frozen_credentials()
+            return frozen.access_key, frozen.secret_key, frozen.token or ""
+
+        self.presigner = Presigner(
+            endpoint_url=self.client.meta.endpoint_url,
+            bucket=bucket,
+            region=self.client.meta.region_name,
+            credentials=current_credentials,
+            addressing_style=addressing_style,
+        )
+        self.transfer_config = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=16 * CHUNK)
+
+    def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
+        return self.presigner.presign_get(
+            key,
+            expires_in=min(ttl_seconds, self.max_ttl),
+            now=now.astimezone(UTC),
+            params={"response-content-disposition": content_disposition(filename)},
+        )
+
+    def put_file(self, key, source):
+        self.client.upload_file(str(source), self.bucket, key, Config=self.transfer_config)
+
+    def list(self, prefix):
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                if not item["Key"].endswith("/"):
+                    yield StoredObject(key=item["Key"], size=item["Size"])
+
+    def open(self, key):
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+
+    def exists(self, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+
+def build_storage(options: dict) -> Storage:
+    if options["backend"] == "s3":
+        return S3Storage(
+            bucket=options["bucket"],
+            endpoint_url=options["endpoint_url"],
+            region=options["region"],
+            access_key_id=options["access_key_id"],
+            secret_access_key=options["secret_access_key"],
+            addressing_style=options["addressing_style"],
+        )
+    return LocalStorage(options["root"])
+
+
+def storage_options() -> dict:
+    return {
+        "backend": settings.ACCESSGATE_STORAGE_BACKEND,
+        "root": settings.ACCESSGATE_LOCAL_STORAGE_ROOT,
+        **settings.ACCESSGATE_S3,
+    }
+
+
+@lru_cache(maxsize=4)
+def _cached_storage(frozen: tuple) -> Storage:
+    return build_storage(dict(frozen))
+
+
+def get_storage() -> Storage:
+    """The configured backend (one instance per distinct configuration)."""
+    options = storage_options()
+    return _cached_storage(tuple(sorted((k, str(v) if isinstance(v, Path) else v) for k, v in options.items())))

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from .models import ImportStatus, ReleaseImport
+from .services import release_import_run
+
+
+@shared_task(acks_late=True)
+def run_release_import(job_id: int) -> str:
+    """Idempotent: a job that already finished is not run again."""
+    job = ReleaseImport.objects.select_related("model", "requested_by").get(pk=job_id)
+    if job.status in (ImportStatus.DONE, ImportStatus.RUNNING):
+        return job.status
+    release_import_run(job, actor=job.requested_by)
+    return ImportStatus.DONE
