@@ -6,7 +6,8 @@ from accessgate.errors import DomainError, NotAuthenticated
 
 def wants_json(request) -> bool:
     accept = request.headers.get("Accept", "")
-    return "application/json" in accept or request.headers.get("Authorization", "").startswith("Bearer ")
+    # Browsers never send Authorization to us; scripts do (Bearer, or a wrong scheme we refuse).
+    return "application/json" in accept or "Authorization" in request.headers
 
 
 class DomainErrorMiddleware:

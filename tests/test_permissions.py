@@ -8,7 +8,16 @@ from accessgate.access import services
 from . import factories
 from .conftest import application
 
-ROLES = ["anonymous", "researcher", "other_researcher", "reviewer", "other_reviewer", "auditor", "admin"]
+ROLES = [
+    "anonymous",
+    "researcher",
+    "other_researcher",
+    "grant_holder",
+    "reviewer",
+    "other_reviewer",
+    "auditor",
+    "admin",
+]
 OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 
 
@@ -24,6 +33,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
             "anonymous": None,
             "researcher": researcher,
             "other_researcher": factories.UserFactory(),
+            "grant_holder": other_researcher,
             "reviewer": reviewer,
             "other_reviewer": factories.UserFactory(role="reviewer"),
             "auditor": auditor,
@@ -37,6 +47,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
 
 def urls(world):
     model, request, grant = world["model"], world["request"], world["grant"]
+    release_args = [model.namespace, model.name, model.releases.get().version]
     return {
         "catalog": (reverse("catalog:list"), dict.fromkeys(ROLES, OK)),
         "model": (
@@ -46,7 +57,7 @@ def urls(world):
         # The researcher already has an open request, so the apply page sends them to it.
         "apply": (
             reverse("catalog:apply", args=[model.namespace, model.name]),
-            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT},
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
         ),
         "my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "request_detail": (
@@ -70,6 +81,32 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "tokens": (reverse("accounts:tokens"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        # Downloads: only the grant holder (other_researcher, approved in `world`).
+        "download_page": (
+            reverse("downloads:release", args=release_args),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "resolve": (
+            reverse("downloads:resolve", args=[*release_args, "config.json"]),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": REDIRECT},
+        ),
+        "manifest": (
+            reverse("downloads:manifest", args=release_args),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "manifest_txt": (
+            reverse("downloads:manifest_txt", args=release_args),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "sha256sums": (
+            reverse("downloads:sha256sums", args=release_args),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "licence_accept": (
+            reverse("access:licence_accept", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
     }
 
 

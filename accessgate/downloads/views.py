@@ -89,13 +89,18 @@ def manifest_json(request, namespace, name, ref):
 @never_cache
 @require_http_methods(["GET"])
 def manifest_txt(request, namespace, name, ref):
-    """For `aria2c -i` (the indented `out=` lines name each file) and `wget --content-disposition -i`."""
-    release, items, login = _manifest(request, namespace, name, ref, "txt")
+    """For `aria2c -i`: each URL followed by an indented `out=` line naming the file.
+
+    `?format=urls` gives the URLs alone, for `wget --content-disposition -i` (wget would
+    try to fetch the `out=` lines as URLs and exit with an error).
+    """
+    urls_only = request.GET.get("format") == "urls"
+    release, items, login = _manifest(request, namespace, name, ref, "urls" if urls_only else "aria2")
     if login:
         return login
     lines = []
     for item, url in items:
-        lines += [url, f"  out={item.path}"]
+        lines += [url] if urls_only else [url, f"  out={item.path}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 

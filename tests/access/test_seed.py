@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -17,12 +19,20 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     call_command("seed_demo")
     second = capsys.readouterr().out
 
-    assert Model.objects.count() == 1 and Release.objects.count() == 1 and AccessPolicy.objects.count() == 1
+    assert Model.objects.count() == 2 and Release.objects.count() == 2 and AccessPolicy.objects.count() == 2
     assert User.objects.count() == 4
     files = WeightFile.objects.all()
-    assert files.count() == 4
+    assert files.count() == 8
     for weight_file in files:
         assert (settings.ACCESSGATE_LOCAL_STORAGE_ROOT / weight_file.storage_key).stat().st_size == weight_file.size
+
+    # The researcher holds one grant, and the printed curl line works (only the newest token).
+    researcher = User.objects.get(email="researcher@demo.accessgate.test")
+    assert researcher.grants.count() == 1
+    tokens = re.findall(r"Bearer (agt_[\w-]+)", first + second)
+    url = re.search(r"(http://testserver/models/\S+/files/\S+)", second).group(1).replace("http://testserver", "")
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[-1]}").status_code == 302
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[0]}").status_code == 401
 
     for label, role in [("reviewer", Role.REVIEWER), ("auditor", Role.AUDITOR), ("admin", Role.ADMIN)]:
         assert role in roles_of(User.objects.get(email=f"{label}@demo.accessgate.test"))

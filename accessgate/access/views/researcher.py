@@ -15,6 +15,7 @@ from accessgate.forms_util import add_domain_error
 from .. import selectors, services
 from ..forms import ApplicationForm, SignatureForm
 from ..models import RequestStatus
+from ..policy import active_grant
 
 
 def _model_or_404(namespace: str, name: str) -> Model:
@@ -39,6 +40,9 @@ def apply(request, namespace, name):
     policy = selectors.policy_for(model)
     if policy is None:
         messages.error(request, f"{model.full_name} is not open for applications yet.")
+        return redirect("catalog:model_detail", namespace=model.namespace, name=model.name)
+    if active_grant(request.user, model):
+        messages.info(request, f"You already have access to {model.full_name}.")
         return redirect("catalog:model_detail", namespace=model.namespace, name=model.name)
     existing = selectors.open_request(request.user, model)
     if existing:

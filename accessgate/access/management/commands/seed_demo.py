@@ -2,25 +2,31 @@
 four accounts (researcher, reviewer, auditor, admin). Safe to run again: nothing is
 duplicated, and the printed passwords are (re)set on every run."""
 
-import hashlib
 import json
 import random
 import secrets
+import tempfile
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accessgate.access.services import policy_set
+from accessgate.access.models import Grant
+from accessgate.access.services import access_request_submit, policy_set
+from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
-from accessgate.accounts.services import profile_update, role_grant, user_create
+from accessgate.accounts.services import profile_update, role_grant, token_create, token_revoke, user_create
 from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
-from accessgate.catalog.services import FileSpec, license_publish, model_create, release_create
+from accessgate.catalog.services import license_publish, model_create
+from accessgate.downloads.services import release_import_prepare, release_import_run
 
 DEMO_DOMAIN = "demo.accessgate.test"
 NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
+OPEN_NAME = "tiny-demo-1b"  # auto-approved; the demo researcher already has access
+DEMO_TOKEN_NAME = "demo curl"
 
 LICENCE_TEXT = """Frontier Demo Research Licence, version 1.0
 
@@ -57,7 +63,7 @@ Safety and interpretability researchers at universities and labs.
 """
 
 ACCOUNTS = {
-    "researcher": (None, None),
+    "researcher": (None, ("Rosalind Franklin", "King's College London", "Research associate", "GB")),
     "reviewer": (Role.REVIEWER, ("Rey Viewer", "accessgate demo", "Reviewer", "GB")),
     "auditor": (Role.AUDITOR, ("Audrey Tor", "accessgate demo", "Auditor", "DE")),
     "admin": (Role.ADMIN, ("Ada Min", "accessgate demo", "Administrator", "FR")),
@@ -86,8 +92,28 @@ class Command(BaseCommand):
             raise CommandError("Refusing to seed demo accounts with DEBUG off; pass --force if you mean it.")
         with transaction.atomic():
             passwords = self._accounts()
-            model = self._model(reviewer=user_by_email(f"reviewer@{DEMO_DOMAIN}"))
-        self._print(model, passwords)
+            reviewer = user_by_email(f"reviewer@{DEMO_DOMAIN}")
+            researcher = user_by_email(f"researcher@{DEMO_DOMAIN}")
+            licence = self._licence()
+            model = self._model(
+                NAME,
+                "Frontier Demo 7B",
+                "A demonstration model behind a licence and manual review.",
+                "manual",
+                licence=licence,
+                reviewer=reviewer,
+            )
+            open_model = self._model(
+                OPEN_NAME,
+                "Tiny Demo 1B",
+                "A small demonstration model; approval is automatic.",
+                "auto",
+                licence=licence,
+                reviewer=reviewer,
+            )
+            self._grant(researcher, open_model)
+            secret = self._token(researcher)
+        self._print(model, open_model, passwords, secret)
 
     def _accounts(self) -> dict[str, str]:
         passwords = {}
@@ -115,21 +141,22 @@ class Command(BaseCommand):
             passwords[email] = password
         return passwords
 
-    def _model(self, *, reviewer):
+    def _licence(self):
         licence = LicenseVersion.objects.filter(name="Frontier Demo Research Licence", version="1.0").first()
-        if licence is None:
-            licence = license_publish(
-                actor=None, name="Frontier Demo Research Licence", version="1.0", text=LICENCE_TEXT
-            )
-        model = model_by_name(NAMESPACE, NAME)
+        return licence or license_publish(
+            actor=None, name="Frontier Demo Research Licence", version="1.0", text=LICENCE_TEXT
+        )
+
+    def _model(self, name, display_name, summary, gating, *, licence, reviewer):
+        model = model_by_name(NAMESPACE, name)
         if model is None:
             model = model_create(
                 actor=None,
                 namespace=NAMESPACE,
-                name=NAME,
-                display_name="Frontier Demo 7B",
-                summary="A demonstration model behind identity checks, a licence and manual review.",
-                card_markdown=MODEL_CARD,
+                name=name,
+                display_name=display_name,
+                summary=summary,
+                card_markdown=MODEL_CARD.replace("Frontier Demo 7B", display_name),
                 reviewers=[reviewer],
             )
         policy_set(
@@ -137,38 +164,56 @@ class Command(BaseCommand):
             model=model,
             license=licence,
             statements=STATEMENTS,
-            gating="manual",
+            gating=gating,
             min_intended_use_chars=50,
             grant_days=90,
+            url_ttl_seconds=300,
+            max_downloads_per_file=None if gating == "auto" else 5,
         )
         if release_by_ref(model, VERSION) is None:
-            release_create(
-                actor=None,
-                model=model,
-                version=VERSION,
-                notes="First public release.",
-                files=self._write_files(model),
-            )
+            # Through the real import path, so the demo works on local disk and on S3 alike.
+            with tempfile.TemporaryDirectory() as source:
+                for path, content in demo_files().items():
+                    (Path(source) / path).write_bytes(content)
+                job = release_import_prepare(
+                    actor=None, model=model, version=VERSION, source=source, notes="First public release."
+                )
+                release_import_run(job)
         return model
 
-    def _write_files(self, model) -> list[FileSpec]:
-        root = settings.ACCESSGATE_LOCAL_STORAGE_ROOT
-        specs = []
-        for path, content in demo_files().items():
-            key = f"{model.namespace}/{model.name}/{VERSION}/{path}"
-            target = root / key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            specs.append(
-                FileSpec(path=path, storage_key=key, size=len(content), sha256=hashlib.sha256(content).hexdigest())
-            )
-        return specs
+    def _grant(self, researcher, model):
+        if Grant.objects.active().filter(user=researcher, model=model).exists():
+            return
+        statements = model.policy.statements.filter(is_active=True).values_list("pk", flat=True)
+        access_request_submit(
+            actor=researcher,
+            model=model,
+            intended_use="Trying out accessgate's download path from the demo: browser, curl and aria2c.",
+            accepted_statement_ids=set(statements),
+            typed_name=researcher.profile.full_name,
+        )
 
-    def _print(self, model, passwords):
+    def _token(self, researcher) -> str:
+        # A fresh token per run; the previous demo token is revoked so only one stays valid.
+        for old in ApiToken.objects.active().filter(user=researcher, name=DEMO_TOKEN_NAME):
+            token_revoke(actor=researcher, token=old)
+        _, secret = token_create(actor=researcher, name=DEMO_TOKEN_NAME, days=30)
+        return secret
+
+    def _print(self, model, open_model, passwords, secret):
         out = self.stdout
+        site = settings.SITE_URL
         out.write(self.style.SUCCESS("\naccessgate demo is ready."))
-        out.write(f"Model: {model.full_name} → {settings.SITE_URL}/models/{model.full_name}/")
-        out.write("Log in at " + settings.SITE_URL + "/accounts/login/ with:")
+        out.write(f"Log in at {site}/accounts/login/ with:")
         for email, password in passwords.items():
             out.write(f"  {email:<36} {password}")
-        out.write("The researcher completes the profile and applies; the reviewer approves in the review queue.\n")
+        out.write("")
+        out.write(f"Apply as the researcher to {model.full_name} and approve as the reviewer in the review queue:")
+        out.write(f"  {site}/models/{model.full_name}/")
+        out.write(f"The researcher already has access to {open_model.full_name}. Download a file now:")
+        filename = "model-00001-of-00002.safetensors"
+        out.write(
+            f'  curl -fL -H "Authorization: Bearer {secret}" -o {filename} \\\n'
+            f"    {site}/models/{open_model.full_name}/{VERSION}/files/{filename}"
+        )
+        out.write(f"Or everything, verified: {site}/models/{open_model.full_name}/{VERSION}/download/\n")

@@ -1,0 +1,293 @@
+"""The same download promises, on the local backend and on S3 (s3rver checking SigV4)."""
+
+import hashlib
+import threading
+import time
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.db import close_old_connections, connection
+from django.test import Client
+from django.urls import reverse
+
+from accessgate.access import services as access_services
+from accessgate.access.models import AccessPolicy
+from accessgate.accounts.services import token_create
+from accessgate.audit.models import AuditEvent
+from accessgate.catalog.models import Release
+from accessgate.downloads.models import DownloadCounter
+
+from .. import factories
+from ..conftest import application, make_policy
+
+pytestmark = pytest.mark.django_db
+
+FILES = {
+    "config.json": b'{"hidden_size": 64}',
+    "model-00001-of-00002.safetensors": bytes(range(256)) * 4096,
+    "model-00002-of-00002.safetensors": b"\x00\x01" * 70000,
+    "tokenizer/vocab.json": '{"ü": 1}'.encode(),
+}
+
+
+@pytest.fixture
+def release(backend, tmp_path, licence, reviewer):
+    model = factories.ModelFactory(reviewers=[reviewer])
+    make_policy(model, licence, url_ttl_seconds=300)
+    source = tmp_path / "source"
+    for path, content in FILES.items():
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        (source / path).write_bytes(content)
+    call_command("import_release", model.full_name, "1.0", str(source))
+    return Release.objects.get(model=model, version="1.0")
+
+
+@pytest.fixture
+def holder(release, reviewer):
+    user = factories.UserFactory(profile__full_name="Grace Holder")
+    request = access_services.access_request_submit(actor=user, **application(release.model, typed_name="Grace Holder"))
+    access_services.access_request_approve(actor=reviewer, access_request=request)
+    return user
+
+
+def file_url(release, path):
+    return reverse("downloads:resolve", args=[release.model.namespace, release.model.name, release.version, path])
+
+
+def fetch(client, url, **headers):
+    """GET a signed URL: through Django for the local backend, over HTTP for S3."""
+    if url.startswith("http://testserver/"):
+        django_headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        response = client.get(url, **django_headers)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        return response.status_code, body, response
+    response = requests.get(url, headers=headers, timeout=10)
+    return response.status_code, response.content, response
+
+
+def test_import_recorded_every_file(release, backend):
+    files = {f.path: f for f in release.files.all()}
+    assert set(files) == set(FILES)
+    for path, content in FILES.items():
+        assert files[path].size == len(content)
+        assert files[path].sha256 == hashlib.sha256(content).hexdigest()
+    event = AuditEvent.objects.get(action="download.release_imported")
+    assert event.details["file_count"] == 4 and event.details["backend"] == backend
+
+
+def test_holder_downloads_the_bytes(client, release, holder):
+    client.force_login(holder)
+    response = client.get(file_url(release, "model-00001-of-00002.safetensors"), REMOTE_ADDR="203.0.113.5")
+    assert response.status_code == 302
+    status, body, raw = fetch(client, response["Location"])
+    assert status == 200
+    assert body == FILES["model-00001-of-00002.safetensors"]
+    assert "model-00001-of-00002.safetensors" in raw.headers["Content-Disposition"]
+
+    event = AuditEvent.objects.get(action="download.url_issued")
+    assert event.actor == holder and event.ip == "203.0.113.5"
+    assert event.details["path"] == "model-00001-of-00002.safetensors"
+    assert event.details["ttl_seconds"] == 300 and event.details["via"] == "session"
+    assert event.details["size"] == len(FILES["model-00001-of-00002.safetensors"])
+
+
+def test_range_requests(client, release, holder):
+    client.force_login(holder)
+    url = client.get(file_url(release, "model-00001-of-00002.safetensors"))["Location"]
+    status, body, raw = fetch(client, url, Range="bytes=1000-1999")
+    assert status == 206
+    assert body == FILES["model-00001-of-00002.safetensors"][1000:2000]
+    assert raw.headers["Content-Range"] == f"bytes 1000-1999/{len(FILES['model-00001-of-00002.safetensors'])}"
+
+
+def test_tampered_url_is_refused(client, release, holder, backend):
+    client.force_login(holder)
+    url = client.get(file_url(release, "config.json"))["Location"]
+    if backend == "s3":
+        tampered = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
+    else:
+        token_start = url.index("/dl/") + 4
+        tampered = url[: token_start + 5] + ("A" if url[token_start + 5] != "A" else "B") + url[token_start + 6 :]
+    status, body, _ = fetch(client, tampered)
+    assert status == 403
+    assert body != FILES["config.json"]
+
+
+def test_expired_url_is_refused(client, release, holder):
+    AccessPolicy.objects.filter(model=release.model).update(url_ttl_seconds=1)
+    client.force_login(holder)
+    url = client.get(file_url(release, "config.json"))["Location"]
+    assert fetch(client, url)[0] == 200
+    time.sleep(2.1)
+    assert fetch(client, url)[0] == 403
+
+
+def test_revoked_grant_gets_no_new_url_at_once(client, release, holder, reviewer):
+    client.force_login(holder)
+    assert client.get(file_url(release, "config.json")).status_code == 302
+    access_services.grant_revoke(actor=reviewer, grant=holder.grants.get(), reason="Paused pending review.")
+    response = client.get(file_url(release, "config.json"))
+    assert response.status_code == 403
+    assert "was revoked" in response.content.decode() and "Paused pending review." in response.content.decode()
+    assert AuditEvent.objects.filter(action="download.url_issued").count() == 1
+
+
+def test_manifest_sha256_matches_downloaded_bytes(client, release, holder):
+    client.force_login(holder)
+    args = [release.model.namespace, release.model.name, release.revision]  # by revision id
+    manifest = client.get(reverse("downloads:manifest", args=args)).json()
+    assert manifest["revision"] == release.revision
+    assert {f["path"] for f in manifest["files"]} == set(FILES)
+    for entry in manifest["files"]:
+        status, body, _ = fetch(client, entry["url"])
+        assert status == 200
+        assert hashlib.sha256(body).hexdigest() == entry["sha256"] == hashlib.sha256(FILES[entry["path"]]).hexdigest()
+        assert entry["size"] == len(body)
+    event = AuditEvent.objects.get(action="download.manifest_issued")
+    assert sorted(event.details["paths"]) == sorted(FILES)
+
+
+def test_manifest_txt_and_sha256sums(client, release, holder):
+    client.force_login(holder)
+    args = [release.model.namespace, release.model.name, release.version]
+    lines = client.get(reverse("downloads:manifest_txt", args=args)).content.decode().splitlines()
+    urls, outs = lines[0::2], lines[1::2]
+    assert outs == [f"  out={path}" for path in sorted(FILES)]
+    for url, out in zip(urls, outs, strict=True):
+        assert fetch(client, url)[1] == FILES[out.strip()[4:]]
+    sums = client.get(reverse("downloads:sha256sums", args=args)).content.decode()
+    assert sums == "".join(f"{hashlib.sha256(FILES[p]).hexdigest()}  {p}\n" for p in sorted(FILES))
+
+
+def test_others_get_nothing(client, release, holder):
+    stranger = factories.UserFactory()
+    url = file_url(release, "config.json")
+    client.force_login(stranger)
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "Apply for it first" in response.content.decode()
+    json_response = client.get(url, HTTP_ACCEPT="application/json")
+    assert json_response.json()["error"]["code"] == "access_denied"
+    assert json_response.json()["error"]["help_url"].endswith(f"/models/{release.model.full_name}/apply/")
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    response = client.get(url, HTTP_ACCEPT="application/json")
+    assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
+    assert not AuditEvent.objects.filter(action="download.url_issued").exists()
+
+
+def test_bearer_tokens(release, holder):
+    api = Client()
+    token, secret = token_create(actor=holder, name="cluster")
+    url = file_url(release, "config.json")
+    response = api.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="download.url_issued")
+    assert event.details["via"] == "token" and event.details["token_prefix"] == token.prefix
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+    for bad in ["Bearer agt_wrong", "Bearer ", "Basic abc", f"Bearer {secret}x"]:
+        response = api.get(url, HTTP_AUTHORIZATION=bad)
+        assert response.status_code == 401, bad
+        assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_revoked_and_expired_tokens_are_refused(release, holder):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accessgate.accounts.models import ApiToken
+    from accessgate.accounts.services import token_revoke
+
+    api = Client()
+    url = file_url(release, "config.json")
+    revoked, revoked_secret = token_create(actor=holder, name="old laptop")
+    token_revoke(actor=holder, token=revoked)
+    expired, expired_secret = token_create(actor=holder, name="expired")
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    inactive_user_token, inactive_secret = token_create(actor=holder, name="inactive")
+    for secret in (revoked_secret, expired_secret):
+        assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    holder.is_active = False
+    holder.save()
+    assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {inactive_secret}").status_code == 401
+
+
+def test_quota_counts_and_refuses_with_429(client, release, holder):
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=2)
+    client.force_login(holder)
+    url = file_url(release, "config.json")
+    assert client.get(url)["X-Downloads-Remaining"] == "1"
+    assert client.get(url)["X-Downloads-Remaining"] == "0"
+    response = client.get(url)
+    assert response.status_code == 429
+    assert "used all 2 downloads of config.json" in response.content.decode()
+    # Another file has its own count; the download page shows what is left.
+    assert client.get(file_url(release, "tokenizer/vocab.json")).status_code == 302
+    page = client.get(
+        reverse("downloads:release", args=[release.model.namespace, release.model.name, release.version])
+    ).content.decode()
+    assert "0 of 2 left" in page and "1 of 2 left" in page
+
+
+def test_new_licence_version_needs_reacceptance(client, release, holder, licence):
+    from accessgate.catalog.services import license_publish
+
+    new_licence = license_publish(actor=None, name=licence.name, version="2.0", text="New terms.")
+    make_policy(release.model, new_licence, url_ttl_seconds=300)
+    client.force_login(holder)
+    url = file_url(release, "config.json")
+    response = client.get(url)
+    assert response.status_code == 403 and "new version" in response.content.decode()
+
+    grant = holder.grants.get()
+    accept_url = reverse("access:licence_accept", args=[grant.pk])
+    data = {"typed_name": "Grace Holder"}
+    data.update({f"statement_{s.pk}": "on" for s in release.model.policy.statements.filter(is_active=True)})
+    assert client.post(accept_url, {**data, "typed_name": "Someone"}).status_code == 200
+    client.post(accept_url, data)
+    agreement = grant.request.agreements.order_by("-id").first()
+    assert agreement.license == new_licence and agreement.license_sha256 == new_licence.sha256
+    assert client.get(url).status_code == 302
+    assert AuditEvent.objects.filter(action="access.agreement.renewed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
+    """16 threads race for a quota of 5: exactly 5 URLs are issued (PostgreSQL row locks)."""
+    from accessgate.catalog.models import LicenseVersion
+
+    licence = LicenseVersion.objects.create(name="Race", version="1", text="t")
+    reviewer = factories.UserFactory(role="reviewer")
+    model = factories.ModelFactory(reviewers=[reviewer])
+    make_policy(model, licence, max_downloads_per_file=5)
+    release = factories.make_release(model)
+    user = factories.UserFactory(profile__full_name="Racer")
+    request = access_services.access_request_submit(actor=user, **application(model, typed_name="Racer"))
+    access_services.access_request_approve(actor=reviewer, access_request=request)
+    url = file_url(release, "config.json")
+    statuses = []
+    barrier = threading.Barrier(16)
+
+    def worker():
+        client = Client()
+        client.force_login(user)
+        barrier.wait()
+        try:
+            statuses.append(client.get(url).status_code)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] * 5 + [429] * 11
+    assert DownloadCounter.objects.get().issued == 5
+    assert AuditEvent.objects.filter(action="download.url_issued").count() == 5
