@@ -46,6 +46,8 @@ node:
 	fi
 
 bench: $(VENV)/.dev-installed services
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || true; fi
 	$(BIN)/python bench/run.py
 
 lint: $(VENV)/.dev-installed

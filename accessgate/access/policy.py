@@ -61,6 +61,10 @@ def download_check(user, release: Release) -> Grant:
         raise AccessDenied("Your account is not active.")
     if not release.is_active:
         raise AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn.")
+    # One query on the success path; the explanations below run only on refusal.
+    grant = _current_grants(user).filter(model=model).select_related("model__policy").first()
+    if grant is not None:
+        return grant
     grant = active_grant(user, model)
     if grant is None:
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
@@ -75,12 +79,10 @@ def download_check(user, release: Release) -> Grant:
                 help_url=apply_url,
             )
         raise AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url)
-    if not _current_grants(user).filter(pk=grant.pk).exists():
-        raise PolicyNotMet(
-            f"The licence of {model.full_name} has a new version; accept it before your next download.",
-            help_url=reverse("access:licence_accept", args=[grant.pk]),
-        )
-    return grant
+    raise PolicyNotMet(
+        f"The licence of {model.full_name} has a new version; accept it before your next download.",
+        help_url=reverse("access:licence_accept", args=[grant.pk]),
+    )
 
 
 def can_download(user, release: Release) -> bool:

@@ -10,6 +10,7 @@ from .models import Profile
 from .roles import STAFF_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
+LAST_USED_PRECISION = __import__("datetime").timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -171,8 +172,13 @@ def token_authenticate(secret: str, *, ip: str | None = None):
     if not secret.startswith(ApiToken.PREFIX):
         return None
     token = ApiToken.objects.active().select_related("user").filter(secret_hash=_hash_token(secret)).first()
-    if token is not None:
-        # Usage bookkeeping, not a state change of the account: no audit event of its own
-        # (every use that matters, a URL issuance, is audited with the token's prefix).
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now(), last_used_ip=ip)
+    if token is None:
+        return None
+    now = timezone.now()
+    # Usage bookkeeping, not a state change of the account: no audit event of its own (every
+    # use that matters, a URL issuance, is audited with the token's prefix). Written at most
+    # once a minute per token, so a busy download script does not pay a commit per request.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION or token.last_used_ip != ip:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
+        token.last_used_at, token.last_used_ip = now, ip
     return token

@@ -15,10 +15,24 @@ def release_by_address(namespace: str, name: str, ref: str) -> Release:
     return release
 
 
-def release_file(release: Release, path: str) -> WeightFile:
-    weight_file = release.files.filter(path=path).first()
+def file_by_address(namespace: str, name: str, ref: str, path: str) -> WeightFile:
+    """The file at `/models/<namespace>/<name>/<ref>/files/<path>`, with its release and model, in one query."""
+    from accessgate.catalog.names import REVISION_RE
+
+    release_field = "release__revision" if REVISION_RE.match(ref) else "release__version"
+    weight_file = (
+        WeightFile.objects.select_related("release__model")
+        .filter(
+            release__model__namespace__iexact=namespace,
+            release__model__name__iexact=name,
+            path=path,
+            **{release_field: ref},
+        )
+        .first()
+    )
     if weight_file is None:
-        raise NotFound(f"{release} has no file {path}.")
+        release_by_address(namespace, name, ref)  # says which part is missing
+        raise NotFound(f"{namespace}/{name} {ref} has no file {path}.")
     return weight_file
 
 

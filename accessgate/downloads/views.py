@@ -38,10 +38,13 @@ def resolve(request, namespace, name, ref, path):
     user, token, login = _caller(request)
     if login:
         return login
-    release = selectors.release_by_address(namespace, name, ref)
-    weight_file = selectors.release_file(release, path)
+    weight_file = selectors.file_by_address(namespace, name, ref, path)
     issued = services.download_url_issue(
-        user=user, release=release, weight_file=weight_file, meta=RequestMeta.from_request(request), token=token
+        user=user,
+        release=weight_file.release,
+        weight_file=weight_file,
+        meta=RequestMeta.from_request(request),
+        token=token,
     )
     response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
     if issued.remaining is not None:
