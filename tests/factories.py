@@ -75,7 +75,19 @@ class ModelFactory(factory.django.DjangoModelFactory):
 
 
 def make_release(model, version="1.0", files=None):
+    """A release whose bytes are really in the configured storage."""
+    import tempfile
+    from pathlib import Path
+
+    from accessgate.downloads.storage import get_storage
+
     files = files or {"config.json": b"{}", "model.safetensors": b"weights" * 100}
+    storage = get_storage()
+    with tempfile.TemporaryDirectory() as scratch:
+        for path, content in files.items():
+            source = Path(scratch) / "file"
+            source.write_bytes(content)
+            storage.put_file(f"{model.full_name}/{version}/{path}", source)
     specs = [
         FileSpec(
             path=path,

@@ -144,9 +144,10 @@ def release_page(request, namespace, name, ref):
             "files": files,
             "example_file_url": request.build_absolute_uri(files[0]["url"]) if files else "",
             "example_file_name": files[0]["file"].path.rsplit("/", 1)[-1] if files else "",
-            "manifest_url": request.build_absolute_uri(reverse("downloads:manifest", args=address)),
-            "manifest_txt_url": request.build_absolute_uri(reverse("downloads:manifest_txt", args=address)),
-            "sha256sums_url": request.build_absolute_uri(reverse("downloads:sha256sums", args=address)),
+            # …/manifest minus its last segment: the base the commands build on.
+            "release_base_url": request.build_absolute_uri(reverse("downloads:manifest", args=address)).rsplit("/", 1)[
+                0
+            ],
         },
     )
 

@@ -34,7 +34,7 @@ def new_page(browser, live_server):
     contexts = []
 
     def make():
-        context = browser.new_context(base_url=live_server.url)
+        context = browser.new_context(base_url=live_server.url, accept_downloads=True)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
