@@ -14,8 +14,16 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One audited state change. Written only by `audit.services.record`."""
+    """One audited state change. Written only by `audit.services.record`.
 
+    Events form a hash chain (see `audit/chain.py`): `seq` has no gaps, `prev_hash` is the
+    previous event's `hash`. PostgreSQL refuses UPDATE, DELETE and TRUNCATE on this table
+    (triggers installed by migration 0003); this model refuses them on every database.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No database constraint and no cascade: deleting a user must never touch history.
     # The label is the snapshot that survives.
@@ -39,11 +47,11 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-id"]
+        ordering = ["-seq"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self):
-        return f"#{self.pk} {self.action} by {self.actor_label}"
+        return f"#{self.seq} {self.action} by {self.actor_label}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -52,3 +60,18 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only; they cannot be deleted.")
+
+
+class ChainHead(models.Model):
+    """The single row that every append locks (`select_for_update`), so appends serialize and
+    a rolled-back transaction leaves no gap."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chainhead_single_row")]
+
+    def __str__(self):
+        return f"chain head at #{self.seq}"

@@ -1,8 +1,10 @@
 from django.db import models, transaction
+from django.utils import timezone
 
 from .actions import AuditAction
+from .chain import GENESIS, chain_hash, event_payload
 from .context import RequestMeta
-from .models import AuditEvent
+from .models import AuditEvent, ChainHead
 
 SYSTEM_LABEL = "system"
 
@@ -38,14 +40,24 @@ def record(
     _check_details(details)
     meta = meta or RequestMeta()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
-        actor=actor if is_user else None,
+    # Every append waits here for the previous transaction that appended to commit or roll
+    # back; the chain therefore has one order, no gaps and no forks.
+    head = ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})[0]
+    event = AuditEvent(
+        seq=head.seq + 1,
+        prev_hash=head.hash,
+        created_at=timezone.now(),
+        actor_id=actor.pk if is_user else None,
         actor_label=actor.email if is_user else SYSTEM_LABEL,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_label=str(target)[:300] if target is not None else "",
-        ip=meta.ip,
+        ip=meta.ip or None,
         user_agent=meta.user_agent,
         details=details,
     )
+    event.hash = chain_hash(event.prev_hash, event_payload(event))
+    event.save()
+    ChainHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
+    return event
