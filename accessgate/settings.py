@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.notifications.tasks.redeliver_pending",
         "schedule": 300.0,
     },
+    "audit-daily-export": {
+        "task": "accessgate.audit.tasks.daily_export",
+        "schedule": 3600.0,  # hourly; it exports each finished UTC day once
+    },
     "access-expire-grants": {
         "task": "accessgate.access.tasks.expire_grants",
         "schedule": 3600.0,
@@ -235,6 +239,15 @@ ACCESSGATE_DOWNLOAD_RATE_LIMIT = env.str("ACCESSGATE_DOWNLOAD_RATE_LIMIT", defau
 # Personal access tokens: default and maximum lifetime in days.
 ACCESSGATE_TOKEN_DEFAULT_DAYS = env.int("ACCESSGATE_TOKEN_DEFAULT_DAYS", default=90)
 ACCESSGATE_TOKEN_MAX_DAYS = env.int("ACCESSGATE_TOKEN_MAX_DAYS", default=365)
+
+# Ed25519 key that signs audit export manifests: PEM text, or a file holding it. Development
+# generates one under ACCESSGATE_VAR_DIR; production must set one.
+ACCESSGATE_AUDIT_SIGNING_KEY = env.str("ACCESSGATE_AUDIT_SIGNING_KEY", default="")
+_audit_key_file = env.str("ACCESSGATE_AUDIT_SIGNING_KEY_FILE", default="")
+ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file else None
+# Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
+ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
+ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
 
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.

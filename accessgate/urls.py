@@ -8,6 +8,7 @@ urlpatterns = [
     path("models/", include("accessgate.catalog.urls")),
     path("access/", include("accessgate.access.urls")),
     path("review/", include("accessgate.access.review_urls")),
+    path("audit/", include("accessgate.audit.urls")),
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -22,8 +22,16 @@ def need_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+@pytest.fixture(scope="session")
+def audit_signing_key_pem():
+    from accessgate.audit.signing import generate_private_key_pem
+
+    return generate_private_key_pem().decode()
+
+
 @pytest.fixture(autouse=True)
-def _fast_settings(settings, tmp_path):
+def _fast_settings(settings, tmp_path, audit_signing_key_pem):
+    settings.ACCESSGATE_AUDIT_SIGNING_KEY = audit_signing_key_pem
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ACCESSGATE_LOCAL_STORAGE_ROOT = tmp_path / "weights"
     settings.CELERY_TASK_ALWAYS_EAGER = True

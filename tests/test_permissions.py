@@ -81,6 +81,10 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "audit_trail": (reverse("audit:trail"), _auditors()),
+        "audit_event": (reverse("audit:event", args=[1]), _auditors()),
+        "audit_exports": (reverse("audit:exports"), _auditors()),
+        "audit_public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
         "tokens": (reverse("accounts:tokens"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         # Downloads: only the grant holder (other_researcher, approved in `world`).
         "download_page": (
@@ -108,6 +112,10 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
         ),
     }
+
+
+def _auditors():
+    return {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "auditor": OK, "admin": OK}
 
 
 def _staff(ok):
@@ -177,3 +185,13 @@ def test_files_are_listed_only_with_a_grant(client, world):
         assert (file_path in client.get(url).content.decode()) is visible, role
     client.force_login(world["grant"].user)
     assert file_path in client.get(url).content.decode()
+
+
+def test_audit_actions_refuse_non_auditors(client, world):
+    from accessgate.audit.models import AuditExport, VerificationRun
+
+    for role in ("researcher", "reviewer", "grant_holder"):
+        client.force_login(world["users"][role])
+        assert client.post(reverse("audit:verify")).status_code == 403
+        assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
+    assert not VerificationRun.objects.exists() and not AuditExport.objects.exists()

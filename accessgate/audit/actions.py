@@ -34,3 +34,9 @@ class AuditAction(models.TextChoices):
     DOWNLOAD_RELEASE_IMPORTED = "download.release_imported", "Release imported"
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
+
+    AUDIT_CHAIN_VERIFIED = "audit.chain.verified", "Audit chain verified"
+    AUDIT_EXPORT_REQUESTED = "audit.export.requested", "Audit export requested"
+    AUDIT_EXPORT_COMPLETED = "audit.export.completed", "Audit export completed"
+    AUDIT_EXPORT_FAILED = "audit.export.failed", "Audit export failed"
+    AUDIT_EXPORT_DOWNLOADED = "audit.export.downloaded", "Audit export downloaded"

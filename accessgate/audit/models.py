@@ -75,3 +75,82 @@ class ChainHead(models.Model):
 
     def __str__(self):
         return f"chain head at #{self.seq}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class VerificationRun(models.Model):
+    """One "verify now" run of the chain check, done by a Celery task."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    ok = models.BooleanField(null=True)
+    checked = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Verification #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(99, self.checked * 100 // self.total) if self.total else 0
+
+
+class ExportFormat(models.TextChoices):
+    JSONL = "jsonl", "JSON Lines"
+    CSV = "csv", "CSV"
+
+
+class AuditExport(models.Model):
+    """An export of (part of) the trail to storage, with a signed manifest."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=320)
+    filters = models.JSONField(default=dict, blank=True)
+    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.JSONL)
+    is_full = models.BooleanField("full, unfiltered trail", default=False)
+    scheduled_day = models.DateField(null=True, blank=True, unique=True, help_text="Set for the daily SIEM export.")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    rows_total = models.PositiveBigIntegerField(default=0)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    storage_key = models.CharField(max_length=1024, blank=True)
+    manifest = models.JSONField(null=True, blank=True)
+    signature = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Audit export #{self.pk}"
+
+    @property
+    def file_name(self) -> str:
+        day = f"-{self.scheduled_day:%Y-%m-%d}" if self.scheduled_day else ""
+        return f"audit-export-{self.pk}{day}.{self.format}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

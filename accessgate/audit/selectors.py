@@ -1,7 +1,40 @@
 from django.db import models
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditExport, VerificationRun
+
+PAGE_SIZE = 50
 
 
 def events_for(target: models.Model):
     return AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+
+
+def event_page(events, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE):
+    """Keyset pagination on `seq`, newest first. Returns (events, newer_after, older_before)."""
+    if after is not None:
+        rows = list(events.filter(seq__gt=after).order_by("seq")[: size + 1])
+        has_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        has_older = events.filter(seq__lt=rows[-1].seq).exists() if rows else False
+    else:
+        if before is not None:
+            events = events.filter(seq__lt=before)
+        rows = list(events.order_by("-seq")[: size + 1])
+        has_older = len(rows) > size
+        rows = rows[:size]
+        has_newer = before is not None and bool(rows) and events.model.objects.filter(seq__gt=rows[0].seq).exists()
+    newer = rows[0].seq if rows and has_newer else None
+    older = rows[-1].seq if rows and has_older else None
+    return rows, newer, older
+
+
+def event_by_seq(seq: int) -> AuditEvent | None:
+    return AuditEvent.objects.filter(seq=seq).first()
+
+
+def recent_exports(limit: int = 20):
+    return AuditExport.objects.order_by("-created_at")[:limit]
+
+
+def recent_verifications(limit: int = 5):
+    return VerificationRun.objects.order_by("-created_at")[:limit]

@@ -1,0 +1,36 @@
+from celery import shared_task
+from django.conf import settings
+
+from .exports import audit_export_run, audit_verification_run, daily_export_due
+from .models import AuditExport, JobStatus, VerificationRun
+
+
+@shared_task(acks_late=True)
+def run_export(export_id: int) -> str:
+    """Idempotent: an export already running or done is not started again."""
+    export = AuditExport.objects.get(pk=export_id)
+    if export.status in (JobStatus.RUNNING, JobStatus.DONE):
+        return export.status
+    prefix = settings.ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX if export.scheduled_day else "audit-exports/"
+    audit_export_run(export, key_prefix=prefix)
+    return JobStatus.DONE
+
+
+@shared_task(acks_late=True)
+def run_verification(run_id: int) -> str:
+    run = VerificationRun.objects.get(pk=run_id)
+    if run.status in (JobStatus.RUNNING, JobStatus.DONE):
+        return run.status
+    return "ok" if audit_verification_run(run).ok else "broken"
+
+
+@shared_task
+def daily_export() -> str:
+    """Beat job: when enabled, export each finished UTC day once, for SIEM ingestion."""
+    if not settings.ACCESSGATE_AUDIT_DAILY_EXPORT:
+        return "disabled"
+    export = daily_export_due()
+    if export is None:
+        return "already exported"
+    run_export.delay(export.pk)
+    return f"queued export #{export.pk}"
