@@ -5,6 +5,9 @@
     that answers a 302 with no checks. Target: resolve ≥ 50% of the bare view's requests/s.
 (b) Server time of the JSON manifest of a 1,000-file release on the S3 backend, beside a
     plain boto3 `generate_presigned_url` loop. Target: ≤ 150 ms.
+(c) The audit trail at 1,000,000 events: appending (record(), one transaction each,
+    measured on ACCESSGATE_BENCH_APPENDS events and extrapolated), verifying the chain and a
+    full export, each with its peak memory, beside PostgreSQL's own COPY … TO STDOUT.
 
 The load generator is wrk when installed (Debian's `wrk`), else bench/loadgen.py in its own
 process. Machines are shared and noisy: read the ratios, not the absolute numbers.
@@ -27,6 +30,8 @@ warnings.filterwarnings("ignore", message="No directory at")
 sys.path.insert(0, str(ROOT))
 
 BENCH_DB = os.environ.get("ACCESSGATE_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/accessgate_bench")
+AUDIT_EVENTS = int(os.environ.get("ACCESSGATE_BENCH_AUDIT_EVENTS", "1000000"))
+APPENDS = int(os.environ.get("ACCESSGATE_BENCH_APPENDS", "20000"))
 CONNECTIONS = int(os.environ.get("ACCESSGATE_BENCH_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("ACCESSGATE_BENCH_SECONDS", "10"))
 WORKERS = int(os.environ.get("ACCESSGATE_BENCH_WORKERS", str(max(2, (os.cpu_count() or 2)))))
@@ -46,7 +51,22 @@ ENV = {
     "ACCESSGATE_S3_ACCESS_KEY_ID": "BENCHKEY",
     "ACCESSGATE_S3_SECRET_ACCESS_KEY": "BENCHSECRET",
     "ACCESSGATE_VAR_DIR": str(ROOT / "var" / "bench"),
+    "ACCESSGATE_AUDIT_SIGNING_KEY_FILE": str(ROOT / "var" / "bench" / "audit_signing_key.pem"),
 }
+
+
+def make_signing_key():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = Path(ENV["ACCESSGATE_AUDIT_SIGNING_KEY_FILE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(
+            Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
 
 
 def recreate_database():
@@ -242,6 +262,46 @@ def bench_manifest(token: str) -> list[tuple]:
     ]
 
 
+def audit_phase(*args) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "audit.py"), *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_audit() -> list[tuple]:
+    appended = audit_phase("append", APPENDS)
+    per_second = appended["events"] / appended["seconds"]
+    audit_phase("fill", AUDIT_EVENTS)
+    verified = audit_phase("verify")
+    exported = audit_phase("export")
+    copied = audit_phase("copy")
+
+    def row(label, result, note=""):
+        rate = result["events"] / result["seconds"]
+        return (label, f"{result['seconds']:.1f} s", f"{rate:,.0f} events/s, peak {result['peak_mib']:.0f} MiB", note)
+
+    return [
+        (
+            f"audit append (record(), 1 tx each, n={APPENDS:,})",
+            f"{per_second:,.0f} events/s",
+            f"peak {appended['peak_mib']:.0f} MiB",
+            f"≈ {AUDIT_EVENTS / per_second / 60:.0f} min for {AUDIT_EVENTS:,}",
+        ),
+        row(f"audit verify ({verified['events']:,} events)", verified),
+        row(
+            f"audit full export JSONL ({exported['events']:,})",
+            exported,
+            f"{exported['seconds'] / copied['seconds']:.1f}× COPY",
+        ),
+        row(f"PostgreSQL COPY TO STDOUT ({copied['events']:,})", copied, "baseline"),
+    ]
+
+
 def print_table(rows):
     widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
     for index, row in enumerate(rows):
@@ -251,6 +311,7 @@ def print_table(rows):
 
 
 def main():
+    make_signing_key()
     recreate_database()
     setup_django()
     data = seed()
@@ -258,6 +319,8 @@ def main():
     resolve_rows, tool = bench_resolve(data["token"])
     rows += resolve_rows
     rows += bench_manifest(data["token"])
+    if os.environ.get("ACCESSGATE_BENCH_SKIP_AUDIT") != "1":
+        rows += bench_audit()
     print(f"\naccessgate benchmarks — {WORKERS} gunicorn workers, {CONNECTIONS} connections, {SECONDS:.0f} s, {tool}\n")
     print_table(rows)
 

@@ -35,10 +35,17 @@ def manage(*args, env):
     )
 
 
-def test_check_deploy_is_clean_in_production():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+def test_check_deploy_is_clean_in_production(audit_signing_key_pem):
+    env = {**PRODUCTION_ENV, "ACCESSGATE_AUDIT_SIGNING_KEY": audit_signing_key_pem.replace("\n", "\\n")}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_audit_signing_key_is_refused():
+    result = manage("check", "--deploy", env=PRODUCTION_ENV)
+    assert result.returncode != 0
+    assert "accessgate.E010" in result.stderr
 
 
 def test_production_without_secret_key_refuses_to_start():

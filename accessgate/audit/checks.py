@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register(deploy=True)
+def audit_signing_key(app_configs, **kwargs):
+    if settings.DEBUG or settings.ACCESSGATE_AUDIT_SIGNING_KEY or settings.ACCESSGATE_AUDIT_SIGNING_KEY_FILE:
+        return []
+    return [
+        Error(
+            "Audit exports cannot be signed: set ACCESSGATE_AUDIT_SIGNING_KEY (PEM) "
+            "or ACCESSGATE_AUDIT_SIGNING_KEY_FILE.",
+            hint="python -c 'from accessgate.audit.signing import generate_private_key_pem as g; print(g().decode())'",
+            id="accessgate.E010",
+        )
+    ]
