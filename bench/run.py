@@ -51,6 +51,7 @@ ENV = {
     "ACCESSGATE_S3_ACCESS_KEY_ID": "BENCHKEY",
     "ACCESSGATE_S3_SECRET_ACCESS_KEY": "BENCHSECRET",
     "ACCESSGATE_VAR_DIR": str(ROOT / "var" / "bench"),
+    "EMAIL_URL": "dummymail://",
     "ACCESSGATE_AUDIT_SIGNING_KEY_FILE": str(ROOT / "var" / "bench" / "audit_signing_key.pem"),
 }
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditExport, VerificationRun
 
 
 @admin.register(AuditEvent)
@@ -16,4 +16,23 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditExport)
+class AuditExportAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "requested_by_label", "format", "is_full", "status", "rows_done"]
+    list_filter = ["status", "format"]
+    readonly_fields = [f.name for f in AuditExport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "status", "ok", "checked", "broken_seq"]
+    readonly_fields = [f.name for f in VerificationRun._meta.fields]
+
+    def has_add_permission(self, request):
         return False
