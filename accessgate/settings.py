@@ -64,7 +64,15 @@ INSTALLED_APPS = [
     "accessgate.access",
     "accessgate.notifications",
     "accessgate.downloads",
+    "accessgate.identity",
 ]
+
+# ORCID sign-in/linking through allauth, switched on by its credentials.
+ACCESSGATE_ORCID_CLIENT_ID = env.str("ACCESSGATE_ORCID_CLIENT_ID", default="")
+ACCESSGATE_ORCID_SECRET = env.str("ACCESSGATE_ORCID_SECRET", default="")
+ACCESSGATE_ORCID_SANDBOX = env.bool("ACCESSGATE_ORCID_SANDBOX", default=False)
+if ACCESSGATE_ORCID_CLIENT_ID:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("allauth.mfa"), "allauth.socialaccount.providers.orcid")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -77,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accessgate.middleware.DomainErrorMiddleware",
+    "accessgate.accounts.middleware.StaffMFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "accessgate.urls"
@@ -152,6 +161,21 @@ ACCOUNT_RATE_LIMITS_ENABLED = env.bool("ACCESSGATE_RATE_LIMITS", default=True)
 if not ACCOUNT_RATE_LIMITS_ENABLED:
     ACCOUNT_RATE_LIMITS = False
 SOCIALACCOUNT_PROVIDERS: dict = {}
+if ACCESSGATE_ORCID_CLIENT_ID:
+    SOCIALACCOUNT_PROVIDERS["orcid"] = {
+        "APPS": [{"client_id": ACCESSGATE_ORCID_CLIENT_ID, "secret": ACCESSGATE_ORCID_SECRET}],
+        "BASE_DOMAIN": "sandbox.orcid.org" if ACCESSGATE_ORCID_SANDBOX else "orcid.org",
+        "MEMBER_API": False,
+    }
+SOCIALACCOUNT_ADAPTER = "accessgate.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+
+# Two-factor authentication (allauth.mfa): TOTP apps, recovery codes, security keys/passkeys.
+# Staff roles must have it before any staff page opens.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "accessgate"
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # WebAuthn on http://localhost in development
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -198,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-daily-export": {
         "task": "accessgate.audit.tasks.daily_export",
         "schedule": 3600.0,  # hourly; it exports each finished UTC day once
+    },
+    "identity-expire-verifications": {
+        "task": "accessgate.identity.tasks.expire_verifications",
+        "schedule": 24 * 3600.0,
     },
     "access-expire-grants": {
         "task": "accessgate.access.tasks.expire_grants",
@@ -248,6 +276,16 @@ ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file els
 # Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
+
+# Identity verification: `stripe` (Stripe Identity), `dev` (demo buttons; refused with DEBUG
+# off) or `none`. Verified identities expire after ACCESSGATE_IDENTITY_VALID_DAYS.
+ACCESSGATE_IDENTITY_PROVIDER = env.str("ACCESSGATE_IDENTITY_PROVIDER", default="dev" if DEBUG else "none")
+ACCESSGATE_IDENTITY_VALID_DAYS = env.int("ACCESSGATE_IDENTITY_VALID_DAYS", default=365)
+ACCESSGATE_STRIPE_SECRET_KEY = env.str("ACCESSGATE_STRIPE_SECRET_KEY", default="")
+ACCESSGATE_STRIPE_WEBHOOK_SECRET = env.str("ACCESSGATE_STRIPE_WEBHOOK_SECRET", default="")
+ACCESSGATE_STRIPE_API_BASE = env.str("ACCESSGATE_STRIPE_API_BASE", default="")  # tests point it at a local server
+ACCESSGATE_IDENTITY_START_RATE_LIMIT = env.str("ACCESSGATE_IDENTITY_START_RATE_LIMIT", default="5/3600")
+ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default="600/60")
 
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.

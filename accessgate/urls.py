@@ -9,6 +9,7 @@ urlpatterns = [
     path("access/", include("accessgate.access.urls")),
     path("review/", include("accessgate.access.review_urls")),
     path("audit/", include("accessgate.audit.urls")),
+    path("identity/", include("accessgate.identity.urls")),
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -46,6 +46,16 @@ class UserFactory(factory.django.DjangoModelFactory):
 
             with transaction.atomic():
                 role_grant(actor=None, user=self, role=Role(extracted))
+            self.totp_secret = add_totp(self)  # staff pages need a second factor
+
+
+def add_totp(user) -> str:
+    """Give a user an authenticator app; returns its secret (tests compute codes from it)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
 
 
 class LicenseFactory(factory.django.DjangoModelFactory):
@@ -101,3 +111,11 @@ def make_release(model, version="1.0", files=None):
 
     with transaction.atomic():
         return release_create(actor=None, model=model, version=version, files=specs)
+
+
+def totp_code(secret: str) -> str:
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))

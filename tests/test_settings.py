@@ -16,6 +16,9 @@ PRODUCTION_ENV = {
     "ACCESSGATE_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-0123456789",
     "ACCESSGATE_ALLOWED_HOSTS": "weights.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
+    "ACCESSGATE_IDENTITY_PROVIDER": "stripe",
+    "ACCESSGATE_STRIPE_SECRET_KEY": "sk_live_placeholder_for_the_check",
+    "ACCESSGATE_STRIPE_WEBHOOK_SECRET": "whsec_placeholder_for_the_check",
 }
 
 

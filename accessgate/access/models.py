@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from accessgate.catalog.models import LicenseVersion, Model
 
+from .freemail import default_denied_domains
+
 
 class Gating(models.TextChoices):
     AUTO = "auto", "Automatic: approved at once when every requirement holds"
@@ -31,6 +33,19 @@ class AccessPolicy(models.Model):
         null=True,
         blank=True,
         help_text="Empty for no limit.",
+    )
+    require_identity = models.BooleanField("require a verified identity", default=False)
+    require_mfa = models.BooleanField("require two-factor authentication", default=False)
+    require_orcid = models.BooleanField("require a verified ORCID iD", default=False)
+    require_institutional_email = models.BooleanField("require a verified institutional e-mail", default=False)
+    institutional_domains = models.JSONField(
+        default=list, blank=True, help_text="Allowed e-mail domains (subdomains match); empty: any not denied."
+    )
+    denied_email_domains = models.JSONField(
+        default=default_denied_domains, blank=True, help_text="Never institutional (ships with free-mail domains)."
+    )
+    blocked_countries = models.JSONField(
+        default=list, blank=True, help_text="ISO 3166 codes; matched against the profile and the identity document."
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -203,6 +218,7 @@ class Grant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoke_reason = models.TextField(blank=True)
+    suspended_reason = models.CharField(max_length=64, blank=True)
 
     objects = GrantQuerySet.as_manager()
 

@@ -101,3 +101,22 @@ def grant_for_review(reviewer, pk: int) -> Grant | None:
 
 def own_active_grant(user, pk: int) -> Grant | None:
     return Grant.objects.active().filter(user=user, pk=pk).select_related("model", "request").first()
+
+
+def applicant_facts(access_request: AccessRequest) -> dict:
+    """What a reviewer sees beside a request: the policy checklist and the verified facts."""
+    from accessgate.accounts.selectors import verified_orcid
+    from accessgate.identity.selectors import active_verification
+    from accessgate.identity.services import name_matches
+
+    from .policy import requirements_for
+
+    applicant = access_request.user
+    identity = active_verification(applicant)
+    policy = policy_for(access_request.model)
+    return {
+        "requirements": requirements_for(applicant, policy) if policy else [],
+        "verified_orcid": verified_orcid(applicant),
+        "identity": identity,
+        "identity_name_matches": name_matches(identity) if identity else None,
+    }

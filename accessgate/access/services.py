@@ -31,7 +31,7 @@ from .models import (
     RequestStatus,
     Review,
 )
-from .policy import can_review
+from .policy import blocked_country, can_review, requirements_for
 
 TRANSITION_VERBS = {
     RequestStatus.SUBMITTED: "resubmitted",
@@ -66,6 +66,18 @@ def _policy_of(model: Model) -> AccessPolicy:
 
 def _normalise_name(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+def _check_requirements(policy: AccessPolicy, user) -> None:
+    """Blocked countries refuse every application; automatic approval needs every requirement.
+    (Manual policies accept the application and show the reviewer which requirements hold.)"""
+    country = blocked_country(user, policy)
+    if country:
+        raise PolicyNotMet(f"{policy.model.full_name} is not available to researchers from {country}.")
+    if policy.gating == Gating.AUTO:
+        unmet = [r.label for r in requirements_for(user, policy) if not r.met and r.key != "profile"]
+        if unmet:
+            raise PolicyNotMet(f"Complete these requirements first: {'; '.join(unmet)}.")
 
 
 def _check_profile(user):
@@ -248,6 +260,9 @@ def access_request_submit(
     existing = Grant.objects.active().filter(user=actor, model=model).first()
     if existing:
         raise Conflict(f"You already have access to {model.full_name} until {existing.expires_at:%Y-%m-%d}.")
+    if Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).exists():
+        raise Conflict(f"Your access to {model.full_name} is suspended until you verify your identity again.")
+    _check_requirements(policy, actor)
     intended_use, statements = _check_application(
         policy=policy,
         user=actor,
@@ -503,6 +518,62 @@ def agreement_renew(
     return agreement
 
 
+# --- identity lapses ----------------------------------------------------------------------
+
+IDENTITY_LAPSED = "identity_expired"
+
+
+@transaction.atomic
+def grants_suspend_for_identity(*, user, meta: RequestMeta | None = None) -> list[Grant]:
+    """Suspend the user's active grants on models that require a verified identity."""
+    suspended = []
+    for grant in (
+        Grant.objects.select_for_update()
+        .filter(user=user, status=GrantStatus.ACTIVE, model__policy__require_identity=True)
+        .select_related("model", "request")
+    ):
+        grant.status, grant.suspended_reason = GrantStatus.SUSPENDED, IDENTITY_LAPSED
+        grant.save(update_fields=["status", "suspended_reason"])
+        record(
+            actor=None,
+            action=AuditAction.GRANT_SUSPENDED,
+            target=grant,
+            meta=meta,
+            user=user.email,
+            model=grant.model.full_name,
+            reason=IDENTITY_LAPSED,
+        )
+        suspended.append(grant)
+    return suspended
+
+
+@transaction.atomic
+def grants_restore_after_identity(*, user, meta: RequestMeta | None = None) -> list[Grant]:
+    """Lift identity suspensions once the user is verified again (grants past expiry stay ended)."""
+    restored = []
+    now = timezone.now()
+    for grant in (
+        Grant.objects.select_for_update()
+        .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=IDENTITY_LAPSED)
+        .select_related("model")
+    ):
+        if grant.expires_at <= now:
+            _expire(grant, now)
+            continue
+        grant.status, grant.suspended_reason = GrantStatus.ACTIVE, ""
+        grant.save(update_fields=["status", "suspended_reason"])
+        record(
+            actor=None,
+            action=AuditAction.GRANT_RESTORED,
+            target=grant,
+            meta=meta,
+            user=user.email,
+            model=grant.model.full_name,
+        )
+        restored.append(grant)
+    return restored
+
+
 # --- publisher ---------------------------------------------------------------------------
 
 
@@ -518,6 +589,13 @@ def policy_set(
     grant_days: int = 365,
     url_ttl_seconds: int = 300,
     max_downloads_per_file: int | None = None,
+    require_identity: bool = False,
+    require_mfa: bool = False,
+    require_orcid: bool = False,
+    require_institutional_email: bool = False,
+    institutional_domains: list[str] | None = None,
+    denied_email_domains: list[str] | None = None,
+    blocked_countries: list[str] | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessPolicy:
     """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
@@ -529,6 +607,16 @@ def policy_set(
         raise ValidationFailed(
             "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
         )
+    from django_countries import countries as known_countries
+
+    from .freemail import default_denied_domains
+
+    institutional_domains = _domains(institutional_domains or [])
+    denied_email_domains = _domains(default_denied_domains() if denied_email_domains is None else denied_email_domains)
+    blocked_countries = sorted({code.strip().upper() for code in blocked_countries or [] if code.strip()})
+    unknown = [code for code in blocked_countries if code not in dict(known_countries)]
+    if unknown:
+        raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
     statements = [" ".join(text.split()) for text in statements if text.strip()]
     if len(set(statements)) != len(statements):
         raise ValidationFailed("Two attestation statements are the same.", field="statements")
@@ -541,6 +629,13 @@ def policy_set(
             "grant_days": grant_days,
             "url_ttl_seconds": url_ttl_seconds,
             "max_downloads_per_file": max_downloads_per_file,
+            "require_identity": require_identity,
+            "require_mfa": require_mfa,
+            "require_orcid": require_orcid,
+            "require_institutional_email": require_institutional_email,
+            "institutional_domains": institutional_domains,
+            "denied_email_domains": denied_email_domains,
+            "blocked_countries": blocked_countries,
         },
     )
     changed = []
@@ -551,6 +646,13 @@ def policy_set(
         ("grant_days", grant_days),
         ("url_ttl_seconds", url_ttl_seconds),
         ("max_downloads_per_file", max_downloads_per_file),
+        ("require_identity", require_identity),
+        ("require_mfa", require_mfa),
+        ("require_orcid", require_orcid),
+        ("require_institutional_email", require_institutional_email),
+        ("institutional_domains", institutional_domains),
+        ("denied_email_domains", denied_email_domains),
+        ("blocked_countries", blocked_countries),
     ):
         if getattr(policy, field) != value:
             setattr(policy, field, value)
@@ -588,6 +690,21 @@ def policy_set(
             min_intended_use_chars=policy.min_intended_use_chars,
             url_ttl_seconds=policy.url_ttl_seconds,
             max_downloads_per_file=policy.max_downloads_per_file,
+            requirements=sorted(
+                name
+                for name in ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
+                if getattr(policy, name)
+            ),
+            institutional_domains=policy.institutional_domains,
+            blocked_countries=policy.blocked_countries,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy
+
+
+def _domains(values) -> list[str]:
+    cleaned = sorted({value.strip().lower().lstrip("@") for value in values if value and value.strip()})
+    bad = [d for d in cleaned if "." not in d or " " in d or "@" in d]
+    if bad:
+        raise ValidationFailed(f"These are not e-mail domains: {', '.join(bad)}.", field="institutional_domains")
+    return cleaned

@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 
 from accessgate.notifications.services import email_queue_message
 
@@ -9,3 +10,9 @@ class AccountAdapter(DefaultAccountAdapter):
         # Celery like every other e-mail, so a slow SMTP server never blocks a request.
         message = self.render_mail(template_prefix, email, context)
         email_queue_message(message)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin):
+        # ORCID proves an iD; it links to an account that verified its e-mail, never creates one.
+        return False

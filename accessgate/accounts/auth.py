@@ -20,3 +20,16 @@ def request_identity(request):
             )
         return token.user, token
     return request.user, None
+
+
+def session_passed_mfa(request) -> bool:
+    # allauth records how this session logged in; "mfa" is there after a second factor.
+    methods = request.session.get("account_authentication_methods", []) if hasattr(request, "session") else []
+    return any(entry.get("method") == "mfa" for entry in methods)
+
+
+def mfa_verified(request, token) -> bool:
+    """Whether this request carries a passed second factor: the session's, or the token's."""
+    if token is not None:
+        return token.created_with_mfa
+    return session_passed_mfa(request)

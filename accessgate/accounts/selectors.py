@@ -24,3 +24,31 @@ def user_by_email(email: str):
 
 def tokens_of(user):
     return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def has_mfa(user) -> bool:
+    """A second factor is set up (an authenticator app or a security key)."""
+    from allauth.mfa.models import Authenticator
+
+    if not user.is_authenticated:
+        return False
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def verified_orcid(user) -> str | None:
+    """The ORCID iD proven by signing in to ORCID (not one typed into the profile)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    if not user.is_authenticated:
+        return None
+    return SocialAccount.objects.filter(user=user, provider="orcid").values_list("uid", flat=True).first()
+
+
+def verified_emails(user) -> list[str]:
+    from allauth.account.models import EmailAddress
+
+    if not user.is_authenticated:
+        return []
+    return list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))

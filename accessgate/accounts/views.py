@@ -11,8 +11,9 @@ from accessgate.audit.context import RequestMeta
 from accessgate.errors import DomainError
 from accessgate.forms_util import add_domain_error
 
+from .auth import session_passed_mfa
 from .forms import ProfileForm, TokenForm
-from .selectors import profile_for, tokens_of
+from .selectors import has_mfa, profile_for, tokens_of, verified_orcid
 from .services import profile_update, token_create, token_revoke
 
 
@@ -29,12 +30,21 @@ def profile_edit(request):
         if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             return redirect(next_url)
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "profile": profile, "next": next_url})
+    from accessgate.identity.selectors import active_verification
 
-
-def _session_passed_mfa(request) -> bool:
-    # allauth records the methods used to log in this session; "mfa" is there after a second factor.
-    return any(record.get("method") == "mfa" for record in request.session.get("account_authentication_methods", []))
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "profile": profile,
+            "next": next_url,
+            "identity": active_verification(request.user),
+            "verified_orcid": verified_orcid(request.user),
+            "orcid_enabled": bool(settings.ACCESSGATE_ORCID_CLIENT_ID),
+            "has_mfa": has_mfa(request.user),
+        },
+    )
 
 
 @never_cache
@@ -53,7 +63,7 @@ def tokens(request):
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 days=form.cleaned_data["days"],
-                with_mfa=_session_passed_mfa(request),
+                with_mfa=session_passed_mfa(request),
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:

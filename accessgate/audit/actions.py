@@ -11,6 +11,8 @@ class AuditAction(models.TextChoices):
     ACCOUNT_ROLE_REMOVED = "account.role.removed", "Role removed"
     ACCOUNT_TOKEN_CREATED = "account.token.created", "Access token created"
     ACCOUNT_TOKEN_REVOKED = "account.token.revoked", "Access token revoked"
+    ACCOUNT_ORCID_LINKED = "account.orcid.linked", "ORCID iD linked"
+    ACCOUNT_ORCID_UNLINKED = "account.orcid.unlinked", "ORCID iD unlinked"
 
     CATALOG_LICENSE_PUBLISHED = "catalog.license.published", "Licence version published"
     CATALOG_MODEL_CREATED = "catalog.model.created", "Model created"
@@ -28,6 +30,16 @@ class AuditAction(models.TextChoices):
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"
     GRANT_EXPIRED = "grant.expired", "Grant expired"
+    GRANT_SUSPENDED = "grant.suspended", "Grant suspended"
+    GRANT_RESTORED = "grant.restored", "Grant restored"
+
+    IDENTITY_VERIFICATION_STARTED = "identity.verification.started", "Identity verification started"
+    IDENTITY_VERIFICATION_PROCESSING = "identity.verification.processing", "Identity verification processing"
+    IDENTITY_VERIFICATION_VERIFIED = "identity.verification.verified", "Identity verified"
+    IDENTITY_VERIFICATION_REQUIRES_INPUT = "identity.verification.requires_input", "Identity check needs another try"
+    IDENTITY_VERIFICATION_CANCELED = "identity.verification.canceled", "Identity verification canceled"
+    IDENTITY_VERIFICATION_REDACTED = "identity.verification.redacted", "Identity data redacted"
+    IDENTITY_VERIFICATION_EXPIRED = "identity.verification.expired", "Identity verification expired"
 
     DOWNLOAD_URL_ISSUED = "download.url_issued", "Download URL issued"
     DOWNLOAD_MANIFEST_ISSUED = "download.manifest_issued", "Download manifest issued"

@@ -1,13 +1,11 @@
 """Issuing download URLs (one file or a whole release) and putting releases into storage."""
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +18,7 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.catalog.services import FileSpec, release_create
 from accessgate.errors import QuotaExceeded, ValidationFailed
+from accessgate.ratelimit import check_rate, parse
 
 from .models import DownloadCounter, ImportStatus, ReleaseImport
 from .storage import Storage, get_storage, sha256_of
@@ -36,17 +35,12 @@ class IssuedUrl:
 
 
 def _check_rate(user) -> None:
-    count, seconds = (int(part) for part in settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT.split("/"))
-    window = int(time.time() // seconds)
-    key = f"accessgate:dl-rate:{user.pk}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        used = 1
-    if used > count:
-        raise QuotaExceeded(f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.")
+    count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
+    check_rate(
+        f"download:{user.pk}",
+        settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
+        f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
+    )
 
 
 def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None) -> dict[int, int | None]:
@@ -75,10 +69,10 @@ def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
 
 
-def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta, token):
+def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta, token, mfa_verified: bool):
     """Shared by single files and manifests: re-check everything, count, sign."""
     _check_rate(user)
-    grant = download_check(user, release)
+    grant = download_check(user, release, mfa_verified=mfa_verified)
     policy = grant.model.policy
     storage = get_storage()
     ttl = _ttl(policy, storage)
@@ -112,11 +106,19 @@ def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta
 
 @transaction.atomic
 def download_url_issue(
-    *, user, release: Release, weight_file: WeightFile, meta: RequestMeta | None = None, token=None
+    *,
+    user,
+    release: Release,
+    weight_file: WeightFile,
+    meta: RequestMeta | None = None,
+    token=None,
+    mfa_verified: bool = False,
 ) -> IssuedUrl:
     """One signed URL for one file, after re-checking the grant, licence and quota."""
     meta = meta or RequestMeta()
-    _, issued, common = _issue(user=user, release=release, files=[weight_file], meta=meta, token=token)
+    _, issued, common = _issue(
+        user=user, release=release, files=[weight_file], meta=meta, token=token, mfa_verified=mfa_verified
+    )
     record(
         actor=user,
         action=AuditAction.DOWNLOAD_URL_ISSUED,
@@ -132,12 +134,20 @@ def download_url_issue(
 
 @transaction.atomic
 def download_manifest_issue(
-    *, user, release: Release, meta: RequestMeta | None = None, token=None, format: str = "json"
+    *,
+    user,
+    release: Release,
+    meta: RequestMeta | None = None,
+    token=None,
+    format: str = "json",
+    mfa_verified: bool = False,
 ) -> list[IssuedUrl]:
     """Signed URLs for every file of a release; one audit event naming them all."""
     meta = meta or RequestMeta()
     files = list(release.files.order_by("path"))
-    _, issued, common = _issue(user=user, release=release, files=files, meta=meta, token=token)
+    _, issued, common = _issue(
+        user=user, release=release, files=files, meta=meta, token=token, mfa_verified=mfa_verified
+    )
     record(
         actor=user,
         action=AuditAction.DOWNLOAD_MANIFEST_ISSUED,

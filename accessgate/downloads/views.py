@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.access.policy import download_check
-from accessgate.accounts.auth import request_identity
+from accessgate.accounts.auth import mfa_verified, request_identity
 from accessgate.audit.context import RequestMeta
 from accessgate.errors import NotAuthenticated
 from accessgate.middleware import wants_json
@@ -58,7 +58,12 @@ def _manifest(request, namespace, name, ref, fmt):
         return None, None, login
     release = selectors.release_by_address(namespace, name, ref)
     issued = services.download_manifest_issue(
-        user=user, release=release, meta=RequestMeta.from_request(request), token=token, format=fmt
+        user=user,
+        release=release,
+        meta=RequestMeta.from_request(request),
+        token=token,
+        format=fmt,
+        mfa_verified=mfa_verified(request, token),
     )
     return release, [(item, request.build_absolute_uri(item.url)) for item in issued], None
 
@@ -111,22 +116,22 @@ def manifest_txt(request, namespace, name, ref):
 @require_http_methods(["GET"])
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
-    user, _, login = _caller(request)
+    user, token, login = _caller(request)
     if login:
         return login
     release = selectors.release_by_address(namespace, name, ref)
-    download_check(user, release)
+    download_check(user, release, mfa_verified=mfa_verified(request, token))
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 def release_page(request, namespace, name, ref):
     """The grant holder's download page: files, buttons, quotas and copy-ready commands."""
-    user, _, login = _caller(request)
+    user, token, login = _caller(request)
     if login:
         return login
     release = selectors.release_by_address(namespace, name, ref)
-    grant = download_check(user, release)
+    grant = download_check(user, release, mfa_verified=mfa_verified(request, token))
     policy = grant.model.policy
     left = selectors.downloads_left(grant, release, policy.max_downloads_per_file)
     address = _address(release)

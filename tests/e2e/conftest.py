@@ -44,8 +44,14 @@ def new_page(browser, live_server):
         context.close()
 
 
-def log_in(page, email, password):
+def log_in(page, email, password, totp_secret=None):
+    """Log in through the real pages, answering the second-factor prompt when there is one."""
+    from ..factories import totp_code
+
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign In").click()
+    if totp_secret:
+        page.get_by_label("Code").fill(totp_code(totp_secret))
+        page.get_by_role("button", name="Sign In").click()

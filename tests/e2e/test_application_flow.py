@@ -41,7 +41,7 @@ def test_apply_review_approve(new_page, model, reviewer):
     assert page.get_by_text("Awaiting review").first.is_visible()
 
     staff = new_page()
-    log_in(staff, reviewer.email, factories.PASSWORD)
+    log_in(staff, reviewer.email, factories.PASSWORD, reviewer.totp_secret)
     staff.get_by_role("link", name="Review queue").click()
     staff.locator("table a").first.click()
     assert staff.get_by_text("King's College London").is_visible()

@@ -38,7 +38,7 @@ def test_auditor_exports_and_verifies_downloads(new_page, model, reviewer, audit
         assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 302
 
     page = new_page()
-    log_in(page, auditor.email, factories.PASSWORD)
+    log_in(page, auditor.email, factories.PASSWORD, auditor.totp_secret)
     page.get_by_role("link", name="Audit trail").click()
     page.get_by_text("Filters").click()
     page.get_by_label("Actor e-mail contains").fill("holder@example.org")

@@ -15,7 +15,7 @@ from accessgate.forms_util import add_domain_error
 from .. import selectors, services
 from ..forms import ApplicationForm, SignatureForm
 from ..models import RequestStatus
-from ..policy import active_grant
+from ..policy import active_grant, requirements_for
 
 
 def _model_or_404(namespace: str, name: str) -> Model:
@@ -29,7 +29,13 @@ def _application_page(request, *, model, policy, form, access_request=None):
     return render(
         request,
         "access/apply.html",
-        {"model": model, "policy": policy, "form": form, "access_request": access_request},
+        {
+            "model": model,
+            "policy": policy,
+            "form": form,
+            "access_request": access_request,
+            "requirements": requirements_for(request.user, policy),
+        },
     )
 
 

@@ -12,6 +12,7 @@ from accessgate.forms_util import add_domain_error
 from .. import selectors, services
 from ..forms import ReviewDecisionForm, RevokeForm
 from ..models import RequestStatus
+from ..selectors import applicant_facts
 
 PAGE_SIZE = 25
 reviewer_required = role_required(Role.REVIEWER, Role.ADMIN)
@@ -48,6 +49,7 @@ def _detail_page(request, access_request, *, form=None, failed_decision=None, st
             "form": form or ReviewDecisionForm(),
             "failed_decision": failed_decision,
             "is_own": access_request.user_id == request.user.pk,
+            **applicant_facts(access_request),
         },
         status=status,
     )

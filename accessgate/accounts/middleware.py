@@ -1,0 +1,31 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+
+from .roles import STAFF_ROLES, has_role
+from .selectors import has_mfa
+
+STAFF_PREFIXES = ("/review/", "/audit/", "/admin/")
+PUBLIC_PATHS = ("/audit/public-key.pem",)
+
+
+class StaffMFARequiredMiddleware:
+    """Reviewers, auditors and admins must set up a second factor before any staff page opens."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        if (
+            path.startswith(STAFF_PREFIXES)
+            and path not in PUBLIC_PATHS
+            and request.user.is_authenticated
+            and has_role(request.user, *STAFF_ROLES)
+            and not has_mfa(request.user)
+        ):
+            messages.warning(
+                request,
+                "Staff accounts need two-factor authentication. Set up an authenticator app to continue.",
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
