@@ -23,9 +23,13 @@ def request_identity(request):
 
 
 def session_passed_mfa(request) -> bool:
-    # allauth records how this session logged in; "mfa" is there after a second factor.
-    methods = request.session.get("account_authentication_methods", []) if hasattr(request, "session") else []
-    return any(entry.get("method") == "mfa" for entry in methods)
+    """allauth records how this session's user logged in; "mfa" is there after a second factor.
+    (Its accessor also checks that the records belong to the current user.)"""
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    if not hasattr(request, "session") or not request.user.is_authenticated:
+        return False
+    return any(entry.get("method") == "mfa" for entry in get_authentication_records(request, request.user))
 
 
 def mfa_verified(request, token) -> bool:

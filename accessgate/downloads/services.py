@@ -112,7 +112,7 @@ def download_url_issue(
     weight_file: WeightFile,
     meta: RequestMeta | None = None,
     token=None,
-    mfa_verified: bool = False,
+    mfa_verified: bool,
 ) -> IssuedUrl:
     """One signed URL for one file, after re-checking the grant, licence and quota."""
     meta = meta or RequestMeta()
@@ -140,7 +140,7 @@ def download_manifest_issue(
     meta: RequestMeta | None = None,
     token=None,
     format: str = "json",
-    mfa_verified: bool = False,
+    mfa_verified: bool,
 ) -> list[IssuedUrl]:
     """Signed URLs for every file of a release; one audit event naming them all."""
     meta = meta or RequestMeta()

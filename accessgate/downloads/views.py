@@ -45,6 +45,7 @@ def resolve(request, namespace, name, ref, path):
         weight_file=weight_file,
         meta=RequestMeta.from_request(request),
         token=token,
+        mfa_verified=mfa_verified(request, token),
     )
     response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
     if issued.remaining is not None:

@@ -56,7 +56,7 @@ class StripeIdentity:
     def fetch(self, session_id: str) -> SessionState:
         session = self.client.v1.identity.verification_sessions.retrieve(
             session_id, params={"expand": ["verified_outputs", "last_verification_report"]}
-        )
+        ).to_dict()
         outputs = _object(session.get("verified_outputs"))
         # Expanded, the report is an object; otherwise just its id.
         document = _object(_object(session.get("last_verification_report")).get("document"))
@@ -64,8 +64,8 @@ class StripeIdentity:
         error = _object(session.get("last_error"))
         redaction = _object(session.get("redaction"))
         return SessionState(
-            session_id=session.id,
-            status=session.status,
+            session_id=session["id"],
+            status=session["status"],
             error_code=error.get("code") or "",
             error_reason=error.get("reason") or "",
             first_name=outputs.get("first_name") or "",

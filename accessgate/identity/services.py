@@ -120,6 +120,8 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
         record(actor=None, action=AuditAction.IDENTITY_VERIFICATION_REDACTED, target=verification, **common)
         changed = True
     target = VerificationStatus(state.status) if state.status in VerificationStatus.values else None
+    if target == VerificationStatus.REQUIRES_INPUT and not state.error_code:
+        target = VerificationStatus.PENDING  # a new session waits for the user; nothing has failed
     if target is None or target == verification.status or verification.status == VerificationStatus.EXPIRED:
         return changed
     verification.status = target
@@ -191,7 +193,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
         raise WebhookRejected("Invalid Stripe-Signature or payload.") from error
     if event.type not in HANDLED_EVENTS:
         return "ignored"
-    session_id = event.data.object.get("id", "")
+    session_id = event.to_dict().get("data", {}).get("object", {}).get("id", "")
     verification = IdentityVerification.objects.filter(provider="stripe", session_id=session_id).first()
     if verification is None:
         return "unknown session"
