@@ -85,6 +85,15 @@ def urls(world):
         "audit_event": (reverse("audit:event", args=[1]), _auditors()),
         "audit_exports": (reverse("audit:exports"), _auditors()),
         "audit_public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
+        "identity_status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "identity_return": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
+        # The webhook is POST-only and authenticates by signature, not by session.
+        "identity_webhook": (reverse("identity:stripe_webhook"), dict.fromkeys(ROLES, 405)),
+        # The dev provider's page: only the session's owner, only in development.
+        "identity_dev": (
+            reverse("identity:dev_session", args=["dev_nobody"]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN},
+        ),
         "tokens": (reverse("accounts:tokens"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         # Downloads: only the grant holder (other_researcher, approved in `world`).
         "download_page": (

@@ -7,7 +7,28 @@ from . import services
 from .models import AccessPolicy, AccessRequest, Agreement, Grant, Review
 
 
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
+
+
 class AccessPolicyForm(forms.ModelForm):
+    institutional_domains_text = forms.CharField(
+        label="Allowed institutional e-mail domains",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line or comma-separated (ox.ac.uk also admits cs.ox.ac.uk). Empty: any domain not denied.",
+    )
+    denied_email_domains_text = forms.CharField(
+        label="Denied e-mail domains",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Never institutional. Starts with common free-mail domains.",
+    )
+    blocked_countries_text = forms.CharField(
+        label="Blocked countries",
+        required=False,
+        help_text="ISO 3166 codes, comma-separated, e.g. KP, IR. Matched against profile and identity document.",
+    )
     statements_text = forms.CharField(
         label="Attestation statements",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -17,20 +38,37 @@ class AccessPolicyForm(forms.ModelForm):
 
     class Meta:
         model = AccessPolicy
-        fields = ["model", "gating", "license", "min_intended_use_chars", "grant_days"]
+        fields = [
+            "model",
+            "gating",
+            "license",
+            "min_intended_use_chars",
+            "grant_days",
+            "url_ttl_seconds",
+            "max_downloads_per_file",
+            "require_identity",
+            "require_mfa",
+            "require_orcid",
+            "require_institutional_email",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["statements_text"].initial = "\n".join(
-                s.text for s in self.instance.statements.filter(is_active=True)
-            )
+        from .freemail import FREE_MAIL_DOMAINS
+
+        policy = self.instance
+        self.fields["denied_email_domains_text"].initial = "\n".join(FREE_MAIL_DOMAINS)
+        if policy.pk:
+            self.fields["statements_text"].initial = "\n".join(s.text for s in policy.statements.filter(is_active=True))
+            self.fields["institutional_domains_text"].initial = "\n".join(policy.institutional_domains)
+            self.fields["denied_email_domains_text"].initial = "\n".join(policy.denied_email_domains)
+            self.fields["blocked_countries_text"].initial = ", ".join(policy.blocked_countries)
 
 
 @admin.register(AccessPolicy)
 class AccessPolicyAdmin(admin.ModelAdmin):
     form = AccessPolicyForm
-    list_display = ["model", "gating", "license", "grant_days", "updated_at"]
+    list_display = ["model", "gating", "license", "grant_days", "require_identity", "require_mfa", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["model"] if obj else []
@@ -44,6 +82,15 @@ class AccessPolicyAdmin(admin.ModelAdmin):
             gating=form.cleaned_data["gating"],
             min_intended_use_chars=form.cleaned_data["min_intended_use_chars"],
             grant_days=form.cleaned_data["grant_days"],
+            url_ttl_seconds=form.cleaned_data["url_ttl_seconds"],
+            max_downloads_per_file=form.cleaned_data["max_downloads_per_file"],
+            require_identity=form.cleaned_data["require_identity"],
+            require_mfa=form.cleaned_data["require_mfa"],
+            require_orcid=form.cleaned_data["require_orcid"],
+            require_institutional_email=form.cleaned_data["require_institutional_email"],
+            institutional_domains=_split(form.cleaned_data["institutional_domains_text"]),
+            denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
+            blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
             statements=form.cleaned_data["statements_text"].splitlines(),
             meta=RequestMeta.from_request(request),
         )

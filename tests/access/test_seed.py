@@ -19,10 +19,10 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     call_command("seed_demo")
     second = capsys.readouterr().out
 
-    assert Model.objects.count() == 2 and Release.objects.count() == 2 and AccessPolicy.objects.count() == 2
+    assert Model.objects.count() == 3 and Release.objects.count() == 3 and AccessPolicy.objects.count() == 3
     assert User.objects.count() == 4
     files = WeightFile.objects.all()
-    assert files.count() == 8
+    assert files.count() == 12
     for weight_file in files:
         assert (settings.ACCESSGATE_LOCAL_STORAGE_ROOT / weight_file.storage_key).stat().st_size == weight_file.size
 
@@ -34,8 +34,13 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[-1]}").status_code == 302
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[0]}").status_code == 401
 
+    from accessgate.accounts.selectors import has_mfa
+
     for label, role in [("reviewer", Role.REVIEWER), ("auditor", Role.AUDITOR), ("admin", Role.ADMIN)]:
-        assert role in roles_of(User.objects.get(email=f"{label}@demo.accessgate.test"))
+        staff = User.objects.get(email=f"{label}@demo.accessgate.test")
+        assert role in roles_of(staff) and has_mfa(staff)
+    secure = AccessPolicy.objects.get(model__name="secure-demo-13b")
+    assert secure.require_identity and secure.require_mfa and secure.gating == "auto"
 
     # The passwords printed by the latest run log in.
     for email, password in [line.split() for line in second.splitlines() if "@demo.accessgate.test" in line]:

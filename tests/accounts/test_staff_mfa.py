@@ -27,3 +27,17 @@ def test_researchers_and_public_pages_are_not_affected(client):
     client.force_login(factories.UserFactory())
     assert client.get(reverse("access:my_access")).status_code == 200
     assert client.get(reverse("audit:public_key")).status_code == 200
+
+
+def test_totp_code_command_prints_the_current_code(settings, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    user = factories.UserFactory(email="staff@example.org")
+    secret = factories.add_totp(user)
+    settings.DEBUG = True
+    call_command("totp_code", "staff@example.org")
+    assert capsys.readouterr().out.splitlines()[0] == factories.totp_code(secret)
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("totp_code", "staff@example.org")

@@ -219,3 +219,39 @@ def test_unknown_sessions_and_other_event_types_are_ignored(client, session, fak
         ).content
         == b"unknown session"
     )
+
+
+def test_end_to_end_through_a_signed_webhook_to_auto_approval(
+    client, fake_stripe, licence, django_capture_on_commit_callbacks
+):
+    """Checklist → Stripe session → signed webhook → verified → applied → approved at once."""
+    from accessgate.access.models import Grant
+
+    from ..conftest import make_policy
+
+    model = factories.ModelFactory()
+    make_policy(model, licence, gating="auto", require_identity=True, require_mfa=True)
+    user = factories.UserFactory(profile__full_name="Rosalind Franklin", profile__country="GB")
+    factories.add_totp(user)
+    client.force_login(user)
+    apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
+    assert "To do:" in client.get(apply_url).content.decode()
+
+    response = client.post(reverse("identity:start"))
+    verification = IdentityVerification.objects.get(user=user)
+    assert response["Location"].startswith("https://verify.stripe.com/start/")
+    fake_stripe.set_status(verification.session_id, "processing")
+    fake_stripe.complete(verification.session_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        for event_type in ("processing", "verified"):
+            payload, signature = fake_stripe.signed_event(
+                verification.session_id, f"identity.verification_session.{event_type}"
+            )
+            assert post_event(client, payload, signature).status_code == 200
+
+    assert "To do:" not in client.get(apply_url).content.decode()
+    data = {"intended_use": "Evaluating jailbreak robustness for a safety paper.", "typed_name": "Rosalind Franklin"}
+    data.update({f"statement_{s.pk}": "on" for s in model.policy.statements.filter(is_active=True)})
+    response = client.post(apply_url, data, follow=True)
+    assert f"Access to {model.full_name} is granted." in response.content.decode()
+    assert Grant.objects.active().filter(user=user, model=model).exists()

@@ -26,6 +26,7 @@ from accessgate.downloads.services import release_import_prepare, release_import
 DEMO_DOMAIN = "demo.accessgate.test"
 NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
 OPEN_NAME = "tiny-demo-1b"  # auto-approved; the demo researcher already has access
+SECURE_NAME = "secure-demo-13b"  # auto-approved once identity is verified and two-factor is on
 DEMO_TOKEN_NAME = "demo curl"
 
 LICENCE_TEXT = """Frontier Demo Research Licence, version 1.0
@@ -111,9 +112,21 @@ class Command(BaseCommand):
                 licence=licence,
                 reviewer=reviewer,
             )
+            secure_model = self._model(
+                SECURE_NAME,
+                "Secure Demo 13B",
+                "Needs a verified identity and two-factor authentication.",
+                "auto",
+                licence=licence,
+                reviewer=reviewer,
+                require_identity=True,
+                require_mfa=True,
+            )
             self._grant(researcher, open_model)
             secret = self._token(researcher)
-        self._print(model, open_model, passwords, secret)
+            for label in ("reviewer", "auditor", "admin"):
+                self._totp(user_by_email(f"{label}@{DEMO_DOMAIN}"))
+        self._print(model, open_model, secure_model, passwords, secret)
 
     def _accounts(self) -> dict[str, str]:
         passwords = {}
@@ -147,7 +160,7 @@ class Command(BaseCommand):
             actor=None, name="Frontier Demo Research Licence", version="1.0", text=LICENCE_TEXT
         )
 
-    def _model(self, name, display_name, summary, gating, *, licence, reviewer):
+    def _model(self, name, display_name, summary, gating, *, licence, reviewer, **requirements):
         model = model_by_name(NAMESPACE, name)
         if model is None:
             model = model_create(
@@ -169,6 +182,7 @@ class Command(BaseCommand):
             grant_days=90,
             url_ttl_seconds=300,
             max_downloads_per_file=None if gating == "auto" else 5,
+            **requirements,
         )
         if release_by_ref(model, VERSION) is None:
             # Through the real import path, so the demo works on local disk and on S3 alike.
@@ -193,6 +207,14 @@ class Command(BaseCommand):
             typed_name=researcher.profile.full_name,
         )
 
+    def _totp(self, user) -> None:
+        """Staff pages need a second factor; demo staff get an authenticator app already."""
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, generate_totp_secret())
+
     def _token(self, researcher) -> str:
         # A fresh token per run; the previous demo token is revoked so only one stays valid.
         for old in ApiToken.objects.active().filter(user=researcher, name=DEMO_TOKEN_NAME):
@@ -200,13 +222,15 @@ class Command(BaseCommand):
         _, secret = token_create(actor=researcher, name=DEMO_TOKEN_NAME, days=30)
         return secret
 
-    def _print(self, model, open_model, passwords, secret):
+    def _print(self, model, open_model, secure_model, passwords, secret):
         out = self.stdout
         site = settings.SITE_URL
         out.write(self.style.SUCCESS("\naccessgate demo is ready."))
         out.write(f"Log in at {site}/accounts/login/ with:")
         for email, password in passwords.items():
             out.write(f"  {email:<36} {password}")
+        out.write("The reviewer, auditor and admin have an authenticator app set up. When asked for a code, run:")
+        out.write(f"  .venv/bin/python manage.py totp_code reviewer@{DEMO_DOMAIN}")
         out.write("")
         out.write(f"Apply as the researcher to {model.full_name} and approve as the reviewer in the review queue:")
         out.write(f"  {site}/models/{model.full_name}/")
@@ -216,4 +240,8 @@ class Command(BaseCommand):
             f'  curl -fL -H "Authorization: Bearer {secret}" -o {filename} \\\n'
             f"    {site}/models/{open_model.full_name}/{VERSION}/files/{filename}"
         )
-        out.write(f"Or everything, verified: {site}/models/{open_model.full_name}/{VERSION}/download/\n")
+        out.write(f"Or everything, verified: {site}/models/{open_model.full_name}/{VERSION}/download/")
+        out.write(
+            f"{secure_model.full_name} needs a verified identity and two-factor: its checklist links to both "
+            "(the demo's identity check is a page with buttons).\n"
+        )
