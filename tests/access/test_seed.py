@@ -43,7 +43,9 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     assert secure.require_identity and secure.require_mfa and secure.gating == "auto"
 
     # The passwords printed by the latest run log in.
-    for email, password in [line.split() for line in second.splitlines() if "@demo.accessgate.test" in line]:
+    logins = re.findall(r"^\s+(\S+@demo\.accessgate\.test)\s+(demo-\S+)$", second, re.M)
+    assert len(logins) == 4
+    for email, password in logins:
         assert client.login(email=email, password=password), email
     assert first != second
 
