@@ -138,6 +138,16 @@ def _sign(
     )
 
 
+def _signed(agreement: Agreement, policy: AccessPolicy) -> dict:
+    """The audit details naming exactly what was signed."""
+    return {
+        "agreement_id": agreement.pk,
+        "license": str(policy.license),
+        "license_sha256": agreement.license_sha256,
+        "attestation_sha256s": [a["sha256"] for a in agreement.attestations],
+    }
+
+
 def _reviewer_emails(model: Model) -> list[str]:
     reviewers = list(model.reviewers.filter(is_active=True, groups__name=Role.REVIEWER.value))
     reviewers = reviewers or list(users_with_role(Role.ADMIN))
@@ -285,11 +295,8 @@ def access_request_submit(
         target=access_request,
         meta=meta,
         model=model.full_name,
-        agreement_id=agreement.pk,
-        license=str(policy.license),
-        license_sha256=policy.license.sha256,
-        attestation_sha256s=[s.sha256 for s in statements],
         gating=policy.gating,
+        **_signed(agreement, policy),
     )
     if policy.gating == Gating.AUTO:
         _approve(access_request, reviewer=None, message="", meta=meta)
@@ -335,10 +342,7 @@ def access_request_resubmit(
         target=access_request,
         meta=meta,
         model=access_request.model.full_name,
-        agreement_id=agreement.pk,
-        license=str(policy.license),
-        license_sha256=policy.license.sha256,
-        attestation_sha256s=[s.sha256 for s in statements],
+        **_signed(agreement, policy),
     )
     _email_reviewers(access_request, resubmitted=True)
     return access_request
@@ -510,10 +514,8 @@ def agreement_renew(
         target=grant,
         meta=meta,
         model=grant.model.full_name,
-        agreement_id=agreement.pk,
-        license=str(policy.license),
-        license_sha256=policy.license.sha256,
         previous_license_sha256=current.license_sha256 if current else "",
+        **_signed(agreement, policy),
     )
     return agreement
 

@@ -25,6 +25,13 @@ def _model_or_404(namespace: str, name: str) -> Model:
     return model
 
 
+def _own_request_or_404(request, pk):
+    access_request = selectors.own_request(request.user, pk)
+    if access_request is None:
+        raise Http404("No such request of yours.")
+    return access_request
+
+
 def _application_page(request, *, model, policy, form, access_request=None):
     return render(
         request,
@@ -92,18 +99,14 @@ def my_access(request):
 
 @login_required
 def request_detail(request, pk):
-    access_request = selectors.own_request(request.user, pk)
-    if access_request is None:
-        raise Http404("No such request of yours.")
+    access_request = _own_request_or_404(request, pk)
     return render(request, "access/request_detail.html", {"access_request": access_request})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_withdraw(request, pk):
-    access_request = selectors.own_request(request.user, pk)
-    if access_request is None:
-        raise Http404("No such request of yours.")
+    access_request = _own_request_or_404(request, pk)
     if request.method == "POST":
         services.access_request_withdraw(
             actor=request.user, access_request=access_request, meta=RequestMeta.from_request(request)
@@ -116,9 +119,7 @@ def request_withdraw(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_resubmit(request, pk):
-    access_request = selectors.own_request(request.user, pk)
-    if access_request is None:
-        raise Http404("No such request of yours.")
+    access_request = _own_request_or_404(request, pk)
     if access_request.status != RequestStatus.CHANGES_REQUESTED:
         messages.info(request, "Only a request sent back for changes can be edited.")
         return redirect("access:request_detail", pk=pk)
