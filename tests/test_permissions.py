@@ -28,7 +28,17 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
     )
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
+    from accessgate.accounts.services import token_create
+    from accessgate.audit.exports import audit_export_run
+    from accessgate.audit.models import AuditExport, VerificationRun
+
+    token, _ = token_create(actor=researcher, name="laptop")
+    export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
+    run = VerificationRun.objects.create(requested_by=auditor)
     return {
+        "token": token,
+        "export": export,
+        "run": run,
         "users": {
             "anonymous": None,
             "researcher": researcher,
@@ -84,6 +94,17 @@ def urls(world):
         "audit_trail": (reverse("audit:trail"), _auditors()),
         "audit_event": (reverse("audit:event", args=[1]), _auditors()),
         "audit_exports": (reverse("audit:exports"), _auditors()),
+        "audit_export": (reverse("audit:export", args=[world["export"].pk]), _auditors()),
+        "audit_export_manifest": (reverse("audit:export_manifest", args=[world["export"].pk]), _auditors()),
+        "audit_export_download": (
+            reverse("audit:export_download", args=[world["export"].pk]),
+            {**_auditors(), "auditor": REDIRECT, "admin": REDIRECT},
+        ),
+        "audit_verification": (reverse("audit:verification", args=[world["run"].pk]), _auditors()),
+        "token_revoke": (
+            reverse("accounts:token_revoke", args=[world["token"].pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
         "audit_public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
         "identity_status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "identity_return": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
@@ -199,8 +220,9 @@ def test_files_are_listed_only_with_a_grant(client, world):
 def test_audit_actions_refuse_non_auditors(client, world):
     from accessgate.audit.models import AuditExport, VerificationRun
 
+    before = (VerificationRun.objects.count(), AuditExport.objects.count())
     for role in ("researcher", "reviewer", "grant_holder"):
         client.force_login(world["users"][role])
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
-    assert not VerificationRun.objects.exists() and not AuditExport.objects.exists()
+    assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before

@@ -25,7 +25,7 @@ from .chain import canonical_json, event_payload, format_time
 from .context import RequestMeta
 from .models import AuditEvent, AuditExport, ExportFormat, JobStatus, VerificationRun
 from .services import record
-from .verification import BATCH, _Row, verify_chain
+from .verification import BATCH, EventRow, verify_chain
 
 MANIFEST_FORMAT = "accessgate-audit-export/1"
 CSV_COLUMNS = [
@@ -148,8 +148,8 @@ def signed_manifest(export: AuditExport) -> dict:
 
 
 def _rows(events: QuerySet[AuditEvent]):
-    for values in events.order_by("seq").values_list(*_Row.__slots__).iterator(chunk_size=BATCH):
-        row = _Row(values)
+    for values in events.order_by("seq").values_list(*EventRow.__slots__).iterator(chunk_size=BATCH):
+        row = EventRow(values)
         yield {**event_payload(row), "prev_hash": row.prev_hash, "hash": row.hash}
 
 

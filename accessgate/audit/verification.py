@@ -26,7 +26,7 @@ class VerificationResult:
         return f"The chain is broken at #{self.broken_seq}: {self.reason}"
 
 
-class _Row:
+class EventRow:
     """Just the attributes `event_payload` reads, without building model instances."""
 
     __slots__ = (
@@ -57,9 +57,9 @@ def verify_chain(
     else:
         expected_prev = GENESIS
     expected_seq, checked, first, last = start, 0, None, None
-    rows = events.values_list(*_Row.__slots__).iterator(chunk_size=BATCH)
+    rows = events.values_list(*EventRow.__slots__).iterator(chunk_size=BATCH)
     for values in rows:
-        row = _Row(values)
+        row = EventRow(values)
         if row.seq != expected_seq:
             return VerificationResult(
                 False, checked, first, last, expected_seq, f"missing (the next event is #{row.seq})"

@@ -203,11 +203,12 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
                 WebhookEvent.objects.create(provider="stripe", event_id=event.id, type=event.type)
         except IntegrityError:
             return "duplicate"
-        transaction.on_commit(lambda: _queue_sync(verification.pk))
+        transaction.on_commit(lambda: verification_sync_later(verification.pk))
     return "accepted"
 
 
-def _queue_sync(verification_id: int) -> None:
+def verification_sync_later(verification_id: int) -> None:
+    """Queue a sync with the provider (after commit when called inside a transaction)."""
     from .tasks import sync_verification
 
     try:

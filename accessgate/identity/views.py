@@ -55,7 +55,7 @@ def returned(request):
         and latest.provider == "stripe"
         and latest.status in (VerificationStatus.PENDING, VerificationStatus.PROCESSING)
     ):
-        services._queue_sync(latest.pk)
+        services.verification_sync_later(latest.pk)
     return redirect("identity:status")
 
 
