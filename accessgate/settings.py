@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accessgate.middleware.DomainErrorMiddleware",
     "accessgate.accounts.middleware.StaffMFARequiredMiddleware",
+    "accessgate.accounts.middleware.AccountTransactionMiddleware",
 ]
 
 ROOT_URLCONF = "accessgate.urls"

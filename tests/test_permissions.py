@@ -29,8 +29,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     )
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
     from accessgate.accounts.services import token_create
-    from accessgate.audit.exports import audit_export_run
     from accessgate.audit.models import AuditExport, VerificationRun
+    from accessgate.audit.services import audit_export_run
 
     token, _ = token_create(actor=researcher, name="laptop")
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect
 
 from .roles import STAFF_ROLES, has_role
@@ -28,4 +29,18 @@ class StaffMFARequiredMiddleware:
                 "Staff accounts need two-factor authentication. Set up an authenticator app to continue.",
             )
             return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class AccountTransactionMiddleware:
+    """POSTs to allauth's account pages run in one transaction, so the audit events our signal
+    receivers write commit together with allauth's change, or not at all (invariant 1)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path.startswith("/accounts/"):
+            with transaction.atomic():
+                return self.get_response(request)
         return self.get_response(request)

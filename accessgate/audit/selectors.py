@@ -1,4 +1,7 @@
+from datetime import UTC, date, datetime, time, timedelta
+
 from django.db import models
+from django.db.models import Q, QuerySet
 
 from .models import AuditEvent, AuditExport, VerificationRun
 
@@ -38,3 +41,27 @@ def recent_exports(limit: int = 20):
 
 def recent_verifications(limit: int = 5):
     return VerificationRun.objects.order_by("-created_at")[:limit]
+
+
+def filter_events(filters: dict) -> QuerySet[AuditEvent]:
+    """Events matching the viewer's and the exports' filters (days are UTC, `until` inclusive)."""
+    events = AuditEvent.objects.all()
+    if filters.get("since"):
+        events = events.filter(created_at__gte=datetime.combine(date.fromisoformat(filters["since"]), time.min, UTC))
+    if filters.get("until"):
+        end = date.fromisoformat(filters["until"]) + timedelta(days=1)
+        events = events.filter(created_at__lt=datetime.combine(end, time.min, UTC))
+    if filters.get("actor"):
+        events = events.filter(actor_label__icontains=filters["actor"])
+    if filters.get("action"):
+        events = events.filter(action__startswith=filters["action"])
+    if filters.get("model"):
+        model = filters["model"]
+        events = events.filter(
+            Q(details__model=model)
+            | Q(target_type="catalog.model", target_label=model)
+            | Q(target_type="catalog.release", target_label__startswith=f"{model}@")
+        )
+    if filters.get("ip"):
+        events = events.filter(ip=filters["ip"])
+    return events

@@ -1,10 +1,21 @@
+import json
+import tempfile
+from datetime import UTC, date, timedelta
+from pathlib import Path
+
 from django.db import models, transaction
 from django.utils import timezone
 
+from accessgate.downloads.storage import get_storage, sha256_of
+
+from . import signing
 from .actions import AuditAction
 from .chain import GENESIS, chain_hash, event_payload
 from .context import RequestMeta
-from .models import AuditEvent, ChainHead
+from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
+from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, JobStatus, VerificationRun
+from .selectors import filter_events
+from .verification import verify_chain
 
 SYSTEM_LABEL = "system"
 
@@ -61,3 +72,195 @@ def record(
     event.save()
     ChainHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
     return event
+
+
+# --- requests (audited, from the views) ----------------------------------------------------
+
+
+@transaction.atomic
+def audit_export_request(
+    *, actor, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
+) -> AuditExport:
+    filters = clean_filters(filters)
+    export = AuditExport.objects.create(
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by_label=getattr(actor, "email", "system"),
+        filters=filters,
+        format=ExportFormat(format),
+        is_full=not filters,
+    )
+    record(
+        actor=actor,
+        action=AuditAction.AUDIT_EXPORT_REQUESTED,
+        target=export,
+        meta=meta,
+        filters=filters,
+        format=export.format,
+        full=export.is_full,
+    )
+    transaction.on_commit(lambda: _queue("run_export", export.pk, AuditExport))
+    return export
+
+
+@transaction.atomic
+def audit_verification_request(*, actor, meta: RequestMeta | None = None) -> VerificationRun:
+    run = VerificationRun.objects.create(requested_by=actor)
+    transaction.on_commit(lambda: _queue("run_verification", run.pk, VerificationRun))
+    return run
+
+
+def _queue(task_name: str, pk: int, job_model) -> None:
+    from . import tasks
+
+    try:
+        getattr(tasks, task_name).delay(pk)
+    except Exception as error:  # broker down: say so on the job instead of leaving it queued forever
+        job_model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, finished_at=timezone.now()
+        )
+        if job_model is AuditExport:
+            AuditExport.objects.filter(pk=pk).update(error=f"Could not start the export ({error}); try again.")
+        else:
+            VerificationRun.objects.filter(pk=pk).update(summary=f"Could not start the check ({error}); try again.")
+
+
+@transaction.atomic
+def audit_export_download(*, actor, export: AuditExport, part: str, meta: RequestMeta | None = None) -> str | dict:
+    """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
+    if export.status != JobStatus.DONE:
+        from accessgate.errors import InvalidTransition
+
+        raise InvalidTransition("This export is not finished yet.")
+    record(
+        actor=actor,
+        action=AuditAction.AUDIT_EXPORT_DOWNLOADED,
+        target=export,
+        meta=meta,
+        part=part,
+        sha256=export.manifest["sha256"],
+    )
+    if part == "manifest":
+        return signed_manifest(export)
+    storage = get_storage()
+    return storage.signed_url(
+        export.storage_key,
+        filename=export.file_name,
+        sha256=export.manifest["sha256"],
+        ttl_seconds=300,
+        now=timezone.now(),
+    )
+
+
+def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/") -> AuditExport:
+    """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
+    AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, error="")
+    try:
+        events = filter_events(export.filters)
+        if export.is_full:
+            # Fix the end of a full export now, so rows appended meanwhile do not shift it.
+            last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+            events = events.filter(seq__lte=last_seq)
+        total = events.count()
+        AuditExport.objects.filter(pk=export.pk).update(rows_total=total)
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / export.file_name
+            with open(path, "wb") as handle:
+                count, first, last = write_rows(
+                    export_rows(events),
+                    handle,
+                    export.format,
+                    progress=lambda n: AuditExport.objects.filter(pk=export.pk).update(rows_done=n),
+                )
+            with open(path, "rb") as handle:
+                sha256, _ = sha256_of(handle)
+            key = (
+                f"{key_prefix}{export.file_name}"
+                if export.scheduled_day
+                else f"{key_prefix}{export.pk}/{export.file_name}"
+            )
+            storage = get_storage()
+            storage.put_file(key, path)
+            manifest = build_manifest(export, sha256=sha256, count=count, first=first, last=last)
+            signature = signing.sign(manifest)
+            manifest_path = Path(scratch) / "manifest.json"
+            manifest_path.write_text(json.dumps({"manifest": manifest, "signature": signature}, indent=2) + "\n")
+            storage.put_file(f"{key}.manifest.json", manifest_path)
+        with transaction.atomic():
+            AuditExport.objects.filter(pk=export.pk).update(
+                status=JobStatus.DONE,
+                rows_done=count,
+                storage_key=key,
+                manifest=manifest,
+                signature=signature,
+                finished_at=timezone.now(),
+            )
+            export.refresh_from_db()
+            record(
+                actor=None,
+                action=AuditAction.AUDIT_EXPORT_COMPLETED,
+                target=export,
+                row_count=count,
+                sha256=sha256,
+                first_seq=manifest["first_seq"],
+                last_seq=manifest["last_seq"],
+                storage_key=key,
+            )
+        return export
+    except Exception as error:
+        with transaction.atomic():
+            AuditExport.objects.filter(pk=export.pk).update(
+                status=JobStatus.FAILED, error=str(error)[:4000], finished_at=timezone.now()
+            )
+            record(actor=None, action=AuditAction.AUDIT_EXPORT_FAILED, target=export, error=str(error)[:500])
+        raise
+
+
+def audit_verification_run(run: VerificationRun) -> VerificationRun:
+    total = AuditEvent.objects.count()
+    VerificationRun.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, total=total)
+    result = verify_chain(progress=lambda n: VerificationRun.objects.filter(pk=run.pk).update(checked=n))
+    with transaction.atomic():
+        VerificationRun.objects.filter(pk=run.pk).update(
+            status=JobStatus.DONE,
+            ok=result.ok,
+            checked=result.checked,
+            broken_seq=result.broken_seq,
+            summary=result.summary(),
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+        record(
+            actor=run.requested_by,
+            action=AuditAction.AUDIT_CHAIN_VERIFIED,
+            target=run,
+            ok=result.ok,
+            checked=result.checked,
+            last_seq=result.last_seq,
+            broken_seq=result.broken_seq,
+        )
+    return run
+
+
+def daily_export_due(*, today: date | None = None) -> AuditExport | None:
+    """The export of yesterday's (UTC) events, created once; None if it exists already."""
+    today = today or timezone.now().astimezone(UTC).date()
+    day = today - timedelta(days=1)
+    if AuditExport.objects.filter(scheduled_day=day).exists():
+        return None
+    with transaction.atomic():
+        export = AuditExport.objects.create(
+            requested_by_label="system (daily export)",
+            filters={"since": day.isoformat(), "until": day.isoformat()},
+            format=ExportFormat.JSONL,
+            scheduled_day=day,
+        )
+        record(
+            actor=None,
+            action=AuditAction.AUDIT_EXPORT_REQUESTED,
+            target=export,
+            filters=export.filters,
+            format=export.format,
+            full=False,
+            scheduled=True,
+        )
+    return export

@@ -1,8 +1,8 @@
 from celery import shared_task
 from django.conf import settings
 
-from .exports import audit_export_run, audit_verification_run, daily_export_due
 from .models import AuditExport, JobStatus, VerificationRun
+from .services import audit_export_run, audit_verification_run, daily_export_due
 
 
 @shared_task(acks_late=True)

@@ -9,9 +9,10 @@ from accessgate.accounts.roles import Role, role_required
 from . import selectors, signing
 from .chain import canonical_json, event_payload
 from .context import RequestMeta
-from .exports import audit_export_download, audit_export_request, audit_verification_request, filter_events
 from .forms import AuditFilterForm, ExportForm
 from .models import AuditExport, JobStatus, VerificationRun
+from .selectors import filter_events
+from .services import audit_export_download, audit_export_request, audit_verification_request
 
 auditor_required = role_required(Role.AUDITOR, Role.ADMIN)
 

@@ -5,6 +5,7 @@ Both hand out time-limited URLs; neither URL is ever stored. Chosen by
 """
 
 import hashlib
+import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -91,7 +92,8 @@ class LocalStorage(Storage):
         return target
 
     def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
-        expires = int((now + timedelta(seconds=ttl_seconds)).timestamp())
+        # Rounded up: a link never lives shorter than its TTL.
+        expires = math.ceil((now + timedelta(seconds=ttl_seconds)).timestamp())
         token = signing.dumps({"k": key, "h": sha256, "e": expires}, salt=LOCAL_TOKEN_SALT, compress=True)
         return reverse("downloads:local_file", args=[token, filename])
 

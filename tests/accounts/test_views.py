@@ -86,3 +86,29 @@ def test_profile_refuses_bad_input_and_open_redirects(client):
         {"full_name": "Ada L", "affiliation": "A", "position": "P", "country": "GB"},
     )
     assert response["Location"] == reverse("accounts:profile")
+
+
+def test_allauth_account_changes_are_audited(client, django_capture_on_commit_callbacks, events):
+    user = factories.UserFactory(email="ada@example.org")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_email"), {"action_add": "", "email": "ada@ox.ac.uk"})
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    client.post(link)
+    client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": factories.PASSWORD,
+            "password1": "another long passphrase 2",
+            "password2": "another long passphrase 2",
+        },
+    )
+    client.post(reverse("account_email"), {"action_remove": "", "email": "ada@ox.ac.uk"})
+    recorded = [a for a in events() if a.startswith("account.") and a != "account.logged_in"]
+    assert recorded == [
+        "account.email.added",
+        "account.email.confirmed",
+        "account.password.changed",
+        "account.email.removed",
+    ]
+    assert AuditEvent.objects.filter(action="account.email.added").get().details == {"email": "ada@ox.ac.uk"}

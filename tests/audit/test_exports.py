@@ -11,9 +11,9 @@ from django.urls import reverse
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
-from accessgate.audit.exports import audit_export_request, daily_export_due, filter_events
 from accessgate.audit.models import AuditEvent, AuditExport, JobStatus
-from accessgate.audit.services import record
+from accessgate.audit.selectors import filter_events
+from accessgate.audit.services import audit_export_request, daily_export_due, record
 from accessgate.downloads.storage import get_storage
 
 from .. import factories

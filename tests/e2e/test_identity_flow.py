@@ -5,6 +5,7 @@ provider, and is approved automatically."""
 import pytest
 
 from accessgate.access.models import Grant
+from accessgate.audit.models import AuditEvent
 
 from .. import factories
 from ..conftest import make_policy
@@ -37,6 +38,8 @@ def test_checklist_totp_dev_identity_then_auto_approval(new_page, licence, setti
     secret = page.get_by_label("Authenticator secret").input_value()
     page.get_by_label("Authenticator code").fill(factories.totp_code(secret))
     page.get_by_role("button", name="Activate").click()
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
+    assert AuditEvent.objects.filter(action="account.mfa.added", actor=user, details__type="totp").exists()
 
     # Identity, through the development provider's page.
     page.goto("/identity/")

@@ -5,6 +5,7 @@ import pytest
 
 from accessgate.access import services
 from accessgate.accounts.selectors import has_mfa
+from accessgate.audit.models import AuditEvent
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -50,6 +51,7 @@ def test_security_key_counts_as_two_factor_for_downloads(new_page, licence, revi
     page.get_by_role("button", name="Add").click()
     page.wait_for_url(lambda url: "/webauthn/add/" not in url)
     assert has_mfa(user)
+    assert AuditEvent.objects.filter(action="account.mfa.added", actor=user, details__type="webauthn").exists()
 
     page.get_by_role("button", name="Sign out").click()
     page.goto("/accounts/login/")
