@@ -175,6 +175,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 # Staff roles must have it before any staff page opens.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "accessgate"
+# One 30 s step of drift either way (RFC 6238's advice); allauth refuses a code used twice.
+MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # WebAuthn on http://localhost in development
 
