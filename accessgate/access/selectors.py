@@ -1,6 +1,6 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from accessgate.catalog.models import Model
+from accessgate.catalog.models import Model, Release
 
 from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
 from .policy import reviewable_models
@@ -19,7 +19,16 @@ def requests_of(user) -> QuerySet[AccessRequest]:
 
 
 def grants_of(user) -> QuerySet[Grant]:
-    return Grant.objects.filter(user=user).with_is_active().select_related("model").order_by("-granted_at")
+    latest_release = Subquery(
+        Release.objects.filter(model=OuterRef("model"), is_active=True).order_by("-created_at").values("version")[:1]
+    )
+    return (
+        Grant.objects.filter(user=user)
+        .with_is_active()
+        .annotate(latest_version=latest_release)
+        .select_related("model")
+        .order_by("-granted_at")
+    )
 
 
 def open_request(user, model: Model) -> AccessRequest | None:

@@ -205,3 +205,15 @@ class TestReviewViews:
         client.post(url, {"reason": "Breach of licence clause 2."})
         grant.refresh_from_db()
         assert grant.status == GrantStatus.REVOKED
+
+
+def test_my_access_links_the_download_page_and_explains_suspensions(client, researcher, auto_model):
+    from accessgate.access.models import Grant, GrantStatus
+
+    services.access_request_submit(actor=researcher, **application(auto_model))
+    client.force_login(researcher)
+    page = client.get(reverse("access:my_access")).content.decode()
+    assert reverse("downloads:release", args=[auto_model.namespace, auto_model.name, "1.0"]) in page
+    Grant.objects.filter(user=researcher).update(status=GrantStatus.SUSPENDED, suspended_reason="identity_expired")
+    page = client.get(reverse("access:my_access")).content.decode()
+    assert "Suspended" in page and reverse("identity:status") in page
