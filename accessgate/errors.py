@@ -56,3 +56,15 @@ class Conflict(DomainError):
 class QuotaExceeded(DomainError):
     code = "quota_exceeded"
     http_status = 429
+
+
+class WebhookRejected(DomainError):
+    code = "webhook_rejected"
+    http_status = 400
+
+
+class ProviderUnavailable(DomainError):
+    """An outside provider (identity, storage) cannot be reached; nothing was changed."""
+
+    code = "provider_unavailable"
+    http_status = 503

@@ -13,7 +13,7 @@ from accessgate.accounts.selectors import profile_for
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import AccessDenied, Conflict, DomainError, PolicyNotMet
+from accessgate.errors import AccessDenied, Conflict, PolicyNotMet, ProviderUnavailable, WebhookRejected
 from accessgate.notifications.services import email_queue
 from accessgate.ratelimit import check_rate
 
@@ -45,16 +45,6 @@ RETRY_ADVICE = {
     "selfie_unverified_other": "The selfie could not be verified. Try again in good light.",
 }
 DEFAULT_ADVICE = "The check did not complete. Start a new verification to try again."
-
-
-class ProviderUnavailable(DomainError):
-    code = "provider_unavailable"
-    http_status = 503
-
-
-class WebhookRejected(DomainError):
-    code = "webhook_rejected"
-    http_status = 400
 
 
 def advice_for(code: str) -> str:
