@@ -6,6 +6,8 @@ from django.core.cache import cache
 
 from accessgate.errors import QuotaExceeded
 
+_clock = time.time  # tests pin it
+
 
 def parse(spec: str) -> tuple[int, int]:
     count, seconds = (int(part) for part in spec.split("/"))
@@ -15,7 +17,7 @@ def parse(spec: str) -> tuple[int, int]:
 def check_rate(key: str, spec: str, message: str) -> None:
     """Count one use of `key`; raise QuotaExceeded (429) with `message` past `count/seconds`."""
     count, seconds = parse(spec)
-    window_key = f"accessgate:rate:{key}:{int(time.time() // seconds)}"
+    window_key = f"accessgate:rate:{key}:{int(_clock() // seconds)}"
     cache.add(window_key, 0, timeout=seconds + 1)
     try:
         used = cache.incr(window_key)
