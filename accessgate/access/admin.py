@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from accessgate.admin_readonly import ReadOnlyAdmin
 from accessgate.audit.context import RequestMeta
 
 from . import services
@@ -73,6 +74,9 @@ class AccessPolicyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["model"] if obj else []
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a model is closed by unlisting it or its releases, never by deleting its policy
+
     def save_model(self, request, obj, form, change):
         # Through the service, so that the change is audited.
         saved = services.policy_set(
@@ -98,19 +102,6 @@ class AccessPolicyAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         pass
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Requests, agreements, reviews and grants change only through the portal's services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccessRequest)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accessgate.accounts.models import same_person_name
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import profile_for, users_with_role
 from accessgate.audit.actions import AuditAction
@@ -64,10 +65,6 @@ def _policy_of(model: Model) -> AccessPolicy:
     return policy
 
 
-def _normalise_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def _check_requirements(policy: AccessPolicy, user) -> None:
     """Blocked countries refuse every application; automatic approval needs every requirement.
     (Manual policies accept the application and show the reviewer which requirements hold.)"""
@@ -99,7 +96,7 @@ def _check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[i
 
 
 def _check_signature(profile, typed_name: str) -> None:
-    if not typed_name.strip() or _normalise_name(typed_name) != _normalise_name(profile.full_name):
+    if not same_person_name(typed_name, profile.full_name):
         raise ValidationFailed(
             f"Type your full name exactly as in your profile ({profile.full_name}) to sign.",
             field="typed_name",

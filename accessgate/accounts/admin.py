@@ -1,25 +1,60 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+
+from accessgate.audit.context import RequestMeta
+from accessgate.errors import DomainError
 
 from .models import Profile, User
+from .services import user_set_active
 
 
 class ProfileInline(admin.StackedInline):
+    """Shown, not edited: the researcher's own statements, changed (audited) on their profile page."""
+
     model = Profile
     can_delete = False
+    fields = ["full_name", "affiliation", "position", "country", "orcid"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Admins deactivate and reactivate accounts here (audited). Roles change with
+    `manage.py roles`; e-mail, password and profile are the user's own, changed through
+    their own (audited) pages and the password-reset e-mail."""
+
     ordering = ["email"]
     list_display = ["email", "is_active", "is_staff", "date_joined", "last_login"]
+    list_filter = ["is_active", "groups"]
     search_fields = ["email", "profile__full_name", "profile__affiliation"]
     inlines = [ProfileInline]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (None, {"fields": ["email"]}),
         ("Status", {"fields": ["is_active", "groups"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    # Roles change only through `manage.py roles`, which records an audit event.
-    readonly_fields = ["last_login", "date_joined", "groups"]
+    readonly_fields = ["email", "last_login", "date_joined", "groups"]
+
+    def has_add_permission(self, request):
+        return False  # accounts start with sign-up and a verified e-mail
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: requests, grants and the audit trail refer to the account
+
+    def user_change_password(self, request, id, form_url=""):
+        raise PermissionDenied("Passwords are reset by their owner through the password-reset e-mail.")
+
+    def save_model(self, request, obj, form, change):
+        if "is_active" in form.changed_data:
+            try:
+                user_set_active(
+                    actor=request.user, user=obj, active=obj.is_active, meta=RequestMeta.from_request(request)
+                )
+            except DomainError as error:
+                messages.error(request, error.message)

@@ -22,6 +22,16 @@ def validate_orcid(value: str) -> None:
         raise ValidationError("This ORCID iD's check digit is wrong; please copy it again from orcid.org.")
 
 
+def same_person_name(a: str, b: str) -> bool:
+    """Names compare ignoring case and spacing: how a typed signature or a verified name is
+    matched against the profile."""
+
+    def key(name):
+        return " ".join(name.split()).casefold()
+
+    return bool(key(a)) and key(a) == key(b)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 

@@ -35,6 +35,42 @@ def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) ->
     return profile
 
 
+@transaction.atomic
+def user_set_active(*, actor, user, active: bool, meta: RequestMeta | None = None) -> bool:
+    """Deactivate or reactivate an account (accounts are never deleted: history refers to them).
+    An inactive user's sessions and tokens stop working at once. Returns whether it changed."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return False
+    if actor is not None and actor.pk == user.pk and not active:
+        raise ValidationFailed("You cannot deactivate your own account here.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    action = AuditAction.ACCOUNT_REACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED
+    record(actor=actor, action=action, target=user, meta=meta)
+    return True
+
+
+@transaction.atomic
+def user_password_set(*, actor, user, password: str, meta: RequestMeta | None = None) -> None:
+    """An operator sets a password (the demo seed). Users change theirs through allauth."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor=actor, action=AuditAction.ACCOUNT_PASSWORD_RESET, target=user, meta=meta, by="operator")
+
+
+@transaction.atomic
+def mfa_totp_activate(*, actor, user, secret: str, meta: RequestMeta | None = None) -> None:
+    """An operator sets up an authenticator app for a user (the demo staff). Users do it
+    themselves on allauth's pages, audited from its signal."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+    record(actor=actor, action=AuditAction.ACCOUNT_MFA_ADDED, target=user, meta=meta, type="totp", by="operator")
+
+
 def _check_staff_role(role: Role) -> Role:
     role = Role(role)
     if role not in STAFF_ROLES:

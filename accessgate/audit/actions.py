@@ -7,6 +7,8 @@ class AuditAction(models.TextChoices):
     ACCOUNT_SIGNED_UP = "account.signed_up", "Account signed up"
     ACCOUNT_LOGGED_IN = "account.logged_in", "Logged in"
     ACCOUNT_PROFILE_UPDATED = "account.profile.updated", "Profile updated"
+    ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
+    ACCOUNT_REACTIVATED = "account.reactivated", "Account reactivated"
     ACCOUNT_ROLE_GRANTED = "account.role.granted", "Role granted"
     ACCOUNT_ROLE_REMOVED = "account.role.removed", "Role removed"
     ACCOUNT_TOKEN_CREATED = "account.token.created", "Access token created"
@@ -52,6 +54,7 @@ class AuditAction(models.TextChoices):
 
     DOWNLOAD_URL_ISSUED = "download.url_issued", "Download URL issued"
     DOWNLOAD_MANIFEST_ISSUED = "download.manifest_issued", "Download manifest issued"
+    DOWNLOAD_RELEASE_IMPORT_REQUESTED = "download.release_import_requested", "Release import requested"
     DOWNLOAD_RELEASE_IMPORTED = "download.release_imported", "Release imported"
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accessgate.jobs import BackgroundJob
+
 from .actions import AuditAction
 
 
@@ -77,27 +79,19 @@ class ChainHead(models.Model):
         return f"chain head at #{self.seq}"
 
 
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-class VerificationRun(models.Model):
+class VerificationRun(BackgroundJob):
     """One "verify now" run of the chain check, done by a Celery task."""
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     ok = models.BooleanField(null=True)
     checked = models.PositiveBigIntegerField(default=0)
     total = models.PositiveBigIntegerField(default=0)
     broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
     summary = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    progress_fields = ("checked", "total")
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,19 +99,13 @@ class VerificationRun(models.Model):
     def __str__(self):
         return f"Verification #{self.pk} ({self.status})"
 
-    @property
-    def percent(self) -> int:
-        if self.status == JobStatus.DONE:
-            return 100
-        return min(99, self.checked * 100 // self.total) if self.total else 0
-
 
 class ExportFormat(models.TextChoices):
     JSONL = "jsonl", "JSON Lines"
     CSV = "csv", "CSV"
 
 
-class AuditExport(models.Model):
+class AuditExport(BackgroundJob):
     """An export of (part of) the trail to storage, with a signed manifest."""
 
     requested_by = models.ForeignKey(
@@ -128,15 +116,14 @@ class AuditExport(models.Model):
     format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.JSONL)
     is_full = models.BooleanField("full, unfiltered trail", default=False)
     scheduled_day = models.DateField(null=True, blank=True, unique=True, help_text="Set for the daily SIEM export.")
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     rows_total = models.PositiveBigIntegerField(default=0)
     rows_done = models.PositiveBigIntegerField(default=0)
     storage_key = models.CharField(max_length=1024, blank=True)
     manifest = models.JSONField(null=True, blank=True)
     signature = models.TextField(blank=True)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    progress_fields = ("rows_done", "rows_total")
 
     class Meta:
         ordering = ["-created_at"]
@@ -148,9 +135,3 @@ class AuditExport(models.Model):
     def file_name(self) -> str:
         day = f"-{self.scheduled_day:%Y-%m-%d}" if self.scheduled_day else ""
         return f"audit-export-{self.pk}{day}.{self.format}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == JobStatus.DONE:
-            return 100
-        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -1,15 +1,10 @@
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import models
 from django.db.models import Q, QuerySet
 
 from .models import AuditEvent, AuditExport, VerificationRun
 
 PAGE_SIZE = 50
-
-
-def events_for(target: models.Model):
-    return AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
 
 
 def event_page(events, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE):

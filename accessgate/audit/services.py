@@ -7,13 +7,14 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accessgate.downloads.storage import get_storage, sha256_of
+from accessgate.jobs import JobStatus
 
 from . import signing
 from .actions import AuditAction
 from .chain import GENESIS, chain_hash, event_payload
 from .context import RequestMeta
 from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
-from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, JobStatus, VerificationRun
+from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, VerificationRun
 from .selectors import filter_events
 from .verification import verify_chain
 

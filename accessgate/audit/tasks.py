@@ -1,7 +1,9 @@
 from celery import shared_task
 from django.conf import settings
 
-from .models import AuditExport, JobStatus, VerificationRun
+from accessgate.jobs import JobStatus
+
+from .models import AuditExport, VerificationRun
 from .services import audit_export_run, audit_verification_run, daily_export_due
 
 

@@ -10,7 +10,7 @@ from . import selectors, signing
 from .chain import canonical_json, event_payload
 from .context import RequestMeta
 from .forms import AuditFilterForm, ExportForm
-from .models import AuditExport, JobStatus, VerificationRun
+from .models import AuditExport, VerificationRun
 from .selectors import filter_events
 from .services import audit_export_download, audit_export_request, audit_verification_request
 
@@ -73,7 +73,7 @@ def verify(request):
 def verification(request, pk):
     run = get_object_or_404(VerificationRun, pk=pk)
     template = "audit/_verification_status.html" if request.headers.get("HX-Request") else "audit/verification.html"
-    return render(request, template, {"run": run, "finished": run.status in (JobStatus.DONE, JobStatus.FAILED)})
+    return render(request, template, {"run": run, "finished": run.finished})
 
 
 @auditor_required
@@ -97,9 +97,7 @@ def exports(request):
 def export_detail(request, pk):
     export = get_object_or_404(AuditExport, pk=pk)
     template = "audit/_export_status.html" if request.headers.get("HX-Request") else "audit/export_detail.html"
-    return render(
-        request, template, {"export": export, "finished": export.status in (JobStatus.DONE, JobStatus.FAILED)}
-    )
+    return render(request, template, {"export": export, "finished": export.finished})
 
 
 @never_cache

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accessgate.admin_readonly import ReadOnlyAdmin
 from accessgate.audit.context import RequestMeta
 
 from . import services
@@ -15,6 +16,9 @@ class ModelAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["namespace", "name"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # unlist a model instead; its requests, grants and events refer to it
 
     def save_model(self, request, obj, form, change):
         # Changes go through the services so that they are audited.
@@ -78,13 +82,6 @@ class WeightFileInline(admin.TabularInline):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "revision", "is_active", "created_at"]
-    readonly_fields = ["model", "version", "revision", "notes", "is_active", "created_at"]
     inlines = [WeightFileInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

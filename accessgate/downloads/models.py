@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Model, Release, WeightFile
+from accessgate.jobs import BackgroundJob
 
 
 class DownloadCounter(models.Model):
@@ -22,21 +22,13 @@ class DownloadCounter(models.Model):
         return f"{self.weight_file} × {self.issued} (grant #{self.grant_id})"
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-class ReleaseImport(models.Model):
+class ReleaseImport(BackgroundJob):
     """One run of `import_release`, with progress the admin can watch."""
 
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="imports")
     version = models.CharField(max_length=64)
     source = models.CharField(max_length=1024)
     notes = models.TextField(blank=True)
-    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     files_total = models.PositiveIntegerField(default=0)
     files_done = models.PositiveIntegerField(default=0)
     bytes_total = models.PositiveBigIntegerField(default=0)
@@ -46,19 +38,11 @@ class ReleaseImport(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    progress_fields = ("bytes_done", "bytes_total")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.model.full_name} {self.version} from {self.source}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == ImportStatus.DONE:
-            return 100
-        if not self.bytes_total:
-            return 0
-        return min(99, self.bytes_done * 100 // self.bytes_total)

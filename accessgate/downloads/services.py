@@ -18,9 +18,10 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.catalog.services import FileSpec, release_create
 from accessgate.errors import QuotaExceeded, ValidationFailed
+from accessgate.jobs import JobStatus
 from accessgate.ratelimit import check_rate, parse
 
-from .models import DownloadCounter, ImportStatus, ReleaseImport
+from .models import DownloadCounter, ReleaseImport
 from .storage import Storage, get_storage, sha256_of
 
 
@@ -204,18 +205,28 @@ def release_import_prepare(*, actor, model: Model, version: str, source: str, no
             )
     else:
         _local_source_files(Path(source))
-    return ReleaseImport.objects.create(
-        model=model,
-        version=version,
-        source=source,
-        notes=notes,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
+    with transaction.atomic():
+        job = ReleaseImport.objects.create(
+            model=model,
+            version=version,
+            source=source,
+            notes=notes,
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        record(
+            actor=actor,
+            action=AuditAction.DOWNLOAD_RELEASE_IMPORT_REQUESTED,
+            target=job,
+            model=model.full_name,
+            version=version,
+            source=source,
+        )
+    return job
 
 
 def release_import_run(job: ReleaseImport, *, actor=None) -> Release:
     """Hash (streaming) and upload every file, then create the release in one audited transaction."""
-    _progress(job, status=ImportStatus.RUNNING, error="")
+    _progress(job, status=JobStatus.RUNNING, error="")
     storage = get_storage()
     try:
         specs = _import_s3(job, storage) if job.source.startswith("s3://") else _import_local(job, storage)
@@ -230,11 +241,11 @@ def release_import_run(job: ReleaseImport, *, actor=None) -> Release:
                 total_bytes=sum(s.size for s in specs),
                 backend=storage.name,
             )
-            _progress(job, status=ImportStatus.DONE, release=release, finished_at=timezone.now())
+            _progress(job, status=JobStatus.DONE, release=release, finished_at=timezone.now())
         return release
     except Exception as error:
         message = getattr(error, "message", None) or str(error)
-        _progress(job, status=ImportStatus.FAILED, error=message[:4000], finished_at=timezone.now())
+        _progress(job, status=JobStatus.FAILED, error=message[:4000], finished_at=timezone.now())
         raise
 
 

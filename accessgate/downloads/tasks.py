@@ -1,6 +1,8 @@
 from celery import shared_task
 
-from .models import ImportStatus, ReleaseImport
+from accessgate.jobs import JobStatus
+
+from .models import ReleaseImport
 from .services import release_import_run
 
 
@@ -8,7 +10,7 @@ from .services import release_import_run
 def run_release_import(job_id: int) -> str:
     """Idempotent: a job that already finished is not run again."""
     job = ReleaseImport.objects.select_related("model", "requested_by").get(pk=job_id)
-    if job.status in (ImportStatus.DONE, ImportStatus.RUNNING):
+    if job.status in (JobStatus.DONE, JobStatus.RUNNING):
         return job.status
     release_import_run(job, actor=job.requested_by)
-    return ImportStatus.DONE
+    return JobStatus.DONE

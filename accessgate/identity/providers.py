@@ -14,7 +14,7 @@ from django.urls import reverse
 @dataclass(frozen=True)
 class SessionState:
     session_id: str
-    status: str  # requires_input | processing | verified | canceled
+    status: str  # pending | requires_input | processing | verified | canceled
     error_code: str = ""
     error_reason: str = ""
     first_name: str = ""
@@ -63,9 +63,13 @@ class StripeIdentity:
         address = _object(outputs.get("address"))
         error = _object(session.get("last_error"))
         redaction = _object(session.get("redaction"))
+        status = session["status"]
+        if status == "requires_input" and not error:
+            # Stripe starts every session in requires_input: waiting for the user, not failed.
+            status = "pending"
         return SessionState(
             session_id=session["id"],
-            status=session["status"],
+            status=status,
             error_code=error.get("code") or "",
             error_reason=error.get("reason") or "",
             first_name=outputs.get("first_name") or "",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accessgate.access.services import grants_restore_after_identity, grants_suspend_for_identity
+from accessgate.accounts.models import same_person_name
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
@@ -51,15 +52,11 @@ def advice_for(code: str) -> str:
     return RETRY_ADVICE.get(code, DEFAULT_ADVICE)
 
 
-def _normalise(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def name_matches(verification: IdentityVerification) -> bool | None:
     """Whether the verified name is the profile name (None when there is nothing to compare)."""
     if not verification.verified_name:
         return None
-    return _normalise(verification.verified_name) == _normalise(profile_for(verification.user).full_name)
+    return same_person_name(verification.verified_name, profile_for(verification.user).full_name)
 
 
 def verification_start(*, actor, return_url: str, meta: RequestMeta | None = None) -> str:
@@ -110,8 +107,6 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
         record(actor=None, action=AuditAction.IDENTITY_VERIFICATION_REDACTED, target=verification, **common)
         changed = True
     target = VerificationStatus(state.status) if state.status in VerificationStatus.values else None
-    if target == VerificationStatus.REQUIRES_INPUT and not state.error_code:
-        target = VerificationStatus.PENDING  # a new session waits for the user; nothing has failed
     if target is None or target == verification.status or verification.status == VerificationStatus.EXPIRED:
         return changed
     verification.status = target

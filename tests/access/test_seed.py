@@ -54,3 +54,17 @@ def test_seed_demo_refuses_production(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("seed_demo")
+
+
+def test_seed_demo_audits_what_it_sets_up(settings):
+    from accessgate.audit.models import AuditEvent
+    from accessgate.audit.verification import verify_chain
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert actions.count("account.mfa.added") == 3  # the staff, once
+    assert actions.count("account.password.reset") == 4  # the second run's new passwords
+    assert actions.count("download.release_import_requested") == 3
+    assert verify_chain().ok

@@ -11,10 +11,11 @@ from django.urls import reverse
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
-from accessgate.audit.models import AuditEvent, AuditExport, JobStatus
+from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
 from accessgate.audit.services import audit_export_request, daily_export_due, record
 from accessgate.downloads.storage import get_storage
+from accessgate.jobs import JobStatus
 
 from .. import factories
 

@@ -292,3 +292,18 @@ def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
     assert sorted(statuses) == [302] * 5 + [429] * 11
     assert DownloadCounter.objects.get().issued == 5
     assert AuditEvent.objects.filter(action="download.url_issued").count() == 5
+
+
+def test_licence_reacceptance_refusals(release, holder, licence):
+    from accessgate.errors import AccessDenied, Conflict
+
+    grant = holder.grants.get()
+    ids = set(release.model.policy.statements.filter(is_active=True).values_list("pk", flat=True))
+    with pytest.raises(Conflict, match="already accepted"):
+        access_services.agreement_renew(
+            actor=holder, grant=grant, accepted_statement_ids=ids, typed_name="Grace Holder"
+        )
+    with pytest.raises(AccessDenied):
+        access_services.agreement_renew(
+            actor=factories.UserFactory(), grant=grant, accepted_statement_ids=ids, typed_name="Grace Holder"
+        )

@@ -3,7 +3,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accessgate.catalog.models import Release
-from accessgate.downloads.models import ImportStatus, ReleaseImport
+from accessgate.downloads.models import ReleaseImport
+from accessgate.jobs import JobStatus
 
 from .. import factories
 
@@ -27,16 +28,20 @@ def test_local_import_skips_hidden_files_and_tracks_progress(source, backend, ca
     release = Release.objects.get(model=model)
     assert sorted(release.files.values_list("path", flat=True)) == ["a.bin", "sub/b.json"]
     job = ReleaseImport.objects.get()
-    assert (job.status, job.files_done, job.bytes_done, job.percent) == (ImportStatus.DONE, 2, 1002, 100)
+    assert (job.status, job.files_done, job.bytes_done, job.percent) == (JobStatus.DONE, 2, 1002, 100)
     assert job.release == release and release.notes == "June"
     assert "Imported 2 files" in capsys.readouterr().out
+    from accessgate.audit.models import AuditEvent
+
+    requested = AuditEvent.objects.get(action="download.release_import_requested")
+    assert requested.details == {"model": model.full_name, "version": "2025-06", "source": str(source)}
 
 
 def test_background_import_runs_as_a_task(source, django_capture_on_commit_callbacks):
     model = factories.ModelFactory()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("import_release", model.full_name, "1.0", str(source), "--background")
-    assert ReleaseImport.objects.get().status == ImportStatus.DONE
+    assert ReleaseImport.objects.get().status == JobStatus.DONE
 
 
 def test_s3_prefix_is_indexed_in_place(settings, s3rver, tmp_path, source):

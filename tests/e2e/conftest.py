@@ -55,3 +55,10 @@ def log_in(page, email, password, totp_secret=None):
     if totp_secret:
         page.get_by_label("Code").fill(totp_code(totp_secret))
         page.get_by_role("button", name="Sign In").click()
+
+
+def confirm_password_if_asked(page, password):
+    """allauth asks for the password again before security changes (adding a second factor)."""
+    if page.get_by_role("heading", name="Confirm Access").is_visible():
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Confirm").click()

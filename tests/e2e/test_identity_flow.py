@@ -9,7 +9,7 @@ from accessgate.audit.models import AuditEvent
 
 from .. import factories
 from ..conftest import make_policy
-from .conftest import log_in
+from .conftest import confirm_password_if_asked, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,9 +32,7 @@ def test_checklist_totp_dev_identity_then_auto_approval(new_page, licence, setti
     # Two-factor: the "fix this" link leads to allauth's set-up page.
     checklist.locator(".unmet").filter(has_text="Two-factor").get_by_role("link", name="fix this").click()
     page.goto("/accounts/2fa/totp/activate/")
-    if page.get_by_role("heading", name="Confirm Access").is_visible():  # allauth re-asks the password first
-        page.get_by_label("Password").fill(factories.PASSWORD)
-        page.get_by_role("button", name="Confirm").click()
+    confirm_password_if_asked(page, factories.PASSWORD)
     secret = page.get_by_label("Authenticator secret").input_value()
     page.get_by_label("Authenticator code").fill(factories.totp_code(secret))
     page.get_by_role("button", name="Activate").click()

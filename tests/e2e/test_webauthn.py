@@ -9,7 +9,7 @@ from accessgate.audit.models import AuditEvent
 
 from .. import factories
 from ..conftest import application, make_policy
-from .conftest import log_in
+from .conftest import confirm_password_if_asked, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,9 +44,7 @@ def test_security_key_counts_as_two_factor_for_downloads(new_page, licence, revi
     assert page.request.get(file_url, max_redirects=0).status == 403  # no second factor yet
 
     page.goto("/accounts/2fa/webauthn/add/")
-    if page.get_by_role("heading", name="Confirm Access").is_visible():
-        page.get_by_label("Password").fill(factories.PASSWORD)
-        page.get_by_role("button", name="Confirm").click()
+    confirm_password_if_asked(page, factories.PASSWORD)
     page.get_by_label("Name").fill("Virtual key")
     page.get_by_role("button", name="Add").click()
     page.wait_for_url(lambda url: "/webauthn/add/" not in url)

@@ -257,3 +257,28 @@ def test_end_to_end_through_a_signed_webhook_to_auto_approval(
     response = client.post(apply_url, data, follow=True)
     assert f"Access to {model.full_name} is granted." in response.content.decode()
     assert Grant.objects.active().filter(user=user, model=model).exists()
+
+
+def test_no_provider_and_already_verified_are_refused(
+    client, user, fake_stripe, settings, django_capture_on_commit_callbacks
+):
+    settings.ACCESSGATE_IDENTITY_PROVIDER = "none"
+    response = start(client, user)
+    assert response.status_code == 403 and "not available" in response.content.decode()
+    settings.ACCESSGATE_IDENTITY_PROVIDER = "stripe"
+    start(client, user)
+    verification = IdentityVerification.objects.get(user=user)
+    fake_stripe.complete(verification.session_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, *fake_stripe.signed_event(verification.session_id, "identity.verification_session.verified"))
+    response = start(client, user)
+    assert response.status_code == 409 and "already verified until" in response.content.decode()
+    assert IdentityVerification.objects.filter(user=user).count() == 1
+
+
+def test_webhook_without_a_configured_secret_is_refused(client, session, fake_stripe, settings):
+    fake_stripe.complete(session.session_id)
+    payload, signature = fake_stripe.signed_event(session.session_id, "identity.verification_session.verified")
+    settings.ACCESSGATE_STRIPE_WEBHOOK_SECRET = ""
+    response = post_event(client, payload, signature)
+    assert response.status_code == 400 and not WebhookEvent.objects.exists()

@@ -17,7 +17,15 @@ from accessgate.access.services import access_request_submit, policy_set
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
-from accessgate.accounts.services import profile_update, role_grant, token_create, token_revoke, user_create
+from accessgate.accounts.services import (
+    mfa_totp_activate,
+    profile_update,
+    role_grant,
+    token_create,
+    token_revoke,
+    user_create,
+    user_password_set,
+)
 from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
 from accessgate.catalog.services import license_publish, model_create
@@ -137,8 +145,7 @@ class Command(BaseCommand):
             if user is None:
                 user = user_create(actor=None, email=email, password=password, email_verified=True)
             else:
-                user.set_password(password)
-                user.save(update_fields=["password"])
+                user_password_set(actor=None, user=user, password=password)
             if profile:
                 full_name, affiliation, position, country = profile
                 profile_update(
@@ -210,10 +217,10 @@ class Command(BaseCommand):
     def _totp(self, user) -> None:
         """Staff pages need a second factor; demo staff get an authenticator app already."""
         from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+        from allauth.mfa.totp.internal.auth import generate_totp_secret
 
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            TOTP.activate(user, generate_totp_secret())
+            mfa_totp_activate(actor=None, user=user, secret=generate_totp_secret())
 
     def _token(self, researcher) -> str:
         # A fresh token per run; the previous demo token is revoked so only one stays valid.

@@ -2,10 +2,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.catalog.selectors import model_by_name
-from accessgate.downloads.models import ImportStatus
 from accessgate.downloads.services import release_import_prepare, release_import_run
 from accessgate.downloads.tasks import run_release_import
 from accessgate.errors import DomainError
+from accessgate.jobs import JobStatus
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from error
         job.refresh_from_db()
-        if job.status != ImportStatus.DONE:
+        if job.status != JobStatus.DONE:
             raise CommandError(job.error or "The import failed.")
         self.stdout.write(
             f"Imported {job.files_done} files ({job.bytes_done} bytes) as {release} revision {release.revision}."
