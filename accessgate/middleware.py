@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from accessgate.errors import DomainError, NotAuthenticated
+from accessgate.core.errors import DomainError, NotAuthenticated
 
 
 def wants_json(request) -> bool:

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from accessgate.access.services import policy_set
+from accessgate.access.services import PolicySettings, policy_set
 from accessgate.audit.models import AuditEvent
 
 from . import factories
@@ -137,7 +137,7 @@ def make_policy(model, licence, **overrides):
         "grant_days": 30,
     }
     options.update(overrides)
-    return policy_set(actor=None, model=model, license=licence, **options)
+    return policy_set(actor=None, model=model, terms=PolicySettings(license=licence, **options))
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def make_release(model, version="1.0", files=None):
     import tempfile
     from pathlib import Path
 
-    from accessgate.downloads.storage import get_storage
+    from accessgate.core.storage import get_storage
 
     files = files or {"config.json": b"{}", "model.safetensors": b"weights" * 100}
     storage = get_storage()

@@ -12,10 +12,10 @@ from django.urls import reverse
 from accessgate.accounts.roles import Role, has_role
 from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails, verified_orcid
 from accessgate.catalog.models import Model, Release
-from accessgate.errors import AccessDenied, DomainError, PolicyNotMet
+from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 from accessgate.identity.selectors import active_verification
 
-from .models import AccessPolicy, Agreement, Grant, GrantStatus
+from .models import AccessPolicy, Agreement, Gating, Grant, GrantStatus
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,19 @@ def requirements_for(user, policy: AccessPolicy) -> list[Requirement]:
             )
         )
     return items
+
+
+def unmet_for_application(user, policy: AccessPolicy) -> DomainError | None:
+    """Why this user cannot apply now, or None. Blocked countries refuse every application;
+    automatic approval needs every requirement (manual review shows them to the reviewer)."""
+    country = blocked_country(user, policy)
+    if country:
+        return PolicyNotMet(f"{policy.model.full_name} is not available to researchers from {country}.")
+    if policy.gating == Gating.AUTO:
+        unmet = [r.label for r in requirements_for(user, policy) if not r.met and r.key != "profile"]
+        if unmet:
+            return PolicyNotMet(f"Complete these requirements first: {'; '.join(unmet)}.")
+    return None
 
 
 def reviewable_models(user) -> QuerySet[Model]:

@@ -1,7 +1,7 @@
 """Who is calling: a browser session or an `Authorization: Bearer <token>` header."""
 
 from accessgate.audit.context import client_ip
-from accessgate.errors import NotAuthenticated
+from accessgate.core.errors import NotAuthenticated
 
 from .services import token_authenticate
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import ValidationFailed
+from accessgate.core.errors import ValidationFailed
 
 from .models import Profile
 from .roles import STAFF_ROLES, Role, roles_of

@@ -8,8 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import DomainError
-from accessgate.forms_util import add_domain_error
+from accessgate.core.errors import DomainError
+from accessgate.core.forms import add_domain_error
 
 from .auth import session_passed_mfa
 from .forms import ProfileForm, TokenForm

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accessgate.jobs import BackgroundJob
+from accessgate.core.jobs import BackgroundJob
 
 from .actions import AuditAction
 
@@ -92,6 +92,7 @@ class VerificationRun(BackgroundJob):
     summary = models.TextField(blank=True)
 
     progress_fields = ("checked", "total")
+    error_field = "summary"
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from accessgate.jobs import JobStatus
+from accessgate.core.jobs import JobStatus
 
 from .models import AuditExport, VerificationRun
 from .services import audit_export_run, audit_verification_run, daily_export_due

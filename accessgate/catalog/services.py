@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import Conflict, ValidationFailed
+from accessgate.core.errors import Conflict, ValidationFailed
 
 from .models import LicenseVersion, Model, Release, WeightFile
 from .names import SHA256_RE, compute_revision, validate_file_path

@@ -1,7 +1,7 @@
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Release, WeightFile
 from accessgate.catalog.selectors import model_by_name, release_by_ref
-from accessgate.errors import NotFound
+from accessgate.core.errors import NotFound
 
 from .models import DownloadCounter
 

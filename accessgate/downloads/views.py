@@ -12,11 +12,11 @@ from django.views.decorators.http import require_http_methods
 from accessgate.access.policy import download_check
 from accessgate.accounts.auth import mfa_verified, request_identity
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import NotAuthenticated
+from accessgate.core.errors import NotAuthenticated
+from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, get_storage
 from accessgate.middleware import wants_json
 
 from . import selectors, services
-from .storage import CHUNK, LocalStorage, content_disposition, get_storage
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

@@ -8,18 +8,19 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accessgate.access.services import grants_restore_after_identity, grants_suspend_for_identity
 from accessgate.accounts.models import same_person_name
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import AccessDenied, Conflict, PolicyNotMet, ProviderUnavailable, WebhookRejected
+from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ProviderUnavailable, WebhookRejected
+from accessgate.core.ratelimit import check_rate
+from accessgate.core.tasks import queue_after_commit
 from accessgate.notifications.services import email_queue
-from accessgate.ratelimit import check_rate
 
 from .models import IdentityVerification, VerificationStatus, WebhookEvent
 from .providers import SessionState, get_provider
+from .signals import verification_lapsed, verification_restored
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
             expires_at=verification.expires_at.isoformat(),
             **common,
         )
-        grants_restore_after_identity(user=verification.user)
+        verification_restored.send(sender=IdentityVerification, user=verification.user)
     elif target == VerificationStatus.REQUIRES_INPUT:
         verification.last_error_code, verification.last_error_reason = state.error_code, state.error_reason
         verification.save()
@@ -188,18 +189,18 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
                 WebhookEvent.objects.create(provider="stripe", event_id=event.id, type=event.type)
         except IntegrityError:
             return "duplicate"
-        transaction.on_commit(lambda: verification_sync_later(verification.pk))
+        verification_sync_later(verification.pk)
     return "accepted"
 
 
 def verification_sync_later(verification_id: int) -> None:
-    """Queue a sync with the provider (after commit when called inside a transaction)."""
-    from .tasks import sync_verification
-
-    try:
-        sync_verification.delay(verification_id)
-    except Exception:  # broker down: the return page and the daily job sync it later
-        logger.exception("Could not queue the sync of verification %s", verification_id)
+    """Queue a sync with the provider (after commit when called inside a transaction). With the
+    broker down, the return page and the daily job sync it later."""
+    queue_after_commit(
+        "accessgate.identity.tasks.sync_verification",
+        verification_id,
+        what=f"the sync of verification {verification_id}",
+    )
 
 
 def dev_complete(*, actor, session_id: str, outcome: str, meta: RequestMeta | None = None) -> IdentityVerification:
@@ -249,13 +250,17 @@ def verification_expire_due(*, now=None) -> int:
             user = verification.user
             if IdentityVerification.objects.active(now=now).filter(user=user).exists():
                 continue  # a newer verification still holds
-            suspended = grants_suspend_for_identity(user=user)
+            suspended = [
+                label
+                for _, labels in verification_lapsed.send(sender=IdentityVerification, user=user)
+                for label in labels or ()
+            ]
             email_queue(
                 to=[user.email],
                 template="identity_expired",
                 context={
                     "name": profile_for(user).full_name or user.email,
-                    "models": [grant.model.full_name for grant in suspended],
+                    "models": suspended,
                     "url": settings.SITE_URL + reverse("identity:status"),
                 },
             )

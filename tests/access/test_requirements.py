@@ -9,7 +9,7 @@ from accessgate.access import services
 from accessgate.access.models import RequestStatus
 from accessgate.accounts.services import token_create
 from accessgate.catalog.models import Release
-from accessgate.errors import PolicyNotMet, ValidationFailed
+from accessgate.core.errors import PolicyNotMet, ValidationFailed
 
 from .. import factories
 from ..conftest import application, make_policy

@@ -8,7 +8,7 @@ from accessgate.access import services
 from accessgate.access.models import AccessRequest, Agreement, Grant, GrantStatus, RequestStatus, Review
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
-from accessgate.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
 
 from .. import factories
 from ..conftest import application, make_policy

@@ -14,8 +14,8 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
 from accessgate.audit.services import audit_export_request, daily_export_due, record
-from accessgate.downloads.storage import get_storage
-from accessgate.jobs import JobStatus
+from accessgate.core.jobs import JobStatus
+from accessgate.core.storage import get_storage
 
 from .. import factories
 

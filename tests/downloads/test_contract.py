@@ -295,7 +295,7 @@ def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
 
 
 def test_licence_reacceptance_refusals(release, holder, licence):
-    from accessgate.errors import AccessDenied, Conflict
+    from accessgate.core.errors import AccessDenied, Conflict
 
     grant = holder.grants.get()
     ids = set(release.model.policy.statements.filter(is_active=True).values_list("pk", flat=True))

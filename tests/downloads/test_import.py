@@ -3,8 +3,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accessgate.catalog.models import Release
+from accessgate.core.jobs import JobStatus
 from accessgate.downloads.models import ReleaseImport
-from accessgate.jobs import JobStatus
 
 from .. import factories
 
@@ -47,7 +47,7 @@ def test_background_import_runs_as_a_task(source, django_capture_on_commit_callb
 def test_s3_prefix_is_indexed_in_place(settings, s3rver, tmp_path, source):
     settings.ACCESSGATE_STORAGE_BACKEND = "s3"
     settings.ACCESSGATE_S3 = s3rver
-    from accessgate.downloads.storage import get_storage
+    from accessgate.core.storage import get_storage
 
     storage = get_storage()
     for path in ["a.bin", "sub/b.json"]:

@@ -6,8 +6,8 @@ import pytest
 from botocore.config import Config
 from django.utils import timezone
 
-from accessgate.downloads.sigv4 import Presigner
-from accessgate.downloads.storage import LocalStorage, content_disposition
+from accessgate.core.storage import LocalStorage, content_disposition
+from accessgate.core.storage.sigv4 import Presigner
 
 pytestmark = pytest.mark.django_db
 CONTENT = bytes(range(256)) * 40  # 10,240 bytes

@@ -57,7 +57,7 @@ def test_provider_down_is_a_clear_error_and_changes_nothing(client, user, fake_s
 
 def test_starts_are_rate_limited(client, user, fake_stripe, monkeypatch):
     # Fixed windows: keep all six starts inside one window whatever the wall clock says.
-    monkeypatch.setattr("accessgate.ratelimit._clock", lambda: 1_800_000_000.0)
+    monkeypatch.setattr("accessgate.core.ratelimit._clock", lambda: 1_800_000_000.0)
     statuses = [start(client, user).status_code for _ in range(6)]
     assert statuses[:5] == [302] * 5 and statuses[5] == 429
     assert IdentityVerification.objects.count() == 5

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.access.models import Grant
-from accessgate.access.services import access_request_submit, policy_set
+from accessgate.access.services import PolicySettings, access_request_submit, policy_set
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
@@ -182,14 +182,16 @@ class Command(BaseCommand):
         policy_set(
             actor=None,
             model=model,
-            license=licence,
-            statements=STATEMENTS,
-            gating=gating,
-            min_intended_use_chars=50,
-            grant_days=90,
-            url_ttl_seconds=300,
-            max_downloads_per_file=None if gating == "auto" else 5,
-            **requirements,
+            terms=PolicySettings(
+                license=licence,
+                statements=STATEMENTS,
+                gating=gating,
+                min_intended_use_chars=50,
+                grant_days=90,
+                url_ttl_seconds=300,
+                max_downloads_per_file=None if gating == "auto" else 5,
+                **requirements,
+            ),
         )
         if release_by_ref(model, VERSION) is None:
             # Through the real import path, so the demo works on local disk and on S3 alike.

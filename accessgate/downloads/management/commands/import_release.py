@@ -2,10 +2,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.catalog.selectors import model_by_name
+from accessgate.core.errors import DomainError
+from accessgate.core.jobs import JobStatus
 from accessgate.downloads.services import release_import_prepare, release_import_run
 from accessgate.downloads.tasks import run_release_import
-from accessgate.errors import DomainError
-from accessgate.jobs import JobStatus
 
 
 class Command(BaseCommand):
