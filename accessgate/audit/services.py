@@ -12,7 +12,7 @@ from accessgate.core.storage import get_storage, sha256_of
 from accessgate.core.tasks import queue_after_commit
 
 from . import signing
-from .actions import AuditAction
+from .actions import AuditAction, validate
 from .chain import GENESIS, chain_hash, event_payload
 from .context import RequestMeta
 from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
@@ -42,7 +42,7 @@ def _check_details(value, path="details"):
 def record(
     *,
     actor,
-    action: AuditAction,
+    action: AuditAction | str,
     target: models.Model | None = None,
     meta: RequestMeta | None = None,
     **details,
@@ -50,7 +50,7 @@ def record(
     """Append an audit event. Must run inside the transaction of the change it records."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must be called inside transaction.atomic() with its state change.")
-    action = AuditAction(action)
+    action = validate(action)
     _check_details(details)
     meta = meta or RequestMeta()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
