@@ -66,7 +66,7 @@ def urls(world):
         ),
         # The researcher already has an open request, so the apply page sends them to it.
         "apply": (
-            reverse("catalog:apply", args=[model.namespace, model.name]),
+            reverse("apply:form", args=[model.namespace, model.name]),
             {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
         ),
         "my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),

@@ -180,7 +180,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     second factor, or the token was created in one.
     """
     model = release.model
-    apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
+    apply_url = reverse("apply:form", args=[model.namespace, model.name])
     if not (user.is_authenticated and user.is_active):
         raise AccessDenied("Your account is not active.")
     if not release.is_active:

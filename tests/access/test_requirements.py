@@ -173,5 +173,5 @@ def test_checks_and_set_query_agree_with_requirements(licence, reviewer):
 def test_apply_page_shows_the_checklist_with_links(client, strict_auto):
     user = factories.UserFactory()
     client.force_login(user)
-    page = client.get(reverse("catalog:apply", args=[strict_auto.namespace, strict_auto.name])).content.decode()
+    page = client.get(reverse("apply:form", args=[strict_auto.namespace, strict_auto.name])).content.decode()
     assert "To do:" in page and reverse("identity:status") in page and reverse("mfa_index") in page

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def apply_url(model):
-    return reverse("catalog:apply", args=[model.namespace, model.name])
+    return reverse("apply:form", args=[model.namespace, model.name])
 
 
 def form_data(model, **overrides):

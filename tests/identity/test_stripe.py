@@ -236,7 +236,7 @@ def test_end_to_end_through_a_signed_webhook_to_auto_approval(
     user = factories.UserFactory(profile__full_name="Rosalind Franklin", profile__country="GB")
     factories.add_totp(user)
     client.force_login(user)
-    apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
+    apply_url = reverse("apply:form", args=[model.namespace, model.name])
     assert "To do:" in client.get(apply_url).content.decode()
 
     response = client.post(reverse("identity:start"))
