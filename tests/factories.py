@@ -4,6 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
+from accessgate.accounts.mfa import totp_activate, totp_new_secret, totp_now
 from accessgate.accounts.models import Profile
 from accessgate.accounts.roles import Role
 from accessgate.accounts.services import role_grant
@@ -51,10 +52,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def add_totp(user) -> str:
     """Give a user an authenticator app; returns its secret (tests compute codes from it)."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
+    secret = totp_new_secret()
+    totp_activate(user, secret)
     return secret
 
 
@@ -114,8 +113,4 @@ def make_release(model, version="1.0", files=None):
 
 
 def totp_code(secret: str) -> str:
-    import time
-
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return totp_now(secret)

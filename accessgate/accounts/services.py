@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -6,11 +8,12 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import ValidationFailed
 
+from .mfa import totp_activate
 from .models import Profile
 from .roles import STAFF_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
-LAST_USED_PRECISION = __import__("datetime").timedelta(minutes=1)
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -65,9 +68,7 @@ def user_password_set(*, actor, user, password: str, meta: RequestMeta | None = 
 def mfa_totp_activate(*, actor, user, secret: str, meta: RequestMeta | None = None) -> None:
     """An operator sets up an authenticator app for a user (the demo staff). Users do it
     themselves on allauth's pages, audited from its signal."""
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    TOTP.activate(user, secret)
+    totp_activate(user, secret)
     record(actor=actor, action=AuditAction.ACCOUNT_MFA_ADDED, target=user, meta=meta, type="totp", by="operator")
 
 

@@ -11,8 +11,8 @@ from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 
-from .auth import session_passed_mfa
 from .forms import ProfileForm, TokenForm
+from .mfa import session_passed_mfa
 from .selectors import has_mfa, profile_for, tokens_of, verified_orcid
 from .services import profile_update, token_create, token_revoke
 

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from accessgate.access.models import Grant
 from accessgate.access.services import PolicySettings, access_request_submit, policy_set
+from accessgate.accounts.mfa import has_totp, totp_new_secret
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
@@ -218,11 +219,8 @@ class Command(BaseCommand):
 
     def _totp(self, user) -> None:
         """Staff pages need a second factor; demo staff get an authenticator app already."""
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import generate_totp_secret
-
-        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            mfa_totp_activate(actor=None, user=user, secret=generate_totp_secret())
+        if not has_totp(user):
+            mfa_totp_activate(actor=None, user=user, secret=totp_new_secret())
 
     def _token(self, researcher) -> str:
         # A fresh token per run; the previous demo token is revoked so only one stays valid.
