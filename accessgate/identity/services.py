@@ -8,7 +8,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accessgate.accounts.models import same_person_name
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
@@ -20,6 +19,7 @@ from accessgate.notifications.services import email_queue
 
 from .models import IdentityVerification, VerificationStatus, WebhookEvent
 from .providers import SessionState, get_provider
+from .selectors import name_matches
 from .signals import verification_lapsed, verification_restored
 
 logger = logging.getLogger(__name__)
@@ -51,13 +51,6 @@ DEFAULT_ADVICE = "The check did not complete. Start a new verification to try ag
 
 def advice_for(code: str) -> str:
     return RETRY_ADVICE.get(code, DEFAULT_ADVICE)
-
-
-def name_matches(verification: IdentityVerification) -> bool | None:
-    """Whether the verified name is the profile name (None when there is nothing to compare)."""
-    if not verification.verified_name:
-        return None
-    return same_person_name(verification.verified_name, profile_for(verification.user).full_name)
 
 
 def verification_start(*, actor, return_url: str, meta: RequestMeta | None = None) -> str:

@@ -8,7 +8,8 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
-from ..policy import can_review, unmet_for_application
+from ..policy import can_review
+from ..requirements import Facts, application_problem, profile_incomplete
 from ..selectors import policy_for
 
 
@@ -27,7 +28,7 @@ def policy_of(model: Model) -> AccessPolicy:
 def check_requirements(policy: AccessPolicy, user: User) -> None:
     """Blocked countries refuse every application; automatic approval needs every requirement.
     (Manual policies accept the application and show the reviewer which requirements hold.)"""
-    problem = unmet_for_application(user, policy)
+    problem = application_problem(policy, Facts(user))
     if problem:
         raise problem
 
@@ -35,7 +36,7 @@ def check_requirements(policy: AccessPolicy, user: User) -> None:
 def check_profile(user: User) -> Profile:
     profile = profile_for(user)
     if not profile.is_complete:
-        raise PolicyNotMet(f"Complete your profile before applying (missing: {', '.join(profile.missing_fields)}).")
+        raise PolicyNotMet(profile_incomplete(profile))
     return profile
 
 
