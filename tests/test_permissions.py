@@ -45,6 +45,7 @@ def routes(resolver=None, namespace=None) -> set[str]:
             found.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
     return found
 
+
 ROLES = [
     "anonymous",
     "researcher",
