@@ -5,6 +5,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
+from .freemail import FREE_MAIL_DOMAINS
 from .models import AccessPolicy, AccessRequest, Agreement, Grant, Review
 
 
@@ -55,7 +56,6 @@ class AccessPolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .freemail import FREE_MAIL_DOMAINS
 
         policy = self.instance
         self.fields["denied_email_domains_text"].initial = "\n".join(FREE_MAIL_DOMAINS)

@@ -1,7 +1,13 @@
+import hashlib
+import secrets
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
@@ -9,7 +15,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import ValidationFailed
 
 from .mfa import totp_activate
-from .models import Profile
+from .models import ApiToken, Profile
 from .roles import STAFF_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
@@ -42,8 +48,6 @@ def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) ->
 def user_set_active(*, actor, user, active: bool, meta: RequestMeta | None = None) -> bool:
     """Deactivate or reactivate an account (accounts are never deleted: history refers to them).
     An inactive user's sessions and tokens stop working at once. Returns whether it changed."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return False
@@ -116,9 +120,6 @@ def user_create(
     *, actor, email: str, password: str | None, email_verified: bool = False, meta: RequestMeta | None = None
 ):
     """Create an account outside the sign-up form (the demo seed, operators)."""
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -140,22 +141,12 @@ def user_create(
 
 
 def _hash_token(secret: str) -> str:
-    import hashlib
-
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @transaction.atomic
 def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None):
     """Create a token; returns (token, secret). The secret is never stored or shown again."""
-    import secrets
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from .models import ApiToken
-
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed("Give the token a name, e.g. the machine or script that will use it.", field="name")
@@ -185,10 +176,6 @@ def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = 
 
 @transaction.atomic
 def token_revoke(*, actor, token, meta: RequestMeta | None = None):
-    from django.utils import timezone
-
-    from .models import ApiToken
-
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != actor.pk:
         raise ValidationFailed("Only the owner can revoke this token.")
@@ -202,10 +189,6 @@ def token_revoke(*, actor, token, meta: RequestMeta | None = None):
 
 def token_authenticate(secret: str, *, ip: str | None = None):
     """The active token for a presented secret, or None. Records when and from where it was used."""
-    from django.utils import timezone
-
-    from .models import ApiToken
-
     if not secret.startswith(ApiToken.PREFIX):
         return None
     token = ApiToken.objects.active().select_related("user").filter(secret_hash=_hash_token(secret)).first()

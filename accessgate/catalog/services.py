@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accessgate.audit.actions import AuditAction
@@ -22,8 +23,6 @@ class FileSpec:
 
 
 def _full_clean(instance, exclude=None):
-    from django.core.exceptions import ValidationError
-
     try:
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as error:

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -162,8 +163,6 @@ def verification_sync(verification: IdentityVerification) -> bool:
 
 def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
     """Verify a Stripe webhook before reading anything, then queue a sync of its session once."""
-    import stripe
-
     if not settings.ACCESSGATE_STRIPE_WEBHOOK_SECRET:
         raise WebhookRejected("Stripe webhooks are not configured.")
     try:

@@ -4,10 +4,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accessgate.access.models import Grant
 from accessgate.audit.models import AuditEvent
 from accessgate.identity.models import IdentityVerification, VerificationStatus, WebhookEvent
 
 from .. import factories
+from ..conftest import make_policy
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "/identity/webhooks/stripe/"
@@ -227,10 +229,6 @@ def test_end_to_end_through_a_signed_webhook_to_auto_approval(
     client, fake_stripe, licence, django_capture_on_commit_callbacks
 ):
     """Checklist → Stripe session → signed webhook → verified → applied → approved at once."""
-    from accessgate.access.models import Grant
-
-    from ..conftest import make_policy
-
     model = factories.ModelFactory()
     make_policy(model, licence, gating="auto", require_identity=True, require_mfa=True)
     user = factories.UserFactory(profile__full_name="Rosalind Franklin", profile__country="GB")
