@@ -15,7 +15,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import ValidationFailed
 
 from .mfa import totp_activate
-from .models import ApiToken, Profile
+from .models import ApiToken, Profile, User
 from .roles import STAFF_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
@@ -23,7 +23,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @transaction.atomic
-def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) -> Profile:
+def profile_update(*, actor: User, user: User, meta: RequestMeta | None = None, **fields) -> Profile:
     """Create or change a user's profile. Only the user themself may do it."""
     if actor.pk != user.pk:
         raise ValidationFailed("Only the account owner can edit this profile.")
@@ -45,7 +45,7 @@ def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) ->
 
 
 @transaction.atomic
-def user_set_active(*, actor, user, active: bool, meta: RequestMeta | None = None) -> bool:
+def user_set_active(*, actor: User | None, user: User, active: bool, meta: RequestMeta | None = None) -> bool:
     """Deactivate or reactivate an account (accounts are never deleted: history refers to them).
     An inactive user's sessions and tokens stop working at once. Returns whether it changed."""
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
@@ -61,7 +61,7 @@ def user_set_active(*, actor, user, active: bool, meta: RequestMeta | None = Non
 
 
 @transaction.atomic
-def user_password_set(*, actor, user, password: str, meta: RequestMeta | None = None) -> None:
+def user_password_set(*, actor: User | None, user: User, password: str, meta: RequestMeta | None = None) -> None:
     """An operator sets a password (the demo seed). Users change theirs through allauth."""
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -69,7 +69,7 @@ def user_password_set(*, actor, user, password: str, meta: RequestMeta | None = 
 
 
 @transaction.atomic
-def mfa_totp_activate(*, actor, user, secret: str, meta: RequestMeta | None = None) -> None:
+def mfa_totp_activate(*, actor: User | None, user: User, secret: str, meta: RequestMeta | None = None) -> None:
     """An operator sets up an authenticator app for a user (the demo staff). Users do it
     themselves on allauth's pages, audited from its signal."""
     totp_activate(user, secret)
@@ -84,7 +84,7 @@ def _check_staff_role(role: Role) -> Role:
 
 
 @transaction.atomic
-def role_grant(*, actor, user, role: Role, meta: RequestMeta | None = None) -> bool:
+def role_grant(*, actor: User | None, user: User, role: Role, meta: RequestMeta | None = None) -> bool:
     """Give a user a staff role. Returns False when they already had it."""
     role = _check_staff_role(role)
     if role in roles_of(user):
@@ -101,7 +101,7 @@ def role_grant(*, actor, user, role: Role, meta: RequestMeta | None = None) -> b
 
 
 @transaction.atomic
-def role_remove(*, actor, user, role: Role, meta: RequestMeta | None = None) -> bool:
+def role_remove(*, actor: User | None, user: User, role: Role, meta: RequestMeta | None = None) -> bool:
     """Take a staff role away. Returns False when they did not have it."""
     role = _check_staff_role(role)
     if role not in roles_of(user):
@@ -145,7 +145,9 @@ def _hash_token(secret: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None):
+def token_create(
+    *, actor: User, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None
+):
     """Create a token; returns (token, secret). The secret is never stored or shown again."""
     name = " ".join((name or "").split())
     if not name:
@@ -175,7 +177,7 @@ def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = 
 
 
 @transaction.atomic
-def token_revoke(*, actor, token, meta: RequestMeta | None = None):
+def token_revoke(*, actor: User, token: ApiToken, meta: RequestMeta | None = None) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != actor.pk:
         raise ValidationFailed("Only the owner can revoke this token.")

@@ -3,6 +3,7 @@ import tempfile
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -41,7 +42,7 @@ def _check_details(value, path="details"):
 
 def record(
     *,
-    actor,
+    actor: AbstractBaseUser | None,
     action: AuditAction | str,
     target: models.Model | None = None,
     meta: RequestMeta | None = None,
@@ -82,7 +83,7 @@ def record(
 
 @transaction.atomic
 def audit_export_request(
-    *, actor, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
+    *, actor: AbstractBaseUser, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
 ) -> AuditExport:
     filters = clean_filters(filters)
     export = AuditExport.objects.create(
@@ -106,7 +107,7 @@ def audit_export_request(
 
 
 @transaction.atomic
-def audit_verification_request(*, actor, meta: RequestMeta | None = None) -> VerificationRun:
+def audit_verification_request(*, actor: AbstractBaseUser, meta: RequestMeta | None = None) -> VerificationRun:
     run = VerificationRun.objects.create(requested_by=actor)
     queue_after_commit(
         "accessgate.audit.tasks.run_verification", run.pk, job=(VerificationRun, run.pk), what="the check"
@@ -115,7 +116,9 @@ def audit_verification_request(*, actor, meta: RequestMeta | None = None) -> Ver
 
 
 @transaction.atomic
-def audit_export_download(*, actor, export: AuditExport, part: str, meta: RequestMeta | None = None) -> str | dict:
+def audit_export_download(
+    *, actor: AbstractBaseUser, export: AuditExport, part: str, meta: RequestMeta | None = None
+) -> str | dict:
     """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
     if export.status != JobStatus.DONE:
         raise InvalidTransition("This export is not finished yet.")

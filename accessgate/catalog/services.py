@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
@@ -31,7 +32,9 @@ def _full_clean(instance, exclude=None):
 
 
 @transaction.atomic
-def license_publish(*, actor, name: str, version: str, text: str, meta: RequestMeta | None = None) -> LicenseVersion:
+def license_publish(
+    *, actor: User | None, name: str, version: str, text: str, meta: RequestMeta | None = None
+) -> LicenseVersion:
     if LicenseVersion.objects.filter(name=name, version=version).exists():
         raise Conflict(f"{name} {version} is already published; licence versions never change.")
     licence = LicenseVersion(name=name.strip(), version=version.strip(), text=text)
@@ -50,7 +53,7 @@ def license_publish(*, actor, name: str, version: str, text: str, meta: RequestM
 @transaction.atomic
 def model_create(
     *,
-    actor,
+    actor: User | None,
     namespace: str,
     name: str,
     display_name: str,
@@ -83,7 +86,9 @@ def model_create(
 
 
 @transaction.atomic
-def model_update(*, actor, model: Model, reviewers=None, meta: RequestMeta | None = None, **fields) -> Model:
+def model_update(
+    *, actor: User | None, model: Model, reviewers=None, meta: RequestMeta | None = None, **fields
+) -> Model:
     unknown = set(fields) - set(MODEL_EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(f"These model fields cannot be edited: {', '.join(sorted(unknown))}.")
@@ -108,7 +113,7 @@ def model_update(*, actor, model: Model, reviewers=None, meta: RequestMeta | Non
 @transaction.atomic
 def release_create(
     *,
-    actor,
+    actor: User | None,
     model: Model,
     version: str,
     files: list[FileSpec],

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
+from accessgate.accounts.models import ApiToken, User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
@@ -35,7 +36,7 @@ class IssuedUrl:
     remaining: int | None  # URLs left for this file under the grant; None when unlimited
 
 
-def _check_rate(user) -> None:
+def _check_rate(user: User) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
     check_rate(
         f"download:{user.pk}",
@@ -70,7 +71,15 @@ def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
 
 
-def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta, token, mfa_verified: bool):
+def _issue(
+    *,
+    user: User,
+    release: Release,
+    files: list[WeightFile],
+    meta: RequestMeta,
+    token: ApiToken | None,
+    mfa_verified: bool,
+):
     """Shared by single files and manifests: re-check everything, count, sign."""
     _check_rate(user)
     grant = download_check(user, release, mfa_verified=mfa_verified)
@@ -108,11 +117,11 @@ def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta
 @transaction.atomic
 def download_url_issue(
     *,
-    user,
+    user: User,
     release: Release,
     weight_file: WeightFile,
     meta: RequestMeta | None = None,
-    token=None,
+    token: ApiToken | None = None,
     mfa_verified: bool,
 ) -> IssuedUrl:
     """One signed URL for one file, after re-checking the grant, licence and quota."""
@@ -136,10 +145,10 @@ def download_url_issue(
 @transaction.atomic
 def download_manifest_issue(
     *,
-    user,
+    user: User,
     release: Release,
     meta: RequestMeta | None = None,
-    token=None,
+    token: ApiToken | None = None,
     format: str = "json",
     mfa_verified: bool,
 ) -> list[IssuedUrl]:
@@ -183,7 +192,9 @@ def _local_source_files(source: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def release_import_prepare(*, actor, model: Model, version: str, source: str, notes: str = "") -> ReleaseImport:
+def release_import_prepare(
+    *, actor: User | None, model: Model, version: str, source: str, notes: str = ""
+) -> ReleaseImport:
     """Validate the request and record the job; `release_import_run` does the work."""
     if Release.objects.filter(model=model, version=version).exists():
         raise ValidationFailed(f"{model.full_name} already has a release {version}.")
@@ -217,7 +228,7 @@ def release_import_prepare(*, actor, model: Model, version: str, source: str, no
     return job
 
 
-def release_import_run(job: ReleaseImport, *, actor=None) -> Release:
+def release_import_run(job: ReleaseImport, *, actor: User | None = None) -> Release:
     """Hash (streaming) and upload every file, then create the release in one audited transaction."""
     job_start(job)
     storage = get_storage()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accessgate.accounts.models import User
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
@@ -54,7 +55,7 @@ def advice_for(code: str) -> str:
     return RETRY_ADVICE.get(code, DEFAULT_ADVICE)
 
 
-def verification_start(*, actor, return_url: str, meta: RequestMeta | None = None) -> str:
+def verification_start(*, actor: User, return_url: str, meta: RequestMeta | None = None) -> str:
     """Create a session at the provider and return the URL to send the researcher to."""
     provider = get_provider()
     if provider is None:
@@ -195,7 +196,9 @@ def verification_sync_later(verification_id: int) -> None:
     )
 
 
-def dev_complete(*, actor, session_id: str, outcome: str, meta: RequestMeta | None = None) -> IdentityVerification:
+def dev_complete(
+    *, actor: User, session_id: str, outcome: str, meta: RequestMeta | None = None
+) -> IdentityVerification:
     """The development provider's buttons: pretend the check passed or failed."""
     if settings.ACCESSGATE_IDENTITY_PROVIDER != "dev" or not settings.DEBUG:
         raise AccessDenied("The development identity provider is switched off.")
