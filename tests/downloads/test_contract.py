@@ -51,8 +51,7 @@ def release(backend, tmp_path, licence, reviewer):
 @pytest.fixture
 def holder(release, reviewer):
     user = factories.UserFactory(profile__full_name="Grace Holder")
-    request = access_services.access_request_submit(actor=user, **application(release.model, typed_name="Grace Holder"))
-    access_services.access_request_approve(actor=reviewer, access_request=request)
+    factories.GrantFactory(user=user, model=release.model)
     return user
 
 

@@ -44,10 +44,7 @@ def holder_with_grants(licence, reviewer):
     factories.make_release(needs_identity)
     plain = factories.ModelFactory(reviewers=[reviewer])
     make_policy(plain, licence)
-    grants = {}
-    for model in (needs_identity, plain):
-        request = access_services.access_request_submit(actor=holder, **application(model, typed_name="Grace Holder"))
-        grants[model] = access_services.access_request_approve(actor=reviewer, access_request=request)
+    grants = {model: factories.GrantFactory(user=holder, model=model) for model in (needs_identity, plain)}
     return holder, grants[needs_identity], grants[plain]
 
 
