@@ -65,12 +65,19 @@ def _decide(
     actor: User,
     access_request: AccessRequest,
     to: RequestStatus,
-    decision: Decision,
     text: str,
-    action: AuditAction,
+    missing: str,
+    template: str,
+    audit_key: str,
     meta: RequestMeta | None,
-    **details,
-) -> Review:
+) -> AccessRequest:
+    """A decision that sends the applicant a message (rejection, request for changes): the
+    message is required, is kept on the request and in a review row, and is e-mailed."""
+    access_request = locked(access_request)
+    check_reviewer(actor, access_request)
+    text = text.strip()
+    if not text:
+        raise ValidationFailed(missing, field="message")
     REQUEST_TRANSITIONS.move(access_request, to)
     fields = ["status", "reviewer_message"]
     if to == RequestStatus.REJECTED:
@@ -78,60 +85,54 @@ def _decide(
         fields.append("decided_at")
     access_request.reviewer_message = text
     access_request.save(update_fields=fields)
-    review = Review.objects.create(request=access_request, reviewer=actor, decision=decision, message=text)
+    review = Review.objects.create(request=access_request, reviewer=actor, decision=DECISIONS[to], message=text)
     record(
         actor=actor,
-        action=action,
+        action=ACTIONS[to],
         target=access_request,
         meta=meta,
         model=access_request.model.full_name,
         review_id=review.pk,
-        **details,
+        **{audit_key: text},
     )
-    return review
+    email_applicant(access_request, template, message=text)
+    return access_request
+
+
+DECISIONS = {RequestStatus.REJECTED: Decision.REJECTED, RequestStatus.CHANGES_REQUESTED: Decision.CHANGES_REQUESTED}
+ACTIONS = {
+    RequestStatus.REJECTED: AuditAction.ACCESS_REQUEST_REJECTED,
+    RequestStatus.CHANGES_REQUESTED: AuditAction.ACCESS_REQUEST_CHANGES_REQUESTED,
+}
 
 
 @transaction.atomic
 def access_request_reject(
     *, actor: User, access_request: AccessRequest, reason: str, meta: RequestMeta | None = None
 ) -> AccessRequest:
-    access_request = locked(access_request)
-    check_reviewer(actor, access_request)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed("Give a reason for the rejection; the applicant will see it.", field="message")
-    _decide(
+    return _decide(
         actor=actor,
         access_request=access_request,
         to=RequestStatus.REJECTED,
-        decision=Decision.REJECTED,
         text=reason,
-        action=AuditAction.ACCESS_REQUEST_REJECTED,
+        missing="Give a reason for the rejection; the applicant will see it.",
+        template="request_rejected",
         meta=meta,
-        reason=reason,
+        audit_key="reason",
     )
-    email_applicant(access_request, "request_rejected", message=reason)
-    return access_request
 
 
 @transaction.atomic
 def access_request_request_changes(
     *, actor: User, access_request: AccessRequest, message: str, meta: RequestMeta | None = None
 ) -> AccessRequest:
-    access_request = locked(access_request)
-    check_reviewer(actor, access_request)
-    message = message.strip()
-    if not message:
-        raise ValidationFailed("Say what the applicant should change.", field="message")
-    _decide(
+    return _decide(
         actor=actor,
         access_request=access_request,
         to=RequestStatus.CHANGES_REQUESTED,
-        decision=Decision.CHANGES_REQUESTED,
         text=message,
-        action=AuditAction.ACCESS_REQUEST_CHANGES_REQUESTED,
+        missing="Say what the applicant should change.",
+        template="request_changes_requested",
         meta=meta,
-        message=message,
+        audit_key="message",
     )
-    email_applicant(access_request, "request_changes_requested", message=message)
-    return access_request
