@@ -231,9 +231,10 @@ def model_files(*, name: str, size: str = "tiny", shards: int = 1) -> dict[str, 
 
 def write_model(directory: Path, *, name: str, size: str = "tiny", shards: int = 1) -> dict[str, int]:
     """Write the checkpoint into `directory` (created if missing); returns each file's size."""
+    files = model_files(name=name, size=size, shards=shards)
     directory.mkdir(parents=True, exist_ok=True)
     written = {}
-    for path, data in model_files(name=name, size=size, shards=shards).items():
+    for path, data in files.items():
         (directory / path).write_bytes(data)
         written[path] = len(data)
     return written
