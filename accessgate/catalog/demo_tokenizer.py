@@ -139,6 +139,7 @@ def tokenizer_files(model_max_length: int) -> dict[str, bytes]:
         "add_eos_token": False,
         "clean_up_tokenization_spaces": False,
         "model_max_length": model_max_length,
+        "model_input_names": ["input_ids", "attention_mask"],  # no token_type_ids: Llama takes none
         "tokenizer_class": "PreTrainedTokenizerFast",
     }
     return {

@@ -147,7 +147,9 @@ def test_transformers_loads_config_and_tokenizer_from_a_local_copy(tmp_path, off
     assert len(tokenizer) == config.vocab_size
     assert (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id) == (1, 2, 3)
     for sentence in SENTENCES:
-        ids = tokenizer(sentence)["input_ids"]
+        encoded = tokenizer(sentence)
+        assert set(encoded) == {"input_ids", "attention_mask"}  # what LlamaForCausalLM.generate accepts
+        ids = encoded["input_ids"]
         assert ids[0] == tokenizer.bos_token_id and max(ids) < config.vocab_size
         assert tokenizer.decode(ids, skip_special_tokens=True) == sentence
 
