@@ -19,7 +19,7 @@ from accessgate.core.ratelimit import check_rate
 from accessgate.core.tasks import queue_after_commit
 from accessgate.notifications.services import email_queue
 
-from .models import IdentityVerification, VerificationStatus, WebhookEvent
+from .models import VERIFICATION_TRANSITIONS, IdentityVerification, VerificationStatus, WebhookEvent
 from .providers import SessionState, get_provider
 from .selectors import name_matches
 from .signals import verification_lapsed, verification_restored
@@ -103,9 +103,9 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
         record(actor=None, action=AuditAction.IDENTITY_VERIFICATION_REDACTED, target=verification, **common)
         changed = True
     target = VerificationStatus(state.status) if state.status in VerificationStatus.values else None
-    if target is None or target == verification.status or verification.status == VerificationStatus.EXPIRED:
-        return changed
-    verification.status = target
+    if target is None or not VERIFICATION_TRANSITIONS.can(verification.status, target):
+        return changed  # nothing new, or a session we no longer follow (expired)
+    VERIFICATION_TRANSITIONS.move(verification, target)
     if target == VerificationStatus.VERIFIED:
         verification.verified_at = now
         verification.expires_at = now + timedelta(days=settings.ACCESSGATE_IDENTITY_VALID_DAYS)
@@ -233,7 +233,7 @@ def verification_expire_due(*, now=None) -> int:
             )
             if verification is None:
                 continue
-            verification.status = VerificationStatus.EXPIRED
+            VERIFICATION_TRANSITIONS.move(verification, VerificationStatus.EXPIRED)
             verification.save(update_fields=["status", "updated_at"])
             record(
                 actor=None,
