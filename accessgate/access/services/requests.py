@@ -12,11 +12,47 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict
 
-from ..models import OPEN_STATUSES, REQUEST_TRANSITIONS, AccessRequest, Gating, Grant, GrantStatus, RequestStatus
+from ..models import (
+    OPEN_STATUSES,
+    REQUEST_TRANSITIONS,
+    AccessPolicy,
+    AccessRequest,
+    AttestationStatement,
+    Gating,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+)
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
 from .reviews import approve
+
+
+def _sign_and_record(
+    *,
+    actor: User,
+    access_request: AccessRequest,
+    policy: AccessPolicy,
+    statements: list[AttestationStatement],
+    typed_name: str,
+    meta: RequestMeta,
+    action: AuditAction,
+    **details,
+) -> None:
+    """Sign the application's agreement and record the (re)submission naming what was signed."""
+    agreement = agreement_sign(
+        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+    )
+    record(
+        actor=actor,
+        action=action,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        **details,
+        **signed_details(agreement, policy),
+    )
 
 
 @transaction.atomic
@@ -53,17 +89,15 @@ def access_request_submit(
             access_request.save()
     except IntegrityError as error:  # a parallel submission won the race
         raise Conflict(f"You already have an open request for {model.full_name}; see My access.") from error
-    agreement = agreement_sign(
-        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
-    )
-    record(
+    _sign_and_record(
         actor=actor,
-        action=AuditAction.ACCESS_REQUEST_SUBMITTED,
-        target=access_request,
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
         meta=meta,
-        model=model.full_name,
+        action=AuditAction.ACCESS_REQUEST_SUBMITTED,
         gating=policy.gating,
-        **signed_details(agreement, policy),
     )
     if policy.gating == Gating.AUTO:
         approve(access_request, reviewer=None, message="", meta=meta)
@@ -100,16 +134,14 @@ def access_request_resubmit(
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
     access_request.save(update_fields=["status", "intended_use", "submitted_at"])
-    agreement = agreement_sign(
-        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
-    )
-    record(
+    _sign_and_record(
         actor=actor,
-        action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
-        target=access_request,
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
         meta=meta,
-        model=access_request.model.full_name,
-        **signed_details(agreement, policy),
+        action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
     )
     email_reviewers(access_request, resubmitted=True)
     return access_request
