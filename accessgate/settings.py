@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.access.tasks.expire_grants",
         "schedule": 3600.0,
     },
+    "access-activate-ready-grants": {
+        "task": "accessgate.access.tasks.activate_ready_grants",
+        "schedule": 300.0,
+    },
 }
 
 # Security. Production (DEBUG off) is HTTPS only, with HSTS and secure cookies.

@@ -55,6 +55,26 @@ class ReviewDecisionForm(forms.Form):
         required=False,
         max_length=5000,
     )
+    grant_days = forms.IntegerField(
+        label="Grant length in days",
+        required=False,
+        min_value=1,
+        help_text="Empty: the policy's maximum. You may set a shorter grant, never a longer one.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class AppealForm(forms.Form):
+    message = forms.CharField(
+        label="Why should the decision change?",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text="A reviewer who did not reject your request decides the appeal. You can appeal once; "
+        "the outcome is final.",
+    )
 
 
 class RevokeForm(forms.Form):

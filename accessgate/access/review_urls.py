@@ -7,7 +7,11 @@ app_name = "review"
 urlpatterns = [
     path("", review.queue, name="queue"),
     path("requests/<int:pk>/", review.detail, name="detail"),
+    path("requests/<int:pk>/recuse/", review.recuse, name="recuse"),
+    path("requests/<int:pk>/appeal/<str:outcome>/", review.appeal_decide, name="appeal_decide"),
     path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
     path("grants/", review.grants, name="grants"),
     path("grants/<int:pk>/revoke/", review.grant_revoke, name="grant_revoke"),
+    path("grants/<int:pk>/suspend/", review.grant_suspend, name="grant_suspend"),
+    path("grants/<int:pk>/reinstate/", review.grant_reinstate, name="grant_reinstate"),
 ]

@@ -1,9 +1,23 @@
+from datetime import datetime, timedelta
+
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
+from .conflicts import conflicts
+from .models import (
+    OPEN_STATUSES,
+    AccessPolicy,
+    AccessRequest,
+    Appeal,
+    Decision,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+    Review,
+)
 from .policy import reviewable_models
 from .requirements import Facts, evaluate
 
@@ -89,8 +103,9 @@ def applicant_history(access_request: AccessRequest) -> QuerySet[AccessRequest]:
 
 def grants_for_review(reviewer, *, search: str = "", active_only: bool = True) -> QuerySet[Grant]:
     grants = Grant.objects.filter(model__in=reviewable_models(reviewer)).with_is_active()
-    if active_only:
-        grants = grants.active()
+    if active_only:  # running: active, waiting for requirements, or suspended
+        running = [GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.SUSPENDED]
+        grants = grants.filter(status__in=running, expires_at__gt=timezone.now())
     search = search.strip()
     if search:
         grants = grants.filter(
@@ -114,13 +129,53 @@ def own_active_grant(user, pk: int) -> Grant | None:
     return Grant.objects.active().filter(user=user, pk=pk).select_related("model", "request").first()
 
 
-def applicant_facts(access_request: AccessRequest) -> dict:
+def current_approvals(access_request: AccessRequest) -> QuerySet[Review]:
+    """The approvals given since the request was last (re)submitted, oldest first."""
+    if access_request.status != RequestStatus.SUBMITTED:
+        return Review.objects.none()
+    return (
+        access_request.reviews.filter(decision=Decision.APPROVED, created_at__gte=access_request.submitted_at)
+        .select_related("reviewer")
+        .order_by("created_at", "pk")
+    )
+
+
+def appeal_of(access_request: AccessRequest) -> Appeal | None:
+    return Appeal.objects.filter(request=access_request).select_related("decided_by").first()
+
+
+def reapply_after(user, model: Model, *, now: datetime | None = None) -> datetime | None:
+    """When a rejected applicant may apply for `model` again, if that is still in the future."""
+    policy = policy_for(model)
+    if policy is None or not policy.reapply_cooldown_days:
+        return None
+    rejected = (
+        AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.REJECTED, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+    )
+    if rejected is None:
+        return None
+    until = rejected + timedelta(days=policy.reapply_cooldown_days)
+    return until if until > (now or timezone.now()) else None
+
+
+def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
     """What a reviewer sees beside a request: the policy checklist and the verified facts,
-    each read once."""
+    each read once; the approvals so far, recusals, and what reviewer and applicant share."""
     facts = Facts(access_request.user)
     policy = policy_for(access_request.model)
     identity = facts.verification
+    approvals = list(current_approvals(access_request))
+    recusals = list(access_request.recusals.select_related("reviewer"))
     return {
+        "policy": policy,
+        "approvals": approvals,
+        "approved_by_me": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in approvals),
+        "recusals": recusals,
+        "recused": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in recusals),
+        "conflicts": conflicts(reviewer, access_request.user) if reviewer is not None else [],
         "requirements": list(evaluate(policy, facts)) if policy else [],
         "verified_orcid": facts.orcid,
         "identity": identity,

@@ -21,8 +21,9 @@ COUNTS = {
     # statements, identity, MFA, ORCID, e-mails, roles (for the menu)
     "apply": 13,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
-    # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests
-    "review": 14,
+    # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, approvals so
+    # far, recusals, the reviewer's profile (conflicts of interest)
+    "review": 17,
     # token, token last-used, file, savepoint, grant, identity, MFA, profile (country), chain
     # head, event, chain head update, release savepoint
     "resolve": 12,

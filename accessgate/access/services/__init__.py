@@ -5,21 +5,36 @@ access_request_submit`), so moving a function between modules changes no caller.
 """
 
 from .agreements import agreement_renew
+from .appeals import access_request_appeal, access_request_appeal_decide
 from .grants import (
+    BY_HAND,
     IDENTITY_LAPSED,
     grant_expire_due,
+    grant_reinstate,
     grant_revoke,
+    grant_suspend,
+    grants_activate_all_ready,
+    grants_activate_ready,
     grants_restore_after_identity,
     grants_suspend_for_identity,
 )
 from .policies import PolicySettings, policy_set
 from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
-from .reviews import access_request_approve, access_request_reject, access_request_request_changes
+from .reviews import (
+    access_request_approve,
+    access_request_recuse,
+    access_request_reject,
+    access_request_request_changes,
+)
 
 __all__ = [
+    "BY_HAND",
     "IDENTITY_LAPSED",
     "PolicySettings",
+    "access_request_appeal",
+    "access_request_appeal_decide",
     "access_request_approve",
+    "access_request_recuse",
     "access_request_reject",
     "access_request_request_changes",
     "access_request_resubmit",
@@ -27,7 +42,11 @@ __all__ = [
     "access_request_withdraw",
     "agreement_renew",
     "grant_expire_due",
+    "grant_reinstate",
     "grant_revoke",
+    "grant_suspend",
+    "grants_activate_all_ready",
+    "grants_activate_ready",
     "grants_restore_after_identity",
     "grants_suspend_for_identity",
     "policy_set",

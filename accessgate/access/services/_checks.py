@@ -7,6 +7,7 @@ from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 
+from ..conflicts import conflicts
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
 from ..policy import can_review
 from ..requirements import Facts, application_problem, profile_incomplete
@@ -76,7 +77,17 @@ def check_application(
 
 
 def check_reviewer(actor: User, access_request: AccessRequest) -> None:
+    """Who may decide this request: a reviewer of the model (or an admin), not the applicant,
+    not recused, and not in a conflict of interest when the policy makes that a block."""
     if access_request.user_id == actor.pk:
         raise AccessDenied("Nobody can review their own request.")
     if not can_review(actor, access_request.model):
         raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+    if access_request.recusals.filter(reviewer=actor).exists():
+        raise AccessDenied("You recused yourself from this request; another reviewer must decide it.")
+    policy = policy_of(access_request.model)
+    shared = conflicts(actor, access_request.user) if policy.conflict_blocks else []
+    if shared:
+        raise AccessDenied(
+            f"You share {' and '.join(shared)} with the applicant; this model's policy asks another reviewer to decide."
+        )

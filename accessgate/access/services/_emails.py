@@ -33,9 +33,9 @@ def email_applicant(access_request: AccessRequest, template: str, **extra) -> No
     email_queue(to=[access_request.user.email], template=template, context=_context(access_request, **extra))
 
 
-def email_reviewers(access_request: AccessRequest, *, resubmitted: bool) -> None:
+def email_reviewers(access_request: AccessRequest, *, resubmitted: bool, appeal: str = "") -> None:
     email_queue(
         to=_reviewer_emails(access_request.model),
         template="review_new_request",
-        context=_context(access_request, resubmitted=resubmitted),
+        context=_context(access_request, resubmitted=resubmitted, appeal=appeal),
     )

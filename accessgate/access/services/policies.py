@@ -14,7 +14,7 @@ from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
 
 from ..freemail import default_denied_domains
-from ..models import AccessPolicy, AttestationStatement, Gating
+from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
 
 REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
 
@@ -39,6 +39,14 @@ class PolicySettings:
     # None: the built-in free-mail list.
     denied_email_domains: Sequence[str] | None = None
     blocked_countries: Sequence[str] = ()
+    # Hard requirements must hold before approval, or the grant waits for them after it.
+    requirements_timing: RequirementTiming = RequirementTiming.BEFORE
+    # 2: two distinct reviewers approve (neither the applicant, neither recused).
+    approvals_required: int = 1
+    # A shared institution or e-mail domain stops that reviewer (otherwise it is only flagged).
+    conflict_blocks: bool = False
+    # Days after a rejection before the applicant may apply for the model again.
+    reapply_cooldown_days: int = 0
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
@@ -50,6 +58,10 @@ class PolicySettings:
             raise ValidationFailed(
                 "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
             )
+        if self.approvals_required not in (1, 2):
+            raise ValidationFailed("A request needs one or two approvals.", field="approvals_required")
+        if not 0 <= self.reapply_cooldown_days <= 3650:
+            raise ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days")
         denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
         blocked = sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
         unknown = [code for code in blocked if code not in dict(known_countries)]
@@ -58,6 +70,7 @@ class PolicySettings:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
         values.update(
             gating=Gating(self.gating),
+            requirements_timing=RequirementTiming(self.requirements_timing),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
             blocked_countries=blocked,
@@ -132,6 +145,10 @@ def policy_set(
             requirements=sorted(name for name in REQUIREMENT_FIELDS if getattr(policy, name)),
             institutional_domains=policy.institutional_domains,
             blocked_countries=policy.blocked_countries,
+            requirements_timing=policy.requirements_timing,
+            approvals_required=policy.approvals_required,
+            conflict_blocks=policy.conflict_blocks,
+            reapply_cooldown_days=policy.reapply_cooldown_days,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy

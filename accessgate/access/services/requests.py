@@ -10,7 +10,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model
-from accessgate.core.errors import AccessDenied, Conflict
+from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet
 
 from ..models import (
     OPEN_STATUSES,
@@ -23,9 +23,11 @@ from ..models import (
     GrantStatus,
     RequestStatus,
 )
+from ..selectors import reapply_after
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
+from .grants import IDENTITY_LAPSED
 from .reviews import approve
 
 
@@ -73,8 +75,21 @@ def access_request_submit(
     existing = Grant.objects.active().filter(user=actor, model=model).first()
     if existing:
         raise Conflict(f"You already have access to {model.full_name} until {existing.expires_at:%Y-%m-%d}.")
-    if Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).exists():
+    if Grant.objects.filter(user=actor, model=model, status=GrantStatus.PENDING).exists():
+        raise Conflict(f"Your access to {model.full_name} is already approved; see My access for what it waits for.")
+    suspended = Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).first()
+    if suspended is not None and suspended.suspended_reason == IDENTITY_LAPSED:
         raise Conflict(f"Your access to {model.full_name} is suspended until you verify your identity again.")
+    if suspended is not None:
+        raise Conflict(f"Your access to {model.full_name} is suspended: {suspended.suspension_message}")
+    if AccessRequest.objects.filter(user=actor, model=model, status=RequestStatus.APPEALED).exists():
+        raise Conflict(f"Your appeal for {model.full_name} is under review; wait for its outcome.")
+    until = reapply_after(actor, model)
+    if until is not None:
+        raise PolicyNotMet(
+            f"Your last request for {model.full_name} was rejected; "
+            f"you may apply again from {until:%Y-%m-%d %H:%M} UTC."
+        )
     check_requirements(policy, actor)
     intended_use, statements = check_application(
         policy=policy,

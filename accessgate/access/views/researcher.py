@@ -13,8 +13,8 @@ from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 
 from .. import selectors, services
-from ..forms import ApplicationForm, SignatureForm
-from ..models import RequestStatus
+from ..forms import AppealForm, ApplicationForm, SignatureForm
+from ..models import GrantStatus, RequestStatus
 from ..policy import active_grant, requirements_for
 
 
@@ -90,17 +90,58 @@ def apply(request, namespace, name):
 
 @login_required
 def my_access(request):
+    grants = selectors.grants_of(request.user)
+    if any(grant.status == GrantStatus.PENDING for grant in grants):
+        # A grant waiting for requirements starts as soon as they hold; check now, not at the next sweep.
+        services.grants_activate_ready(user=request.user, meta=RequestMeta.from_request(request))
+        grants = selectors.grants_of(request.user)
     return render(
         request,
         "access/my_access.html",
-        {"requests": selectors.requests_of(request.user), "grants": selectors.grants_of(request.user)},
+        {"requests": selectors.requests_of(request.user), "grants": grants},
+    )
+
+
+def _request_page(request, access_request, *, appeal_form=None, status=200):
+    return render(
+        request,
+        "access/request_detail.html",
+        {
+            "access_request": access_request,
+            "reapply_after": selectors.reapply_after(request.user, access_request.model),
+            "appeal": selectors.appeal_of(access_request),
+            "appeal_form": appeal_form or AppealForm(),
+        },
+        status=status,
     )
 
 
 @login_required
 def request_detail(request, pk):
+    return _request_page(request, _own_request_or_404(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_appeal(request, pk):
     access_request = _own_request_or_404(request, pk)
-    return render(request, "access/request_detail.html", {"access_request": access_request})
+    if request.method == "GET":
+        return redirect("access:request_detail", pk=pk)
+    form = AppealForm(request.POST)
+    if form.is_valid():
+        try:
+            services.access_request_appeal(
+                actor=request.user,
+                access_request=access_request,
+                message=form.cleaned_data["message"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Your appeal is sent; a reviewer who did not reject your request decides it.")
+            return redirect("access:request_detail", pk=pk)
+    return _request_page(request, access_request, appeal_form=form, status=400)
 
 
 @login_required
