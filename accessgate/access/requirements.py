@@ -191,6 +191,7 @@ def unmet_requirements(policy: AccessPolicy, facts: Facts) -> list[Requirement]:
     return [r for r in evaluate(policy, facts) if not r.met and r.key != "profile"]
 
 
-def waiting_label(labels: list[str]) -> str:
-    """ "approved, waiting for: A, B" — the words the reviewer, e-mail, My access and API share."""
-    return f"approved, waiting for: {', '.join(labels)}"
+def waiting_label(labels: list[str], *, sentence: bool = False) -> str:
+    """ "approved, waiting for: A, B" — the words the reviewer, e-mail, My access and API share;
+    `sentence` capitalises the first word only (the labels keep their own capitals)."""
+    return f"{'Approved' if sentence else 'approved'}, waiting for: {', '.join(labels)}"

@@ -75,7 +75,7 @@ def approve(
     )
     grant = grant_open(access_request=access_request, days=days, now=now, waiting_for=waiting_for)
     if waiting_for:
-        access_request.reviewer_message = f"{waiting_label(waiting_for).capitalize()}. {message}".strip()
+        access_request.reviewer_message = f"{waiting_label(waiting_for, sentence=True)}. {message}".strip()
         access_request.save(update_fields=["reviewer_message"])
     record(
         actor=reviewer,

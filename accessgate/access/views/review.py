@@ -30,7 +30,7 @@ def _approved_message(grant, access_request) -> str:
         required = access_request.model.policy.approvals_required
         return f"Your approval is recorded: 1 of {required} approvals. A second reviewer must approve."
     if grant.status == GrantStatus.PENDING:
-        return f"{waiting_label(grant.waiting_for).capitalize()}. The grant starts the moment they hold."
+        return f"{waiting_label(grant.waiting_for, sentence=True)}. The grant starts the moment they hold."
     return DECISIONS["approve"][2]
 
 
