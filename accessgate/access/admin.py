@@ -6,7 +6,7 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Grant, Review
+from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Grant, Recusal, Review
 
 
 def _split(text: str) -> list[str]:
@@ -52,6 +52,10 @@ class AccessPolicyForm(forms.ModelForm):
             "require_mfa",
             "require_orcid",
             "require_institutional_email",
+            "requirements_timing",
+            "approvals_required",
+            "conflict_blocks",
+            "reapply_cooldown_days",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -97,6 +101,10 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
                 blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
                 statements=form.cleaned_data["statements_text"].splitlines(),
+                requirements_timing=form.cleaned_data["requirements_timing"],
+                approvals_required=form.cleaned_data["approvals_required"],
+                conflict_blocks=form.cleaned_data["conflict_blocks"],
+                reapply_cooldown_days=form.cleaned_data["reapply_cooldown_days"],
             ),
             meta=RequestMeta.from_request(request),
         )
@@ -127,3 +135,14 @@ class ReviewAdmin(ReadOnlyAdmin):
 class GrantAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "model", "status", "granted_at", "expires_at"]
     list_filter = ["status"]
+
+
+@admin.register(Recusal)
+class RecusalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "reviewer", "created_at"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "outcome", "decided_by", "created_at"]
+    list_filter = ["outcome"]
