@@ -174,6 +174,7 @@ def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
         "approvals": approvals,
         "approved_by_me": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in approvals),
         "recusals": recusals,
+        "appeal": appeal_of(access_request) if access_request.status == RequestStatus.APPEALED else None,
         "recused": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in recusals),
         "conflicts": conflicts(reviewer, access_request.user) if reviewer is not None else [],
         "requirements": list(evaluate(policy, facts)) if policy else [],

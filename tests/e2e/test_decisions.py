@@ -1,0 +1,132 @@
+"""Decisions in a real browser: two-person approval, recusal, cooldown and appeal, suspension."""
+
+from datetime import timedelta
+
+import pytest
+
+from accessgate.access import services
+from accessgate.access.models import Grant, RequestStatus
+
+from .. import factories
+from ..conftest import application, make_policy
+from .conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def second_reviewer(model):
+    second = factories.UserFactory(role="reviewer", email="second@review.example")
+    model.reviewers.add(second)
+    return second
+
+
+def apply(model):
+    applicant = factories.UserFactory(email="grace@example.org", profile__full_name="Grace Holder")
+    return services.access_request_submit(actor=applicant, **application(model, typed_name="Grace Holder"))
+
+
+def staff_page(new_page, user):
+    page = new_page()
+    log_in(page, user.email, factories.PASSWORD, user.totp_secret)
+    return page
+
+
+def test_two_person_approval(new_page, model, licence, reviewer, second_reviewer):
+    make_policy(model, licence, approvals_required=2)
+    request = apply(model)
+
+    first = staff_page(new_page, reviewer)
+    first.goto(f"/review/requests/{request.pk}/")
+    assert first.get_by_text("0 of 2 approvals").is_visible()
+    first.get_by_role("button", name="Approve").click()
+    assert first.get_by_text("Your approval is recorded: 1 of 2 approvals.").is_visible()
+    first.goto(f"/review/requests/{request.pk}/")
+    assert first.locator("#approvals").inner_text().startswith(f"1 of 2 approvals — approved by {reviewer.email}")
+    # The same reviewer cannot be the second approval.
+    first.get_by_role("button", name="Approve").click()
+    assert first.get_by_text("You have already approved this request; a second, different reviewer").is_visible()
+    assert not Grant.objects.exists()
+
+    second = staff_page(new_page, second_reviewer)
+    second.goto(f"/review/requests/{request.pk}/")
+    second.get_by_role("button", name="Approve").click()
+    assert second.get_by_text("Approved; the applicant has access now.").is_visible()
+    grant = Grant.objects.get(request=request)
+
+    researcher = new_page()
+    log_in(researcher, "grace@example.org", factories.PASSWORD)
+    researcher.goto("/access/")
+    assert researcher.get_by_text(grant.expires_at.strftime("%Y-%m-%d %H:%M")).is_visible()
+    assert researcher.locator(".badge-active").is_visible()
+
+
+def test_a_recused_reviewer_cannot_decide(new_page, model, reviewer):
+    request = apply(model)
+    page = staff_page(new_page, reviewer)
+    page.goto(f"/review/requests/{request.pk}/")
+    page.get_by_label("Reason").fill("I supervised the applicant's thesis.")
+    page.get_by_role("button", name="Recuse myself").click()
+    assert page.get_by_text(f"You recused yourself from request #{request.pk}.").is_visible()
+    page.goto(f"/review/requests/{request.pk}/")
+    assert page.get_by_text("You recused yourself from this request; another reviewer must decide it.").is_visible()
+    assert page.get_by_role("button", name="Approve").count() == 0
+    request.refresh_from_db()
+    assert request.status == RequestStatus.SUBMITTED
+
+
+def test_cooldown_date_and_an_appeal_to_a_different_reviewer(new_page, model, licence, reviewer, second_reviewer):
+    make_policy(model, licence, reapply_cooldown_days=14)
+    request = apply(model)
+    first = staff_page(new_page, reviewer)
+    first.goto(f"/review/requests/{request.pk}/")
+    first.get_by_label("Message to the applicant").fill("The intended use is too vague.")
+    first.get_by_role("button", name="Reject").click()
+    assert first.get_by_text("Rejected; the applicant sees your reason.").is_visible()
+
+    request.refresh_from_db()
+    researcher = new_page()
+    log_in(researcher, "grace@example.org", factories.PASSWORD)
+    researcher.goto(f"/access/requests/{request.pk}/")
+    until = request.decided_at + timedelta(days=14)
+    assert researcher.locator("#cooldown").inner_text() == (
+        f"You may apply for {model.full_name} again from {until:%Y-%m-%d %H:%M} UTC."
+    )
+    researcher.get_by_label("Why should the decision change?").fill("Our ethics board approved the study plan.")
+    researcher.get_by_role("button", name="Send appeal").click()
+    assert researcher.get_by_text("Your appeal is sent").is_visible()
+
+    # The reviewer who rejected cannot decide the appeal.
+    first.goto(f"/review/requests/{request.pk}/")
+    assert first.get_by_text("Our ethics board approved the study plan.").is_visible()
+    first.get_by_label("Message to the applicant").fill("Fine.")
+    first.get_by_role("button", name="Grant appeal").click()
+    assert first.get_by_text("You rejected this request; a different reviewer or an admin decides").is_visible()
+
+    second = staff_page(new_page, second_reviewer)
+    second.goto(f"/review/requests/{request.pk}/")
+    second.get_by_label("Message to the applicant").fill("The plan is convincing.")
+    second.get_by_role("button", name="Grant appeal").click()
+    assert second.get_by_text("Appeal granted; the request is approved.").is_visible()
+    assert Grant.objects.filter(request=request).exists()
+    researcher.goto(f"/access/requests/{request.pk}/")
+    assert researcher.get_by_text("This outcome is final.").is_visible()
+
+
+def test_a_suspended_grant_refuses_downloads_with_its_reason(new_page, model, reviewer):
+    request = apply(model)
+    grant = services.access_request_approve(actor=reviewer, access_request=request)
+    release = model.releases.get()
+    staff = staff_page(new_page, reviewer)
+    staff.goto("/review/grants/")
+    staff.get_by_role("link", name="Suspend…").click()
+    staff.get_by_label("Reason").fill("A copy of the weights was reported on a public mirror.")
+    staff.get_by_role("button", name="Suspend access").click()
+    assert staff.get_by_text(f"Grant #{grant.pk} is suspended").is_visible()
+
+    researcher = new_page()
+    log_in(researcher, "grace@example.org", factories.PASSWORD)
+    researcher.goto(f"/models/{model.full_name}/{release.version}/download/")
+    assert researcher.get_by_text(
+        f"Your access to {model.full_name} is suspended: A copy of the weights was reported on a public mirror."
+    ).is_visible()
