@@ -8,6 +8,7 @@ from django.utils import timezone
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.transitions import Transitions
 
+from .formfields import FormField  # noqa: F401 (a model of this app, defined beside its rules)
 from .freemail import default_denied_domains
 
 
@@ -184,6 +185,10 @@ class Agreement(models.Model):
     license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="agreements")
     license_sha256 = models.CharField(max_length=64)
     attestations = models.JSONField(help_text="[{'text': …, 'sha256': …}] as shown and ticked")
+    answers = models.JSONField(
+        default=list, blank=True, help_text="[{'key', 'label', 'kind', 'field_sha256', 'value'}] as answered"
+    )
+    answers_sha256 = models.CharField(max_length=64, blank=True)
     intended_use = models.TextField()
     typed_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField(default=timezone.now)

@@ -140,6 +140,12 @@ def current_approvals(access_request: AccessRequest) -> QuerySet[Review]:
     )
 
 
+def last_answers(access_request: AccessRequest) -> dict:
+    """The latest agreement's answers as form initial values (`field_<key>`)."""
+    agreement = access_request.agreements.order_by("-signed_at", "-id").first()
+    return {f"field_{a['key']}": a["value"] for a in agreement.answers} if agreement else {}
+
+
 def appeal_of(access_request: AccessRequest) -> Appeal | None:
     return Appeal.objects.filter(request=access_request).select_related("decided_by").first()
 

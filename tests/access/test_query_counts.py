@@ -18,8 +18,8 @@ from ..identity.test_lifecycle import verify
 pytestmark = pytest.mark.django_db
 COUNTS = {
     # session, user, model, policy (with licence and model), grant, open request, profile,
-    # statements, identity, MFA, ORCID, e-mails, roles (for the menu)
-    "apply": 13,
+    # statements, identity, MFA, ORCID, e-mails, roles (for the menu), custom questions
+    "apply": 14,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, approvals so
     # far, recusals, the reviewer's profile (conflicts of interest)

@@ -6,6 +6,7 @@ import pytest
 
 from accessgate.access import services
 from accessgate.access.models import Grant, RequestStatus
+from accessgate.access.services import QuestionSpec
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -130,3 +131,53 @@ def test_a_suspended_grant_refuses_downloads_with_its_reason(new_page, model, re
     assert researcher.get_by_text(
         f"Your access to {model.full_name} is suspended: A copy of the weights was reported on a public mirror."
     ).is_visible()
+
+
+def test_a_researcher_fills_a_custom_form(new_page, model, licence, reviewer):
+    make_policy(
+        model,
+        licence,
+        form_fields=[
+            QuestionSpec("project", "Project name", help_text="As funded."),
+            QuestionSpec("sector", "Sector", kind="single_choice", choices=["Academic", "Industry"]),
+            QuestionSpec("uses", "Uses", kind="multiple_choice", choices=["Evaluation", "Fine-tuning"]),
+            QuestionSpec("ethics", "An ethics board approved the study", kind="checkbox"),
+            QuestionSpec("where", "Country of work", kind="country"),
+            QuestionSpec("start", "Start date", kind="date"),
+            QuestionSpec("site", "Lab web page", kind="url", required=False),
+        ],
+    )
+    factories.UserFactory(email="ada@example.org", profile__full_name="Ada Lovelace")
+    page = new_page()
+    log_in(page, "ada@example.org", factories.PASSWORD)
+    page.goto(f"/models/{model.full_name}/")
+    page.get_by_role("button", name="Apply for access").click()
+    page.get_by_label("Intended use").fill("Measuring refusal robustness for a safety paper.")
+    page.get_by_label("Project name").fill("Refusal atlas")
+    page.get_by_label("Academic").check()
+    page.get_by_label("Evaluation").check()
+    page.get_by_label("An ethics board approved the study").check()
+    page.get_by_label("Country of work").select_option("GB")
+    page.get_by_label("Start date").fill("2027-03-01")
+    page.get_by_label("Lab web page").fill("https://lab.example/atlas")
+    for statement in model.policy.statements.all():
+        page.get_by_label(statement.text).check()
+    page.get_by_label("Type your full name to sign").fill("Ada Lovelace")
+    page.get_by_role("button", name="Sign and submit").click()
+    assert page.get_by_text("Your request is submitted").is_visible()
+
+    agreement = model.access_requests.get().agreements.get()
+    assert {a["key"]: a["value"] for a in agreement.answers} == {
+        "project": "Refusal atlas",
+        "sector": "Academic",
+        "uses": ["Evaluation"],
+        "ethics": True,
+        "where": "GB",
+        "start": "2027-03-01",
+        "site": "https://lab.example/atlas",
+    }
+    staff = staff_page(new_page, reviewer)
+    staff.goto(f"/review/requests/{agreement.request_id}/")
+    staff.get_by_text("Agreement signed").click()
+    assert staff.get_by_text("Refusal atlas").is_visible()
+    assert staff.get_by_text(agreement.answers_sha256).is_visible()

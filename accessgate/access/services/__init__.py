@@ -18,7 +18,7 @@ from .grants import (
     grants_restore_after_identity,
     grants_suspend_for_identity,
 )
-from .policies import PolicySettings, policy_set
+from .policies import PolicySettings, QuestionSpec, policy_set
 from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
 from .reviews import (
     access_request_approve,
@@ -31,6 +31,7 @@ __all__ = [
     "BY_HAND",
     "IDENTITY_LAPSED",
     "PolicySettings",
+    "QuestionSpec",
     "access_request_appeal",
     "access_request_appeal_decide",
     "access_request_approve",

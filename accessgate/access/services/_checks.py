@@ -1,6 +1,7 @@
 """What every application path checks before it changes anything (private to the package)."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from accessgate.accounts.models import Profile, User, same_person_name
 from accessgate.accounts.selectors import profile_for
@@ -8,6 +9,7 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 
 from ..conflicts import conflicts
+from ..formfields import clean_answers
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
 from ..policy import can_review
 from ..requirements import Facts, application_problem, profile_incomplete
@@ -61,8 +63,14 @@ def check_signature(profile: Profile, typed_name: str) -> None:
 
 
 def check_application(
-    *, policy: AccessPolicy, user: User, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
-) -> tuple[str, list[AttestationStatement]]:
+    *,
+    policy: AccessPolicy,
+    user: User,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    answers: Mapping[str, Any] | None = None,
+) -> tuple[str, list[AttestationStatement], list[dict]]:
     profile = check_profile(user)
     intended_use = intended_use.strip()
     if len(intended_use) < policy.min_intended_use_chars:
@@ -71,9 +79,10 @@ def check_application(
             f"(you wrote {len(intended_use)}).",
             field="intended_use",
         )
+    cleaned_answers = clean_answers(policy.form_fields.filter(is_active=True), answers or {})
     statements = check_statements(policy, accepted_statement_ids)
     check_signature(profile, typed_name)
-    return intended_use, statements
+    return intended_use, statements, cleaned_answers
 
 
 def check_reviewer(actor: User, access_request: AccessRequest) -> None:

@@ -13,10 +13,40 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
 
+from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
 
 REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One custom question of the application form (see `access.formfields`)."""
+
+    key: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    help_text: str = ""
+    choices: Sequence[str] = ()
+
+    def cleaned(self) -> dict:
+        label = " ".join(self.label.split())
+        key = self.key.strip()
+        if not key or not key.replace("_", "").replace("-", "").isalnum() or not label:
+            raise ValidationFailed(
+                f"A question needs a key (letters, digits, _ or -) and a label: {key!r}.", field="form_fields"
+            )
+        kind = FieldKind(self.kind)
+        choices = [" ".join(c.split()) for c in self.choices if c.strip()]
+        if kind in CHOICE_KINDS and len(choices) < 2:
+            raise ValidationFailed(f"The question {label!r} needs at least two choices.", field="form_fields")
+        if kind not in CHOICE_KINDS and choices:
+            raise ValidationFailed(f"Only choice questions have choices ({label!r}).", field="form_fields")
+        return definition(
+            key=key, label=label, kind=kind, required=self.required, help_text=self.help_text.strip(), choices=choices
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +56,8 @@ class PolicySettings:
 
     license: LicenseVersion
     statements: Sequence[str] = ()
+    # Custom questions on the application form, in order.
+    form_fields: Sequence[QuestionSpec] = ()
     gating: Gating = Gating.MANUAL
     min_intended_use_chars: int = 100
     grant_days: int = 365
@@ -67,7 +99,7 @@ class PolicySettings:
         unknown = [code for code in blocked if code not in dict(known_countries)]
         if unknown:
             raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("statements", "form_fields")}
         values.update(
             gating=Gating(self.gating),
             requirements_timing=RequirementTiming(self.requirements_timing),
@@ -82,6 +114,34 @@ class PolicySettings:
         if len(set(statements)) != len(statements):
             raise ValidationFailed("Two attestation statements are the same.", field="statements")
         return statements
+
+
+def _cleaned_questions(questions: Sequence[QuestionSpec]) -> list[dict]:
+    cleaned = [q.cleaned() for q in questions]
+    keys = [q["key"] for q in cleaned]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed("Two questions have the same key.", field="form_fields")
+    return cleaned
+
+
+def _sync_questions(policy: AccessPolicy, questions: list[dict]) -> bool:
+    """Like statements: a question whose definition is unchanged keeps its row; others retire."""
+    wanted = {canonical_sha256(q): q for q in questions}
+    current = {f.sha256: f for f in policy.form_fields.filter(is_active=True)}
+    retired = [f for sha, f in current.items() if sha not in wanted]
+    for question in retired:
+        question.is_active = False
+        question.save(update_fields=["is_active"])
+    added = False
+    for position, (sha, spec) in enumerate(wanted.items()):
+        question = current.get(sha)
+        if question is None:
+            FormField.objects.create(policy=policy, position=position, **spec)
+            added = True
+        elif question.position != position:
+            question.position = position
+            question.save(update_fields=["position"])
+    return added or bool(retired)
 
 
 def _domains(values: Sequence[str]) -> list[str]:
@@ -118,6 +178,7 @@ def policy_set(
     """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
     values = terms.cleaned()
     statements = terms.cleaned_statements()
+    questions = _cleaned_questions(terms.form_fields)
     policy, created = AccessPolicy.objects.select_for_update().get_or_create(model=model, defaults=values)
     changed = [name for name, value in values.items() if getattr(policy, name) != value]
     for name in changed:
@@ -126,6 +187,8 @@ def policy_set(
         policy.save()
     if _sync_statements(policy, statements):
         changed.append("statements")
+    if _sync_questions(policy, questions):
+        changed.append("form_fields")
     if created or changed:
         record(
             actor=actor,
@@ -150,5 +213,6 @@ def policy_set(
             conflict_blocks=policy.conflict_blocks,
             reapply_cooldown_days=policy.reapply_cooldown_days,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
+            form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )
     return policy

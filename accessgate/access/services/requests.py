@@ -1,6 +1,7 @@
 """The researcher's side of an access request: submit, resubmit after changes, withdraw."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,11 +41,17 @@ def _sign_and_record(
     typed_name: str,
     meta: RequestMeta,
     action: AuditAction,
+    answers: list[dict],
     **details,
 ) -> None:
     """Sign the application's agreement and record the (re)submission naming what was signed."""
     agreement = agreement_sign(
-        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
+        meta=meta,
+        answers=answers,
     )
     record(
         actor=actor,
@@ -65,9 +72,11 @@ def access_request_submit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    answers: Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
-    """Apply for a model: sign its licence and statements. Auto-gated models grant at once."""
+    """Apply for a model: answer its questions, sign its licence and statements. Auto-gated
+    models grant at once."""
     meta = meta or RequestMeta()
     policy = policy_of(model)
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
@@ -91,12 +100,13 @@ def access_request_submit(
             f"you may apply again from {until:%Y-%m-%d %H:%M} UTC."
         )
     check_requirements(policy, actor)
-    intended_use, statements = check_application(
+    intended_use, statements, cleaned_answers = check_application(
         policy=policy,
         user=actor,
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        answers=answers,
     )
     access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
     try:
@@ -111,6 +121,7 @@ def access_request_submit(
         statements=statements,
         typed_name=typed_name,
         meta=meta,
+        answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_SUBMITTED,
         gating=policy.gating,
     )
@@ -130,6 +141,7 @@ def access_request_resubmit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    answers: Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""
@@ -139,12 +151,13 @@ def access_request_resubmit(
         raise AccessDenied("Only the applicant can resubmit this request.")
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.SUBMITTED)
     policy = policy_of(access_request.model)
-    intended_use, statements = check_application(
+    intended_use, statements, cleaned_answers = check_application(
         policy=policy,
         user=actor,
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        answers=answers,
     )
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
@@ -156,6 +169,7 @@ def access_request_resubmit(
         statements=statements,
         typed_name=typed_name,
         meta=meta,
+        answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
     )
     email_reviewers(access_request, resubmitted=True)

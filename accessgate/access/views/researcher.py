@@ -75,6 +75,7 @@ def apply(request, namespace, name):
                 intended_use=form.cleaned_data["intended_use"],
                 accepted_statement_ids=form.accepted_statement_ids(),
                 typed_name=form.cleaned_data["typed_name"],
+                answers=form.answers(),
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
@@ -168,7 +169,7 @@ def request_resubmit(request, pk):
     policy = selectors.policy_for(model)
     form = ApplicationForm(
         request.POST or None,
-        initial={"intended_use": access_request.intended_use},
+        initial={"intended_use": access_request.intended_use, **selectors.last_answers(access_request)},
         policy=policy,
         statements=selectors.active_statements(policy),
     )
@@ -180,6 +181,7 @@ def request_resubmit(request, pk):
                 intended_use=form.cleaned_data["intended_use"],
                 accepted_statement_ids=form.accepted_statement_ids(),
                 typed_name=form.cleaned_data["typed_name"],
+                answers=form.answers(),
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
