@@ -84,9 +84,7 @@ def _check_endpoint(url: str, events: Collection[str]) -> tuple[str, list[str]]:
     try:
         URLValidator(schemes=schemes)(url)
     except DjangoValidationError as error:
-        raise ValidationFailed(
-            f"Enter a full {' or '.join(schemes)} URL for the endpoint.", field="url"
-        ) from error
+        raise ValidationFailed(f"Enter a full {' or '.join(schemes)} URL for the endpoint.", field="url") from error
     known = [str(action.value) for action in WEBHOOK_EVENTS]
     chosen = [action for action in known if action in set(events)]
     unknown = sorted(set(events) - set(known))
@@ -169,9 +167,7 @@ def webhook_endpoint_set_active(
     endpoint.save(update_fields=["is_active"])
     record(
         actor=actor,
-        action=(
-            AuditAction.NOTIFICATIONS_WEBHOOK_ENABLED if active else AuditAction.NOTIFICATIONS_WEBHOOK_DISABLED
-        ),
+        action=(AuditAction.NOTIFICATIONS_WEBHOOK_ENABLED if active else AuditAction.NOTIFICATIONS_WEBHOOK_DISABLED),
         target=endpoint,
         meta=meta,
         url=endpoint.url,
@@ -180,9 +176,7 @@ def webhook_endpoint_set_active(
 
 
 @transaction.atomic
-def webhook_delivery_redeliver(
-    *, actor, delivery: WebhookDelivery, meta: RequestMeta | None = None
-) -> WebhookDelivery:
+def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery, meta: RequestMeta | None = None) -> WebhookDelivery:
     """Send a delivery's body again, as a new delivery (new `Webhook-Id`, same event `id`)."""
     from .webhooks import queue_webhook
 

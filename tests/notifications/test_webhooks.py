@@ -169,7 +169,11 @@ def test_down_receiver_fails_the_delivery_not_the_request(
         grant = access.access_request_approve(actor=reviewer, access_request=request)
     assert Grant.objects.active().filter(pk=grant.pk).exists()
     deliveries = list(WebhookDelivery.objects.order_by("id"))
-    assert [d.event_type for d in deliveries] == ["access.request.submitted", "access.request.approved", "grant.created"]
+    assert [d.event_type for d in deliveries] == [
+        "access.request.submitted",
+        "access.request.approved",
+        "grant.created",
+    ]
     for delivery in deliveries:
         assert delivery.status == DeliveryStatus.FAILED and delivery.last_status_code is None
         assert "ConnectionRefused" in delivery.last_error or "URLError" in delivery.last_error
