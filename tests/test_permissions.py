@@ -23,6 +23,11 @@ OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 
 @pytest.fixture
 def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model):
+    from accessgate.notifications.services import webhook_endpoint_create
+
+    # Registered first, so the requests below leave deliveries in its log (pending: the
+    # test's transaction never commits, so nothing is sent).
+    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
     request = services.access_request_submit(actor=researcher, **application(model))
     approved = services.access_request_submit(
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
@@ -36,6 +41,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {
+        "endpoint": endpoint,
+        "delivery": endpoint.deliveries.get(),
         "token": token,
         "export": export,
         "run": run,
@@ -91,6 +98,22 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        # Webhooks live in the Django admin: admins only, everyone else to the admin log-in.
+        "webhook_endpoints": (reverse("admin:notifications_webhookendpoint_changelist"), _admin_only()),
+        "webhook_endpoint_add": (reverse("admin:notifications_webhookendpoint_add"), _admin_only()),
+        "webhook_endpoint": (
+            reverse("admin:notifications_webhookendpoint_change", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "webhook_endpoint_rotate": (
+            reverse("admin:notifications_webhookendpoint_rotate", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "webhook_deliveries": (reverse("admin:notifications_webhookdelivery_changelist"), _admin_only()),
+        "webhook_delivery": (
+            reverse("admin:notifications_webhookdelivery_change", args=[world["delivery"].pk]),
+            _admin_only(),
+        ),
         "audit_trail": (reverse("audit:trail"), _auditors()),
         "audit_event": (reverse("audit:event", args=[1]), _auditors()),
         "audit_exports": (reverse("audit:exports"), _auditors()),
@@ -142,6 +165,10 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
         ),
     }
+
+
+def _admin_only():
+    return {**dict.fromkeys(ROLES, LOGIN), "admin": OK}
 
 
 def _auditors():
