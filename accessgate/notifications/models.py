@@ -81,7 +81,10 @@ class WebhookDelivery(models.Model):
 
     uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
-    event = models.ForeignKey("audit.AuditEvent", on_delete=models.PROTECT, related_name="+")
+    # No database constraint: a foreign key would hang referential-integrity triggers on the
+    # append-only audit table (and make TRUNCATE fail for the wrong reason). Events are never
+    # deleted, so the reference cannot dangle.
+    event = models.ForeignKey("audit.AuditEvent", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     event_type = models.CharField(max_length=64)
     body = models.TextField()  # the exact JSON bytes (UTF-8) that are signed and sent
     status = models.CharField(

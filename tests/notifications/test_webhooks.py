@@ -311,3 +311,30 @@ def test_redelivery_refuses_pending_deliveries_and_disabled_endpoints(
     with pytest.raises(InvalidTransition, match="disabled"):
         services.webhook_delivery_redeliver(actor=admin_user, delivery=delivery)
     assert events() == before and WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_retry_through_a_real_redis_broker_and_worker(redis_url, webhook_endpoint, receiver, researcher, model):
+    """Not eager: the request returns once the row is written; a worker sends, gets a 500,
+    retries with backoff through the broker, and succeeds."""
+    import time
+
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from accessgate import celery_app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    webhook_endpoint(events=["access.request.submitted"])
+    receiver.statuses[:] = [500]
+    with broker(redis_url), start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        access.access_request_submit(actor=researcher, **application(model))
+        delivery = WebhookDelivery.objects.get()
+        for _ in range(300):
+            delivery.refresh_from_db()
+            if delivery.status != DeliveryStatus.PENDING:
+                break
+            time.sleep(0.05)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 2, 200)
+    assert [r.headers["Webhook-Id"] for r in receiver.requests] == [str(delivery.uuid)] * 2
