@@ -109,6 +109,10 @@ def urls(world):
             reverse("admin:notifications_webhookendpoint_rotate", args=[world["endpoint"].pk]),
             _admin_only(),
         ),
+        "webhook_endpoint_edit": (
+            reverse("admin:notifications_webhookendpoint_edit", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
         "webhook_deliveries": (reverse("admin:notifications_webhookdelivery_changelist"), _admin_only()),
         "webhook_delivery": (
             reverse("admin:notifications_webhookdelivery_change", args=[world["delivery"].pk]),

@@ -60,6 +60,7 @@ class AuditAction(models.TextChoices):
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
 
     NOTIFICATIONS_WEBHOOK_CREATED = "notifications.webhook.created", "Webhook endpoint registered"
+    NOTIFICATIONS_WEBHOOK_UPDATED = "notifications.webhook.updated", "Webhook endpoint changed"
     NOTIFICATIONS_WEBHOOK_SECRET_ROTATED = "notifications.webhook.secret_rotated", "Webhook secret rotated"
     NOTIFICATIONS_WEBHOOK_DISABLED = "notifications.webhook.disabled", "Webhook endpoint disabled"
     NOTIFICATIONS_WEBHOOK_ENABLED = "notifications.webhook.enabled", "Webhook endpoint enabled"

@@ -6,7 +6,7 @@ audited services, from the custom views and actions below.
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -55,7 +55,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "scope", "event_count", "is_active", "secret_hint", "created_at", "delivery_log"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
-    readonly_fields = ["delivery_log", "rotate_link"]
+    readonly_fields = ["delivery_log", "edit_link", "rotate_link"]
     fields = [
         "url",
         "description",
@@ -67,6 +67,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         "created_at",
         "created_by_label",
         "delivery_log",
+        "edit_link",
         "rotate_link",
     ]
     actions = ["disable_endpoints", "enable_endpoints"]
@@ -92,13 +93,29 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         url = reverse("admin:notifications_webhookendpoint_rotate", args=[obj.pk])
         return format_html('<a href="{}">rotate the signing secret</a>', url)
 
+    @admin.display(description="Change")
+    def edit_link(self, obj):
+        url = reverse("admin:notifications_webhookendpoint_edit", args=[obj.pk])
+        return format_html('<a href="{}">change the URL, model or events</a>', url)
+
     def get_urls(self):
-        rotate = path(
-            "<int:pk>/rotate/",
-            self.admin_site.admin_view(self.rotate_view),
-            name="notifications_webhookendpoint_rotate",
-        )
-        return [rotate, *super().get_urls()]
+        own = [
+            path(
+                "<int:pk>/rotate/",
+                self.admin_site.admin_view(self.rotate_view),
+                name="notifications_webhookendpoint_rotate",
+            ),
+            path(
+                "<int:pk>/edit/",
+                self.admin_site.admin_view(self.edit_view),
+                name="notifications_webhookendpoint_edit",
+            ),
+        ]
+        return [*own, *super().get_urls()]
+
+    def _form_page(self, request, form, title, editing=False):
+        context = {**self.admin_site.each_context(request), "title": title, "form": form, "editing": editing}
+        return TemplateResponse(request, "admin/notifications/webhook_form.html", context)
 
     def add_view(self, request, form_url="", extra_context=None):
         form = WebhookEndpointForm(request.POST or None)
@@ -111,8 +128,28 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 return _secret_page(request, self.admin_site, endpoint, secret, "Webhook endpoint registered")
-        context = {**self.admin_site.each_context(request), "title": "Register a webhook endpoint", "form": form}
-        return TemplateResponse(request, "admin/notifications/webhook_form.html", context)
+        return self._form_page(request, form, "Register a webhook endpoint")
+
+    def edit_view(self, request, pk):
+        endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+        initial = {
+            "url": endpoint.url,
+            "description": endpoint.description,
+            "model": endpoint.model_id,
+            "events": endpoint.events,
+        }
+        form = WebhookEndpointForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.webhook_endpoint_update(
+                    actor=request.user, endpoint=endpoint, meta=RequestMeta.from_request(request), **form.cleaned_data
+                )
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                self.message_user(request, "The endpoint was changed; its secret stays the same.")
+                return redirect("admin:notifications_webhookendpoint_change", endpoint.pk)
+        return self._form_page(request, form, f"Change webhook endpoint {endpoint.url}", editing=True)
 
     def rotate_view(self, request, pk):
         endpoint = get_object_or_404(WebhookEndpoint, pk=pk)

@@ -132,6 +132,48 @@ def webhook_endpoint_create(
 
 
 @transaction.atomic
+def webhook_endpoint_update(
+    *,
+    actor,
+    endpoint: WebhookEndpoint,
+    url: str,
+    events: Collection[str],
+    model=None,
+    description: str = "",
+    meta: RequestMeta | None = None,
+) -> WebhookEndpoint:
+    """Change where an endpoint points and what it receives; the secret stays. Records the
+    fields that changed (nothing when none did)."""
+    url, events = _check_endpoint(url, events)
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("model").get(pk=endpoint.pk)
+    before = _describe(endpoint)
+    endpoint.url, endpoint.events, endpoint.model = url, events, model
+    endpoint.description = description.strip()[:200]
+    after = _describe(endpoint)
+    changed = sorted(key for key in after if after[key] != before[key])
+    if changed:
+        endpoint.save(update_fields=["url", "events", "model", "description"])
+        record(
+            actor=actor,
+            action=AuditAction.NOTIFICATIONS_WEBHOOK_UPDATED,
+            target=endpoint,
+            meta=meta,
+            changed=changed,
+            **{key: after[key] for key in changed},
+        )
+    return endpoint
+
+
+def _describe(endpoint: WebhookEndpoint) -> dict:
+    return {
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "model": endpoint.model.full_name if endpoint.model is not None else None,
+        "description": endpoint.description,
+    }
+
+
+@transaction.atomic
 def webhook_endpoint_rotate_secret(
     *, actor, endpoint: WebhookEndpoint, meta: RequestMeta | None = None
 ) -> tuple[WebhookEndpoint, str]:

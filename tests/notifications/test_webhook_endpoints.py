@@ -224,16 +224,70 @@ def test_nobody_else_can_rotate_or_register(client, admin_user, role, request):
     for url, data in [
         (reverse("admin:notifications_webhookendpoint_rotate", args=[endpoint.pk]), {}),
         (
+            reverse("admin:notifications_webhookendpoint_edit", args=[endpoint.pk]),
+            {"url": "https://evil.example.org/", "events": ["grant.revoked"]},
+        ),
+        (
             reverse("admin:notifications_webhookendpoint_add"),
             {"url": "https://x.example.org/", "events": ["grant.revoked"]},
         ),
     ]:
         response = client.post(url, data)
         assert response.status_code == 302 and "login" in response["Location"]
-    assert WebhookEndpoint.objects.get().secret_encrypted == endpoint.secret_encrypted
+    unchanged = WebhookEndpoint.objects.get()
+    assert (unchanged.secret_encrypted, unchanged.url) == (endpoint.secret_encrypted, endpoint.url)
     assert (
         not AuditEvent.objects.filter(action__startswith="notifications.webhook.")
         .exclude(action="notifications.webhook.created")
         .exists()
     )
     assert WebhookEndpoint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_update_changes_filters_keeps_the_secret_and_records_what_changed(admin_user, model, events):
+    endpoint, secret = create(admin_user)
+    encrypted = endpoint.secret_encrypted
+    with transaction.atomic():
+        services.webhook_endpoint_update(
+            actor=admin_user,
+            endpoint=endpoint,
+            url="https://hooks.example.org/accessgate",
+            events=["grant.revoked", "grant.expired"],
+            model=model,
+        )
+        # The same values again: nothing to record.
+        services.webhook_endpoint_update(
+            actor=admin_user,
+            endpoint=endpoint,
+            url="https://hooks.example.org/accessgate",
+            events=["grant.expired", "grant.revoked"],
+            model=model,
+        )
+    endpoint.refresh_from_db()
+    assert endpoint.events == ["grant.revoked", "grant.expired"] and endpoint.model == model
+    assert endpoint.secret_encrypted == encrypted
+    assert events() == ["notifications.webhook.created", "notifications.webhook.updated"]
+    event = AuditEvent.objects.get(action="notifications.webhook.updated")
+    assert event.details == {
+        "changed": ["events", "model"],
+        "events": ["grant.revoked", "grant.expired"],
+        "model": model.full_name,
+    }
+    with pytest.raises(ValidationFailed), transaction.atomic():
+        services.webhook_endpoint_update(actor=admin_user, endpoint=endpoint, url="https://x.example.org/", events=[])
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://hooks.example.org/accessgate"
+
+
+@pytest.mark.django_db
+def test_admin_edits_an_endpoint_through_the_service(admin_client, admin_user, events):
+    endpoint, _ = create(admin_user)
+    url = reverse("admin:notifications_webhookendpoint_edit", args=[endpoint.pk])
+    page = admin_client.get(url).content.decode()
+    assert "https://hooks.example.org/accessgate" in page and "secret stays the same" in page
+    response = admin_client.post(url, {"url": "https://new.example.org/in", "events": ["grant.expired"]})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.events) == ("https://new.example.org/in", ["grant.expired"])
+    assert events()[-1] == "notifications.webhook.updated"
