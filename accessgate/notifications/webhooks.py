@@ -72,13 +72,13 @@ def payload(event) -> dict:
     """The JSON a receiver gets. Built from named fields only: no secrets, no signed URLs."""
     details = event.details
     target = _target(event)
-    user = getattr(target, "user", None)
+    user = getattr(target, "user", None)  # the applicant or grant holder; `username` is their handle
     data = {
         "audit_seq": event.seq,
         "actor": event.actor_label,
         "request_id": None,
         "grant_id": None,
-        "user": {"email": user.email, "handle": getattr(user, "handle", None)} if user is not None else None,
+        "user": {"email": user.email, "handle": getattr(user, "username", None)} if user is not None else None,
     }
     if event.target_type == "access.accessrequest":
         data["request_id"] = int(event.target_id)

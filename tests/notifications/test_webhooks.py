@@ -67,7 +67,7 @@ def test_delivery_is_signed_and_verifies_with_the_readme_snippet(
             "actor": researcher.email,
             "request_id": request.pk,
             "grant_id": None,
-            "user": {"email": researcher.email, "handle": None},
+            "user": {"email": researcher.email, "handle": getattr(researcher, "username", None)},
         },
     }
     assert received.headers["Content-Type"] == "application/json"
@@ -100,7 +100,7 @@ def test_approval_and_revocation_carry_ids_user_and_reason(
         "actor": reviewer.email,
         "request_id": request.pk,
         "grant_id": grant.pk,
-        "user": {"email": researcher.email, "handle": None},
+        "user": {"email": researcher.email, "handle": getattr(researcher, "username", None)},
         "automatic": False,
     }
     assert created["data"]["expires_at"] == grant.expires_at.isoformat()
@@ -338,3 +338,21 @@ def test_retry_through_a_real_redis_broker_and_worker(redis_url, webhook_endpoin
             time.sleep(0.05)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 2, 200)
     assert [r.headers["Webhook-Id"] for r in receiver.requests] == [str(delivery.uuid)] * 2
+
+
+@pytest.mark.django_db
+def test_expiry_is_sent_as_a_system_event(
+    webhook_endpoint, receiver, researcher, reviewer, model, django_capture_on_commit_callbacks
+):
+    webhook_endpoint(events=["grant.expired"])
+    request = submit(researcher, model, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = access.access_request_approve(actor=reviewer, access_request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert access.grant_expire_due(now=grant.expires_at + timedelta(seconds=1)) == 1
+    [received] = receiver.requests
+    body = json.loads(received.body)
+    assert body["type"] == "grant.expired" and body["model"] == model.full_name
+    assert body["data"]["actor"] == "system"
+    assert (body["data"]["grant_id"], body["data"]["request_id"]) == (grant.pk, request.pk)
+    assert body["data"]["user"]["email"] == researcher.email
