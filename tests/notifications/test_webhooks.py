@@ -3,6 +3,7 @@ it (signed) to a real HTTP receiver on 127.0.0.1, failures retry and are logged.
 
 import json
 import re
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from accessgate.audit.models import AuditEvent
 from accessgate.notifications import services
 from accessgate.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from accessgate.notifications.tasks import WEBHOOK_MAX_ATTEMPTS, deliver_webhook, redeliver_pending
+from accessgate.notifications.webhooks import post
 
 from .. import factories
 from ..conftest import application
@@ -356,3 +358,17 @@ def test_expiry_is_sent_as_a_system_event(
     assert body["data"]["actor"] == "system"
     assert (body["data"]["grant_id"], body["data"]["request_id"]) == (grant.pk, request.pk)
     assert body["data"]["user"]["email"] == researcher.email
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_never_answers_times_out(settings, webhook_endpoint, researcher, model):
+    settings.ACCESSGATE_WEBHOOK_TIMEOUT = 1
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    try:
+        webhook_endpoint(url=f"http://127.0.0.1:{silent.getsockname()[1]}/")
+        with transaction.atomic():
+            access.access_request_submit(actor=researcher, **application(model))
+        status, error = post(WebhookDelivery.objects.get())
+    finally:
+        silent.close()
+    assert status is None and "timed out" in error
