@@ -11,9 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accessgate.admin_readonly import ReadOnlyAdmin
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import DomainError
+from accessgate.core.admin import ReadOnlyAdmin
+from accessgate.core.errors import DomainError
 
 from . import services
 from .models import Email, WebhookDelivery, WebhookEndpoint

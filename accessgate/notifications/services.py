@@ -1,4 +1,3 @@
-import logging
 from collections.abc import Collection, Iterable
 
 from django.conf import settings
@@ -12,21 +11,19 @@ from django.utils import timezone
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import InvalidTransition, ValidationFailed
+from accessgate.core.errors import InvalidTransition, ValidationFailed
+from accessgate.core.tasks import queue_after_commit, queue_now
 
 from . import webhook_crypto
 from .models import DeliveryStatus, Email, WebhookDelivery, WebhookEndpoint
+from .webhooks import DELIVER_WEBHOOK, WEBHOOK_EVENTS
 
-logger = logging.getLogger(__name__)
+DELIVER = "accessgate.notifications.tasks.deliver_email"
 
 
 def queue_delivery(email_id: int) -> None:
-    from .tasks import deliver_email
-
-    try:
-        deliver_email.delay(email_id)
-    except Exception:  # broker down: the row stays pending and the sweeper retries it
-        logger.exception("Could not queue e-mail %s; it stays pending for redelivery.", email_id)
+    """Queue one e-mail now; with the broker down the row stays pending and the sweeper retries it."""
+    queue_now(DELIVER, email_id, what=f"e-mail {email_id}")
 
 
 @transaction.atomic
@@ -46,7 +43,7 @@ def email_queue(*, to: Iterable[str], template: str, context: dict) -> Email | N
         body_text=render_to_string(f"{base}.txt", context),
         body_html=render_to_string(f"{base}.html", context),
     )
-    transaction.on_commit(lambda: queue_delivery(email.pk))
+    queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
 
 
@@ -62,7 +59,7 @@ def email_queue_message(message: EmailMessage) -> Email:
     else:
         text = message.body
     email = Email.objects.create(to=list(message.to), subject=message.subject, body_text=text, body_html=html)
-    transaction.on_commit(lambda: queue_delivery(email.pk))
+    queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
 
 
@@ -77,8 +74,6 @@ def build_message(email: Email) -> EmailMultiAlternatives:
 
 
 def _check_endpoint(url: str, events: Collection[str]) -> tuple[str, list[str]]:
-    from .webhooks import WEBHOOK_EVENTS
-
     url = url.strip()
     schemes = ["https", "http"] if settings.ACCESSGATE_WEBHOOK_ALLOW_HTTP else ["https"]
     try:
@@ -220,8 +215,6 @@ def webhook_endpoint_set_active(
 @transaction.atomic
 def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery, meta: RequestMeta | None = None) -> WebhookDelivery:
     """Send a delivery's body again, as a new delivery (new `Webhook-Id`, same event `id`)."""
-    from .webhooks import queue_webhook
-
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery.pk)
     if not delivery.endpoint.is_active:
         raise InvalidTransition("This endpoint is disabled; enable it before redelivering.")
@@ -244,5 +237,5 @@ def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery, meta: Reques
         event_type=delivery.event_type,
         previous_status=delivery.status,
     )
-    transaction.on_commit(lambda: queue_webhook(again.pk))
+    queue_after_commit(DELIVER_WEBHOOK, again.pk, what=f"webhook delivery {again.pk}")
     return again

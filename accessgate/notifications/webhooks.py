@@ -7,21 +7,20 @@ change sends nothing, and a down broker leaves the rows pending for the sweeper.
 """
 
 import json
-import logging
 import time
 import urllib.error
 import urllib.request
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
 
 from accessgate.audit.actions import AuditAction
+from accessgate.core.tasks import queue_after_commit, queue_now
 
 from . import webhook_crypto
 from .models import WebhookDelivery, WebhookEndpoint
 
-logger = logging.getLogger(__name__)
+DELIVER_WEBHOOK = "accessgate.notifications.tasks.deliver_webhook"
 
 # What an endpoint can subscribe to, in the order the admin form lists them.
 WEBHOOK_EVENTS = [
@@ -56,16 +55,12 @@ def on_event_recorded(sender, event, **kwargs) -> None:
     body = payload_json(event)
     for endpoint in endpoints:
         delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, event_type=event.action, body=body)
-        transaction.on_commit(lambda pk=delivery.pk: queue_webhook(pk))
+        queue_after_commit(DELIVER_WEBHOOK, delivery.pk, what=f"webhook delivery {delivery.pk}")
 
 
 def queue_webhook(delivery_id: int) -> None:
-    from .tasks import deliver_webhook
-
-    try:
-        deliver_webhook.delay(delivery_id)
-    except Exception:  # broker down: the row stays pending and the sweeper queues it again
-        logger.exception("Could not queue webhook delivery %s; it stays pending.", delivery_id)
+    """Queue one delivery now; with the broker down the row stays pending for the sweeper."""
+    queue_now(DELIVER_WEBHOOK, delivery_id, what=f"webhook delivery {delivery_id}")
 
 
 def payload(event) -> dict:

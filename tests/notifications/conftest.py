@@ -1,6 +1,8 @@
 import pytest
+from django.db import transaction
 
 from accessgate.notifications.services import webhook_endpoint_create
+from accessgate.notifications.webhooks import WEBHOOK_EVENTS
 
 from .webhook_receiver import start_receiver, stop_receiver
 
@@ -17,9 +19,6 @@ def receiver():
 @pytest.fixture
 def webhook_endpoint(db, receiver, admin_user):
     """A factory: register an endpoint at the test receiver through the audited service."""
-    from django.db import transaction
-
-    from accessgate.notifications.webhooks import WEBHOOK_EVENTS
 
     def make(*, events=ALL_EVENTS, model=None, url=None):
         with transaction.atomic():

@@ -6,8 +6,9 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from accessgate.access import services as access
 from accessgate.audit.models import AuditEvent
-from accessgate.errors import ValidationFailed
+from accessgate.core.errors import ValidationFailed
 from accessgate.notifications import services, webhook_crypto
 from accessgate.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -109,8 +110,6 @@ def test_secret_key_rotation_keeps_secrets_readable(settings, admin_user):
 def test_unreadable_secret_fails_the_delivery_at_once(
     settings, admin_user, researcher, model, receiver, django_capture_on_commit_callbacks
 ):
-    from accessgate.access import services as access
-
     settings.ACCESSGATE_WEBHOOK_SECRET_KEY = "old-key"
     create(admin_user, url=receiver.url, events=["access.request.submitted"])
     settings.ACCESSGATE_WEBHOOK_SECRET_KEY = "new-key"
@@ -169,8 +168,6 @@ def test_admin_form_shows_service_errors(admin_client, settings, events):
 def test_admin_rotates_disables_and_redelivers_through_the_services(
     admin_client, admin_user, researcher, model, receiver, events, django_capture_on_commit_callbacks
 ):
-    from accessgate.access import services as access
-
     endpoint, old = create(admin_user, url=receiver.url, events=["access.request.submitted"])
     rotate = reverse("admin:notifications_webhookendpoint_rotate", args=[endpoint.pk])
     assert "Rotate the secret" in admin_client.get(rotate).content.decode()

@@ -4,16 +4,21 @@ it (signed) to a real HTTP receiver on 127.0.0.1, failures retry and are logged.
 import json
 import re
 import socket
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 from django.utils import timezone
 
+from accessgate import celery_app
 from accessgate.access import services as access
 from accessgate.access.models import AccessRequest, Grant
 from accessgate.audit.models import AuditEvent
+from accessgate.core.errors import InvalidTransition
 from accessgate.notifications import services
 from accessgate.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from accessgate.notifications.tasks import WEBHOOK_MAX_ATTEMPTS, deliver_webhook, redeliver_pending
@@ -299,8 +304,6 @@ def test_redelivery_sends_the_same_body_under_a_new_webhook_id(
 def test_redelivery_refuses_pending_deliveries_and_disabled_endpoints(
     webhook_endpoint, researcher, model, admin_user, events
 ):
-    from accessgate.errors import InvalidTransition
-
     endpoint, _ = webhook_endpoint()
     with transaction.atomic():
         access.access_request_submit(actor=researcher, **application(model))
@@ -320,13 +323,6 @@ def test_redelivery_refuses_pending_deliveries_and_disabled_endpoints(
 def test_retry_through_a_real_redis_broker_and_worker(redis_url, webhook_endpoint, receiver, researcher, model):
     """Not eager: the request returns once the row is written; a worker sends, gets a 500,
     retries with backoff through the broker, and succeeds."""
-    import time
-
-    import redis
-    from celery.contrib.testing.worker import start_worker
-
-    from accessgate import celery_app
-
     redis.Redis.from_url(redis_url).flushdb()
     webhook_endpoint(events=["access.request.submitted"])
     receiver.statuses[:] = [500]
