@@ -235,6 +235,9 @@ def urls(world):
         # POST-only actions: a GET is refused after the role check (their POSTs are tested below).
         "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
         "review:recuse": (reverse("review:recuse", args=[request.pk]), _staff(405)),
+        "review:assign": (reverse("review:assign", args=[request.pk]), _staff(405)),
+        "review:note_add": (reverse("review:note_add", args=[request.pk]), _staff(405)),
+        "review:bulk": (reverse("review:bulk"), _staff(405)),
         "review:appeal_decide": (reverse("review:appeal_decide", args=[request.pk, "grant"]), _staff(405)),
         "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
         "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),
@@ -309,6 +312,8 @@ def test_review_posts_refuse_non_reviewers(client, world, decision):
     ("route", "args", "field"),
     [
         ("review:recuse", ["request"], "reason"),
+        ("review:assign", ["request"], "assignee"),
+        ("review:note_add", ["request"], "text"),
         ("review:appeal_decide", ["request", "grant"], "message"),
         ("review:grant_suspend", ["grant"], "reason"),
         ("review:grant_reinstate", ["grant"], "reason"),
@@ -326,6 +331,17 @@ def test_new_review_posts_refuse_non_reviewers(client, world, events, route, arg
             assert response.status_code == 302 and "login" in response["Location"], role
         else:
             assert response.status_code == status, role
+    assert [e for e in events() if e != "account.logged_in"] == []
+
+
+def test_bulk_post_refuses_non_reviewers_and_other_reviewers_get_per_request_refusals(client, world, events):
+    url = reverse("review:bulk")
+    for role in ("researcher", "grant_holder", "auditor"):
+        client.force_login(world["users"][role])
+        assert client.post(url, {"ids": [world["request"].pk], "decision": "approve"}).status_code == 403, role
+    client.force_login(world["users"]["other_reviewer"])
+    page = client.post(url, {"ids": [world["request"].pk], "decision": "approve"}).content.decode()
+    assert "Not done:" in page and "You are not a reviewer of" in page
     assert [e for e in events() if e != "account.logged_in"] == []
 
 

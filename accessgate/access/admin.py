@@ -6,7 +6,7 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Grant, Recusal, Review
+from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Grant, Recusal, Review, ReviewNote
 
 
 def _split(text: str) -> list[str]:
@@ -56,6 +56,7 @@ class AccessPolicyForm(forms.ModelForm):
             "approvals_required",
             "conflict_blocks",
             "reapply_cooldown_days",
+            "review_target_days",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -105,6 +106,7 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 approvals_required=form.cleaned_data["approvals_required"],
                 conflict_blocks=form.cleaned_data["conflict_blocks"],
                 reapply_cooldown_days=form.cleaned_data["reapply_cooldown_days"],
+                review_target_days=form.cleaned_data["review_target_days"],
             ),
             meta=RequestMeta.from_request(request),
         )
@@ -146,3 +148,8 @@ class RecusalAdmin(ReadOnlyAdmin):
 class AppealAdmin(ReadOnlyAdmin):
     list_display = ["id", "request", "outcome", "decided_by", "created_at"]
     list_filter = ["outcome"]
+
+
+@admin.register(ReviewNote)
+class ReviewNoteAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "author", "created_at"]

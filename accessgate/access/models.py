@@ -71,6 +71,9 @@ class AccessPolicy(models.Model):
         help_text="Shared institution or e-mail domain: off, the review page flags it; on, that reviewer "
         "cannot decide.",
     )
+    review_target_days = models.PositiveIntegerField(
+        "review target in days", null=True, blank=True, help_text="The queue marks older requests overdue."
+    )
     reapply_cooldown_days = models.PositiveIntegerField("days before a rejected applicant may apply again", default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,6 +160,10 @@ class AccessRequest(models.Model):
     submitted_at = models.DateTimeField("last submitted", default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     reviewer_message = models.TextField("latest message to the applicant", blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_requests"
+    )
+    review_due_at = models.DateTimeField(null=True, blank=True, help_text="From the policy's review target.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -355,3 +362,18 @@ class Appeal(models.Model):
 
     def __str__(self):
         return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"
+
+
+class ReviewNote(models.Model):
+    """An internal note on a request: reviewers and admins read it, the applicant never does."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"Note by {self.author} on request #{self.request_id}"

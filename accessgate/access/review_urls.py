@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import review
+from .views import review, workbench
 
 app_name = "review"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", review.queue, name="queue"),
     path("requests/<int:pk>/", review.detail, name="detail"),
     path("requests/<int:pk>/recuse/", review.recuse, name="recuse"),
+    path("requests/<int:pk>/assign/", workbench.assign, name="assign"),
+    path("requests/<int:pk>/notes/", workbench.note_add, name="note_add"),
+    path("bulk/", workbench.bulk, name="bulk"),
     path("requests/<int:pk>/appeal/<str:outcome>/", review.appeal_decide, name="appeal_decide"),
     path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
     path("grants/", review.grants, name="grants"),

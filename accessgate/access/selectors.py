@@ -1,16 +1,18 @@
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
 from .conflicts import conflicts
+from .freemail import FREE_MAIL_DOMAINS
 from .models import (
     OPEN_STATUSES,
     AccessPolicy,
     AccessRequest,
+    Agreement,
     Appeal,
     Decision,
     Grant,
@@ -19,7 +21,7 @@ from .models import (
     Review,
 )
 from .policy import reviewable_models
-from .requirements import Facts, evaluate
+from .requirements import Facts, blocked_country, evaluate
 
 
 def policy_for(model: Model) -> AccessPolicy | None:
@@ -78,7 +80,34 @@ def review_queue(reviewer, *, search: str = "", status: str = RequestStatus.SUBM
             | Q(model__name__icontains=search)
             | Q(model__namespace__icontains=search)
         )
-    return requests.order_by("submitted_at", "pk")
+    # Overdue (past the policy's review target) first, then the oldest submission.
+    overdue = Case(When(review_due_at__lt=timezone.now(), then=Value(1)), default=Value(0))
+    return requests.select_related("assigned_to").annotate(overdue=overdue).order_by("-overdue", "submitted_at", "pk")
+
+
+def queue_flags(access_request: AccessRequest, reviewer) -> list[str]:
+    """What a reviewer should look at twice, for one queue row."""
+    user = access_request.user
+    facts = Facts(user)
+    policy = policy_for(access_request.model)
+    flags = []
+    identity = facts.verification
+    if identity is None:
+        flags.append("identity not verified")
+    elif name_matches(identity, profile_name=facts.profile.full_name) is False:
+        flags.append("verified name differs")
+    if user.email.rsplit("@", 1)[-1].lower() in FREE_MAIL_DOMAINS:
+        flags.append("free-mail address")
+    if policy is not None and blocked_country(facts, policy):
+        flags.append("blocked country")
+    if AccessRequest.objects.filter(user=user, status=RequestStatus.REJECTED).exclude(pk=access_request.pk).exists():
+        flags.append("earlier rejection")
+    ips = Agreement.objects.filter(user=user, ip__isnull=False).values("ip")
+    if Agreement.objects.filter(ip__in=ips).exclude(user=user).exists():
+        flags.append("same IP as another account")
+    if conflicts(reviewer, user):
+        flags.append("conflict of interest")
+    return flags
 
 
 def request_for_review(reviewer, pk: int) -> AccessRequest | None:
@@ -180,6 +209,7 @@ def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
         "approvals": approvals,
         "approved_by_me": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in approvals),
         "recusals": recusals,
+        "notes": list(access_request.notes.select_related("author")),
         "appeal": appeal_of(access_request) if access_request.status == RequestStatus.APPEALED else None,
         "recused": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in recusals),
         "conflicts": conflicts(reviewer, access_request.user) if reviewer is not None else [],

@@ -50,6 +50,8 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
     ACCESS_REQUEST_APPROVAL_RECORDED = "access.request.approval_recorded", "Approval recorded (more needed)"
     ACCESS_REQUEST_RECUSED = "access.request.recused", "Reviewer recused"
+    ACCESS_REQUEST_ASSIGNED = "access.request.assigned", "Request assigned"
+    ACCESS_REQUEST_NOTE_ADDED = "access.request.note_added", "Internal note added"
     ACCESS_REQUEST_APPEALED = "access.request.appealed", "Rejection appealed"
     ACCESS_APPEAL_GRANTED = "access.appeal.granted", "Appeal granted"
     ACCESS_APPEAL_DENIED = "access.appeal.denied", "Appeal denied"

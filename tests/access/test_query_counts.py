@@ -22,8 +22,8 @@ COUNTS = {
     "apply": 14,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, approvals so
-    # far, recusals, the reviewer's profile (conflicts of interest)
-    "review": 17,
+    # far, recusals, internal notes, the reviewer's profile (conflicts of interest)
+    "review": 18,
     # token, token last-used, file, savepoint, grant, identity, MFA, profile (country), chain
     # head, event, chain head update, release savepoint
     "resolve": 12,

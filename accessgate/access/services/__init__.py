@@ -26,9 +26,14 @@ from .reviews import (
     access_request_reject,
     access_request_request_changes,
 )
+from .workbench import BulkResult, access_request_assign, access_requests_bulk_decide, review_note_add
 
 __all__ = [
     "BY_HAND",
+    "BulkResult",
+    "access_request_assign",
+    "access_requests_bulk_decide",
+    "review_note_add",
     "IDENTITY_LAPSED",
     "PolicySettings",
     "QuestionSpec",

@@ -79,6 +79,8 @@ class PolicySettings:
     conflict_blocks: bool = False
     # Days after a rejection before the applicant may apply for the model again.
     reapply_cooldown_days: int = 0
+    # Days a review should take; the queue shows an age badge and puts overdue requests first.
+    review_target_days: int | None = None
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
@@ -92,6 +94,8 @@ class PolicySettings:
             )
         if self.approvals_required not in (1, 2):
             raise ValidationFailed("A request needs one or two approvals.", field="approvals_required")
+        if self.review_target_days is not None and not 1 <= self.review_target_days <= 365:
+            raise ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days")
         if not 0 <= self.reapply_cooldown_days <= 3650:
             raise ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days")
         denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
@@ -212,6 +216,7 @@ def policy_set(
             approvals_required=policy.approvals_required,
             conflict_blocks=policy.conflict_blocks,
             reapply_cooldown_days=policy.reapply_cooldown_days,
+            review_target_days=policy.review_target_days,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
             form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )

@@ -1,6 +1,7 @@
 """The researcher's side of an access request: submit, resubmit after changes, withdraw."""
 
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,6 +31,10 @@ from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
 from .grants import IDENTITY_LAPSED
 from .reviews import approve
+
+
+def _review_due(policy: AccessPolicy, submitted_at):
+    return submitted_at + timedelta(days=policy.review_target_days) if policy.review_target_days else None
 
 
 def _sign_and_record(
@@ -108,7 +113,15 @@ def access_request_submit(
         typed_name=typed_name,
         answers=answers,
     )
-    access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
+    now = timezone.now()
+    access_request = AccessRequest(
+        user=actor,
+        model=model,
+        intended_use=intended_use,
+        created_at=now,
+        submitted_at=now,
+        review_due_at=_review_due(policy, now),
+    )
     try:
         with transaction.atomic():
             access_request.save()
@@ -161,7 +174,8 @@ def access_request_resubmit(
     )
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
-    access_request.save(update_fields=["status", "intended_use", "submitted_at"])
+    access_request.review_due_at = _review_due(policy, access_request.submitted_at)
+    access_request.save(update_fields=["status", "intended_use", "submitted_at", "review_due_at"])
     _sign_and_record(
         actor=actor,
         access_request=access_request,

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.accounts.roles import Role, role_required
@@ -42,6 +43,11 @@ def queue(request):
         status = RequestStatus.SUBMITTED
     requests = selectors.review_queue(request.user, search=search, status=status)
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for row in page:
+        row.flags = selectors.queue_flags(row, request.user)
+        row.age_days = (now - row.submitted_at).days
+        row.is_overdue = row.review_due_at is not None and row.review_due_at < now
     return render(
         request,
         "access/review/queue.html",
