@@ -238,6 +238,7 @@ def urls(world):
         "review:assign": (reverse("review:assign", args=[request.pk]), _staff(405)),
         "review:note_add": (reverse("review:note_add", args=[request.pk]), _staff(405)),
         "review:bulk": (reverse("review:bulk"), _staff(405)),
+        "review:notifications": (reverse("review:notifications"), _staff(405)),
         "review:appeal_decide": (reverse("review:appeal_decide", args=[request.pk, "grant"]), _staff(405)),
         "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
         "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),

@@ -57,6 +57,7 @@ class AccessPolicyForm(forms.ModelForm):
             "conflict_blocks",
             "reapply_cooldown_days",
             "review_target_days",
+            "notification_email",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -107,6 +108,7 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 conflict_blocks=form.cleaned_data["conflict_blocks"],
                 reapply_cooldown_days=form.cleaned_data["reapply_cooldown_days"],
                 review_target_days=form.cleaned_data["review_target_days"],
+                notification_email=form.cleaned_data["notification_email"],
             ),
             meta=RequestMeta.from_request(request),
         )

@@ -74,6 +74,9 @@ class AccessPolicy(models.Model):
     review_target_days = models.PositiveIntegerField(
         "review target in days", null=True, blank=True, help_text="The queue marks older requests overdue."
     )
+    notification_email = models.EmailField(
+        "notification address", blank=True, help_text="Also told of each new request (a team list, say)."
+    )
     reapply_cooldown_days = models.PositiveIntegerField("days before a rejected applicant may apply again", default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -364,16 +367,5 @@ class Appeal(models.Model):
         return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"
 
 
-class ReviewNote(models.Model):
-    """An internal note on a request: reviewers and admins read it, the applicant never does."""
-
-    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at"]
-
-    def __str__(self):
-        return f"Note by {self.author} on request #{self.request_id}"
+# The workbench's own models live beside it (imported here so Django registers them).
+from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

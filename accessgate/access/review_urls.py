@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/<int:pk>/assign/", workbench.assign, name="assign"),
     path("requests/<int:pk>/notes/", workbench.note_add, name="note_add"),
     path("bulk/", workbench.bulk, name="bulk"),
+    path("notifications/", workbench.notifications, name="notifications"),
     path("requests/<int:pk>/appeal/<str:outcome>/", review.appeal_decide, name="appeal_decide"),
     path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
     path("grants/", review.grants, name="grants"),

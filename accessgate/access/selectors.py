@@ -19,6 +19,8 @@ from .models import (
     GrantStatus,
     RequestStatus,
     Review,
+    ReviewerSettings,
+    ReviewNotifications,
 )
 from .policy import reviewable_models
 from .requirements import Facts, blocked_country, evaluate
@@ -218,3 +220,8 @@ def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
         "identity": identity,
         "identity_name_matches": name_matches(identity, profile_name=facts.profile.full_name) if identity else None,
     }
+
+
+def review_notifications_of(user) -> str:
+    preference = ReviewerSettings.objects.filter(user=user).values_list("notifications", flat=True).first()
+    return preference or ReviewNotifications.EACH

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import grant_expire_due, grants_activate_all_ready
+from .services import grant_expire_due, grants_activate_all_ready, review_digests_send
 
 
 @shared_task
@@ -12,3 +12,8 @@ def expire_grants() -> int:
 def activate_ready_grants() -> int:
     """Pending grants whose requirements now hold (a safety net; signals catch most at once)."""
     return grants_activate_all_ready()
+
+
+@shared_task
+def send_review_digests() -> int:
+    return review_digests_send()

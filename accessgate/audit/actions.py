@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_RECUSED = "access.request.recused", "Reviewer recused"
     ACCESS_REQUEST_ASSIGNED = "access.request.assigned", "Request assigned"
     ACCESS_REQUEST_NOTE_ADDED = "access.request.note_added", "Internal note added"
+    ACCESS_REVIEWER_NOTIFICATIONS_SET = "access.reviewer.notifications_set", "Review notifications chosen"
     ACCESS_REQUEST_APPEALED = "access.request.appealed", "Rejection appealed"
     ACCESS_APPEAL_GRANTED = "access.appeal.granted", "Appeal granted"
     ACCESS_APPEAL_DENIED = "access.appeal.denied", "Appeal denied"

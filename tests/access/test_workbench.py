@@ -140,3 +140,37 @@ def test_the_queue_page_bulk_form(client, model, reviewer):
     assert "Rejected" in page.content.decode()
     request.refresh_from_db()
     assert request.status == RequestStatus.REJECTED
+
+
+def test_digest_reviewers_get_no_per_request_mail_but_a_daily_digest(
+    model, licence, reviewer, events, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    make_policy(model, licence, notification_email="Team@Lab.example")
+    services.reviewer_notifications_set(actor=reviewer, notifications="digest")
+    assert events()[-1] == "access.reviewer.notifications_set"
+    applicant = factories.UserFactory()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.access_request_submit(actor=applicant, **application(model, typed_name=applicant.profile.full_name))
+    assert sorted(tuple(m.to) for m in mail.outbox) == sorted([(applicant.email,), ("team@lab.example",)])
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.review_digests_send() == 1
+        assert services.review_digests_send() == 0  # at most one a day
+    assert [m.to for m in mail.outbox] == [[reviewer.email]]
+    assert "1 request awaiting review" in mail.outbox[0].subject and "(new)" in mail.outbox[0].body
+
+
+def test_notification_preference_refusals(researcher, reviewer):
+    with pytest.raises(AccessDenied, match="Only reviewers and admins"):
+        services.reviewer_notifications_set(actor=researcher, notifications="digest")
+    with pytest.raises(ValidationFailed, match="Choose an e-mail for each request or a daily digest."):
+        services.reviewer_notifications_set(actor=reviewer, notifications="weekly")
+
+
+def test_policy_refuses_a_bad_notification_address(model, licence):
+    with pytest.raises(ValidationFailed, match="not an e-mail address"):
+        make_policy(model, licence, notification_email="team at lab")

@@ -26,14 +26,23 @@ from .reviews import (
     access_request_reject,
     access_request_request_changes,
 )
-from .workbench import BulkResult, access_request_assign, access_requests_bulk_decide, review_note_add
+from .workbench import (
+    BulkResult,
+    access_request_assign,
+    access_requests_bulk_decide,
+    review_digests_send,
+    review_note_add,
+    reviewer_notifications_set,
+)
 
 __all__ = [
     "BY_HAND",
     "BulkResult",
     "access_request_assign",
     "access_requests_bulk_decide",
+    "review_digests_send",
     "review_note_add",
+    "reviewer_notifications_set",
     "IDENTITY_LAPSED",
     "PolicySettings",
     "QuestionSpec",

@@ -81,6 +81,8 @@ class PolicySettings:
     reapply_cooldown_days: int = 0
     # Days a review should take; the queue shows an age badge and puts overdue requests first.
     review_target_days: int | None = None
+    # Also e-mailed for each new request (beside the model's reviewers).
+    notification_email: str = ""
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
@@ -110,6 +112,7 @@ class PolicySettings:
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
             blocked_countries=blocked,
+            notification_email=_email(self.notification_email),
         )
         return values
 
@@ -146,6 +149,13 @@ def _sync_questions(policy: AccessPolicy, questions: list[dict]) -> bool:
             question.position = position
             question.save(update_fields=["position"])
     return added or bool(retired)
+
+
+def _email(value: str) -> str:
+    value = (value or "").strip().lower()
+    if value and (value.count("@") != 1 or "." not in value.rsplit("@", 1)[1] or " " in value):
+        raise ValidationFailed(f"{value} is not an e-mail address.", field="notification_email")
+    return value
 
 
 def _domains(values: Sequence[str]) -> list[str]:
@@ -217,6 +227,7 @@ def policy_set(
             conflict_blocks=policy.conflict_blocks,
             reapply_cooldown_days=policy.reapply_cooldown_days,
             review_target_days=policy.review_target_days,
+            notification_email=policy.notification_email,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
             form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )

@@ -2,17 +2,23 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from accessgate.accounts.models import User
+from accessgate.accounts.roles import Role, has_role
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, DomainError, InvalidTransition, NotFound, ValidationFailed
+from accessgate.notifications.services import email_queue
 
-from ..models import AccessRequest, ReviewNote
-from ..policy import can_review
+from ..models import AccessRequest, RequestStatus, ReviewerSettings, ReviewNote, ReviewNotifications
+from ..policy import can_review, reviewable_models
 from ._checks import locked
 from .reviews import access_request_approve, access_request_reject
 
@@ -106,3 +112,65 @@ def access_requests_bulk_decide(
         else:
             results.append(BulkResult(request_id, True, outcome))
     return results
+
+
+@transaction.atomic
+def reviewer_notifications_set(*, actor: User, notifications: str, meta: RequestMeta | None = None) -> ReviewerSettings:
+    """A reviewer's choice: an e-mail for each new request, or one daily digest."""
+    if not (has_role(actor, Role.REVIEWER) or has_role(actor, Role.ADMIN)):
+        raise AccessDenied("Only reviewers and admins receive review e-mails.")
+    if notifications not in ReviewNotifications.values:
+        raise ValidationFailed("Choose an e-mail for each request or a daily digest.", field="notifications")
+    preference, _ = ReviewerSettings.objects.select_for_update().get_or_create(user=actor)
+    if preference.notifications != notifications:
+        preference.notifications = notifications
+        preference.save(update_fields=["notifications"])
+        record(
+            actor=actor,
+            action=AuditAction.ACCESS_REVIEWER_NOTIFICATIONS_SET,
+            target=actor,
+            meta=meta,
+            notifications=notifications,
+        )
+    return preference
+
+
+def review_digests_send(*, now: datetime | None = None) -> int:
+    """Once a day: each digest reviewer gets the requests awaiting review on their models
+    (new since the last digest marked). Returns how many digests were queued."""
+    now = now or timezone.now()
+    sent = 0
+    for preference in ReviewerSettings.objects.filter(notifications=ReviewNotifications.DIGEST).select_related("user"):
+        if preference.digest_sent_at and now - preference.digest_sent_at < timedelta(hours=23):
+            continue
+        with transaction.atomic():
+            waiting = list(
+                AccessRequest.objects.filter(
+                    model__in=reviewable_models(preference.user), status=RequestStatus.SUBMITTED
+                )
+                .exclude(user=preference.user)
+                .select_related("model")
+                .order_by("submitted_at")
+            )
+            since = preference.digest_sent_at
+            if waiting:
+                email_queue(
+                    to=[preference.user.email],
+                    template="review_digest",
+                    context={
+                        "requests": [
+                            {
+                                "id": r.pk,
+                                "model": r.model.full_name,
+                                "submitted_at": r.submitted_at,
+                                "new": since is None or r.submitted_at > since,
+                            }
+                            for r in waiting
+                        ],
+                        "queue_url": settings.SITE_URL + reverse("review:queue"),
+                    },
+                )
+                sent += 1
+            preference.digest_sent_at = now
+            preference.save(update_fields=["digest_sent_at"])
+    return sent

@@ -12,7 +12,7 @@ from accessgate.core.forms import add_domain_error
 
 from .. import selectors, services
 from ..forms import ReasonForm, ReviewDecisionForm, RevokeForm
-from ..models import GrantStatus, RequestStatus
+from ..models import GrantStatus, RequestStatus, ReviewNotifications
 from ..requirements import waiting_label
 from ..selectors import applicant_facts
 
@@ -51,7 +51,14 @@ def queue(request):
     return render(
         request,
         "access/review/queue.html",
-        {"page": page, "search": search, "status": status, "statuses": RequestStatus.choices},
+        {
+            "page": page,
+            "search": search,
+            "status": status,
+            "statuses": RequestStatus.choices,
+            "notifications": selectors.review_notifications_of(request.user),
+            "notification_choices": ReviewNotifications.choices,
+        },
     )
 
 

@@ -80,3 +80,19 @@ def bulk(request):
         meta=RequestMeta.from_request(request),
     )
     return render(request, "access/review/bulk_results.html", {"results": results, "decision": decision})
+
+
+@reviewer_required
+@require_POST
+def notifications(request):
+    try:
+        services.reviewer_notifications_set(
+            actor=request.user,
+            notifications=request.POST.get("notifications", ""),
+            meta=RequestMeta.from_request(request),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Your review e-mail preference is saved.")
+    return redirect("review:queue")
