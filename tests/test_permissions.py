@@ -83,7 +83,11 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     token, _ = token_create(actor=researcher, name="laptop")
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
+    collection = services.collection_create(
+        actor=None, namespace=model.namespace, name="family", display_name="Family", lead=model
+    )
     return {
+        "collection": collection,
         "endpoint": endpoint,
         "delivery": endpoint.deliveries.get(),
         "token": token,
@@ -122,6 +126,11 @@ def urls(world):
         # The researcher already has an open request, so the apply page sends them to it.
         "apply:form": (
             reverse("apply:form", args=[model.namespace, model.name]),
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
+        ),
+        # The collection's lead is `model`: the same answers as its own apply page.
+        "apply:collection": (
+            reverse("apply:collection", args=[world["collection"].namespace, world["collection"].name]),
             {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
         ),
         "access:my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),

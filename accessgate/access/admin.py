@@ -6,7 +6,7 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Grant, Recusal, Review, ReviewNote
+from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Collection, Grant, Recusal, Review, ReviewNote
 
 
 def _split(text: str) -> list[str]:
@@ -155,3 +155,43 @@ class AppealAdmin(ReadOnlyAdmin):
 @admin.register(ReviewNote)
 class ReviewNoteAdmin(ReadOnlyAdmin):
     list_display = ["id", "request", "author", "created_at"]
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    """Create a collection, or add models to it (through the audited services; members are
+    never removed here, since grants were opened on them)."""
+
+    list_display = ["namespace", "name", "display_name", "lead", "covers_later_models"]
+    fields = ["namespace", "name", "display_name", "summary", "lead", "members", "covers_later_models"]
+    filter_horizontal = ["members"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["namespace", "name", "lead", "covers_later_models"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        meta = RequestMeta.from_request(request)
+        if not change:
+            created = services.collection_create(
+                actor=request.user,
+                namespace=form.cleaned_data["namespace"],
+                name=form.cleaned_data["name"],
+                display_name=form.cleaned_data["display_name"],
+                summary=form.cleaned_data["summary"],
+                lead=form.cleaned_data["lead"],
+                members=list(form.cleaned_data["members"]),
+                covers_later_models=form.cleaned_data["covers_later_models"],
+                meta=meta,
+            )
+            obj.pk = created.pk
+            return
+        current = set(obj.members.values_list("pk", flat=True))
+        for model in form.cleaned_data["members"]:
+            if model.pk not in current:
+                services.collection_add_model(actor=request.user, collection=obj, model=model, meta=meta)
+
+    def save_related(self, request, form, formsets, change):
+        pass

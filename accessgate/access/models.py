@@ -167,6 +167,9 @@ class AccessRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_requests"
     )
     review_due_at = models.DateTimeField(null=True, blank=True, help_text="From the policy's review target.")
+    collection = models.ForeignKey(
+        "access.Collection", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -185,6 +188,11 @@ class AccessRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def grant(self) -> "Grant | None":
+        """The grant on the request's own model (a collection request has one per member)."""
+        return next((g for g in self.grants.all() if g.model_id == self.model_id), None)
 
 
 class Agreement(models.Model):
@@ -289,7 +297,8 @@ class GrantQuerySet(models.QuerySet):
 class Grant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="grants")
-    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="grant")
+    # One request opens one grant per model: its own, or each member of its collection.
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="grants")
     status = models.CharField(max_length=16, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -317,6 +326,7 @@ class Grant(models.Model):
                 condition=Q(status="pending"),
                 name="access_grant_one_pending_per_model",
             ),
+            models.UniqueConstraint(fields=["request", "model"], name="access_grant_one_per_request_model"),
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("granted_at")), name="access_grant_expires_after_start"
             ),
@@ -368,4 +378,5 @@ class Appeal(models.Model):
 
 
 # The workbench's own models live beside it (imported here so Django registers them).
+from .collection_models import Collection  # noqa: E402, F401
 from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

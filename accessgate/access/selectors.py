@@ -14,6 +14,7 @@ from .models import (
     AccessRequest,
     Agreement,
     Appeal,
+    Collection,
     Decision,
     Grant,
     GrantStatus,
@@ -26,6 +27,15 @@ from .policy import reviewable_models
 from .requirements import Facts, blocked_country, evaluate
 
 
+def collection_by_name(namespace: str, name: str) -> Collection | None:
+    return (
+        Collection.objects.filter(namespace=namespace, name=name)
+        .select_related("lead")
+        .prefetch_related("members")
+        .first()
+    )
+
+
 def policy_for(model: Model) -> AccessPolicy | None:
     return AccessPolicy.objects.filter(model=model).select_related("license", "model").first()
 
@@ -35,7 +45,12 @@ def active_statements(policy: AccessPolicy):
 
 
 def requests_of(user) -> QuerySet[AccessRequest]:
-    return AccessRequest.objects.filter(user=user).select_related("model", "grant").order_by("-submitted_at")
+    return (
+        AccessRequest.objects.filter(user=user)
+        .select_related("model")
+        .prefetch_related("grants")
+        .order_by("-submitted_at")
+    )
 
 
 def grants_of(user) -> QuerySet[Grant]:
@@ -60,8 +75,8 @@ def open_request(user, model: Model) -> AccessRequest | None:
 def own_request(user, pk: int) -> AccessRequest | None:
     return (
         AccessRequest.objects.filter(user=user, pk=pk)
-        .select_related("model", "grant")
-        .prefetch_related("agreements__license", "reviews")
+        .select_related("model", "collection")
+        .prefetch_related("agreements__license", "reviews", "grants__model")
         .first()
     )
 
@@ -115,8 +130,8 @@ def queue_flags(access_request: AccessRequest, reviewer) -> list[str]:
 def request_for_review(reviewer, pk: int) -> AccessRequest | None:
     return (
         AccessRequest.objects.filter(pk=pk, model__in=reviewable_models(reviewer))
-        .select_related("model", "user__profile", "grant")
-        .prefetch_related("agreements__license", Prefetch("reviews__reviewer"))
+        .select_related("model", "user__profile", "collection")
+        .prefetch_related("agreements__license", Prefetch("reviews__reviewer"), "grants")
         .first()
     )
 

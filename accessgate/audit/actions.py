@@ -52,6 +52,8 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_RECUSED = "access.request.recused", "Reviewer recused"
     ACCESS_REQUEST_ASSIGNED = "access.request.assigned", "Request assigned"
     ACCESS_REQUEST_NOTE_ADDED = "access.request.note_added", "Internal note added"
+    ACCESS_COLLECTION_CREATED = "access.collection.created", "Collection created"
+    ACCESS_COLLECTION_MODEL_ADDED = "access.collection.model_added", "Model added to a collection"
     ACCESS_REVIEWER_NOTIFICATIONS_SET = "access.reviewer.notifications_set", "Review notifications chosen"
     ACCESS_REQUEST_APPEALED = "access.request.appealed", "Rejection appealed"
     ACCESS_APPEAL_GRANTED = "access.appeal.granted", "Appeal granted"

@@ -22,8 +22,8 @@ COUNTS = {
     "apply": 14,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, approvals so
-    # far, recusals, internal notes, the reviewer's profile (conflicts of interest)
-    "review": 18,
+    # far, recusals, internal notes, the request's grants, the reviewer's profile (conflicts)
+    "review": 19,
     # token, token last-used, file, savepoint, grant, identity, MFA, profile (country), chain
     # head, event, chain head update, release savepoint
     "resolve": 12,

@@ -181,3 +181,34 @@ def test_a_researcher_fills_a_custom_form(new_page, model, licence, reviewer):
     staff.get_by_text("Agreement signed").click()
     assert staff.get_by_text("Refusal atlas").is_visible()
     assert staff.get_by_text(agreement.answers_sha256).is_visible()
+
+
+def test_one_application_to_a_collection_yields_grants_on_all_its_models(new_page, model, licence, reviewer):
+    sibling = factories.ModelFactory(reviewers=[reviewer])
+    make_policy(sibling, licence)
+    family = services.collection_create(
+        actor=None, namespace=model.namespace, name="family", display_name="The family", lead=model, members=[sibling]
+    )
+    factories.UserFactory(email="ada@example.org", profile__full_name="Ada Lovelace")
+    page = new_page()
+    log_in(page, "ada@example.org", factories.PASSWORD)
+    page.goto(f"/models/collections/{family.full_name}/apply/")
+    assert sibling.full_name in page.locator("#collection-note").inner_text()
+    page.get_by_label("Intended use").fill("Comparing refusal behaviour across the family.")
+    for statement in model.policy.statements.all():
+        page.get_by_label(statement.text).check()
+    page.get_by_label("Type your full name to sign").fill("Ada Lovelace")
+    page.get_by_role("button", name="Sign and submit").click()
+    assert page.get_by_text("Your request is submitted").is_visible()
+
+    request = model.access_requests.get()
+    staff = staff_page(new_page, reviewer)
+    staff.goto(f"/review/requests/{request.pk}/")
+    staff.get_by_role("button", name="Approve").click()
+    assert staff.get_by_text("Approved; the applicant has access now.").is_visible()
+
+    page.goto("/access/")
+    for member in (model, sibling):
+        row = page.get_by_role("row").filter(has_text=member.full_name)
+        assert row.locator(".badge-active").is_visible()
+    assert Grant.objects.filter(request=request).count() == 2

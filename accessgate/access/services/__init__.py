@@ -6,6 +6,7 @@ access_request_submit`), so moving a function between modules changes no caller.
 
 from .agreements import agreement_renew
 from .appeals import access_request_appeal, access_request_appeal_decide
+from .collections import collection_add_model, collection_create
 from .grants import (
     BY_HAND,
     IDENTITY_LAPSED,
@@ -56,6 +57,8 @@ __all__ = [
     "access_request_submit",
     "access_request_withdraw",
     "agreement_renew",
+    "collection_add_model",
+    "collection_create",
     "grant_expire_due",
     "grant_reinstate",
     "grant_revoke",

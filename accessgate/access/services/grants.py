@@ -23,19 +23,28 @@ IDENTITY_LAPSED = "identity_expired"
 BY_HAND = "by_hand"
 
 
-def grant_open(*, access_request: AccessRequest, days: int, now: datetime, waiting_for: list[str] = ()) -> Grant:
-    """The grant row of an approved request, inside the approval's transaction: pending while
-    `waiting_for` names missing requirements. The approval records `grant.created` after its
-    own event, which names the grant."""
-    _end_lapsed(access_request.user, access_request.model, now)
+def grant_open(
+    *,
+    access_request: AccessRequest,
+    days: int | None,
+    now: datetime,
+    waiting_for: list[str] = (),
+    model: Model | None = None,
+    expires_at: datetime | None = None,
+) -> Grant:
+    """A grant row of an approved request, inside the approval's transaction: on the request's
+    model (or `model`, a collection member), pending while `waiting_for` names missing
+    requirements. The approval records `grant.created` after its own event."""
+    model = model or access_request.model
+    _end_lapsed(access_request.user, model, now)
     return Grant.objects.create(
         user=access_request.user,
-        model=access_request.model,
+        model=model,
         request=access_request,
         status=GrantStatus.PENDING if waiting_for else GrantStatus.ACTIVE,
         waiting_for=list(waiting_for),
         granted_at=now,
-        expires_at=now + timedelta(days=days),
+        expires_at=expires_at or now + timedelta(days=days),
     )
 
 

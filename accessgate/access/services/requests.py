@@ -1,6 +1,6 @@
 """The researcher's side of an access request: submit, resubmit after changes, withdraw."""
 
-from collections.abc import Collection, Mapping
+from collections import abc
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +12,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model
-from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet
+from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
 
 from ..models import (
     OPEN_STATUSES,
@@ -20,6 +20,7 @@ from ..models import (
     AccessPolicy,
     AccessRequest,
     AttestationStatement,
+    Collection,
     Gating,
     Grant,
     GrantStatus,
@@ -75,14 +76,18 @@ def access_request_submit(
     actor: User,
     model: Model,
     intended_use: str,
-    accepted_statement_ids: Collection[int],
+    accepted_statement_ids: abc.Collection[int],
     typed_name: str,
-    answers: Mapping[str, Any] | None = None,
+    answers: abc.Mapping[str, Any] | None = None,
+    collection: Collection | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Apply for a model: answer its questions, sign its licence and statements. Auto-gated
-    models grant at once."""
+    models grant at once. With `collection` (whose lead `model` must be), one request and
+    one agreement cover every member: approval opens a grant on each."""
     meta = meta or RequestMeta()
+    if collection is not None and collection.lead_id != model.pk:
+        raise ValidationFailed(f"Apply for {collection.full_name} through its lead model, {collection.lead}.")
     policy = policy_of(model)
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
         raise Conflict(f"You already have an open request for {model.full_name}; see My access.")
@@ -121,6 +126,7 @@ def access_request_submit(
         created_at=now,
         submitted_at=now,
         review_due_at=_review_due(policy, now),
+        collection=collection,
     )
     try:
         with transaction.atomic():
@@ -137,6 +143,7 @@ def access_request_submit(
         answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_SUBMITTED,
         gating=policy.gating,
+        **({"collection": collection.full_name} if collection else {}),
     )
     if policy.gating == Gating.AUTO:
         approve(access_request, reviewer=None, message="", meta=meta)
@@ -152,9 +159,9 @@ def access_request_resubmit(
     actor: User,
     access_request: AccessRequest,
     intended_use: str,
-    accepted_statement_ids: Collection[int],
+    accepted_statement_ids: abc.Collection[int],
     typed_name: str,
-    answers: Mapping[str, Any] | None = None,
+    answers: abc.Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""

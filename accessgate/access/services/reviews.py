@@ -25,6 +25,7 @@ from ..requirements import Facts, unmet_requirements, waiting_label
 from ..selectors import current_approvals
 from ._checks import check_reviewer, locked, policy_of
 from ._emails import email_applicant
+from .collections import collection_grants_open
 from .grants import grant_open
 
 
@@ -102,8 +103,16 @@ def approve(
         status=grant.status,
         waiting_for=waiting_for,
     )
+    members = []
+    if access_request.collection_id:
+        members = [g.model.full_name for g in collection_grants_open(access_request, grant, meta=meta)]
     email_applicant(
-        access_request, "request_approved", message=message, expires_at=grant.expires_at, waiting_for=waiting_for
+        access_request,
+        "request_approved",
+        message=message,
+        expires_at=grant.expires_at,
+        waiting_for=waiting_for,
+        also=members,
     )
     return grant
 

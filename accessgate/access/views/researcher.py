@@ -32,7 +32,7 @@ def _own_request_or_404(request, pk):
     return access_request
 
 
-def _application_page(request, *, model, policy, form, access_request=None):
+def _application_page(request, *, model, policy, form, access_request=None, collection=None):
     return render(
         request,
         "access/apply.html",
@@ -41,6 +41,7 @@ def _application_page(request, *, model, policy, form, access_request=None):
             "policy": policy,
             "form": form,
             "access_request": access_request,
+            "collection": collection or (access_request.collection if access_request else None),
             "requirements": requirements_for(request.user, policy),
         },
     )
@@ -48,7 +49,17 @@ def _application_page(request, *, model, policy, form, access_request=None):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apply(request, namespace, name):
+def apply_collection(request, namespace, name):
+    """One application for every model of a collection, on its lead model's policy."""
+    collection = selectors.collection_by_name(namespace, name)
+    if collection is None:
+        raise Http404("No such collection.")
+    return apply(request, collection.lead.namespace, collection.lead.name, collection=collection)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request, namespace, name, collection=None):
     model = _model_or_404(namespace, name)
     policy = selectors.policy_for(model)
     if policy is None:
@@ -76,6 +87,7 @@ def apply(request, namespace, name):
                 accepted_statement_ids=form.accepted_statement_ids(),
                 typed_name=form.cleaned_data["typed_name"],
                 answers=form.answers(),
+                collection=collection,
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
@@ -86,7 +98,7 @@ def apply(request, namespace, name):
             else:
                 messages.success(request, "Your request is submitted. We will e-mail you when it is reviewed.")
             return redirect("access:request_detail", pk=access_request.pk)
-    return _application_page(request, model=model, policy=policy, form=form)
+    return _application_page(request, model=model, policy=policy, form=form, collection=collection)
 
 
 @login_required
