@@ -12,7 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.access.models import Grant
-from accessgate.access.services import PolicySettings, QuestionSpec, access_request_submit, policy_set
+from accessgate.access.selectors import collection_by_name
+from accessgate.access.services import (
+    PolicySettings,
+    QuestionSpec,
+    access_request_submit,
+    collection_create,
+    policy_set,
+)
 from accessgate.accounts.mfa import has_totp, totp_new_secret
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
@@ -159,6 +166,7 @@ class Command(BaseCommand):
                 require_mfa=True,
             )
             council = self._council(licence=licence, reviewer=reviewer)
+            family = self._family(model, council)
             if options.get("large"):
                 files = partial(demo_files, OPEN_NAME, size="large", shards=4)
                 self._release(open_model, LARGE_VERSION, files, notes="A larger checkpoint (random weights).")
@@ -171,6 +179,8 @@ class Command(BaseCommand):
             f"{council.full_name} needs two approvals (the reviewer's and the admin's), asks its own questions, "
             "and makes a rejected researcher wait 14 days:\n"
             f"  {settings.SITE_URL}/models/{council.full_name}/\n"
+            f"One application to the collection {family.full_name} covers {model.full_name} and {council.full_name}:\n"
+            f"  {settings.SITE_URL}/models/collections/{family.full_name}/apply/\n"
         )
         if options.get("large"):
             self.stdout.write(
@@ -266,6 +276,19 @@ class Command(BaseCommand):
             ),
         )
         return model
+
+    def _family(self, lead, *members):
+        """A collection (added by issue 13): one application, a grant on each member."""
+        family = collection_by_name(NAMESPACE, "frontier-family")
+        return family or collection_create(
+            actor=None,
+            namespace=NAMESPACE,
+            name="frontier-family",
+            display_name="Frontier family",
+            summary="Every demo-lab model with the manual review licence.",
+            lead=lead,
+            members=list(members),
+        )
 
     def _release(self, model, version, make_files, *, notes):
         if release_by_ref(model, version) is None:
