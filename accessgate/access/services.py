@@ -84,8 +84,25 @@ def _check_profile(user):
     return profile
 
 
+def _check_shown(policy: AccessPolicy, shown_license_sha256: str | None) -> None:
+    """A client that shows the licence itself says which text it showed; a stale one is refused."""
+    if shown_license_sha256 is not None and shown_license_sha256 != policy.license.sha256:
+        raise Conflict(
+            f"The licence of {policy.model.full_name} is now {policy.license} (sha256 {policy.license.sha256}), "
+            "not the text that was shown. Show the current licence and statements and ask again.",
+            field="license_sha256",
+        )
+
+
 def _check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[int]) -> list[AttestationStatement]:
     statements = list(policy.statements.filter(is_active=True))
+    unknown = set(accepted_statement_ids) - {s.pk for s in statements}
+    if unknown:
+        raise Conflict(
+            f"Statements {', '.join(map(str, sorted(unknown)))} are not among the current statements of "
+            f"{policy.model.full_name}. Show the current statements and ask again.",
+            field="statements",
+        )
     missing = [s for s in statements if s.pk not in set(accepted_statement_ids)]
     if missing:
         raise ValidationFailed(
@@ -104,8 +121,15 @@ def _check_signature(profile, typed_name: str) -> None:
 
 
 def _check_application(
-    *, policy: AccessPolicy, user, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
+    *,
+    policy: AccessPolicy,
+    user,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    shown_license_sha256: str | None = None,
 ) -> tuple[str, list[AttestationStatement]]:
+    _check_shown(policy, shown_license_sha256)
     profile = _check_profile(user)
     intended_use = intended_use.strip()
     if len(intended_use) < policy.min_intended_use_chars:
@@ -257,9 +281,12 @@ def access_request_submit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
-    """Apply for a model: sign its licence and statements. Auto-gated models grant at once."""
+    """Apply for a model: sign its licence and statements. Auto-gated models grant at once.
+
+    `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
     policy = _policy_of(model)
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
@@ -276,6 +303,7 @@ def access_request_submit(
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        shown_license_sha256=shown_license_sha256,
     )
     access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
     try:
@@ -311,6 +339,7 @@ def access_request_resubmit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""
@@ -326,6 +355,7 @@ def access_request_resubmit(
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        shown_license_sha256=shown_license_sha256,
     )
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
