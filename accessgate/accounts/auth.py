@@ -37,3 +37,28 @@ def mfa_verified(request, token) -> bool:
     if token is not None:
         return token.created_with_mfa
     return session_passed_mfa(request)
+
+
+def require_scope(token, scope: str, model=None) -> None:
+    """Refuse a token that lacks `scope` or is limited to other models. Sessions pass (token None)."""
+    from accessgate.errors import AccessDenied
+
+    if token is None or token.allows(scope, model):
+        return
+    if str(scope) not in token.scopes:
+        raise AccessDenied(
+            f"This access token ({token.prefix}…) does not have the '{scope}' scope. "
+            "Create a token with it on your tokens page.",
+            help_url=_tokens_url(),
+        )
+    raise AccessDenied(
+        f"This access token ({token.prefix}…) is limited to other models than {model.full_name}. "
+        "Use a token without that limit, or create one for this model on your tokens page.",
+        help_url=_tokens_url(),
+    )
+
+
+def _tokens_url() -> str:
+    from django.urls import reverse
+
+    return reverse("accounts:tokens")

@@ -103,6 +103,23 @@ class Profile(models.Model):
         ]
 
 
+class TokenScope(models.TextChoices):
+    """What a personal access token may do. The default is download-only."""
+
+    DOWNLOAD = "download", "Download weights"
+    APPLY = "apply", "Apply for access"
+    REVIEW = "review", "Review requests (staff)"
+    AUDIT = "audit", "Read the audit trail (staff)"
+
+
+# Staff scopes need the matching role and a session that passed two-factor.
+STAFF_SCOPES = (TokenScope.REVIEW, TokenScope.AUDIT)
+
+
+def default_token_scopes() -> list[str]:
+    return [TokenScope.DOWNLOAD.value]
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def active(self, *, now=None):
         """The one definition of a usable token: not revoked, not expired, owner active."""
@@ -126,6 +143,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=default_token_scopes, help_text="TokenScope values this token carries.")
+    models = models.ManyToManyField(
+        "catalog.Model", blank=True, related_name="+", help_text="Limit the token to these models; empty: every model."
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -134,3 +155,18 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str, model=None) -> bool:
+        """The token carries `scope` and, when it is limited to some models, `model` is one of them."""
+        if str(scope) not in self.scopes:
+            return False
+        if model is None:
+            return True
+        limited = self._limited_model_ids()
+        return not limited or model.pk in limited
+
+    def _limited_model_ids(self) -> set[int]:
+        cached = self.__dict__.get("_model_ids")
+        if cached is None:
+            cached = self.__dict__["_model_ids"] = set(self.models.values_list("pk", flat=True))
+        return cached

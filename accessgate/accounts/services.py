@@ -1,3 +1,5 @@
+from collections.abc import Collection
+
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -7,7 +9,7 @@ from accessgate.audit.services import record
 from accessgate.errors import ValidationFailed
 
 from .models import Profile
-from .roles import STAFF_ROLES, Role, roles_of
+from .roles import STAFF_ROLES, STAFF_SCOPE_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
 LAST_USED_PRECISION = __import__("datetime").timedelta(minutes=1)
@@ -144,9 +146,46 @@ def _hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _check_scopes(actor, scopes, *, mfa_passed: bool) -> list[str]:
+    from .models import STAFF_SCOPES, TokenScope
+
+    scopes = sorted({str(scope) for scope in scopes})
+    if not scopes:
+        raise ValidationFailed("Choose at least one scope for the token.", field="scopes")
+    unknown = [scope for scope in scopes if scope not in TokenScope.values]
+    if unknown:
+        raise ValidationFailed(f"Unknown token scopes: {', '.join(unknown)}.", field="scopes")
+    for scope in (TokenScope(s) for s in scopes if s in STAFF_SCOPES):
+        if not roles_of(actor) & set(STAFF_SCOPE_ROLES[scope.value]):
+            raise ValidationFailed(
+                f"The '{scope.value}' scope needs the {STAFF_SCOPE_ROLES[scope.value][0].label.lower()} role.",
+                field="scopes",
+            )
+        if not mfa_passed:
+            raise ValidationFailed(
+                f"The '{scope.value}' scope needs a session that passed two-factor authentication: "
+                "sign out, sign in with your second factor, and create the token again.",
+                field="scopes",
+            )
+    return scopes
+
+
 @transaction.atomic
-def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None):
-    """Create a token; returns (token, secret). The secret is never stored or shown again."""
+def token_create(
+    *,
+    actor,
+    name: str,
+    days: int | None = None,
+    scopes: Collection[str] = ("download",),
+    models: Collection = (),
+    mfa_passed: bool = False,
+    meta: RequestMeta | None = None,
+):
+    """Create a token; returns (token, secret). The secret is never stored or shown again.
+
+    `scopes` are `TokenScope` values (download-only by default); staff scopes need the
+    matching role and `mfa_passed` (the creating session passed two-factor). `models`
+    limits the token to those catalog models (empty: every model)."""
     import secrets
     from datetime import timedelta
 
@@ -161,6 +200,8 @@ def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = 
     days = settings.ACCESSGATE_TOKEN_DEFAULT_DAYS if days is None else days
     if not 1 <= days <= settings.ACCESSGATE_TOKEN_MAX_DAYS:
         raise ValidationFailed(f"A token lives between 1 and {settings.ACCESSGATE_TOKEN_MAX_DAYS} days.", field="days")
+    scopes = _check_scopes(actor, scopes, mfa_passed=mfa_passed)
+    models = sorted(set(models), key=lambda model: model.full_name)
     secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=actor,
@@ -168,8 +209,10 @@ def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = 
         prefix=secret[: len(ApiToken.PREFIX) + 6],
         secret_hash=_hash_token(secret),
         expires_at=timezone.now() + timedelta(days=days),
-        created_with_mfa=with_mfa,
+        created_with_mfa=mfa_passed,
+        scopes=scopes,
     )
+    token.models.set(models)
     record(
         actor=actor,
         action=AuditAction.ACCOUNT_TOKEN_CREATED,
@@ -178,6 +221,9 @@ def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = 
         name=token.name,
         prefix=token.prefix,
         expires_at=token.expires_at.isoformat(),
+        scopes=scopes,
+        models=[model.full_name for model in models],
+        mfa=mfa_passed,
     )
     return token, secret
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
+from accessgate.accounts.auth import require_scope
+from accessgate.accounts.models import TokenScope
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
@@ -73,6 +75,7 @@ def _ttl(policy: AccessPolicy, storage: Storage) -> int:
 def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta, token, mfa_verified: bool):
     """Shared by single files and manifests: re-check everything, count, sign."""
     _check_rate(user)
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(user, release, mfa_verified=mfa_verified)
     policy = grant.model.policy
     storage = get_storage()

@@ -10,7 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.access.policy import download_check
-from accessgate.accounts.auth import mfa_verified, request_identity
+from accessgate.accounts.auth import mfa_verified, request_identity, require_scope
+from accessgate.accounts.models import TokenScope
 from accessgate.audit.context import RequestMeta
 from accessgate.errors import NotAuthenticated
 from accessgate.middleware import wants_json
@@ -121,6 +122,7 @@ def sha256sums(request, namespace, name, ref):
     if login:
         return login
     release = selectors.release_by_address(namespace, name, ref)
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
     download_check(user, release, mfa_verified=mfa_verified(request, token))
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
@@ -132,6 +134,7 @@ def release_page(request, namespace, name, ref):
     if login:
         return login
     release = selectors.release_by_address(namespace, name, ref)
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(user, release, mfa_verified=mfa_verified(request, token))
     policy = grant.model.policy
     left = selectors.downloads_left(grant, release, policy.max_downloads_per_file)

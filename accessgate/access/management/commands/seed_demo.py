@@ -226,7 +226,7 @@ class Command(BaseCommand):
         # A fresh token per run; the previous demo token is revoked so only one stays valid.
         for old in ApiToken.objects.active().filter(user=researcher, name=DEMO_TOKEN_NAME):
             token_revoke(actor=researcher, token=old)
-        _, secret = token_create(actor=researcher, name=DEMO_TOKEN_NAME, days=30)
+        _, secret = token_create(actor=researcher, name=DEMO_TOKEN_NAME, days=30, scopes=["download"])
         return secret
 
     def _print(self, model, open_model, secure_model, passwords, secret):
