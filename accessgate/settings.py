@@ -329,6 +329,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "accessgate.access.models.RequestStatus",
         "GrantStatusEnum": "accessgate.access.models.GrantStatus",
+        "JobStatusEnum": "accessgate.jobs.JobStatus",
     },
 }
 

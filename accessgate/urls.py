@@ -13,4 +13,5 @@ urlpatterns = [
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("accessgate.api.urls")),
 ]

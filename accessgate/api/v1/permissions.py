@@ -10,6 +10,7 @@ A token must hold the scope, and when it is limited to some models, the model in
 from django.urls import reverse
 from rest_framework import permissions
 
+from accessgate.accounts.auth import require_scope
 from accessgate.accounts.roles import STAFF_ROLES, has_role
 from accessgate.accounts.selectors import has_mfa
 from accessgate.errors import AccessDenied, NotAuthenticated
@@ -20,17 +21,6 @@ from .auth import caller_token
 def required_scope(view, method: str) -> str | None:
     scopes = getattr(view, "scopes", None) or {}
     return scopes.get(method, getattr(view, "scope", None))
-
-
-def token_has_scope(token, scope: str) -> bool:
-    return scope in (token.scopes or [])
-
-
-def missing_scope(scope: str) -> AccessDenied:
-    return AccessDenied(
-        f"This token does not have the '{scope}' scope. Create a token with it on your tokens page.",
-        help_url=reverse("accounts:tokens"),
-    )
 
 
 class ScopeAndRole(permissions.BasePermission):
@@ -50,6 +40,6 @@ class ScopeAndRole(permissions.BasePermission):
                 )
             return True
         scope = required_scope(view, request.method)
-        if scope and not token_has_scope(token, scope):
-            raise missing_scope(scope)
+        if scope:
+            require_scope(token, scope)  # the same check (and message) as the download endpoints
         return True
