@@ -65,9 +65,7 @@ def test_verification_run(as_auditor, auditor, events, django_capture_on_commit_
     error_of(as_auditor.get("/api/v1/audit/verifications/999999/"), 404, "not_found")
 
 
-def test_export_create_status_file_and_manifest(
-    as_auditor, auditor, trail, events, django_capture_on_commit_callbacks
-):
+def test_export_create_status_file_and_manifest(as_auditor, auditor, trail, events, django_capture_on_commit_callbacks):
     start = len(events())
     with django_capture_on_commit_callbacks(execute=True):
         response = as_auditor.post("/api/v1/audit/exports/", {"action": "access.", "format": "csv"}, format="json")

@@ -105,7 +105,9 @@ def test_apply_with_a_stale_statement_set_is_refused(as_researcher, model, event
     shown = apply_body(model)["statement_ids"]
     make_policy(model, model.policy.license, statements=["A brand new statement."])
     start = events()
-    error = error_of(as_researcher.post("/api/v1/requests/", apply_body(model, statement_ids=shown), format="json"), 409)
+    error = error_of(
+        as_researcher.post("/api/v1/requests/", apply_body(model, statement_ids=shown), format="json"), 409
+    )
     assert "statement_ids" in error["fields"]
     # Leaving out a current statement is a validation error on the same field.
     error = error_of(as_researcher.post("/api/v1/requests/", apply_body(model, statement_ids=[]), format="json"), 400)

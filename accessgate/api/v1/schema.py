@@ -16,14 +16,18 @@ ERRORS = {
 
 
 class ApiAutoSchema(AutoSchema):
-    def get_description(self):
-        description = super().get_description() or ""
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
         roles = getattr(self.view, "roles", ())
         scope = required_scope(self.view, self.method)
         lines = [f"**Token scope:** `{scope}`." if scope else "**Token scope:** any."]
         if roles:
             lines.append("**Roles:** " + ", ".join(str(role.label).lower() for role in roles) + ".")
-        return "\n\n".join(part for part in [description.strip(), " ".join(lines)] if part)
+        description = operation.get("description", "").strip()
+        operation["description"] = "\n\n".join(part for part in [description, " ".join(lines)] if part)
+        return operation
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

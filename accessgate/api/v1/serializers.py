@@ -79,7 +79,9 @@ class MyAccessSerializer(serializers.Serializer):
 
 
 class PolicySerializer(serializers.Serializer):
-    gating = serializers.CharField(help_text="`auto`: granted at once when every requirement holds; `manual`: reviewed.")
+    gating = serializers.CharField(
+        help_text="`auto`: granted at once when every requirement holds; `manual`: reviewed."
+    )
     licence = LicenceSerializer(source="license")
     statements = StatementSerializer(many=True, help_text="Every one must be shown and accepted to apply.")
     min_intended_use_chars = serializers.IntegerField()

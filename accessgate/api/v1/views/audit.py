@@ -31,7 +31,9 @@ def trail_filters(data: dict) -> dict:
     typed.is_valid(raise_exception=True)
     form = AuditFilterForm({key: str(value) for key, value in typed.validated_data.items()})
     if not form.is_valid():
-        raise ValidationError({key if key != "__all__" else "non_field_errors": value for key, value in form.errors.items()})
+        raise ValidationError(
+            {key if key != "__all__" else "non_field_errors": value for key, value in form.errors.items()}
+        )
     return form.filters()
 
 
