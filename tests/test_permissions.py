@@ -226,3 +226,129 @@ def test_audit_actions_refuse_non_auditors(client, world):
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
+
+
+# --- the REST API (/api/v1/) ------------------------------------------------------------------
+
+UNAUTHORIZED = 401
+
+
+def api_urls(world):
+    """GET endpoints of the API, with the status each role's browser session gets."""
+    model, request, grant = world["model"], world["request"], world["grant"]
+    base = f"/api/v1/models/{model.full_name}"
+    everyone = {**dict.fromkeys(ROLES, OK), "anonymous": UNAUTHORIZED}
+    staff = {**_staff(OK), "anonymous": UNAUTHORIZED}
+    auditors = {**_auditors(), "anonymous": UNAUTHORIZED}
+    export = world["export"].pk
+    return {
+        "api_models": ("/api/v1/models/", everyone),
+        "api_model": (f"{base}/", everyone),
+        "api_release": (f"{base}/releases/1.0/", everyone),
+        "api_manifest": (
+            f"{base}/releases/1.0/manifest/",
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": UNAUTHORIZED, "grant_holder": OK},
+        ),
+        "api_me": ("/api/v1/me/", everyone),
+        "api_requests": ("/api/v1/requests/", everyone),
+        "api_request": (
+            f"/api/v1/requests/{request.pk}/",
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": UNAUTHORIZED, "researcher": OK},
+        ),
+        "api_grants": ("/api/v1/grants/", everyone),
+        "api_review_queue": ("/api/v1/review/requests/", staff),
+        "api_review_request": (f"/api/v1/review/requests/{request.pk}/", {**staff, "other_reviewer": NOT_FOUND}),
+        "api_review_grants": ("/api/v1/review/grants/", staff),
+        "api_audit_events": ("/api/v1/audit/events/", auditors),
+        "api_audit_exports": ("/api/v1/audit/exports/", auditors),
+        "api_audit_export": (f"/api/v1/audit/exports/{export}/", auditors),
+        "api_audit_export_manifest": (f"/api/v1/audit/exports/{export}/manifest/", auditors),
+        "api_audit_export_file": (
+            f"/api/v1/audit/exports/{export}/file/",
+            {**auditors, "auditor": REDIRECT, "admin": REDIRECT},
+        ),
+        "api_audit_verification": (f"/api/v1/audit/verifications/{world['run'].pk}/", auditors),
+        "api_schema": ("/api/v1/schema/", dict.fromkeys(ROLES, OK)),
+        "api_docs": ("/api/v1/docs/", dict.fromkeys(ROLES, OK)),
+    }
+
+
+def test_api_permission_matrix(client, world):
+    failures = []
+    for name, (url, expected_by_role) in api_urls(world).items():
+        for role in ROLES:
+            client.logout()
+            if world["users"][role] is not None:
+                client.force_login(world["users"][role])
+            status = client.get(url).status_code
+            if status != expected_by_role[role]:
+                failures.append(f"{name} as {role}: got {status}, expected {expected_by_role[role]}")
+    assert not failures, "\n".join(failures)
+
+
+def api_operations(world):
+    """(name, method, url, the scope it needs or None for any, who calls it)."""
+    model, request, grant = world["model"], world["request"], world["grant"]
+    base = f"/api/v1/models/{model.full_name}"
+    export = world["export"].pk
+    return [
+        ("models", "get", "/api/v1/models/", None, "researcher"),
+        ("model", "get", f"{base}/", None, "researcher"),
+        ("me", "get", "/api/v1/me/", None, "researcher"),
+        ("requests", "get", "/api/v1/requests/", None, "researcher"),
+        ("request", "get", f"/api/v1/requests/{request.pk}/", None, "researcher"),
+        ("grants", "get", "/api/v1/grants/", None, "grant_holder"),
+        ("apply", "post", "/api/v1/requests/", "apply", "other_researcher"),
+        ("withdraw", "post", f"/api/v1/requests/{request.pk}/withdraw/", "apply", "researcher"),
+        ("resubmit", "post", f"/api/v1/requests/{request.pk}/resubmit/", "apply", "researcher"),
+        ("manifest", "get", f"{base}/releases/1.0/manifest/", "download", "grant_holder"),
+        ("review_queue", "get", "/api/v1/review/requests/", "review", "reviewer"),
+        ("review_request", "get", f"/api/v1/review/requests/{request.pk}/", "review", "reviewer"),
+        ("approve", "post", f"/api/v1/review/requests/{request.pk}/approve/", "review", "reviewer"),
+        ("reject", "post", f"/api/v1/review/requests/{request.pk}/reject/", "review", "reviewer"),
+        ("changes", "post", f"/api/v1/review/requests/{request.pk}/request-changes/", "review", "reviewer"),
+        ("review_grants", "get", "/api/v1/review/grants/", "review", "reviewer"),
+        ("revoke", "post", f"/api/v1/review/grants/{grant.pk}/revoke/", "review", "reviewer"),
+        ("audit_events", "get", "/api/v1/audit/events/", "audit", "auditor"),
+        ("verify", "post", "/api/v1/audit/verifications/", "audit", "auditor"),
+        ("verification", "get", f"/api/v1/audit/verifications/{world['run'].pk}/", "audit", "auditor"),
+        ("exports", "get", "/api/v1/audit/exports/", "audit", "auditor"),
+        ("export_create", "post", "/api/v1/audit/exports/", "audit", "auditor"),
+        ("export", "get", f"/api/v1/audit/exports/{export}/", "audit", "auditor"),
+        ("export_file", "get", f"/api/v1/audit/exports/{export}/file/", "audit", "auditor"),
+        ("export_manifest", "get", f"/api/v1/audit/exports/{export}/manifest/", "audit", "auditor"),
+    ]
+
+
+def test_api_scope_matrix(world):
+    """Every operation refuses a token without its scope (and nothing changes), and lets one with it through."""
+    from rest_framework.test import APIClient
+
+    from accessgate.accounts.selectors import token_scope_choices
+    from accessgate.accounts.services import token_create
+    from accessgate.audit.models import AuditEvent
+
+    def client_with(user, scopes):
+        _, secret = token_create(actor=user, name="matrix", scopes=scopes, mfa_passed=True)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return api
+
+    failures = []
+    for name, method, url, scope, role in api_operations(world):
+        user = world["users"][role]
+        allowed = [value for value, _ in token_scope_choices(user)]
+        others = [value for value in allowed if value != scope]
+        if scope is not None and others:
+            before = AuditEvent.objects.count()
+            response = getattr(client_with(user, others), method)(url, {}, format="json")
+            message = response.json()["error"]["message"] if response.status_code == 403 else ""
+            if response.status_code != 403 or f"'{scope}' scope" not in message:
+                failures.append(f"{name} without '{scope}': got {response.status_code} {message}")
+            if AuditEvent.objects.count() != before + 1:  # only the token's creation
+                failures.append(f"{name} without '{scope}' changed something")
+        single = [scope] if scope else [allowed[0]]
+        response = getattr(client_with(user, single), method)(url, {}, format="json")
+        if response.status_code in (401, 403) and "scope" in response.content.decode():
+            failures.append(f"{name} with {single}: refused for scope ({response.status_code})")
+    assert not failures, "\n".join(failures)
