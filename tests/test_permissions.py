@@ -235,7 +235,7 @@ UNAUTHORIZED = 401
 
 def api_urls(world):
     """GET endpoints of the API, with the status each role's browser session gets."""
-    model, request, grant = world["model"], world["request"], world["grant"]
+    model, request = world["model"], world["request"]
     base = f"/api/v1/models/{model.full_name}"
     everyone = {**dict.fromkeys(ROLES, OK), "anonymous": UNAUTHORIZED}
     staff = {**_staff(OK), "anonymous": UNAUTHORIZED}
