@@ -31,3 +31,11 @@ def test_docs_pages_use_vendored_files(client, path):
     page = response.content.decode()
     assert "/static/drf_spectacular_sidecar/" in page
     assert "cdn" not in page.lower() and "unpkg" not in page.lower()
+
+
+def test_spectacular_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))  # raises on any warning
+    assert "/api/v1/review/requests/{id}/approve/" in out.read_text()

@@ -38,7 +38,22 @@ EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
 
 
 @pytest.fixture
-def world(researcher, reviewer, model, auto_model):
+def keep_connection():
+    """Requests go through the real WSGI handler, whose request signals close "old" database
+    connections: that would close the test's transaction on PostgreSQL. Django's test client
+    disconnects the same receiver while it calls the app."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(keep_connection, researcher, reviewer, model, auto_model):
     pending = services.access_request_submit(actor=researcher, **application_args(model))
     granted = factories.UserFactory()
     request = services.access_request_submit(
