@@ -209,3 +209,12 @@ def test_grants_are_only_mine(researcher, as_researcher, model):
     services.access_request_approve(actor=model.reviewers.get(), access_request=request)
     assert as_researcher.get("/api/v1/grants/").json()["results"] == []
     assert Grant.objects.count() == 1
+
+
+def test_head_is_not_a_way_to_issue_urls(researcher, reviewer, as_researcher, model, events):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    services.access_request_approve(actor=reviewer, access_request=request)
+    start = len(events())
+    response = as_researcher.head(f"/api/v1/models/{model.full_name}/releases/1.0/manifest/")
+    assert response.status_code == 405
+    assert events()[start:] == []

@@ -95,6 +95,13 @@ class ModelDetailSerializer(ModelSummarySerializer):
     my_access = MyAccessSerializer()
 
 
+class TokenInfoSerializer(serializers.Serializer):
+    prefix = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    models = serializers.ListField(child=serializers.CharField(), help_text="Empty: every model.")
+    expires_at = serializers.DateTimeField()
+
+
 class ProfileSerializer(serializers.Serializer):
     email = serializers.EmailField()
     full_name = serializers.CharField(allow_blank=True)
@@ -105,7 +112,7 @@ class ProfileSerializer(serializers.Serializer):
     is_complete = serializers.BooleanField()
     missing_fields = serializers.ListField(child=serializers.CharField())
     roles = serializers.ListField(child=serializers.CharField())
-    token = serializers.DictField(allow_null=True, help_text="The token of this call (prefix, scopes, models, expiry).")
+    token = TokenInfoSerializer(allow_null=True, help_text="The token of this call; null for a session.")
 
 
 class AgreementSerializer(serializers.Serializer):
@@ -133,7 +140,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_grant_id(self, access_request) -> int | None:
-        grant = getattr(access_request, "grant", None) if hasattr(access_request, "grant") else None
+        grant = getattr(access_request, "grant", None)  # the reverse one-to-one raises an AttributeError
         return grant.pk if grant else None
 
 

@@ -13,6 +13,8 @@ class ApiView(GenericAPIView):
     # `roles`: roles the caller needs (empty: any signed-in user). `scope`/`scopes`: the token
     # scope (None: any). `field_aliases`: service field names → this API's field names.
 
+    # No HEAD: a HEAD on a manifest or an export file would issue URLs and write audit events.
+    http_method_names = ["get", "post", "options"]
     roles: tuple = ()
     scope: str | None = None
     scopes: dict[str, str | None] = {}

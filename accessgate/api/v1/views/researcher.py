@@ -155,7 +155,7 @@ class Me(ApiView):
                 "prefix": token.prefix,
                 "scopes": list(token.scopes),
                 "models": sorted(model.full_name for model in token.models.all()),
-                "expires_at": token.expires_at.isoformat(),
+                "expires_at": token.expires_at,
             }
         return Response(self.get_serializer(data).data)
 

@@ -59,7 +59,7 @@ class Queue(ReviewView, generics.ListAPIView):
 def _detail(view, access_request):
     facts = selectors.applicant_facts(access_request)
     identity = facts["identity"]
-    grant = getattr(access_request, "grant", None) if hasattr(access_request, "grant") else None
+    grant = getattr(access_request, "grant", None)
     access_request.requirements = facts["requirements"]
     access_request.verified_orcid = facts["verified_orcid"]
     access_request.identity = (
