@@ -326,6 +326,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "catalog", "description": "Models, releases, licences and requirements."},
+        {"name": "my access", "description": "Your profile, requests, grants and download manifests."},
+        {"name": "review", "description": "Reviewers: the queue, decisions, grants and revocation."},
+        {"name": "audit", "description": "Auditors: the trail, chain verification and signed exports."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "accessgate.access.models.RequestStatus",
         "GrantStatusEnum": "accessgate.access.models.GrantStatus",
