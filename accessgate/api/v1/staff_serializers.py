@@ -119,7 +119,10 @@ class AuditFilterSerializer(serializers.Serializer):
 
 class EventFilterSerializer(AuditFilterSerializer):
     after_seq = serializers.IntegerField(
-        required=False, min_value=0, help_text="Only events after this `seq`, oldest first (to follow the trail)."
+        required=False,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text="Only events after this `seq`, oldest first (to follow the trail).",
     )
 
 
