@@ -302,6 +302,7 @@ def api_operations(world):
         ("withdraw", "post", f"/api/v1/requests/{request.pk}/withdraw/", "apply", "researcher"),
         ("resubmit", "post", f"/api/v1/requests/{request.pk}/resubmit/", "apply", "researcher"),
         ("manifest", "get", f"{base}/releases/1.0/manifest/", "download", "grant_holder"),
+        ("accept_licence", "post", f"/api/v1/grants/{grant.pk}/accept-licence/", "apply", "grant_holder"),
         ("review_queue", "get", "/api/v1/review/requests/", "review", "reviewer"),
         ("review_request", "get", f"/api/v1/review/requests/{request.pk}/", "review", "reviewer"),
         ("approve", "post", f"/api/v1/review/requests/{request.pk}/approve/", "review", "reviewer"),

@@ -515,6 +515,7 @@ def agreement_renew(
     grant: Grant,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> Agreement:
     """Sign the model's current licence and statements under an existing grant."""
@@ -529,6 +530,7 @@ def agreement_renew(
     current = access_request.agreements.order_by("-signed_at", "-id").first()
     if current is not None and current.license_id == policy.license_id:
         raise Conflict(f"You have already accepted {policy.license}.")
+    _check_shown(policy, shown_license_sha256)
     profile = _check_profile(actor)
     statements = _check_statements(policy, accepted_statement_ids)
     _check_signature(profile, typed_name)

@@ -218,3 +218,31 @@ def test_head_is_not_a_way_to_issue_urls(researcher, reviewer, as_researcher, mo
     response = as_researcher.head(f"/api/v1/models/{model.full_name}/releases/1.0/manifest/")
     assert response.status_code == 405
     assert events()[start:] == []
+
+
+def test_accept_a_new_licence_under_a_grant(researcher, reviewer, as_researcher, model, licence, events):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    grant = services.access_request_approve(actor=reviewer, access_request=request)
+    newer = factories.LicenseFactory(name=licence.name, version="2.0", text="New terms.")
+    make_policy(model, newer)
+    manifest = f"/api/v1/models/{model.full_name}/releases/1.0/manifest/"
+    error = error_of(as_researcher.get(manifest), 403, "policy_not_met")
+    assert "new version" in error["message"]
+    url = f"/api/v1/grants/{grant.pk}/accept-licence/"
+    statement_ids = sorted(model.policy.statements.filter(is_active=True).values_list("pk", flat=True))
+    body = {"license_sha256": licence.sha256, "statement_ids": statement_ids, "typed_name": "Rosalind Franklin"}
+    start = len(events())
+    error = error_of(as_researcher.post(url, body, format="json"), 409, "conflict")
+    assert "license_sha256" in error["fields"]
+    error = error_of(
+        as_researcher.post(url, {**body, "license_sha256": newer.sha256, "typed_name": "X"}, format="json"), 400
+    )
+    assert "typed_name" in error["fields"]
+    assert events()[start:] == []
+    response = as_researcher.post(url, {**body, "license_sha256": newer.sha256}, format="json")
+    assert response.status_code == 200, response.content
+    assert events()[start:] == ["access.agreement.renewed"]
+    assert Agreement.objects.filter(request=request).latest("signed_at").license_sha256 == newer.sha256
+    assert as_researcher.get(manifest).status_code == 200
+    error_of(as_researcher.post(url, {**body, "license_sha256": newer.sha256}, format="json"), 409, "conflict")
+    error_of(bearer(factories.UserFactory()).post(url, body, format="json"), 404, "not_found")

@@ -158,6 +158,19 @@ class ApplicationSerializer(serializers.Serializer):
     typed_name = serializers.CharField(max_length=200, allow_blank=True, help_text="The person's signature.")
 
 
+class SignatureSerializer(serializers.Serializer):
+    """Accepting a model's new licence version under an existing grant."""
+
+    license_sha256 = serializers.RegexField(SHA256, help_text="sha256 of the licence text shown to the person.")
+    statement_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=True,
+        max_length=100,
+        help_text="Ids of the attestation statements shown to and accepted by the person.",
+    )
+    typed_name = serializers.CharField(max_length=200, allow_blank=True, help_text="The person's signature.")
+
+
 class ApplySerializer(ApplicationSerializer):
     model = serializers.RegexField(r"^[^/]+/[^/]+$", max_length=200, help_text="`namespace/name`.")
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("requests/<int:pk>/withdraw/", researcher.MyRequestWithdraw.as_view(), name="request_withdraw"),
     path("requests/<int:pk>/resubmit/", researcher.MyRequestResubmit.as_view(), name="request_resubmit"),
     path("grants/", researcher.MyGrants.as_view(), name="grants"),
+    path("grants/<int:pk>/accept-licence/", researcher.MyGrantAcceptLicence.as_view(), name="grant_accept_licence"),
     # Reviewers
     path("review/requests/", review.Queue.as_view(), name="review_queue"),
     path("review/requests/<int:pk>/", review.RequestDetail.as_view(), name="review_request"),

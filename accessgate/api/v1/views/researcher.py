@@ -8,7 +8,12 @@ from rest_framework.response import Response
 from accessgate.access import selectors as access_selectors
 from accessgate.access.models import AccessRequest
 from accessgate.access.policy import active_grant, can_see_files, requirements_for
-from accessgate.access.services import access_request_resubmit, access_request_submit, access_request_withdraw
+from accessgate.access.services import (
+    access_request_resubmit,
+    access_request_submit,
+    access_request_withdraw,
+    agreement_renew,
+)
 from accessgate.accounts.roles import roles_of
 from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.selectors import active_releases, listed_models, model_by_name
@@ -262,3 +267,33 @@ class MyGrants(ApiView, generics.ListAPIView):
 
     def get_queryset(self):
         return access_selectors.grants_of(self.request.user)
+
+
+class MyGrantAcceptLicence(ApiView):
+    scope = "apply"
+    serializer_class = s.GrantSerializer
+    field_aliases = APPLICATION_FIELDS
+
+    @extend_schema(
+        tags=TAG_MINE,
+        summary="Accept the model's new licence version under your grant (downloads continue)",
+        description="When a model's licence changes, manifests answer 403 until you accept the new version. "
+        "Send the sha256 of the licence and the statement ids you showed the person, and their typed name.",
+        request=s.SignatureSerializer,
+    )
+    def post(self, request, pk):
+        grant = access_selectors.own_active_grant(request.user, pk)
+        if grant is None:
+            raise NotFound("No such active grant of yours.")
+        self.check_model(grant.model)
+        data = s.SignatureSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        agreement_renew(
+            actor=request.user,
+            grant=grant,
+            accepted_statement_ids=data.validated_data["statement_ids"],
+            typed_name=data.validated_data["typed_name"],
+            shown_license_sha256=data.validated_data["license_sha256"],
+            meta=self.meta(),
+        )
+        return Response(self.get_serializer(access_selectors.grants_of(request.user).get(pk=pk)).data)
