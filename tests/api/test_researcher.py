@@ -39,7 +39,7 @@ def test_model_detail_shows_licence_statements_and_my_requirements(as_researcher
 def test_unlisted_and_unknown_models_are_not_found(as_researcher):
     hidden = factories.ModelFactory(is_listed=False)
     for path in (f"/api/v1/models/{hidden.full_name}/", "/api/v1/models/nobody/nothing/"):
-        error_of(as_researcher.get(path), 404, "not_found")
+        assert error_of(as_researcher.get(path), 404, "not_found")["help_url"] is None
 
 
 def test_release_files_only_for_grant_holders(researcher, as_researcher, model):

@@ -12,7 +12,7 @@ from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from accessgate.errors import DomainError, NotAuthenticated
+from accessgate.core.errors import DomainError, NotAuthenticated
 
 from .auth import REALM
 

@@ -13,7 +13,7 @@ from rest_framework import permissions
 from accessgate.accounts.auth import require_scope
 from accessgate.accounts.roles import STAFF_ROLES, has_role
 from accessgate.accounts.selectors import has_mfa
-from accessgate.errors import AccessDenied, NotAuthenticated
+from accessgate.core.errors import AccessDenied, NotAuthenticated
 
 from .auth import caller_token
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accessgate.access.models import AccessRequest, Grant, GrantStatus, RequestStatus
 from accessgate.audit.models import AuditEvent, AuditExport, ExportFormat, VerificationRun
-from accessgate.jobs import JobStatus
+from accessgate.core.jobs import JobStatus
 
 from .serializers import AgreementSerializer, RequirementSerializer
 

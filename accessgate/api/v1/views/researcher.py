@@ -17,9 +17,9 @@ from accessgate.access.services import (
 from accessgate.accounts.roles import roles_of
 from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.selectors import active_releases, listed_models, model_by_name
+from accessgate.core.errors import NotFound
 from accessgate.downloads.selectors import release_by_address
 from accessgate.downloads.services import download_manifest_issue
-from accessgate.errors import NotFound
 
 from .. import serializers as s
 from ..pagination import ByName

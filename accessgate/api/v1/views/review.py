@@ -12,7 +12,7 @@ from accessgate.access.services import (
     grant_revoke,
 )
 from accessgate.accounts.roles import Role
-from accessgate.errors import NotFound
+from accessgate.core.errors import NotFound
 
 from .. import staff_serializers as s
 from ..pagination import NewestGrantFirst, OldestFirst
