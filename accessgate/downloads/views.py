@@ -40,6 +40,12 @@ def resolve(request, namespace, name, ref, path):
     if login:
         return login
     weight_file = selectors.file_by_address(namespace, name, ref, path)
+    if request.method == "HEAD":
+        # A probe: the same checks, answered with the file's metadata; no URL, no quota, no event.
+        services.download_probe(
+            user=user, release=weight_file.release, token=token, mfa_verified=mfa_verified(request, token)
+        )
+        return file_metadata_response(weight_file)
     issued = services.download_url_issue(
         user=user,
         release=weight_file.release,
@@ -51,6 +57,15 @@ def resolve(request, namespace, name, ref, path):
     response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
     if issued.remaining is not None:
         response["X-Downloads-Remaining"] = str(issued.remaining)
+    return response
+
+
+def file_metadata_response(weight_file) -> HttpResponse:
+    """What a `HEAD` learns about a file: its commit, sha256 (as the ETag) and size."""
+    response = HttpResponse(status=200)
+    response["X-Repo-Commit"] = weight_file.release.revision
+    response["ETag"] = response["X-Linked-Etag"] = f'"{weight_file.sha256}"'
+    response["X-Linked-Size"] = str(weight_file.size)
     return response
 
 
