@@ -60,12 +60,21 @@ def resolve(request, namespace, name, ref, path):
     return response
 
 
-def file_metadata_response(weight_file) -> HttpResponse:
+def file_metadata_headers(weight_file) -> dict[str, str]:
     """What a `HEAD` learns about a file: its commit, sha256 (as the ETag) and size."""
+    etag = f'"{weight_file.sha256}"'
+    return {
+        "X-Repo-Commit": weight_file.release.revision,
+        "ETag": etag,
+        "X-Linked-Etag": etag,
+        "X-Linked-Size": str(weight_file.size),
+    }
+
+
+def file_metadata_response(weight_file) -> HttpResponse:
     response = HttpResponse(status=200)
-    response["X-Repo-Commit"] = weight_file.release.revision
-    response["ETag"] = response["X-Linked-Etag"] = f'"{weight_file.sha256}"'
-    response["X-Linked-Size"] = str(weight_file.size)
+    for header, value in file_metadata_headers(weight_file).items():
+        response[header] = value
     return response
 
 
