@@ -177,6 +177,9 @@ def release_page(request, namespace, name, ref):
             "files": files,
             "example_file_url": request.build_absolute_uri(files[0]["url"]) if files else "",
             "example_file_name": files[0]["file"].path.rsplit("/", 1)[-1] if files else "",
+            "example_file_path": files[0]["file"].path if files else "",
+            # The Hugging Face client's HF_ENDPOINT: this site's root, as the researcher reaches it.
+            "hf_endpoint": request.build_absolute_uri("/").rstrip("/"),
             # …/manifest minus its last segment: the base the commands build on.
             "release_base_url": request.build_absolute_uri(reverse("downloads:manifest", args=address)).rsplit("/", 1)[
                 0

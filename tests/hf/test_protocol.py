@@ -171,3 +171,15 @@ def test_handle_refuses_what_cannot_move(client, hf_model, researcher, review_to
         url, {"user": researcher.username, "status": "maybe"}, content_type="application/json", **auth(review_token)
     )
     assert bad.status_code == 400
+
+
+def test_download_page_shows_the_hf_lines(client, hf_model, hf_holder):
+    model, release = hf_model
+    user, _ = hf_holder
+    AccessPolicy.objects.filter(model=model).update(max_downloads_per_file=3)
+    client.force_login(user)
+    page = client.get(reverse("downloads:release", args=[*REPO, release.version])).content.decode()
+    assert "HF_ENDPOINT=http://testserver HF_TOKEN=$TOKEN hf download demo-lab/tiny-demo-1b --revision 1.1" in page
+    assert "snapshot_download('demo-lab/tiny-demo-1b', revision='1.1')" in page
+    assert "hf_hub_download('demo-lab/tiny-demo-1b', 'config.json', revision='1.1')" in page
+    assert 'id="quota-rule"' in page and "costs nothing more" in page
