@@ -243,11 +243,11 @@ class Command(BaseCommand):
         out.write(f"  HF_ENDPOINT={site} HF_TOKEN={secret} hf download {open_model.full_name} --revision {VERSION}")
         out.write(f"As the reviewer (a token with the review scope), approve requests for {model.full_name}:")
         out.write(
-            f"  HF_ENDPOINT={site} HF_TOKEN={review_secret} python -c \"from huggingface_hub import HfApi; "
+            f'  HF_ENDPOINT={site} HF_TOKEN={review_secret} python -c "from huggingface_hub import HfApi; '
             f"print([r.username for r in HfApi().list_pending_access_requests('{model.full_name}')])\""
         )
         out.write(
-            f"  HF_ENDPOINT={site} HF_TOKEN={review_secret} python -c \"from huggingface_hub import HfApi; "
+            f'  HF_ENDPOINT={site} HF_TOKEN={review_secret} python -c "from huggingface_hub import HfApi; '
             f"HfApi().accept_access_request('{model.full_name}', '<username>')\"\n"
         )
 
