@@ -183,3 +183,15 @@ def test_download_page_shows_the_hf_lines(client, hf_model, hf_holder):
     assert "snapshot_download('demo-lab/tiny-demo-1b', revision='1.1')" in page
     assert "hf_hub_download('demo-lab/tiny-demo-1b', 'config.json', revision='1.1')" in page
     assert 'id="quota-rule"' in page and "costs nothing more" in page
+
+
+@pytest.mark.parametrize(
+    ("requirement", "page"), [("require_identity", "http://testserver/identity/"), ("require_mfa", "/accounts/2fa/")]
+)
+def test_clearance_refusals_name_the_page_that_fixes_them(client, hf_model, hf_holder, requirement, page):
+    model, _ = hf_model
+    _, secret = hf_holder
+    AccessPolicy.objects.filter(model=model).update(**{requirement: True})
+    response = client.head(resolve_url(), **auth(secret))
+    assert (response.status_code, response["X-Error-Code"]) == (403, "GatedRepo")
+    assert page in response["X-Error-Message"]
