@@ -1,18 +1,29 @@
+import re
+
 import django.db.models.functions.text
 from django.db import migrations, models
 
 import accessgate.accounts.models
 
 
+def _base(email: str) -> str:
+    # The rule of accounts.models.username_base, frozen here as it was when this ran.
+    local = (email or "").split("@", 1)[0].lower()
+    return re.sub(r"[^a-z0-9_.-]+", "-", local).strip("._-")[:34] or "user"
+
+
 def fill_usernames(apps, schema_editor):
     """Give every existing account its handle, oldest account first (it keeps the plain name)."""
-    from accessgate.accounts.models import unique_username
-
     User = apps.get_model("accounts", "User")
     taken = set()
     for user in User.objects.order_by("date_joined", "pk"):
-        user.username = unique_username(user.email, taken=lambda name: name.lower() in taken)
-        taken.add(user.username.lower())
+        base = candidate = _base(user.email)
+        n = 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate)
+        user.username = candidate
         user.save(update_fields=["username"])
 
 
