@@ -2,11 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from accessgate.api.hf.urls import resolve_urlpatterns
-
 urlpatterns = [
     # The Hugging Face protocol's API first: nothing else may answer /api/models/….
-    path("api/models/", include(("accessgate.api.hf.urls", "hf"))),
+    path("api/models/", include("accessgate.api.hf.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
     path("", include("accessgate.downloads.urls")),
     path("models/", include("accessgate.catalog.urls")),
@@ -18,5 +16,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # Last: /<namespace>/<name>/resolve/<rev>/<path> for hf_hub_download (reserved names excluded).
-    path("", include((resolve_urlpatterns, "hf_resolve"))),
+    path("", include("accessgate.api.hf.resolve_urls")),
 ]
