@@ -60,20 +60,10 @@ def resolve(request, namespace, name, ref, path):
     return response
 
 
-def file_metadata_headers(weight_file) -> dict[str, str]:
-    """What a `HEAD` learns about a file: its commit, sha256 (as the ETag) and size."""
-    etag = f'"{weight_file.sha256}"'
-    return {
-        "X-Repo-Commit": weight_file.release.revision,
-        "ETag": etag,
-        "X-Linked-Etag": etag,
-        "X-Linked-Size": str(weight_file.size),
-    }
-
-
 def file_metadata_response(weight_file) -> HttpResponse:
+    """What a `HEAD` learns: the file's commit, sha256 (as the ETag) and size."""
     response = HttpResponse(status=200)
-    for header, value in file_metadata_headers(weight_file).items():
+    for header, value in selectors.file_metadata_headers(weight_file).items():
         response[header] = value
     return response
 

@@ -7,7 +7,7 @@ services) and audit events; this module only speaks the protocol.
 import hashlib
 from urllib.parse import unquote, urlencode
 
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,7 +19,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.catalog.names import REVISION_RE
 from accessgate.catalog.selectors import active_releases, model_by_name
 from accessgate.downloads import services as downloads
-from accessgate.downloads.views import file_metadata_headers, file_metadata_response
+from accessgate.downloads.selectors import file_metadata_headers
 
 from .errors import HfError, entry_not_found, hf_view, repo_not_found, revision_not_found
 
@@ -208,7 +208,17 @@ def resolve(request, namespace, name, revision, path):
         require_download(request, model, release, user, token)
         if weight_file is None:
             raise entry_not_found(model.full_name, path, release.revision)
-        return file_metadata_response(weight_file)
+        response = HttpResponse(status=200)
+    else:
+        response = _redirect_to_download(request, weight_file, user, token)
+    for header, value in file_metadata_headers(weight_file).items():
+        response[header] = value
+    return response
+
+
+def _redirect_to_download(request, weight_file, user, token) -> HttpResponseRedirect:
+    """The portal's resolve: re-check, count, record, sign; `302` to the absolute URL."""
+    release = weight_file.release
     issued = downloads.download_url_issue(
         user=user,
         release=release,
@@ -218,8 +228,6 @@ def resolve(request, namespace, name, revision, path):
         mfa_verified=mfa_verified(request, token),
     )
     response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
-    for header, value in file_metadata_headers(weight_file).items():
-        response[header] = value
     if issued.remaining is not None:
         response["X-Downloads-Remaining"] = str(issued.remaining)
     return response
