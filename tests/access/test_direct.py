@@ -90,3 +90,12 @@ def test_return_to_pending_refusals(model, researcher, reviewer):
     access_request_return_to_pending(actor=reviewer, access_request=request)
     with pytest.raises(Conflict):
         access_request_return_to_pending(actor=reviewer, access_request=request)
+
+
+def test_my_access_points_a_direct_grant_to_the_signing_page(client, model, researcher, reviewer):
+    from django.urls import reverse
+
+    grant = grant_create_direct(actor=reviewer, user=researcher, model=model)
+    client.force_login(researcher)
+    page = client.get(reverse("access:my_access")).content.decode()
+    assert f'href="/access/grants/{grant.pk}/accept-licence/">Sign the licence</a>' in page
