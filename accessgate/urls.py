@@ -2,11 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accessgate.catalog.converters import register_converters
+
+# The one place path converters are registered: before any include() imports an app's URLs.
+register_converters()
+
 urlpatterns = [
     # The Hugging Face protocol's API first: nothing else may answer /api/models/….
     path("api/models/", include("accessgate.api.hf.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
     path("", include("accessgate.downloads.urls")),
+    path("models/", include("accessgate.access.apply_urls")),
     path("models/", include("accessgate.catalog.urls")),
     path("access/", include("accessgate.access.urls")),
     path("review/", include("accessgate.access.review_urls")),

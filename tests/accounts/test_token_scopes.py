@@ -7,7 +7,7 @@ from accessgate.access import services as access_services
 from accessgate.accounts.models import ApiToken, TokenScope
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
-from accessgate.errors import ValidationFailed
+from accessgate.core.errors import ValidationFailed
 
 from .. import factories
 from ..conftest import application

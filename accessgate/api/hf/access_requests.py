@@ -11,14 +11,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accessgate.access import services as access_services
-from accessgate.access.direct import access_request_return_to_pending, grant_create_direct
 from accessgate.access.models import AccessRequest, Grant, RequestStatus
 from accessgate.access.policy import can_review
+from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import TokenScope
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import AccessDenied, Conflict, InvalidTransition, NotFound
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, NotFound
 
 from .errors import HfError, hf_view
 from .views import caller, paginated, visible_model

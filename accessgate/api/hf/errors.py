@@ -6,7 +6,7 @@ import functools
 
 from django.http import JsonResponse
 
-from accessgate.errors import AccessDenied, DomainError, NotAuthenticated, NotFound, PolicyNotMet, QuotaExceeded
+from accessgate.core.errors import AccessDenied, DomainError, NotAuthenticated, NotFound, PolicyNotMet, QuotaExceeded
 
 # huggingface_hub treats a 401 carrying exactly this message as bad credentials, not a missing repo.
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"

@@ -3,7 +3,7 @@ last. A namespace that is one of the portal's own top-level routes never matches
 
 from django.urls import re_path
 
-from accessgate.catalog.urls import NamePartConverter
+from accessgate.catalog.converters import NamePartConverter
 
 from . import views
 

@@ -3,8 +3,6 @@ lives in `resolve_urls.py`, mounted at the site root, last."""
 
 from django.urls import path, re_path
 
-from accessgate.catalog.urls import NamePartConverter  # noqa: F401 (registers the path converters)
-
 from . import access_requests, views
 
 app_name = "hf"

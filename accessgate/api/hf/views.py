@@ -74,7 +74,7 @@ def require_download(request, model, release, user, token):
             401,
             "GatedRepo",
             f"{model.full_name} is gated. Apply for access at "
-            f"{_absolute(request, 'catalog:apply', model.namespace, model.name)} , then create an access token "
+            f"{_absolute(request, 'apply:form', model.namespace, model.name)} , then create an access token "
             f"at {_absolute(request, 'accounts:tokens')} and set HF_TOKEN to it.",
         )
     return downloads.download_probe(user=user, release=release, token=token, mfa_verified=mfa_verified(request, token))

@@ -1,31 +1,30 @@
 """Reviewer moves that the Hugging Face access-request API needs beyond the review pages:
-granting without a request, and returning a decided request to the pending list.
-
-(A module of its own so the request/grant services stay readable; it reuses their helpers.)
-"""
-
-from datetime import timedelta
+granting without a request, and returning a decided request to the pending list."""
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model
-from accessgate.errors import AccessDenied, Conflict, InvalidTransition
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
-from .models import AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
-from .policy import can_review
-from .services import _email_applicant, _end_lapsed_grants, _locked, _policy_of, access_request_approve
+from ..models import GRANT_TRANSITIONS, AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
+from ..policy import can_review
+from ._checks import locked, policy_of
+from ._emails import email_applicant
+from .grants import grant_open
+from .reviews import access_request_approve
 
 DIRECT_GRANT_NOTE = "Granted directly by a reviewer, without an application."
 RETURNED_TO_PENDING = "Access returned to pending review by a reviewer."
 
 
 @transaction.atomic
-def grant_create_direct(*, actor, user, model: Model, meta: RequestMeta | None = None) -> Grant:
+def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestMeta | None = None) -> Grant:
     """Give `user` access to `model` without an application of theirs.
 
     An open (submitted) request is approved as it is. Otherwise an approved request row records
@@ -37,7 +36,7 @@ def grant_create_direct(*, actor, user, model: Model, meta: RequestMeta | None =
         raise AccessDenied("Nobody can grant themself access.")
     if not can_review(actor, model):
         raise AccessDenied(f"You are not a reviewer of {model.full_name}.")
-    policy = _policy_of(model)
+    policy = policy_of(model)
     if Grant.objects.active().filter(user=user, model=model).exists():
         raise Conflict(f"{user.username} already has access to {model.full_name}.")
     if Grant.objects.filter(user=user, model=model, status=GrantStatus.SUSPENDED).exists():
@@ -59,14 +58,7 @@ def grant_create_direct(*, actor, user, model: Model, meta: RequestMeta | None =
     review = Review.objects.create(
         request=access_request, reviewer=actor, decision=Decision.APPROVED, message=DIRECT_GRANT_NOTE
     )
-    _end_lapsed_grants(user, model, now)
-    grant = Grant.objects.create(
-        user=user,
-        model=model,
-        request=access_request,
-        granted_at=now,
-        expires_at=now + timedelta(days=policy.grant_days),
-    )
+    grant = grant_open(access_request=access_request, days=policy.grant_days, now=now)
     record(
         actor=actor,
         action=AuditAction.GRANT_CREATED,
@@ -80,7 +72,7 @@ def grant_create_direct(*, actor, user, model: Model, meta: RequestMeta | None =
         direct=True,
         agreement_signed=False,
     )
-    _email_applicant(
+    email_applicant(
         access_request,
         "request_approved",
         message=f"{DIRECT_GRANT_NOTE} Sign the licence and statements before your first download: "
@@ -92,7 +84,7 @@ def grant_create_direct(*, actor, user, model: Model, meta: RequestMeta | None =
 
 @transaction.atomic
 def access_request_return_to_pending(
-    *, actor, access_request: AccessRequest, meta: RequestMeta | None = None
+    *, actor: User, access_request: AccessRequest, meta: RequestMeta | None = None
 ) -> AccessRequest:
     """Undo a decision: an approved request's grant is revoked, and a new pending request with
     the same intended use opens for review (the decided one stays as history; decisions are
@@ -101,7 +93,7 @@ def access_request_return_to_pending(
     Transition: APPROVED or REJECTED request -> a new SUBMITTED request; active grant -> REVOKED.
     """
     meta = meta or RequestMeta()
-    access_request = _locked(access_request)
+    access_request = locked(access_request)
     if access_request.user_id == actor.pk:
         raise AccessDenied("Nobody can review their own request.")
     if not can_review(actor, access_request.model):
@@ -114,7 +106,8 @@ def access_request_return_to_pending(
     revoked = None
     grant = Grant.objects.select_for_update().filter(request=access_request, status=GrantStatus.ACTIVE).first()
     if grant is not None:
-        grant.status, grant.ended_at = GrantStatus.REVOKED, timezone.now()
+        GRANT_TRANSITIONS.move(grant, GrantStatus.REVOKED)
+        grant.ended_at = timezone.now()
         grant.revoked_by, grant.revoke_reason = actor, RETURNED_TO_PENDING
         grant.save(update_fields=["status", "ended_at", "revoked_by", "revoke_reason"])
         record(
@@ -146,5 +139,5 @@ def access_request_return_to_pending(
         revoked_grant_id=revoked,
     )
     if revoked:
-        _email_applicant(access_request, "grant_revoked", message=RETURNED_TO_PENDING)
+        email_applicant(access_request, "grant_revoked", message=RETURNED_TO_PENDING)
     return reopened
