@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 
 from accessgate.audit.context import client_ip
-from accessgate.core.errors import NotAuthenticated
+from accessgate.core.errors import AccessDenied, NotAuthenticated
 from accessgate.core.http import wants_json
 
 from .mfa import session_passed_mfa
@@ -60,8 +61,6 @@ def mfa_verified(request, token: ApiToken | None) -> bool:
 
 def require_scope(token, scope: str, model=None) -> None:
     """Refuse a token that lacks `scope` or is limited to other models. Sessions pass (token None)."""
-    from accessgate.core.errors import AccessDenied
-
     if token is None or token.allows(scope, model):
         return
     if str(scope) not in token.scopes:
@@ -78,8 +77,6 @@ def require_scope(token, scope: str, model=None) -> None:
 
 
 def _tokens_url() -> str:
-    from django.urls import reverse
-
     return reverse("accounts:tokens")
 
 
