@@ -59,6 +59,27 @@ def mfa_verified(request, token: ApiToken | None) -> bool:
     return session_passed_mfa(request)
 
 
+def require_scope(token, scope: str, model=None) -> None:
+    """Refuse a token that lacks `scope` or is limited to other models. Sessions pass (token None)."""
+    if token is None or token.allows(scope, model):
+        return
+    if str(scope) not in token.scopes:
+        raise AccessDenied(
+            f"This access token ({token.prefix}…) does not have the '{scope}' scope. "
+            "Create a token with it on your tokens page.",
+            help_url=_tokens_url(),
+        )
+    raise AccessDenied(
+        f"This access token ({token.prefix}…) is limited to other models than {model.full_name}. "
+        "Use a token without that limit, or create one for this model on your tokens page.",
+        help_url=_tokens_url(),
+    )
+
+
+def _tokens_url() -> str:
+    return reverse("accounts:tokens")
+
+
 def caller_of(request) -> Caller | None:
     """The authenticated caller, or None for an anonymous visitor (a bad token raises)."""
     user, token = request_identity(request)
@@ -84,24 +105,3 @@ def caller_required(view: Callable | None = None, *, message: str = LOGIN_OR_TOK
         return wrapper
 
     return decorate(view) if view is not None else decorate
-
-
-def require_scope(token, scope: str, model=None) -> None:
-    """Refuse a token that lacks `scope` or is limited to other models. Sessions pass (token None)."""
-    if token is None or token.allows(scope, model):
-        return
-    if str(scope) not in token.scopes:
-        raise AccessDenied(
-            f"This access token ({token.prefix}…) does not have the '{scope}' scope. "
-            "Create a token with it on your tokens page.",
-            help_url=_tokens_url(),
-        )
-    raise AccessDenied(
-        f"This access token ({token.prefix}…) is limited to other models than {model.full_name}. "
-        "Use a token without that limit, or create one for this model on your tokens page.",
-        help_url=_tokens_url(),
-    )
-
-
-def _tokens_url() -> str:
-    return reverse("accounts:tokens")

@@ -2,8 +2,9 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
-from .models import ApiToken, Profile
+from .models import ApiToken, Profile, TokenScope
 from .roles import STAFF_SCOPE_ROLES, Role, roles_of
 
 User = get_user_model()
@@ -31,8 +32,6 @@ def tokens_of(user):
 
 def token_scope_choices(user) -> list[tuple[str, str]]:
     """The scopes this user may put on a token: staff scopes only with the matching role."""
-    from .models import TokenScope
-
     held = roles_of(user)
     return [
         (scope.value, scope.label)
@@ -43,8 +42,6 @@ def token_scope_choices(user) -> list[tuple[str, str]]:
 
 def token_model_choices(user):
     """Models a token can be limited to: the catalog's, and those the user reviews."""
-    from django.db.models import Q
-
     Model = ApiToken._meta.get_field("models").related_model  # catalog's, without importing across apps
     return Model.objects.filter(Q(is_listed=True) | Q(reviewers=user)).distinct().order_by("namespace", "name")
 

@@ -170,7 +170,7 @@ def _check_scopes(actor, scopes, *, mfa_passed: bool) -> list[str]:
 @transaction.atomic
 def token_create(
     *,
-    actor: User,
+    actor,
     name: str,
     days: int | None = None,
     scopes: Collection[str] = ("download",),

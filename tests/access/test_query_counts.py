@@ -23,8 +23,8 @@ COUNTS = {
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests
     "review": 14,
-    # token, token last-used, file, the token's model limit (scoped tokens), savepoint, grant,
-    # identity, MFA, profile (country), chain head, event, chain head update, release savepoint
+    # token, token last-used, file, savepoint, the token's model limit, grant, identity, MFA,
+    # profile (country), chain head, event, chain head update, release savepoint
     "resolve": 13,
 }
 
