@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from accessgate.catalog.models import Model, Release
@@ -61,6 +61,8 @@ def grants_of(user) -> QuerySet[Grant]:
         Grant.objects.filter(user=user)
         .with_is_active()
         .annotate(latest_version=latest_release)
+        # A grant a reviewer gave directly has nothing signed until its holder signs.
+        .annotate(unsigned=~Exists(Agreement.objects.filter(request=OuterRef("request"))))
         .select_related("model")
         .order_by("-granted_at")
     )

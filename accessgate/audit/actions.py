@@ -58,6 +58,7 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_APPEALED = "access.request.appealed", "Rejection appealed"
     ACCESS_APPEAL_GRANTED = "access.appeal.granted", "Appeal granted"
     ACCESS_APPEAL_DENIED = "access.appeal.denied", "Appeal denied"
+    ACCESS_REQUEST_REOPENED = "access.request.reopened", "Access request returned to pending"
 
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"

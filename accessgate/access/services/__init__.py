@@ -7,6 +7,7 @@ access_request_submit`), so moving a function between modules changes no caller.
 from .agreements import agreement_renew
 from .appeals import access_request_appeal, access_request_appeal_decide
 from .collections import collection_add_model, collection_create
+from .direct import access_request_return_to_pending, grant_create_direct
 from .grants import (
     BY_HAND,
     IDENTITY_LAPSED,
@@ -52,6 +53,7 @@ __all__ = [
     "access_request_approve",
     "access_request_recuse",
     "access_request_reject",
+    "access_request_return_to_pending",
     "access_request_request_changes",
     "access_request_resubmit",
     "access_request_submit",
@@ -59,6 +61,7 @@ __all__ = [
     "agreement_renew",
     "collection_add_model",
     "collection_create",
+    "grant_create_direct",
     "grant_expire_due",
     "grant_reinstate",
     "grant_revoke",

@@ -80,11 +80,14 @@ def access_request_submit(
     typed_name: str,
     answers: abc.Mapping[str, Any] | None = None,
     collection: Collection | None = None,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Apply for a model: answer its questions, sign its licence and statements. Auto-gated
     models grant at once. With `collection` (whose lead `model` must be), one request and
-    one agreement cover every member: approval opens a grant on each."""
+    one agreement cover every member: approval opens a grant on each.
+
+    `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
     if collection is not None and collection.lead_id != model.pk:
         raise ValidationFailed(f"Apply for {collection.full_name} through its lead model, {collection.lead}.")
@@ -117,6 +120,7 @@ def access_request_submit(
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
         answers=answers,
+        shown_license_sha256=shown_license_sha256,
     )
     now = timezone.now()
     access_request = AccessRequest(
@@ -162,6 +166,7 @@ def access_request_resubmit(
     accepted_statement_ids: abc.Collection[int],
     typed_name: str,
     answers: abc.Mapping[str, Any] | None = None,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""
@@ -178,6 +183,7 @@ def access_request_resubmit(
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
         answers=answers,
+        shown_license_sha256=shown_license_sha256,
     )
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
