@@ -212,3 +212,20 @@ def test_one_application_to_a_collection_yields_grants_on_all_its_models(new_pag
         row = page.get_by_role("row").filter(has_text=member.full_name)
         assert row.locator(".badge-active").is_visible()
     assert Grant.objects.filter(request=request).count() == 2
+
+
+def test_a_direct_grant_waits_for_the_signature(new_page, model, reviewer):
+    holder = factories.UserFactory(email="grace@example.org", profile__full_name="Grace Holder")
+    grant = services.grant_create_direct(actor=reviewer, user=holder, model=model)
+    release = model.releases.get()
+    page = new_page()
+    log_in(page, holder.email, factories.PASSWORD)
+    page.goto(f"/models/{model.full_name}/{release.version}/download/")
+    assert page.get_by_text(f"Before your first download of {model.full_name}, sign its licence").is_visible()
+    page.goto(f"/access/grants/{grant.pk}/accept-licence/")
+    for statement in model.policy.statements.all():
+        page.get_by_label(statement.text).check()
+    page.get_by_label("Type your full name to sign").fill("Grace Holder")
+    page.get_by_role("button", name="Sign and continue").click()
+    page.goto(f"/models/{model.full_name}/{release.version}/download/")
+    assert page.get_by_text("model.safetensors").first.is_visible()
