@@ -186,7 +186,8 @@ def grants_activate_ready(*, user: User, meta: RequestMeta | None = None) -> lis
     now = timezone.now()
     facts = Facts(user)
     for grant in (
-        Grant.objects.select_for_update()
+        # Lock only the grant rows: the policy is joined from the nullable side.
+        Grant.objects.select_for_update(of=("self",))
         .filter(user=user, status=GrantStatus.PENDING)
         .select_related("model__policy", "request", "user")
     ):
