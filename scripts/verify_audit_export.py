@@ -76,7 +76,10 @@ def rows_of(data: bytes, file_format: str):
                     raise Failed(f"line {number} is not JSON")
         return
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    for row in reader:
+    for cells in reader:
+        # A cell the portal neutralised against spreadsheet formulas starts with one extra "'"
+        # (it does so for every value starting with = + - @ tab CR or '); drop exactly one.
+        row = {name: (cell[1:] if cell.startswith("'") else cell) for name, cell in cells.items()}
         try:
             yield {
                 **row,
