@@ -180,9 +180,7 @@ def checkpoint_list(request):
 @auditor_required
 @require_POST
 def checkpoint_now(request):
-    checkpoint, created = checkpoint_create(
-        actor=request.user, reason=MANUAL, meta=RequestMeta.from_request(request)
-    )
+    checkpoint, created = checkpoint_create(actor=request.user, reason=MANUAL, meta=RequestMeta.from_request(request))
     if created:
         messages.success(request, f"Checkpoint #{checkpoint.seq} signed; it is written to storage and published.")
     else:
