@@ -106,6 +106,19 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
         "audit_public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
+        # Checkpoints are public (anyone may poll and keep them); signing one is POST-only.
+        "audit_checkpoints": (reverse("audit:checkpoints"), dict.fromkeys(ROLES, OK)),
+        "audit_checkpoint_latest": (reverse("audit:checkpoint_latest"), dict.fromkeys(ROLES, OK)),
+        "audit_checkpoint_now": (reverse("audit:checkpoint_now"), {**_auditors(), "auditor": 405, "admin": 405}),
+        "request_receipt": (
+            reverse("access:request_receipt", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        # Only the reviewer who decided has a decision to prove (the admin sees the request).
+        "decision_receipt": (
+            reverse("review:decision_receipt", args=[grant.request_id]),
+            {**_staff(NOT_FOUND), "reviewer": OK},
+        ),
         "identity_status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "identity_return": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
         # The webhook is POST-only and authenticates by signature, not by session.
@@ -225,4 +238,5 @@ def test_audit_actions_refuse_non_auditors(client, world):
         client.force_login(world["users"][role])
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
+        assert client.post(reverse("audit:checkpoint_now")).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
