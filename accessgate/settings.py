@@ -112,6 +112,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'accessgate.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# Least privilege on PostgreSQL: the portal connects with DATABASE_URL as a runtime role that
+# may only SELECT and INSERT audit events; `manage.py migrate` connects with this URL (same
+# database, the owner role) when set. `manage.py db_roles_sql` prints the roles' SQL.
+ACCESSGATE_MIGRATE_DATABASE_URL = env.str("ACCESSGATE_MIGRATE_DATABASE_URL", default="")
 # Keep connections between requests: opening one costs PostgreSQL a process fork, which
 # dominated the resolve endpoint's time in bench/. Health checks drop dead ones first.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
