@@ -140,23 +140,37 @@ def _current_grants(user) -> QuerySet[Grant]:
     )
 
 
+def _because(error: DomainError, reason: str) -> DomainError:
+    """Tag a refusal with its reason code (audited by the download services)."""
+    error.reason = reason
+    return error
+
+
 def _clearance_problem(user, grant: Grant, *, mfa_verified: bool) -> DomainError | None:
     """What the policy demands at download time beyond the grant itself, or None."""
     policy = grant.model.policy
     if policy.require_identity and active_verification(user) is None:
-        return PolicyNotMet(
-            f"{grant.model.full_name} needs a verified identity, and yours is missing or expired. Verify again.",
-            help_url=reverse("identity:status"),
+        return _because(
+            PolicyNotMet(
+                f"{grant.model.full_name} needs a verified identity, and yours is missing or expired. Verify again.",
+                help_url=reverse("identity:status"),
+            ),
+            "identity_required",
         )
     if policy.require_mfa and not (mfa_verified and has_mfa(user)):
-        return PolicyNotMet(
-            f"{grant.model.full_name} needs two-factor authentication: sign in with your second factor, "
-            "or use an access token created in such a session.",
-            help_url=reverse("mfa_index"),
+        return _because(
+            PolicyNotMet(
+                f"{grant.model.full_name} needs two-factor authentication: sign in with your second factor, "
+                "or use an access token created in such a session.",
+                help_url=reverse("mfa_index"),
+            ),
+            "mfa_required",
         )
     country = blocked_country(user, policy)
     if country:
-        return AccessDenied(f"{grant.model.full_name} is not available to researchers from {country}.")
+        return _because(
+            AccessDenied(f"{grant.model.full_name} is not available to researchers from {country}."), "country_blocked"
+        )
     return None
 
 
@@ -169,9 +183,11 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     model = release.model
     apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
     if not (user.is_authenticated and user.is_active):
-        raise AccessDenied("Your account is not active.")
+        raise _because(AccessDenied("Your account is not active."), "account_inactive")
     if not release.is_active:
-        raise AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn.")
+        raise _because(
+            AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn."), "release_withdrawn"
+        )
     # One query on the success path; the explanations below run only on refusal.
     grant = _current_grants(user).filter(model=model).select_related("model__policy").first()
     if grant is not None:
@@ -183,24 +199,41 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     if grant is None:
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
-            raise PolicyNotMet(
-                f"Your access to {model.full_name} is suspended until you verify your identity again.",
-                help_url=reverse("identity:status"),
+            raise _because(
+                PolicyNotMet(
+                    f"Your access to {model.full_name} is suspended until you verify your identity again.",
+                    help_url=reverse("identity:status"),
+                ),
+                "suspended",
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
-            raise AccessDenied(
-                f"Your access to {model.full_name} was revoked on {latest.ended_at:%Y-%m-%d}: {latest.revoke_reason}",
-                help_url=apply_url,
+            raise _because(
+                AccessDenied(
+                    f"Your access to {model.full_name} was revoked on {latest.ended_at:%Y-%m-%d}: "
+                    f"{latest.revoke_reason}",
+                    help_url=apply_url,
+                ),
+                "revoked",
             )
         if latest is not None:
-            raise AccessDenied(
-                f"Your access to {model.full_name} expired on {latest.expires_at:%Y-%m-%d}. Apply again to renew it.",
-                help_url=apply_url,
+            raise _because(
+                AccessDenied(
+                    f"Your access to {model.full_name} expired on {latest.expires_at:%Y-%m-%d}. "
+                    "Apply again to renew it.",
+                    help_url=apply_url,
+                ),
+                "expired",
             )
-        raise AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url)
-    raise PolicyNotMet(
-        f"The licence of {model.full_name} has a new version; accept it before your next download.",
-        help_url=reverse("access:licence_accept", args=[grant.pk]),
+        raise _because(
+            AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url),
+            "no_grant",
+        )
+    raise _because(
+        PolicyNotMet(
+            f"The licence of {model.full_name} has a new version; accept it before your next download.",
+            help_url=reverse("access:licence_accept", args=[grant.pk]),
+        ),
+        "licence_not_accepted",
     )
 
 

@@ -1,9 +1,11 @@
 """Who is calling: a browser session or an `Authorization: Bearer <token>` header."""
 
-from accessgate.audit.context import client_ip
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta, client_ip
+from accessgate.audit.refusals import refusal_note
 from accessgate.errors import NotAuthenticated
 
-from .services import token_authenticate
+from .services import token_authenticate, token_rejection
 
 
 def request_identity(request):
@@ -12,14 +14,32 @@ def request_identity(request):
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
+            _rejected(request, "bad_token", None, scheme=scheme[:32])
             raise NotAuthenticated("Use 'Authorization: Bearer <token>' with a personal access token.")
         token = token_authenticate(secret.strip(), ip=client_ip(request))
         if token is None:
+            reason, known = token_rejection(secret.strip())
+            _rejected(request, reason, known)
             raise NotAuthenticated(
                 "This access token is invalid, expired or revoked. Create a new one in your account."
             )
         return token.user, token
     return request.user, None
+
+
+def _rejected(request, reason: str, token, **details) -> None:
+    """Count a rejected token in the trail (`account.token.rejected`, aggregated per caller,
+    reason and minute). A token we do not know is keyed by IP, and no part of it is kept."""
+    refusal_note(
+        action=AuditAction.ACCOUNT_TOKEN_REJECTED,
+        reason=reason,
+        actor=token.user if token is not None else None,
+        target=token,
+        meta=RequestMeta.from_request(request),
+        path=request.path[:200],
+        token_prefix=token.prefix if token is not None else "",
+        **details,
+    )
 
 
 def session_passed_mfa(request) -> bool:

@@ -59,6 +59,8 @@ def filter_events(filters: dict) -> QuerySet[AuditEvent]:
         )
     if filters.get("ip"):
         events = events.filter(ip=filters["ip"])
+    if filters.get("reason"):
+        events = events.filter(details__reason=filters["reason"])
     return events
 
 

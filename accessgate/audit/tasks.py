@@ -47,3 +47,11 @@ def checkpoint() -> str:
     store_pending()
     made, created = checkpoint_create(actor=None, reason=SCHEDULED)
     return f"checkpoint #{made.seq}" if created else "unchanged"
+
+
+@shared_task
+def flush_refusals() -> str:
+    """Beat job (every minute): each closed window of refusals becomes one audit event."""
+    from .refusals import refusals_flush
+
+    return f"recorded {refusals_flush()} refusal windows"

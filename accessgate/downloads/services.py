@@ -14,10 +14,11 @@ from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.refusals import refusal_note
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.catalog.services import FileSpec, release_create
-from accessgate.errors import QuotaExceeded, ValidationFailed
+from accessgate.errors import DomainError, QuotaExceeded, ValidationFailed
 from accessgate.jobs import JobStatus
 from accessgate.ratelimit import check_rate, parse
 
@@ -37,11 +38,15 @@ class IssuedUrl:
 
 def _check_rate(user) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
-    check_rate(
-        f"download:{user.pk}",
-        settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
-        f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
-    )
+    try:
+        check_rate(
+            f"download:{user.pk}",
+            settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
+            f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
+        )
+    except QuotaExceeded as error:
+        error.reason = "rate_limited"
+        raise
 
 
 def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None) -> dict[int, int | None]:
@@ -57,10 +62,12 @@ def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None)
             issued=F("issued") + 1
         )
         if not updated:
-            raise QuotaExceeded(
+            error = QuotaExceeded(
                 f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
                 "Ask the model's reviewers if you need more."
             )
+            error.reason = "quota"
+            raise error
         issued = DownloadCounter.objects.values_list("issued", flat=True).get(grant=grant, weight_file=weight_file)
         remaining[weight_file.pk] = limit - issued
     return remaining
@@ -105,7 +112,25 @@ def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta
     return grant, issued, common
 
 
-@transaction.atomic
+def _refused(error: DomainError, *, user, release: Release, target, meta: RequestMeta, token, **details) -> None:
+    """Count a refused issuance (aggregated per caller, target, reason and minute; see
+    audit/refusals.py). Outside the refused transaction, which rolls back."""
+    reason = getattr(error, "reason", None)
+    if reason:
+        refusal_note(
+            action=AuditAction.DOWNLOAD_REFUSED,
+            reason=reason,
+            actor=user,
+            target=target,
+            meta=meta,
+            model=release.model.full_name,
+            version=release.version,
+            via="token" if token is not None else "session",
+            token_prefix=token.prefix if token is not None else "",
+            **details,
+        )
+
+
 def download_url_issue(
     *,
     user,
@@ -115,8 +140,20 @@ def download_url_issue(
     token=None,
     mfa_verified: bool,
 ) -> IssuedUrl:
-    """One signed URL for one file, after re-checking the grant, licence and quota."""
+    """One signed URL for one file, after re-checking the grant, licence and quota.
+    A refusal is counted in the trail (`download.refused`) and raised."""
     meta = meta or RequestMeta()
+    try:
+        return _download_url_issue(
+            user=user, release=release, weight_file=weight_file, meta=meta, token=token, mfa_verified=mfa_verified
+        )
+    except DomainError as error:
+        _refused(error, user=user, release=release, target=weight_file, meta=meta, token=token, path=weight_file.path)
+        raise
+
+
+@transaction.atomic
+def _download_url_issue(*, user, release, weight_file, meta, token, mfa_verified) -> IssuedUrl:
     _, issued, common = _issue(
         user=user, release=release, files=[weight_file], meta=meta, token=token, mfa_verified=mfa_verified
     )
@@ -133,7 +170,6 @@ def download_url_issue(
     return issued[0]
 
 
-@transaction.atomic
 def download_manifest_issue(
     *,
     user,
@@ -143,8 +179,20 @@ def download_manifest_issue(
     format: str = "json",
     mfa_verified: bool,
 ) -> list[IssuedUrl]:
-    """Signed URLs for every file of a release; one audit event naming them all."""
+    """Signed URLs for every file of a release; one audit event naming them all. A refusal
+    is counted in the trail (`download.refused`) and raised."""
     meta = meta or RequestMeta()
+    try:
+        return _download_manifest_issue(
+            user=user, release=release, meta=meta, token=token, format=format, mfa_verified=mfa_verified
+        )
+    except DomainError as error:
+        _refused(error, user=user, release=release, target=release, meta=meta, token=token, format=format)
+        raise
+
+
+@transaction.atomic
+def _download_manifest_issue(*, user, release, meta, token, format, mfa_verified) -> list[IssuedUrl]:
     files = list(release.files.order_by("path"))
     _, issued, common = _issue(
         user=user, release=release, files=files, meta=meta, token=token, mfa_verified=mfa_verified
