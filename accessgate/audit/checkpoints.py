@@ -193,8 +193,11 @@ def parse_signed(data: bytes | dict, kind: str = "checkpoint") -> tuple[dict, st
     return document[kind], document["signature"]
 
 
-def check_checkpoint(name: str, data: bytes | dict, *, key=None) -> CheckpointProblem | None:
-    """None when the checkpoint is validly signed and the chain still holds its head."""
+def check_checkpoint(
+    name: str, data: bytes | dict, *, key=None, hashes: dict | None = None
+) -> CheckpointProblem | None:
+    """None when the checkpoint is validly signed and the chain still holds its head.
+    `hashes`: {seq: hash} already read from the trail (saves a query per checkpoint)."""
     try:
         document, signature = parse_signed(data)
         seq, expected = int(document["seq"]), str(document["hash"])
@@ -204,7 +207,10 @@ def check_checkpoint(name: str, data: bytes | dict, *, key=None) -> CheckpointPr
         return CheckpointProblem(
             name, seq, f"bad signature (changed, or signed by key {document.get('key_id')}, not {signing.key_id()})"
         )
-    found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
+    if hashes is not None and seq in hashes:
+        found = hashes[seq]
+    else:
+        found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
     if found is None:
         last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         if last < seq:
@@ -224,13 +230,27 @@ def check_checkpoint(name: str, data: bytes | dict, *, key=None) -> CheckpointPr
 
 def check_all(files: list[tuple[str, bytes]], *, use_storage: bool = True) -> tuple[int, list[CheckpointProblem]]:
     """Check every given and stored checkpoint; returns (how many were read, problems)."""
-    sources = list(files)
+    sources, problems = list(files), []
     if use_storage:
         try:
             sources += list(stored_checkpoint_files())
         except Exception as error:
-            return len(sources), [CheckpointProblem("storage", None, f"could not be read ({error})")] + [
-                p for name, data in sources if (p := check_checkpoint(name, data))
-            ]
-    problems = [p for name, data in sources if (p := check_checkpoint(name, data))]
+            problems.append(CheckpointProblem("storage", None, f"could not be read ({error})"))
+    hashes = _hashes_at(sources)
+    problems += [p for name, data in sources if (p := check_checkpoint(name, data, hashes=hashes))]
     return len(sources), problems
+
+
+def _hashes_at(sources) -> dict[int, str]:
+    """The trail's hashes at every seq the checkpoints name, read in a few queries."""
+    seqs = set()
+    for _, data in sources:
+        try:
+            seqs.add(int(parse_signed(data)[0]["seq"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    ordered, hashes = sorted(seqs), {}
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        hashes.update(AuditEvent.objects.filter(seq__in=chunk).values_list("seq", "hash"))
+    return hashes

@@ -34,6 +34,7 @@ from .services import record
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=1)
+KEEP_RECORDED = timedelta(days=1)
 REASONS = (
     "no_grant", "expired", "revoked", "suspended", "licence_not_accepted", "identity_required", "mfa_required",
     "country_blocked", "account_inactive", "release_withdrawn", "quota", "rate_limited",
@@ -148,4 +149,6 @@ def refusals_flush(*, limit: int = 1000) -> int:
             )
             RefusalTally.objects.filter(pk=pk).update(recorded_seq=event.seq)
             recorded += 1
+    # Recorded windows live on as events; their counters are only kept a day.
+    RefusalTally.objects.filter(recorded_seq__isnull=False, window_start__lt=cutoff - KEEP_RECORDED).delete()
     return recorded

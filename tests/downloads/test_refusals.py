@@ -324,3 +324,17 @@ def test_concurrent_refusals_count_exactly(postgres, clock):
     assert flush_later(clock) == 1
     [event] = refused_events()
     assert event.details["count"] == 80
+
+
+def test_recorded_counters_are_pruned_after_a_day(client, release, clock):
+    client.force_login(factories.UserFactory())
+    client.get(file_url(release, "config.json"))
+    assert flush_later(clock) == 1
+    assert RefusalTally.objects.get().recorded_seq is not None
+    clock.move(23 * 3600)
+    refusals.refusals_flush()
+    assert RefusalTally.objects.count() == 1  # kept a day
+    clock.move(3600)
+    refusals.refusals_flush()
+    assert not RefusalTally.objects.exists()
+    assert len(refused_events()) == 1  # the event stays
