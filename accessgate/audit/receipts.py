@@ -14,11 +14,13 @@ issued: the event at that `seq` no longer has the receipt's hash.
 
 from dataclasses import dataclass
 
+from django.http import JsonResponse
 from django.utils import timezone
 
 from . import signing
 from .chain import chain_hash, event_payload, format_time
 from .checkpoints import RECEIPT, CheckpointProblem, check_checkpoint, checkpoint_create, parse_signed
+from .context import RequestMeta
 from .models import AuditEvent, Checkpoint
 
 FORMAT = "accessgate-audit-receipt/1"
@@ -43,6 +45,15 @@ def receipt_issue(*, event: AuditEvent, actor, meta=None) -> dict:
 
 def receipt_file_name(event: AuditEvent) -> str:
     return f"audit-receipt-{event.seq}.json"
+
+
+def receipt_response(request, event: AuditEvent) -> JsonResponse:
+    """The receipt of `event` as a JSON download (the apps' views decide who may have it)."""
+    document = receipt_issue(event=event, actor=request.user, meta=RequestMeta.from_request(request))
+    response = JsonResponse(document, json_dumps_params={"indent": 2, "sort_keys": True})
+    response["Content-Disposition"] = f'attachment; filename="{receipt_file_name(event)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @dataclass(frozen=True)

@@ -186,14 +186,3 @@ def checkpoint_now(request):
     else:
         messages.info(request, f"Nothing new since checkpoint #{checkpoint.seq}.")
     return redirect("audit:trail")
-
-
-def receipt_response(request, event) -> HttpResponse:
-    """A signed receipt of `event` as a JSON download (views of the apps decide who may have it)."""
-    from .receipts import receipt_file_name, receipt_issue
-
-    document = receipt_issue(event=event, actor=request.user, meta=RequestMeta.from_request(request))
-    response = JsonResponse(document, json_dumps_params={"indent": 2, "sort_keys": True})
-    response["Content-Disposition"] = f'attachment; filename="{receipt_file_name(event)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response

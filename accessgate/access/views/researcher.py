@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
-from accessgate.audit.views import receipt_response
+from accessgate.audit.receipts import receipt_response
 from accessgate.catalog.models import Model
 from accessgate.catalog.selectors import model_by_name
 from accessgate.errors import DomainError
