@@ -1,8 +1,19 @@
+"""Every audited action: a stable dotted name, grouped by app (`<app>.<entity>.<verb>`).
+
+The names are validated here, in Python, not as database choices: `AuditEvent.action` is a
+plain column, so adding an action is one line below and no migration. `record()` refuses a
+name that is neither a member of `AuditAction` nor registered at run time with `register`.
+"""
+
+import re
+
 from django.db import models
+
+ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 class AuditAction(models.TextChoices):
-    """Every audited action, as a stable dotted name grouped by app."""
+    """The portal's own actions. Add new ones to their app's group; never rename a value."""
 
     ACCOUNT_SIGNED_UP = "account.signed_up", "Account signed up"
     ACCOUNT_LOGGED_IN = "account.logged_in", "Logged in"
@@ -59,6 +70,13 @@ class AuditAction(models.TextChoices):
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
 
+    NOTIFICATIONS_WEBHOOK_CREATED = "notifications.webhook.created", "Webhook endpoint registered"
+    NOTIFICATIONS_WEBHOOK_UPDATED = "notifications.webhook.updated", "Webhook endpoint changed"
+    NOTIFICATIONS_WEBHOOK_SECRET_ROTATED = "notifications.webhook.secret_rotated", "Webhook secret rotated"
+    NOTIFICATIONS_WEBHOOK_DISABLED = "notifications.webhook.disabled", "Webhook endpoint disabled"
+    NOTIFICATIONS_WEBHOOK_ENABLED = "notifications.webhook.enabled", "Webhook endpoint enabled"
+    NOTIFICATIONS_WEBHOOK_REDELIVERED = "notifications.webhook.redelivered", "Webhook redelivered"
+
     AUDIT_CHAIN_VERIFIED = "audit.chain.verified", "Audit chain verified"
     AUDIT_EXPORT_REQUESTED = "audit.export.requested", "Audit export requested"
     AUDIT_EXPORT_COMPLETED = "audit.export.completed", "Audit export completed"
@@ -68,3 +86,50 @@ class AuditAction(models.TextChoices):
 
     DOWNLOAD_REFUSED = "download.refused", "Download refused"
     ACCOUNT_TOKEN_REJECTED = "account.token.rejected", "Access token rejected"
+
+
+_known: dict[str, str] = dict(AuditAction.choices)
+
+
+def register(action: str, label: str) -> str:
+    """Make an action recordable at run time (an extension's own actions; tests). No migration."""
+    if not ACTION_NAME.fullmatch(action):
+        raise ValueError(f"An audit action is a dotted lower-case name like 'access.request.approved', not {action!r}.")
+    if _known.get(action, label) != label:
+        raise ValueError(f"The audit action {action!r} is already registered as {_known[action]!r}.")
+    _known[action] = label
+    return action
+
+
+def unregister(action: str) -> None:
+    """Forget an action registered at run time (the portal's own cannot be removed)."""
+    if action in AuditAction.values:
+        raise ValueError(f"{action!r} is one of the portal's own audit actions.")
+    _known.pop(action, None)
+
+
+def validate(action: str) -> str:
+    """The action's name, or ValueError for a name nobody declared."""
+    action = str(action)
+    if action not in _known:
+        raise ValueError(
+            f"Unknown audit action {action!r}: add it to AuditAction in accessgate/audit/actions.py "
+            "(or register it) before recording it."
+        )
+    return action
+
+
+def label(action: str) -> str:
+    return _known.get(action, action)
+
+
+def known_actions() -> list[str]:
+    return sorted(_known)
+
+
+def actions_by_app() -> dict[str, list[str]]:
+    """Actions grouped by their first segment (the app or area that records them)."""
+    groups: dict[str, list[str]] = {}
+    for action in known_actions():
+        groups.setdefault(action.split(".", 1)[0], []).append(action)
+    return groups

@@ -30,7 +30,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from accessgate.downloads.storage import get_storage
+from accessgate.core.storage import get_storage
 
 from . import signing
 from .actions import AuditAction

@@ -1,6 +1,6 @@
 from django import forms
 
-from .actions import AuditAction
+from .actions import known_actions
 from .models import ExportFormat
 from .refusals import REASONS
 
@@ -28,8 +28,11 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "audit-reasons"}),
     )
 
-    actions = AuditAction.values
     reasons = REASONS
+
+    @property
+    def actions(self) -> list[str]:
+        return known_actions()
 
     def clean(self):
         data = super().clean()

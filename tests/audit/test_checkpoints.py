@@ -24,7 +24,7 @@ from accessgate.audit.checkpoints import (
 )
 from accessgate.audit.models import AuditEvent, Checkpoint
 from accessgate.audit.services import record
-from accessgate.downloads.storage import get_storage
+from accessgate.core.storage import get_storage
 
 from ..downloads.conftest import s3rver  # noqa: F401 (fixture)
 from .test_chain import append, run_verify, tamper

@@ -12,7 +12,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.exports import csv_cell, csv_value
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.services import record
-from accessgate.downloads.storage import get_storage
+from accessgate.core.storage import get_storage
 
 from .test_exports import export_files, make_export, run_script
 

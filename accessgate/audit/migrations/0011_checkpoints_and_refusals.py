@@ -6,13 +6,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# (The action choices are not altered here: issue-8 removes them from the database.)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0009_import_requested'),
+        ('audit', '0010_action_without_choices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
