@@ -117,10 +117,20 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
             AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url),
             "no_grant",
         )
+    accept_url = reverse("access:licence_accept", args=[grant.pk])
+    if not Agreement.objects.filter(request_id=grant.request_id).exists():
+        # A grant a reviewer gave directly: nothing is signed yet.
+        raise _because(
+            PolicyNotMet(
+                f"Before your first download of {model.full_name}, sign its licence and statements.",
+                help_url=accept_url,
+            ),
+            "licence_not_accepted",
+        )
     raise _because(
         PolicyNotMet(
             f"The licence of {model.full_name} has a new version; accept it before your next download.",
-            help_url=reverse("access:licence_accept", args=[grant.pk]),
+            help_url=accept_url,
         ),
         "licence_not_accepted",
     )

@@ -9,7 +9,8 @@ the count, the first and last time and the client of the first refusal:
 
     download.refused        reason: no_grant, expired, revoked, suspended, licence_not_accepted,
                             identity_required, mfa_required, country_blocked, account_inactive,
-                            release_withdrawn, quota, rate_limited
+                            release_withdrawn, quota, rate_limited, token_scope (the token lacks
+                            the download scope), token_model (the token is limited to other models)
     account.token.rejected  reason: bad_token, revoked_token, expired_token, inactive_user
 
 Race-free: concurrent counts of one window meet on its unique row (`get_or_create`, then an
@@ -37,7 +38,7 @@ WINDOW = timedelta(minutes=1)
 KEEP_RECORDED = timedelta(days=1)
 REASONS = (
     "no_grant", "expired", "revoked", "suspended", "licence_not_accepted", "identity_required", "mfa_required",
-    "country_blocked", "account_inactive", "release_withdrawn", "quota", "rate_limited",
+    "country_blocked", "account_inactive", "release_withdrawn", "quota", "rate_limited", "token_scope", "token_model",
     "bad_token", "revoked_token", "expired_token", "inactive_user",
 )  # fmt: skip
 _clock = timezone.now  # tests pin it

@@ -118,8 +118,17 @@ def _rate(release, settings, **_):
     settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT = "1/3600"
 
 
-def _quota(release, **_):
+def _quota(release, holder, **_):
+    from accessgate.downloads.models import DownloadCounter
+
     AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=1)
+    # The one allowed download was counted, and its URL has expired.
+    DownloadCounter.objects.create(
+        grant=holder.grants.get(),
+        weight_file=release.files.get(path="config.json"),
+        issued=1,
+        counted_until=timezone.now() - timedelta(seconds=1),
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,7 +151,7 @@ def test_each_refusal_reason_becomes_one_counted_event(
     make_it_so(release=release, holder=holder, reviewer=reviewer, licence=licence, settings=settings)
     client.force_login(holder)
     url = file_url(release, "config.json")
-    if reason in ("rate_limited", "quota"):
+    if reason == "rate_limited":
         assert client.get(url, HTTP_USER_AGENT="curl/8").status_code == 302  # the one allowed
     answers = [client.get(url, HTTP_USER_AGENT="curl/8").status_code for _ in range(3)]
     assert answers == [status] * 3
@@ -338,3 +347,11 @@ def test_recorded_counters_are_pruned_after_a_day(client, release, clock):
     refusals.refusals_flush()
     assert not RefusalTally.objects.exists()
     assert len(refused_events()) == 1  # the event stays
+
+
+def test_token_without_the_download_scope_is_a_counted_refusal(release, holder, clock):
+    token, secret = token_create(actor=holder, name="apply only", scopes=["apply"])
+    assert Client().get(file_url(release, "config.json"), HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 403
+    flush_later(clock)
+    [event] = refused_events()
+    assert event.details["reason"] == "token_scope" and event.details["token_prefix"] == token.prefix
