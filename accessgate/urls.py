@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accessgate import health
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
     path("", include("accessgate.downloads.urls")),
@@ -13,4 +15,8 @@ urlpatterns = [
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
 ]
+
+handler500 = "accessgate.http_guards.server_error"
