@@ -60,9 +60,8 @@ def _storage():
         )
         client.head_bucket(Bucket=s3["bucket"])
         return
-    root = settings.ACCESSGATE_LOCAL_STORAGE_ROOT
-    if not root.is_dir():
-        raise RuntimeError(f"the storage directory {root} does not exist")
+    # The directory imports write to (created on first use, as LocalStorage does).
+    settings.ACCESSGATE_LOCAL_STORAGE_ROOT.mkdir(parents=True, exist_ok=True)
 
 
 def _broker():
