@@ -36,8 +36,8 @@ def _url(model, view, *args):
 @pytest.fixture
 def populated(model, researcher, reviewer):
     """At least one row of every registered model we can make, so change/delete have a target."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
     from allauth.socialaccount.models import SocialAccount, SocialApp
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     interval = IntervalSchedule.objects.create(every=5, period="minutes")
     PeriodicTask.objects.create(name="t", task="accessgate.notifications.tasks.redeliver_pending", interval=interval)
