@@ -320,6 +320,10 @@ ACCESSGATE_STRIPE_API_BASE = env.str("ACCESSGATE_STRIPE_API_BASE", default="")  
 ACCESSGATE_IDENTITY_START_RATE_LIMIT = env.str("ACCESSGATE_IDENTITY_START_RATE_LIMIT", default="5/3600")
 ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default="600/60")
 
+# System checks a deployment has decided to accept, e.g. accessgate.W020 (no identity
+# provider) for a lab that does not verify identities. `check --deploy` must be clean otherwise.
+SILENCED_SYSTEM_CHECKS = env.list("ACCESSGATE_SILENCED_CHECKS", default=[])
+
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.
 ACCESSGATE_REQUIRE_SERVICES = env.bool("ACCESSGATE_REQUIRE_SERVICES", default=False)
