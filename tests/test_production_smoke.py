@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from . import factories
 from .conftest import need_service
+from .support.http_client import Browser
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,47 +29,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class Browser:
-    """A browser behind a TLS-terminating proxy: plain HTTP to gunicorn with
-    X-Forwarded-Proto: https. The session and CSRF cookies are Secure, which cookie jars
-    keep off plain HTTP, so this one keeps its cookies itself."""
-
-    def __init__(self, base):
-        self.base = base
-        self.cookies = {}
-        self.origin = f"https://{urlsplit(base).netloc}"
-        self.headers = {"X-Forwarded-Proto": "https", "User-Agent": "smoke-test"}
-
-    def _send(self, method, path, **kwargs):
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = requests.request(
-            method, self.base + path, headers=headers, allow_redirects=False, timeout=30, **kwargs
-        )
-        self.cookies.update(response.cookies.get_dict())
-        return response
-
-    def get(self, path, **kwargs):
-        return self._send("GET", path, **kwargs)
-
-    def post(self, path, data, form_page=None):
-        page = self.get(form_page or path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        assert token, (path, page.status_code, page.text[:500])
-        headers = {"Origin": self.origin, "Referer": self.origin + path}
-        return self._send("POST", path, data={"csrfmiddlewaretoken": token.group(1), **data}, headers=headers)
-
-    def log_in(self, email, password, totp_secret=None):
-        response = self.post("/accounts/login/", {"login": email, "password": password})
-        assert response.status_code == 302, response.text[:500]
-        if totp_secret:
-            step = urlsplit(response.headers["Location"]).path
-            assert "2fa" in step
-            response = self.post(step, {"code": factories.totp_code(totp_secret)})
-            assert response.status_code == 302, response.text[:500]
 
 
 @pytest.fixture
