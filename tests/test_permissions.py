@@ -91,6 +91,10 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "admin_roles": (reverse("admin:roles"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        # For load balancers: public, no session needed.
+        "health_live": (reverse("health_live"), dict.fromkeys(ROLES, OK)),
+        "health_ready": (reverse("health_ready"), dict.fromkeys(ROLES, OK)),
         "audit_trail": (reverse("audit:trail"), _auditors()),
         "audit_event": (reverse("audit:event", args=[1]), _auditors()),
         "audit_exports": (reverse("audit:exports"), _auditors()),
@@ -197,7 +201,7 @@ def test_reviewer_cannot_decide_own_request(client, world):
     page = client.get(reverse("review:detail", args=[own.pk])).content.decode()
     assert "This is your own request" in page
     response = client.post(reverse("review:decide", args=[own.pk, "approve"]), {"message": ""})
-    assert response.status_code == 400
+    assert response.status_code == 403  # the domain error's own status (AccessDenied)
     assert "Nobody can review their own request." in response.content.decode()
     own.refresh_from_db()
     assert own.status == "submitted"
