@@ -52,3 +52,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def scrub_sentry_event(event: dict) -> dict:
+    """Sentry's `before_send`: no signed /dl/ token in the reported URL or breadcrumbs."""
+    request = event.get("request") or {}
+    for key in ("url", "query_string"):
+        if isinstance(request.get(key), str):
+            request[key] = redact(request[key])
+    for crumb in (event.get("breadcrumbs") or {}).get("values", []):
+        if isinstance(crumb.get("message"), str):
+            crumb["message"] = redact(crumb["message"])
+    return event

@@ -368,4 +368,5 @@ if SENTRY_DSN:
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
+        before_send=lambda event, hint: __import__("accessgate.logs", fromlist=["x"]).scrub_sentry_event(event),
     )

@@ -153,3 +153,32 @@ class TestLogs:
         record.request_id = "r1"
         entry = json.loads(JsonFormatter().format(record))
         assert entry["message"] == "hello world" and entry["request_id"] == "r1" and entry["level"] == "INFO"
+
+
+def test_sentry_events_carry_no_download_token():
+    from accessgate.logs import scrub_sentry_event
+
+    event = scrub_sentry_event(
+        {
+            "request": {"url": "https://portal/dl/eyJrIjoi.sig/model.bin"},
+            "breadcrumbs": {"values": [{"message": "GET /dl/eyJrIjoi.sig/model.bin"}]},
+        }
+    )
+    assert event["request"]["url"] == "https://portal/dl/[redacted]/model.bin"
+    assert "eyJrIjoi" not in event["breadcrumbs"]["values"][0]["message"]
+
+
+def test_sentry_is_initialised_only_with_a_dsn():
+    import subprocess
+    import sys
+
+    code = "import django, os; django.setup(); import sentry_sdk; print(sentry_sdk.get_client().is_active())"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SENTRY_DSN"}
+    env["DJANGO_SETTINGS_MODULE"] = "accessgate.settings"
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    on = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "SENTRY_DSN": "https://key@127.0.0.1:9/1"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert off.stdout.strip() == "False", off.stderr[-500:]
+    assert on.stdout.strip() == "True", on.stderr[-500:]
