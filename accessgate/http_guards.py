@@ -19,6 +19,7 @@ import uuid
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 
 from accessgate.middleware import wants_json
@@ -98,7 +99,11 @@ class BadInputMiddleware:
                 return "its query string"
         content_type = request.content_type or ""
         if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            for key, values in request.POST.lists():
+            try:
+                form = request.POST
+            except MultiPartParserError:
+                return "its form data (malformed)"
+            for key, values in form.lists():
                 if CONTROL_FORM.search(key) or any(CONTROL_FORM.search(value) for value in values):
                     return f"the form field '{CONTROL_ANY.sub('?', key)[:40]}'"
         return None

@@ -128,3 +128,14 @@ def test_concurrent_approval_loser_gets_409_not_400(client, reviewer, model, res
     response = client.post(reverse("review:decide", args=[request.pk, "approve"]), {"message": ""})
     assert response.status_code == 409
     assert b"already" in response.content.lower() or b"approved" in response.content.lower()
+
+
+def test_malformed_multipart_is_400(client, researcher, model):
+    client.force_login(researcher)
+    response = client.generic(
+        "POST",
+        reverse("catalog:apply", args=[model.namespace, model.name]),
+        b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue-without-end",
+        content_type="multipart/form-data",  # no boundary
+    )
+    assert response.status_code == 400
