@@ -17,6 +17,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -63,13 +64,19 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Cleared on request_finished (below), not here: Django logs 4xx/5xx responses
+        # (`django.request`) after the middleware chain has returned.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _clear_request_id(**kwargs):
+    request_id_var.set("-")
+
+
+request_finished.connect(_clear_request_id, dispatch_uid="accessgate.request_id")
 
 
 class BadInputMiddleware:

@@ -351,7 +351,8 @@ LOGGING = {
         },
     },
     "loggers": {
-        # runserver's access log: its own handler in Django's defaults; ours redacts.
+        # Django's defaults give these their own unfiltered handlers; ours redact tokens.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": env.str("ACCESSGATE_LOG_LEVEL", default="INFO")},
