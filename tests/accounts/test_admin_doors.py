@@ -155,7 +155,7 @@ class TestRolesPage:
             user = factories.UserFactory(role=role if role != "researcher" else None)
             client.force_login(user)
         response = client.get(reverse("admin:roles"))
-        assert response.status_code == 302 and "/admin/login/" in response["Location"] or response.status_code == 302
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 class TestDeactivation:
