@@ -23,7 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 
-from accessgate.middleware import wants_json
+from accessgate.core.http import wants_json
 
 logger = logging.getLogger("accessgate.outage")
 

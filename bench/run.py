@@ -97,7 +97,7 @@ def seed() -> dict:
     """A researcher with a grant and a token; a 1-file and a 1,000-file release."""
     from django.db import transaction
 
-    from accessgate.access.services import access_request_submit, policy_set
+    from accessgate.access.services import PolicySettings, access_request_submit, policy_set
     from accessgate.accounts.services import profile_update, token_create, user_create
     from accessgate.catalog.services import FileSpec, license_publish, model_create, release_create
 
@@ -106,7 +106,9 @@ def seed() -> dict:
         profile_update(actor=user, user=user, full_name="Bench Mark", affiliation="Lab", position="R", country="NL")
         licence = license_publish(actor=None, name="Bench", version="1", text="terms")
         model = model_create(actor=None, namespace="bench", name="model", display_name="Bench")
-        policy = policy_set(actor=None, model=model, license=licence, statements=["ok"], gating="auto")
+        policy = policy_set(
+            actor=None, model=model, terms=PolicySettings(license=licence, statements=["ok"], gating="auto")
+        )
         spec = lambda i: FileSpec(  # noqa: E731
             path=f"model-{i:05d}.safetensors", storage_key=f"bench/model/k/{i:05d}", size=1 << 30, sha256=f"{i:064x}"
         )
@@ -213,7 +215,7 @@ def bench_manifest(token: str) -> list[tuple]:
     from botocore.config import Config
     from django.test import Client
 
-    from accessgate.downloads.storage import get_storage
+    from accessgate.core.storage import get_storage
 
     client = Client()
     url = "/models/bench/model/big/manifest"

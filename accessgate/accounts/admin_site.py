@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import DomainError
+from accessgate.core.errors import DomainError
 
 from .roles import STAFF_ROLES, Role, has_role
 

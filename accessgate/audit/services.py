@@ -3,14 +3,17 @@ import tempfile
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
-from accessgate.downloads.storage import get_storage, sha256_of
-from accessgate.jobs import JobStatus
+from accessgate.core.errors import InvalidTransition
+from accessgate.core.jobs import JobStatus, job_done, job_fail, job_start, job_update
+from accessgate.core.storage import get_storage, sha256_of
+from accessgate.core.tasks import queue_after_commit
 
 from . import signing
-from .actions import AuditAction
+from .actions import AuditAction, validate
 from .chain import GENESIS, chain_hash, event_payload
 from .context import RequestMeta
 from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
@@ -39,8 +42,8 @@ def _check_details(value, path="details"):
 
 def record(
     *,
-    actor,
-    action: AuditAction,
+    actor: AbstractBaseUser | None,
+    action: AuditAction | str,
     target: models.Model | None = None,
     meta: RequestMeta | None = None,
     **details,
@@ -48,7 +51,7 @@ def record(
     """Append an audit event. Must run inside the transaction of the change it records."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must be called inside transaction.atomic() with its state change.")
-    action = AuditAction(action)
+    action = validate(action)
     _check_details(details)
     meta = meta or RequestMeta()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
@@ -80,7 +83,7 @@ def record(
 
 @transaction.atomic
 def audit_export_request(
-    *, actor, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
+    *, actor: AbstractBaseUser, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
 ) -> AuditExport:
     filters = clean_filters(filters)
     export = AuditExport.objects.create(
@@ -99,38 +102,25 @@ def audit_export_request(
         format=export.format,
         full=export.is_full,
     )
-    transaction.on_commit(lambda: _queue("run_export", export.pk, AuditExport))
+    queue_after_commit("accessgate.audit.tasks.run_export", export.pk, job=(AuditExport, export.pk), what="the export")
     return export
 
 
 @transaction.atomic
-def audit_verification_request(*, actor, meta: RequestMeta | None = None) -> VerificationRun:
+def audit_verification_request(*, actor: AbstractBaseUser, meta: RequestMeta | None = None) -> VerificationRun:
     run = VerificationRun.objects.create(requested_by=actor)
-    transaction.on_commit(lambda: _queue("run_verification", run.pk, VerificationRun))
+    queue_after_commit(
+        "accessgate.audit.tasks.run_verification", run.pk, job=(VerificationRun, run.pk), what="the check"
+    )
     return run
 
 
-def _queue(task_name: str, pk: int, job_model) -> None:
-    from . import tasks
-
-    try:
-        getattr(tasks, task_name).delay(pk)
-    except Exception as error:  # broker down: say so on the job instead of leaving it queued forever
-        job_model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED, finished_at=timezone.now()
-        )
-        if job_model is AuditExport:
-            AuditExport.objects.filter(pk=pk).update(error=f"Could not start the export ({error}); try again.")
-        else:
-            VerificationRun.objects.filter(pk=pk).update(summary=f"Could not start the check ({error}); try again.")
-
-
 @transaction.atomic
-def audit_export_download(*, actor, export: AuditExport, part: str, meta: RequestMeta | None = None) -> str | dict:
+def audit_export_download(
+    *, actor: AbstractBaseUser, export: AuditExport, part: str, meta: RequestMeta | None = None
+) -> str | dict:
     """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
     if export.status != JobStatus.DONE:
-        from accessgate.errors import InvalidTransition
-
         raise InvalidTransition("This export is not finished yet.")
     record(
         actor=actor,
@@ -154,7 +144,7 @@ def audit_export_download(*, actor, export: AuditExport, part: str, meta: Reques
 
 def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/") -> AuditExport:
     """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
-    AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, error="")
+    job_start(export)
     try:
         events = filter_events(export.filters)
         if export.is_full:
@@ -162,7 +152,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
             last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
             events = events.filter(seq__lte=last_seq)
         total = events.count()
-        AuditExport.objects.filter(pk=export.pk).update(rows_total=total)
+        job_update(export, rows_total=total)
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / export.file_name
             with open(path, "wb") as handle:
@@ -170,7 +160,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
                     export_rows(events),
                     handle,
                     export.format,
-                    progress=lambda n: AuditExport.objects.filter(pk=export.pk).update(rows_done=n),
+                    progress=lambda n: job_update(export, rows_done=n),
                 )
             with open(path, "rb") as handle:
                 sha256, _ = sha256_of(handle)
@@ -187,15 +177,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
             manifest_path.write_text(json.dumps({"manifest": manifest, "signature": signature}, indent=2) + "\n")
             storage.put_file(f"{key}.manifest.json", manifest_path)
         with transaction.atomic():
-            AuditExport.objects.filter(pk=export.pk).update(
-                status=JobStatus.DONE,
-                rows_done=count,
-                storage_key=key,
-                manifest=manifest,
-                signature=signature,
-                finished_at=timezone.now(),
-            )
-            export.refresh_from_db()
+            job_done(export, rows_done=count, storage_key=key, manifest=manifest, signature=signature)
             record(
                 actor=None,
                 action=AuditAction.AUDIT_EXPORT_COMPLETED,
@@ -209,27 +191,16 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
         return export
     except Exception as error:
         with transaction.atomic():
-            AuditExport.objects.filter(pk=export.pk).update(
-                status=JobStatus.FAILED, error=str(error)[:4000], finished_at=timezone.now()
-            )
+            job_fail(export, str(error))
             record(actor=None, action=AuditAction.AUDIT_EXPORT_FAILED, target=export, error=str(error)[:500])
         raise
 
 
 def audit_verification_run(run: VerificationRun) -> VerificationRun:
-    total = AuditEvent.objects.count()
-    VerificationRun.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, total=total)
-    result = verify_chain(progress=lambda n: VerificationRun.objects.filter(pk=run.pk).update(checked=n))
+    job_start(run, total=AuditEvent.objects.count())
+    result = verify_chain(progress=lambda n: job_update(run, checked=n))
     with transaction.atomic():
-        VerificationRun.objects.filter(pk=run.pk).update(
-            status=JobStatus.DONE,
-            ok=result.ok,
-            checked=result.checked,
-            broken_seq=result.broken_seq,
-            summary=result.summary(),
-            finished_at=timezone.now(),
-        )
-        run.refresh_from_db()
+        job_done(run, ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, summary=result.summary())
         record(
             actor=run.requested_by,
             action=AuditAction.AUDIT_CHAIN_VERIFIED,

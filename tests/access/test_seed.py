@@ -9,6 +9,9 @@ from accessgate.access.management.commands.seed_demo import demo_files
 from accessgate.access.models import AccessPolicy
 from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, roles_of
+from accessgate.accounts.selectors import has_mfa
+from accessgate.audit.models import AuditEvent
+from accessgate.audit.verification import verify_chain
 from accessgate.catalog.models import Model, Release, WeightFile
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +52,6 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[-1]}").status_code == 302
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[0]}").status_code == 401
 
-    from accessgate.accounts.selectors import has_mfa
-
     for label, role in [("reviewer", Role.REVIEWER), ("auditor", Role.AUDITOR), ("admin", Role.ADMIN)]:
         staff = User.objects.get(email=f"{label}@demo.accessgate.test")
         assert role in roles_of(staff) and has_mfa(staff)
@@ -72,9 +73,6 @@ def test_seed_demo_refuses_production(settings):
 
 
 def test_seed_demo_audits_what_it_sets_up(settings):
-    from accessgate.audit.models import AuditEvent
-    from accessgate.audit.verification import verify_chain
-
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")

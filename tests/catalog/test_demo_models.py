@@ -6,6 +6,7 @@ import math
 import re
 import socket
 
+import huggingface_hub.constants
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,7 @@ from django.core.management.base import CommandError
 from safetensors import safe_open
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
+from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
 from accessgate.access.management.commands.seed_demo import DEMO_CHECKPOINTS, demo_files
 from accessgate.catalog.demo_models import SIZES, model_files, write_model
@@ -56,8 +58,6 @@ def expected_shapes(config: dict) -> dict[str, tuple[int, ...]]:
 @pytest.fixture
 def offline(monkeypatch):
     """No hub: HF_HUB_OFFLINE=1, and any attempt to open a network connection fails the test."""
-    import huggingface_hub.constants
-
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     attempts = []
@@ -133,8 +133,6 @@ def test_tokenizer_round_trips_text(sentence):
 
 @pytest.mark.parametrize(("name", "size", "shards"), CHECKPOINTS[:3])
 def test_transformers_loads_config_and_tokenizer_from_a_local_copy(tmp_path, offline, name, size, shards):
-    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
-
     write_model(tmp_path, name=f"demo-lab/{name}", size=size, shards=shards)
     config = AutoConfig.from_pretrained(tmp_path, local_files_only=True)
     assert config.model_type == "llama" and config.architectures == ["LlamaForCausalLM"]

@@ -9,8 +9,8 @@ from django.test import Client
 
 from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import Release
+from accessgate.core.jobs import JobStatus
 from accessgate.downloads.models import ReleaseImport
-from accessgate.jobs import JobStatus
 
 from .. import factories
 from ..support.tcp_proxy import TcpProxy

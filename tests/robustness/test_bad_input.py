@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accessgate.access import services
 from accessgate.audit.models import AuditEvent
-from accessgate.downloads.storage import content_disposition, get_storage
+from accessgate.core.storage import content_disposition, get_storage
 
 from ..conftest import application
 
@@ -41,7 +41,7 @@ def test_control_character_in_form_field_is_400_and_changes_nothing(client, rese
     client.force_login(researcher)
     before = AuditEvent.objects.count()
     response = client.post(
-        reverse("catalog:apply", args=[model.namespace, model.name]),
+        reverse("apply:form", args=[model.namespace, model.name]),
         {"intended_use": "Red-teaming\x00 refusal behaviour for a safety study.", "typed_name": "Rosalind Franklin"},
     )
     assert response.status_code == 400
@@ -52,7 +52,7 @@ def test_control_character_in_form_field_is_400_and_changes_nothing(client, rese
 def test_line_breaks_and_tabs_in_form_fields_are_fine(client, researcher, model):
     client.force_login(researcher)
     response = client.post(
-        reverse("catalog:apply", args=[model.namespace, model.name]),
+        reverse("apply:form", args=[model.namespace, model.name]),
         {"intended_use": "line one\r\nline\ttwo"},
     )
     assert b"control character" not in response.content
@@ -134,7 +134,7 @@ def test_malformed_multipart_is_400(client, researcher, model):
     client.force_login(researcher)
     response = client.generic(
         "POST",
-        reverse("catalog:apply", args=[model.namespace, model.name]),
+        reverse("apply:form", args=[model.namespace, model.name]),
         b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue-without-end",
         content_type="multipart/form-data",  # no boundary
     )

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.access.models import Grant
-from accessgate.access.services import access_request_submit, policy_set
+from accessgate.access.services import PolicySettings, access_request_submit, policy_set
+from accessgate.accounts.mfa import has_totp, totp_new_secret
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
@@ -201,14 +202,16 @@ class Command(BaseCommand):
         policy_set(
             actor=None,
             model=model,
-            license=licence,
-            statements=STATEMENTS,
-            gating=gating,
-            min_intended_use_chars=50,
-            grant_days=90,
-            url_ttl_seconds=300,
-            max_downloads_per_file=None if gating == "auto" else 5,
-            **requirements,
+            terms=PolicySettings(
+                license=licence,
+                statements=STATEMENTS,
+                gating=gating,
+                min_intended_use_chars=50,
+                grant_days=90,
+                url_ttl_seconds=300,
+                max_downloads_per_file=None if gating == "auto" else 5,
+                **requirements,
+            ),
         )
         self._release(model, VERSION, partial(demo_files, name), notes="First public release.")
         return model
@@ -236,11 +239,8 @@ class Command(BaseCommand):
 
     def _totp(self, user) -> None:
         """Staff pages need a second factor; demo staff get an authenticator app already."""
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import generate_totp_secret
-
-        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            mfa_totp_activate(actor=None, user=user, secret=generate_totp_secret())
+        if not has_totp(user):
+            mfa_totp_activate(actor=None, user=user, secret=totp_new_secret())
 
     def _token(self, researcher) -> str:
         # A fresh token per run; the previous demo token is revoked so only one stays valid.
