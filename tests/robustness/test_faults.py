@@ -58,14 +58,16 @@ def pending(postgres, researcher, model):
 def test_database_connection_dropped_mid_approval(client, reviewer, pending, monkeypatch):
     client.force_login(reviewer)
     url = reverse("review:decide", args=[pending.pk, "approve"])
-    original = services._email_applicant
+    from accessgate.access.services import reviews
+
+    original = reviews.email_applicant
     emails_before = Email.objects.count()
 
     def drop_then_continue(*args, **kwargs):
         terminate_my_backend()  # the grant row and its audit events are written, not committed
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_email_applicant", drop_then_continue)
+    monkeypatch.setattr(reviews, "email_applicant", drop_then_continue)
     response = client.post(url, {"message": ""})
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert b"nothing was changed" in response.content
@@ -78,7 +80,7 @@ def test_database_connection_dropped_mid_approval(client, reviewer, pending, mon
     assert Email.objects.count() == emails_before
     assert chain_is_whole()
 
-    monkeypatch.setattr(services, "_email_applicant", original)
+    monkeypatch.setattr(reviews, "email_applicant", original)
     assert client.post(url, {"message": ""}).status_code == 302  # the database is back
     assert Grant.objects.count() == 1
     assert AuditEvent.objects.filter(action="access.request.approved").count() == 1
