@@ -13,6 +13,7 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
+from accessgate.notifications.services import webhook_endpoint_create
 
 from . import factories
 from .conftest import application
@@ -22,8 +23,19 @@ from .conftest import application
 #   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
 # - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model
 #   permissions itself. Its front door, `admin:index`, keeps a row; tests/*/test_admin.py
-#   cover what admins can change.
-KEPT_ROWS = {"admin:index", "admin:roles"}  # the roles page is ours (accounts.admin_site)
+#   cover what admins can change. Our staff-roles page and the webhook pages (custom admin views and the read-only
+#   lists that stand in for a staff page) keep rows too: admins only, everyone else to log in.
+KEPT_ROWS = {
+    "admin:index",
+    "admin:roles",
+    "admin:notifications_webhookendpoint_changelist",
+    "admin:notifications_webhookendpoint_add",
+    "admin:notifications_webhookendpoint_change",
+    "admin:notifications_webhookendpoint_edit",
+    "admin:notifications_webhookendpoint_rotate",
+    "admin:notifications_webhookdelivery_changelist",
+    "admin:notifications_webhookdelivery_change",
+}
 
 
 def _self_guarded(resolver: URLResolver) -> bool:
@@ -61,6 +73,9 @@ OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 
 @pytest.fixture
 def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model):
+    # Registered first, so the requests below leave deliveries in its log (pending: the
+    # test's transaction never commits, so nothing is sent).
+    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
     request = services.access_request_submit(actor=researcher, **application(model))
     approved = services.access_request_submit(
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
@@ -70,6 +85,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {
+        "endpoint": endpoint,
+        "delivery": endpoint.deliveries.get(),
         "token": token,
         "export": export,
         "run": run,
@@ -134,6 +151,31 @@ def urls(world):
         # For load balancers: public, no session needed.
         "health_live": (reverse("health_live"), dict.fromkeys(ROLES, OK)),
         "health_ready": (reverse("health_ready"), dict.fromkeys(ROLES, OK)),
+        "admin:notifications_webhookendpoint_changelist": (
+            reverse("admin:notifications_webhookendpoint_changelist"),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookendpoint_add": (reverse("admin:notifications_webhookendpoint_add"), _admin_only()),
+        "admin:notifications_webhookendpoint_change": (
+            reverse("admin:notifications_webhookendpoint_change", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookendpoint_edit": (
+            reverse("admin:notifications_webhookendpoint_edit", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookendpoint_rotate": (
+            reverse("admin:notifications_webhookendpoint_rotate", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookdelivery_changelist": (
+            reverse("admin:notifications_webhookdelivery_changelist"),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookdelivery_change": (
+            reverse("admin:notifications_webhookdelivery_change", args=[world["delivery"].pk]),
+            _admin_only(),
+        ),
         "audit:trail": (reverse("audit:trail"), _auditors()),
         "audit:event": (reverse("audit:event", args=[1]), _auditors()),
         "audit:exports": (reverse("audit:exports"), _auditors()),
@@ -191,6 +233,10 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
         ),
     }
+
+
+def _admin_only():
+    return {**dict.fromkeys(ROLES, LOGIN), "admin": OK}
 
 
 def _auditors():

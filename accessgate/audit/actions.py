@@ -70,6 +70,13 @@ class AuditAction(models.TextChoices):
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
 
+    NOTIFICATIONS_WEBHOOK_CREATED = "notifications.webhook.created", "Webhook endpoint registered"
+    NOTIFICATIONS_WEBHOOK_UPDATED = "notifications.webhook.updated", "Webhook endpoint changed"
+    NOTIFICATIONS_WEBHOOK_SECRET_ROTATED = "notifications.webhook.secret_rotated", "Webhook secret rotated"
+    NOTIFICATIONS_WEBHOOK_DISABLED = "notifications.webhook.disabled", "Webhook endpoint disabled"
+    NOTIFICATIONS_WEBHOOK_ENABLED = "notifications.webhook.enabled", "Webhook endpoint enabled"
+    NOTIFICATIONS_WEBHOOK_REDELIVERED = "notifications.webhook.redelivered", "Webhook redelivered"
+
     AUDIT_CHAIN_VERIFIED = "audit.chain.verified", "Audit chain verified"
     AUDIT_EXPORT_REQUESTED = "audit.export.requested", "Audit export requested"
     AUDIT_EXPORT_COMPLETED = "audit.export.completed", "Audit export completed"
