@@ -172,7 +172,10 @@ class OutageMiddleware:
 
 # Pages whose HTML or redirect carries a signed download URL or token: never leak it in a Referer.
 NO_REFERRER_PREFIXES = ("/dl/", "/accounts/tokens/")
-NO_REFERRER_PATTERN = re.compile(r"^/models/[^/]+/[^/]+/[^/]+/(files/|manifest|download/)")
+NO_REFERRER_PATTERN = re.compile(
+    r"^/models/[^/]+/[^/]+/[^/]+/(files/|manifest|download/)"  # the portal's download routes
+    r"|^/[^/]+/[^/]+/resolve/"  # the Hugging Face protocol's redirect to a signed URL
+)
 
 
 class SecurityHeadersMiddleware:

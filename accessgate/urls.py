@@ -9,6 +9,8 @@ from accessgate.catalog.converters import register_converters
 register_converters()
 
 urlpatterns = [
+    # The Hugging Face protocol's API first: nothing else may answer /api/models/….
+    path("api/models/", include("accessgate.api.hf.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
     path("", include("accessgate.downloads.urls")),
     path("models/", include("accessgate.access.apply_urls")),
@@ -22,6 +24,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
+    # Last: /<namespace>/<name>/resolve/<rev>/<path> for hf_hub_download (reserved names excluded).
+    path("", include("accessgate.api.hf.resolve_urls")),
 ]
 
 handler500 = "accessgate.http_guards.server_error"

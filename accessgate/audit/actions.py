@@ -48,6 +48,7 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_REJECTED = "access.request.rejected", "Access request rejected"
     ACCESS_REQUEST_CHANGES_REQUESTED = "access.request.changes_requested", "Changes requested"
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
+    ACCESS_REQUEST_REOPENED = "access.request.reopened", "Access request returned to pending"
 
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"

@@ -132,6 +132,7 @@ class TestHeaders:
     def test_signed_url_pages_send_no_referrer(self, client):
         assert client.get("/dl/anything/model.bin")["Referrer-Policy"] == "no-referrer"
         assert client.get("/models/a/b/1.0/download/")["Referrer-Policy"] == "no-referrer"
+        assert client.get("/a/b/resolve/main/config.json")["Referrer-Policy"] == "no-referrer"
         assert client.get("/models/")["Referrer-Policy"] == "same-origin"
 
 
