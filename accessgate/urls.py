@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
+    path("api/", include("accessgate.api.urls")),
     # Last: /<namespace>/<name>/resolve/<rev>/<path> for hf_hub_download (reserved names excluded).
     path("", include("accessgate.api.hf.resolve_urls")),
 ]
