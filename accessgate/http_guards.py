@@ -40,7 +40,10 @@ RETRY_AFTER_SECONDS = 30
 def error_response(request, status: int, code: str, message: str) -> HttpResponse:
     """The portal's error answer: JSON for API/bearer clients, a small page for browsers."""
     if wants_json(request):
-        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+        # The API's one error shape (api/v1/errors.py): help_url and fields always present.
+        return JsonResponse(
+            {"error": {"code": code, "message": message, "help_url": None, "fields": {}}}, status=status
+        )
     try:
         body = render_to_string("error.html", {"error": {"message": message}, "status": status})
     except Exception:  # noqa: BLE001 (the template layer itself may be what failed)
