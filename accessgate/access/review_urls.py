@@ -13,6 +13,7 @@ urlpatterns = [
     path("bulk/", workbench.bulk, name="bulk"),
     path("notifications/", workbench.notifications, name="notifications"),
     path("requests/<int:pk>/appeal/<str:outcome>/", review.appeal_decide, name="appeal_decide"),
+    path("requests/<int:pk>/receipt.json", review.decision_receipt, name="decision_receipt"),
     path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
     path("grants/", review.grants, name="grants"),
     path("grants/<int:pk>/revoke/", review.grant_revoke, name="grant_revoke"),

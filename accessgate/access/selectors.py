@@ -3,6 +3,8 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.selectors import latest_event
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
@@ -242,3 +244,31 @@ def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
 def review_notifications_of(user) -> str:
     preference = ReviewerSettings.objects.filter(user=user).values_list("notifications", flat=True).first()
     return preference or ReviewNotifications.EACH
+
+
+AGREEMENT_ACTIONS = (
+    AuditAction.ACCESS_REQUEST_SUBMITTED,
+    AuditAction.ACCESS_REQUEST_RESUBMITTED,
+    AuditAction.ACCESS_AGREEMENT_RENEWED,
+)
+DECISION_ACTIONS = (
+    AuditAction.ACCESS_REQUEST_APPROVED,
+    AuditAction.ACCESS_REQUEST_REJECTED,
+    AuditAction.ACCESS_REQUEST_CHANGES_REQUESTED,
+    AuditAction.ACCESS_REQUEST_APPROVAL_RECORDED,  # the first of two approvals
+    AuditAction.ACCESS_APPEAL_GRANTED,
+    AuditAction.ACCESS_APPEAL_DENIED,
+)
+
+
+def agreement_event(access_request: AccessRequest):
+    """The audit event that recorded the request's latest signed agreement."""
+    agreement = access_request.agreements.order_by("-signed_at", "-id").first()
+    if agreement is None:
+        return None
+    return latest_event(actions=AGREEMENT_ACTIONS, agreement_id=agreement.pk)
+
+
+def decision_event(access_request: AccessRequest, reviewer):
+    """The audit event of `reviewer`'s latest decision on the request."""
+    return latest_event(actions=DECISION_ACTIONS, target=access_request, actor=reviewer)

@@ -21,9 +21,10 @@ COUNTS = {
     # statements, identity, MFA, ORCID, e-mails, roles (for the menu), custom questions
     "apply": 14,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
-    # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, approvals so
-    # far, recusals, internal notes, the request's grants, the reviewer's profile (conflicts)
-    "review": 19,
+    # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, the
+    # reviewer's own decision event (the receipt link), approvals so far, recusals, internal
+    # notes, the request's grants, the reviewer's profile (conflicts)
+    "review": 20,
     # token, token last-used, file, savepoint, the token's model limit, grant, identity, MFA,
     # profile (country), chain head, event, chain head update, release savepoint
     "resolve": 13,

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.receipts import receipt_response
 from accessgate.catalog.models import Model
 from accessgate.catalog.selectors import model_by_name
 from accessgate.core.errors import DomainError
@@ -155,6 +156,17 @@ def request_appeal(request, pk):
             messages.success(request, "Your appeal is sent; a reviewer who did not reject your request decides it.")
             return redirect("access:request_detail", pk=pk)
     return _request_page(request, access_request, appeal_form=form, status=400)
+
+
+@login_required
+@require_http_methods(["GET"])
+def request_receipt(request, pk):
+    """The signed receipt of the applicant's latest agreement (what they signed, and when)."""
+    access_request = _own_request_or_404(request, pk)
+    event = selectors.agreement_event(access_request)
+    if event is None:
+        raise Http404("No signed agreement on this request.")
+    return receipt_response(request, event)
 
 
 @login_required

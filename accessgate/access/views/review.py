@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.accounts.roles import Role, role_required
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.receipts import receipt_response
 from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 
@@ -73,6 +74,7 @@ def _detail_page(request, access_request, *, form=None, recuse_form=None, failed
             "recuse_form": recuse_form or ReasonForm(),
             "failed_decision": failed_decision,
             "is_own": access_request.user_id == request.user.pk,
+            "my_decision": selectors.decision_event(access_request, request.user),
             **applicant_facts(access_request, request.user),
         },
         status=status,
@@ -88,6 +90,16 @@ def detail(request, pk):
 
 
 @reviewer_required
+def decision_receipt(request, pk):
+    """The signed receipt of this reviewer's latest decision on the request."""
+    access_request = selectors.request_for_review(request.user, pk)
+    event = selectors.decision_event(access_request, request.user) if access_request else None
+    if event is None:
+        raise Http404("You have not decided this request.")
+    return receipt_response(request, event)
+
+
+@reviewer_required
 @require_POST
 def decide(request, pk, decision):
     access_request = selectors.request_for_review(request.user, pk)
@@ -95,6 +107,7 @@ def decide(request, pk, decision):
         raise Http404("No such request in your queue.")
     service, message_argument, success = DECISIONS[decision]
     form = ReviewDecisionForm(request.POST)
+    status = 400
     if form.is_valid():
         extra = {"grant_days": form.cleaned_data["grant_days"]} if decision == "approve" else {}
         try:
@@ -106,11 +119,13 @@ def decide(request, pk, decision):
                 **extra,
             )
         except DomainError as error:
+            # e.g. 409 when another reviewer decided this request a moment ago
             add_domain_error(form, error)
+            status = error.http_status
         else:
             messages.success(request, _approved_message(result, access_request) if decision == "approve" else success)
             return redirect("review:queue")
-    return _detail_page(request, access_request, form=form, failed_decision=decision, status=400)
+    return _detail_page(request, access_request, form=form, failed_decision=decision, status=status)
 
 
 @reviewer_required
@@ -150,6 +165,7 @@ def appeal_decide(request, pk, outcome):
         raise Http404("No such request in your queue.")
     grant, success = APPEAL_OUTCOMES[outcome]
     form = ReviewDecisionForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             services.access_request_appeal_decide(
@@ -160,11 +176,13 @@ def appeal_decide(request, pk, outcome):
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
+            # e.g. 409 when another reviewer decided this request a moment ago
             add_domain_error(form, error)
+            status = error.http_status
         else:
             messages.success(request, success)
             return redirect("review:queue")
-    return _detail_page(request, access_request, form=form, status=400)
+    return _detail_page(request, access_request, form=form, status=status)
 
 
 @reviewer_required
