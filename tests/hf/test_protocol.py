@@ -195,3 +195,38 @@ def test_clearance_refusals_name_the_page_that_fixes_them(client, hf_model, hf_h
     response = client.head(resolve_url(), **auth(secret))
     assert (response.status_code, response["X-Error-Code"]) == (403, "GatedRepo")
     assert page in response["X-Error-Message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user": "x", "status": ["accepted"]},
+        {"user": "x", "status": {"accepted": 1}},
+        {"requestId": "\u00b2", "status": "accepted"},
+        {"requestId": "9" * 30, "status": "accepted"},
+        {"requestId": 9 * 10**30, "status": "accepted"},
+    ],
+)
+def test_handle_answers_odd_bodies_without_a_server_error(client, hf_model, review_token, body):
+    response = client.post(
+        reverse("hf:access_handle", args=REPO), body, content_type="application/json", **auth(review_token)
+    )
+    assert response.status_code in {400, 404}
+    assert response.json()["error"]
+
+
+def test_handle_refuses_a_reason_that_is_not_text(client, hf_model, researcher, review_token):
+    from accessgate.access import services as access_services
+
+    from ..conftest import application
+
+    model, _ = hf_model
+    access_services.access_request_submit(actor=researcher, **application(model))
+    response = client.post(
+        reverse("hf:access_handle", args=REPO),
+        {"user": researcher.username, "status": "rejected", "rejectionReason": {"why": "no"}},
+        content_type="application/json",
+        **auth(review_token),
+    )
+    assert response.status_code == 400 and "rejectionReason" in response.json()["error"]
+    assert not AuditEvent.objects.filter(action="access.request.rejected").exists()

@@ -88,10 +88,26 @@ def _user_named(username):
     return user
 
 
+def _request_id(value) -> int:
+    """A request id as the client sends it (a number or its digits); 0 (no such row) otherwise,
+    also for ids beyond a database integer."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return 0
+    return int(text)
+
+
+def _reason(data) -> str:
+    reason = data.get("rejectionReason")
+    if reason is not None and not isinstance(reason, str):
+        raise HfError(400, None, "rejectionReason must be text.")
+    return reason or ""
+
+
 def _latest_request(model, data) -> AccessRequest:
     requests = AccessRequest.objects.filter(model=model)
     if data.get("requestId") is not None:
-        found = requests.filter(pk=int(data["requestId"]) if str(data["requestId"]).isdigit() else 0).first()
+        found = requests.filter(pk=_request_id(data["requestId"])).first()
     else:
         found = requests.filter(user=_user_named(data.get("user"))).order_by("-created_at", "-pk").first()
     if found is None:
@@ -108,7 +124,7 @@ def handle(request, namespace, name):
     reviewer, model = _reviewer(request, namespace, name)
     data = _payload(request)
     status = data.get("status")
-    if status not in LISTS:
+    if not isinstance(status, str) or status not in LISTS:
         raise HfError(400, None, "status must be one of accepted, rejected, pending.")
     access_request = _latest_request(model, data)
     meta = RequestMeta.from_request(request)
@@ -123,13 +139,13 @@ def handle(request, namespace, name):
         access_services.access_request_approve(actor=reviewer, access_request=access_request, meta=meta)
     elif status == "rejected" and current == "pending":
         access_services.access_request_reject(
-            actor=reviewer, access_request=access_request, reason=data.get("rejectionReason") or "", meta=meta
+            actor=reviewer, access_request=access_request, reason=_reason(data), meta=meta
         )
     elif status == "rejected" and current == "accepted":
         grant = Grant.objects.active().filter(request=access_request).first()
         if grant is None:
             raise HfError(400, None, "This user's access has already ended.")
-        access_services.grant_revoke(actor=reviewer, grant=grant, reason=data.get("rejectionReason") or "", meta=meta)
+        access_services.grant_revoke(actor=reviewer, grant=grant, reason=_reason(data), meta=meta)
     elif status == "pending" and current in {"accepted", "rejected"}:
         access_request_return_to_pending(actor=reviewer, access_request=access_request, meta=meta)
     else:
