@@ -120,7 +120,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactio
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction that reads and then writes (every download issuance) must take the write
+    # lock at BEGIN: with SQLite's default (deferred) two of them deadlock, and SQLite answers
+    # one "database is locked" at once instead of waiting (parallel `snapshot_download`s did).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accessgate")}
