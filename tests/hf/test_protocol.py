@@ -230,3 +230,13 @@ def test_handle_refuses_a_reason_that_is_not_text(client, hf_model, researcher, 
     )
     assert response.status_code == 400 and "rejectionReason" in response.json()["error"]
     assert not AuditEvent.objects.filter(action="access.request.rejected").exists()
+
+
+@pytest.mark.parametrize("revision", ["%00", "a%01b%7F", "%E2%80%AE"])
+def test_error_headers_carry_no_control_characters(client, hf_model, revision):
+    """gunicorn refuses a response header with a control character (the client sees a 500),
+    so nothing the caller sends may reach X-Error-Message raw."""
+    url = f"/api/models/{'/'.join(REPO)}/revision/{revision}"
+    response = client.get(url)
+    assert response.status_code == 404 and response["X-Error-Code"] == "RevisionNotFound"
+    assert all(" " <= char <= "~" for char in response["X-Error-Message"])
