@@ -39,7 +39,10 @@ class StoredObject:
 
 def content_disposition(filename: str) -> str:
     """`attachment` with the file's own name, ASCII fallback plus RFC 5987 UTF-8 form."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    ascii_name = "".join(
+        char if " " <= char <= "~" and char not in '"?\\' else "_"
+        for char in filename.encode("ascii", "replace").decode()
+    )
     if ascii_name == filename:
         return f'attachment; filename="{filename}"'
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
