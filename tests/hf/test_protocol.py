@@ -240,3 +240,19 @@ def test_error_headers_carry_no_control_characters(client, hf_model, revision):
     response = client.get(url)
     assert response.status_code == 404 and response["X-Error-Code"] == "RevisionNotFound"
     assert all(" " <= char <= "~" for char in response["X-Error-Message"])
+
+
+def test_nul_bytes_in_a_path_or_username_are_not_found(client, hf_model, hf_holder, review_token):
+    """PostgreSQL fails a query holding a NUL; such input is answered before it reaches one."""
+    _, secret = hf_holder
+    response = client.get(resolve_url(path="config%00.json"), **auth(secret))
+    assert response.status_code == 404 and response["X-Error-Code"] == "EntryNotFound"
+    assert client.get("/api/models/demo%00lab/tiny-demo-1b", **auth(secret)).status_code == 404
+    for view in ("hf:access_grant", "hf:access_handle"):
+        response = client.post(
+            reverse(view, args=REPO),
+            {"user": "rosalind\u0000", "status": "accepted"},
+            content_type="application/json",
+            **auth(review_token),
+        )
+        assert response.status_code == 404

@@ -15,7 +15,7 @@ from accessgate.access.models import AccessRequest, Grant, RequestStatus
 from accessgate.access.policy import can_review
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.accounts.auth import require_scope
-from accessgate.accounts.models import TokenScope
+from accessgate.accounts.models import USERNAME_RE, TokenScope
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, NotFound
@@ -82,7 +82,9 @@ def _payload(request) -> dict:
 
 
 def _user_named(username):
-    user = get_user_model().objects.filter(username__iexact=str(username or ""), is_active=True).first()
+    name = str(username or "")
+    found = get_user_model().objects.filter(username__iexact=name, is_active=True) if USERNAME_RE.match(name) else None
+    user = found.first() if found is not None else None
     if user is None:
         raise HfError(404, None, f"No user {username!r}.")
     return user
