@@ -1,6 +1,5 @@
 """Production settings: `check --deploy` is clean, and the embedded defaults cannot leak into it."""
 
-import json
 import os
 import subprocess
 import sys
@@ -8,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.db.utils import ConnectionHandler, OperationalError
 
 from .conftest import REQUIRE_SERVICES
 
@@ -65,49 +63,3 @@ def test_ci_runs_on_postgresql(db):
     if not REQUIRE_SERVICES:
         pytest.skip("only enforced when ACCESSGATE_REQUIRE_SERVICES=1")
     assert connection.vendor == "postgresql"
-
-
-def _sqlite_options(tmp_path) -> dict:
-    """The OPTIONS the embedded (SQLite) setup really gets, read from a fresh process."""
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
-    code = "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
-    result = manage("shell", "-c", code, env=env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def test_sqlite_writers_queue_instead_of_deadlocking(tmp_path, django_db_blocker):
-    """`snapshot_download` resolves files in parallel; on SQLite two transactions that read and
-    then write (a download issuance) must not lock each other out ("database is locked" 500s).
-    With BEGIN IMMEDIATE the second writer waits at its start (here: fails at once, timeout 0)
-    and the first always finishes."""
-    options = {**_sqlite_options(tmp_path), "timeout": 0}
-    path = tmp_path / "race.sqlite3"
-    handler = ConnectionHandler(
-        {
-            alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path), "OPTIONS": options}
-            for alias in ("default", "second")
-        }
-    )
-    first, second = handler["default"], handler["second"]
-    with django_db_blocker.unblock():
-        _race(first, second)
-    handler.close_all()
-
-
-def _race(first, second) -> None:
-    """`first` reads then writes; `second` starts, reads and writes in between."""
-    with first.cursor() as cursor:
-        cursor.execute("CREATE TABLE counter (n integer)")
-        cursor.execute("INSERT INTO counter VALUES (0)")
-    second.ensure_connection()
-    first._start_transaction_under_autocommit()  # what `transaction.atomic` runs first
-    first.cursor().execute("SELECT n FROM counter").fetchall()
-    try:
-        second._start_transaction_under_autocommit()
-        second.cursor().execute("SELECT n FROM counter").fetchall()
-        second.cursor().execute("UPDATE counter SET n = n + 1")
-    except OperationalError:
-        pass  # the second writer is told to wait before it did anything
-    first.cursor().execute("UPDATE counter SET n = n + 1")  # before the fix: "database is locked"
-    first.cursor().execute("COMMIT")
