@@ -79,6 +79,14 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | 
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Give a reason for revoking; the researcher will see it.", field="reason")
+    revoke_locked(grant, actor=actor, reason=reason, meta=meta)
+    email_applicant(grant.request, "grant_revoked", message=reason)
+    return grant
+
+
+def revoke_locked(grant: Grant, *, actor: User, reason: str, meta: RequestMeta | None) -> None:
+    """End a grant the caller has locked and may revoke, and record `grant.revoked`; the one
+    revocation step of `grant_revoke` and of returning a request to pending."""
     GRANT_TRANSITIONS.move(grant, GrantStatus.REVOKED)
     grant.waiting_for = []
     grant.ended_at = timezone.now()
@@ -94,8 +102,6 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | 
         model=grant.model.full_name,
         reason=reason,
     )
-    email_applicant(grant.request, "grant_revoked", message=reason)
-    return grant
 
 
 def grant_expire_due(*, now: datetime | None = None) -> int:
