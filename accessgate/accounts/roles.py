@@ -10,11 +10,13 @@ class Role(models.TextChoices):
 
     RESEARCHER = "researcher", "Researcher"
     REVIEWER = "reviewer", "Reviewer"
+    # Owns the models listed in `Model.publishers` (a lab's release manager): their console at /publish/.
+    PUBLISHER = "publisher", "Publisher"
     AUDITOR = "auditor", "Auditor"
     ADMIN = "admin", "Admin"
 
 
-STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+STAFF_ROLES = (Role.REVIEWER, Role.PUBLISHER, Role.AUDITOR, Role.ADMIN)
 
 
 def roles_of(user) -> set[Role]:

@@ -12,12 +12,12 @@ PAGE_SIZE = 20
 
 def catalog_list(request):
     search = request.GET.get("q", "")
-    page = Paginator(listed_models(search=search), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listed_models(search=search, user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/list.html", {"page": page, "search": search})
 
 
 def model_detail(request, namespace, name):
-    model = model_by_name(namespace, name)
+    model = model_by_name(namespace, name, user=request.user)
     if model is None or (not model.is_listed and not access_policy.can_see_files(request.user, model)):
         raise Http404("No model with this name.")
     policy = access_selectors.policy_for(model)
@@ -30,6 +30,9 @@ def model_detail(request, namespace, name):
             "model": model,
             "policy": policy,
             "statements": access_selectors.active_statements(policy) if policy else [],
+            # The same evaluator and list as the apply page: the whole truth, before applying.
+            "requirements": access_policy.requirements_for(request.user, policy) if policy else [],
+            "can_publish": access_policy.can_publish(request.user, model),
             "releases": releases,
             "can_see_files": can_see_files,
             "grant": access_policy.active_grant(request.user, model),

@@ -24,7 +24,7 @@ RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def resolve(request, namespace, name, ref, path):
     """`302` to a fresh signed URL for one file, after re-checking everything."""
     caller = request.caller
-    weight_file = selectors.file_by_address(namespace, name, ref, path)
+    weight_file = selectors.file_by_address(namespace, name, ref, path, user=request.caller.user)
     issued = services.download_url_issue(
         user=caller.user,
         release=weight_file.release,
@@ -41,7 +41,7 @@ def resolve(request, namespace, name, ref, path):
 
 def _manifest(request, namespace, name, ref, fmt):
     caller = request.caller
-    release = selectors.release_by_address(namespace, name, ref)
+    release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
     issued = services.download_manifest_issue(
         user=caller.user,
         release=release,
@@ -100,7 +100,7 @@ def manifest_txt(request, namespace, name, ref):
 @caller_required
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
-    release = selectors.release_by_address(namespace, name, ref)
+    release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
     download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
@@ -109,7 +109,7 @@ def sha256sums(request, namespace, name, ref):
 @caller_required
 def release_page(request, namespace, name, ref):
     """The grant holder's download page: files, buttons, quotas and copy-ready commands."""
-    release = selectors.release_by_address(namespace, name, ref)
+    release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
     grant = download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     policy = grant.model.policy
     left = selectors.downloads_left(grant, release, policy.max_downloads_per_file)

@@ -12,7 +12,7 @@ from .grants import (
     grants_restore_after_identity,
     grants_suspend_for_identity,
 )
-from .policies import PolicySettings, policy_set
+from .policies import PolicySettings, holders_to_reaccept, policy_licence_switch, policy_set
 from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
 from .reviews import access_request_approve, access_request_reject, access_request_request_changes
 
@@ -30,5 +30,7 @@ __all__ = [
     "grant_revoke",
     "grants_restore_after_identity",
     "grants_suspend_for_identity",
+    "holders_to_reaccept",
+    "policy_licence_switch",
     "policy_set",
 ]

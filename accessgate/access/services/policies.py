@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django_countries import countries as known_countries
 
 from accessgate.accounts.models import User
@@ -12,9 +14,11 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
+from accessgate.notifications.services import email_queue
 
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating
+from ..policy import grants_with_signed_licence
 
 REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
 
@@ -40,27 +44,44 @@ class PolicySettings:
     denied_email_domains: Sequence[str] | None = None
     blocked_countries: Sequence[str] = ()
 
+    def problems(self) -> list[ValidationFailed]:
+        """Every value no policy can hold, each naming its field (forms show them all at once)."""
+        found = []
+        if self.grant_days < 1:
+            found.append(ValidationFailed("A grant lasts at least one day.", field="grant_days"))
+        if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
+            found.append(ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds"))
+        if self.max_downloads_per_file is not None and self.max_downloads_per_file < 1:
+            found.append(
+                ValidationFailed(
+                    "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
+                )
+            )
+        unknown = [code for code in self._blocked() if code not in dict(known_countries)]
+        if unknown:
+            found.append(ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries"))
+        for check in (lambda: _domains(self.institutional_domains), self.cleaned_statements):
+            try:
+                check()
+            except ValidationFailed as error:
+                found.append(error)
+        return found
+
+    def _blocked(self) -> list[str]:
+        return sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
+
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
-        if self.grant_days < 1:
-            raise ValidationFailed("A grant lasts at least one day.", field="grant_days")
-        if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
-            raise ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds")
-        if self.max_downloads_per_file is not None and self.max_downloads_per_file < 1:
-            raise ValidationFailed(
-                "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
-            )
+        problems = self.problems()
+        if problems:
+            raise problems[0]
         denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
-        blocked = sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
-        unknown = [code for code in blocked if code not in dict(known_countries)]
-        if unknown:
-            raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
         values.update(
             gating=Gating(self.gating),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
-            blocked_countries=blocked,
+            blocked_countries=self._blocked(),
         )
         return values
 
@@ -116,7 +137,7 @@ def policy_set(
     if created or changed:
         record(
             actor=actor,
-            action=AuditAction.ACCESS_POLICY_UPDATED,
+            action=AuditAction.ACCESS_POLICY_CREATED if created else AuditAction.ACCESS_POLICY_UPDATED,
             target=policy,
             meta=meta,
             model=model.full_name,
@@ -135,3 +156,49 @@ def policy_set(
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy
+
+
+def holders_to_reaccept(model: Model, license: LicenseVersion | None):
+    """Active grants of `model` whose holder last signed another licence version than `license`
+    (None: a version not published yet, so every active holder)."""
+    grants = grants_with_signed_licence(model)
+    return grants.exclude(signed_licence=license.pk) if license is not None else grants
+
+
+@transaction.atomic
+def policy_licence_switch(
+    *, actor: User | None, model: Model, license: LicenseVersion, meta: RequestMeta | None = None
+) -> int:
+    """Make `license` the version applicants and holders sign. Holders who signed another
+    version are told by e-mail and cannot download until they accept it; returns how many."""
+    policy = AccessPolicy.objects.select_for_update().filter(model=model).first()
+    if policy is None:
+        raise ValidationFailed("Set the model's access policy first.", field="license")
+    if policy.license_id == license.pk:
+        raise ValidationFailed(f"{model.full_name} already uses {license}.", field="license")
+    previous = policy.license
+    policy.license = license
+    policy.save(update_fields=["license", "updated_at"])
+    holders = list(holders_to_reaccept(model, license).select_related("user"))
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_POLICY_LICENCE_SWITCHED,
+        target=policy,
+        meta=meta,
+        model=model.full_name,
+        previous=str(previous),
+        license=str(license),
+        license_sha256=license.sha256,
+        holders_to_reaccept=len(holders),
+    )
+    for grant in holders:
+        email_queue(
+            to=[grant.user.email],
+            template="licence_new_version",
+            context={
+                "model_name": model.full_name,
+                "license": str(license),
+                "accept_url": settings.SITE_URL + reverse("access:licence_accept", args=[grant.pk]),
+            },
+        )
+    return len(holders)

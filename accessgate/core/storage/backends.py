@@ -186,6 +186,29 @@ class S3Storage(Storage):
         )
         self.transfer_config = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=16 * CHUNK)
 
+    # Browser uploads (the publisher's console): the server opens and completes a multipart
+    # upload, the browser PUTs each part to a presigned URL; no byte passes through the portal.
+    def multipart_create(self, key: str) -> str:
+        return self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+
+    def multipart_part_url(self, key: str, upload_id: str, part_number: int, ttl_seconds: int = 3600) -> str:
+        return self.client.generate_presigned_url(
+            "upload_part",
+            Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number},
+            ExpiresIn=ttl_seconds,
+        )
+
+    def multipart_complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)]},
+        )
+
+    def size_of(self, key: str) -> int:
+        return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+
     def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
         return self.presigner.presign_get(
             key,
