@@ -1,9 +1,9 @@
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
+from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, RequestStatus
 from .policy import reviewable_models
 from .requirements import Facts, evaluate
 
@@ -24,10 +24,13 @@ def grants_of(user) -> QuerySet[Grant]:
     latest_release = Subquery(
         Release.objects.filter(model=OuterRef("model"), is_active=True).order_by("-created_at").values("version")[:1]
     )
+    signed = Subquery(
+        Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
+    )
     return (
         Grant.objects.filter(user=user)
         .with_is_active()
-        .annotate(latest_version=latest_release)
+        .annotate(latest_version=latest_release, signed_licence=signed, current_licence=F("model__policy__license"))
         .select_related("model")
         .order_by("-granted_at")
     )
