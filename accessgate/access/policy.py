@@ -146,5 +146,5 @@ def downloadable_releases(user, *, mfa_verified: bool = False) -> QuerySet[Relea
 
 
 def can_see_files(user, model: Model) -> bool:
-    """File lists are for grant holders, and for admins who publish the files."""
-    return has_role(user, Role.ADMIN) or active_grant(user, model) is not None
+    """File lists are for grant holders, and for the admins and publishers who publish the files."""
+    return can_publish(user, model) or active_grant(user, model) is not None

@@ -1,14 +1,19 @@
 """The publisher's console: drafts, the policy form, licences, reviewers, releases, access."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from accessgate.access import services as access_services
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.accounts.services import role_grant
+from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import LicenseVersion, ModelStatus
 from accessgate.catalog.services import model_update, release_withdraw
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
+from accessgate.downloads.models import ReleaseImport
 from accessgate.notifications.models import Email
 from accessgate.publishing.services import model_create_draft, model_publish
 
@@ -284,3 +289,26 @@ class TestRoles:
         client.force_login(publisher)
         response = client.get(reverse("publish:list"))
         assert response.status_code == 302 and "2fa" in response["Location"]
+
+
+class TestViewAsResearcher:
+    def test_the_draft_page_as_a_visitor_sees_it(self, client, draft, publisher, licence):
+        make_policy(draft, licence, require_identity=True)
+        factories.make_release(draft)
+        client.force_login(publisher)
+        url = reverse("catalog:model_detail", args=[draft.namespace, draft.name])
+        own = client.get(url).content.decode()
+        assert "config.json" in own  # the publisher sees the files they publish
+        visitor = client.get(url + "?as=researcher").content.decode()
+        assert "config.json" not in visitor and "A verified identity" in visitor
+        assert "as a researcher who is not signed in would see it" in visitor
+
+
+def test_the_command_line_import_records_who_asked(owned, publisher, tmp_path):
+    (tmp_path / "weights.bin").write_bytes(b"abc")
+    call_command(
+        "import_release", owned.full_name, "5.0", str(tmp_path), "--requested-by", publisher.email, stdout=io.StringIO()
+    )
+    job = ReleaseImport.objects.get(version="5.0")
+    assert job.requested_by == publisher
+    assert AuditEvent.objects.get(action="download.release_imported").actor == publisher

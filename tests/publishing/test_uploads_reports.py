@@ -20,7 +20,6 @@ from accessgate.publishing.reports import access_report, access_report_csv, csv_
 
 from .. import factories
 from ..conftest import application, make_policy
-from ..downloads.conftest import backend, s3rver  # noqa: F401  (fixtures)
 
 
 def console(name, model, *extra):
@@ -102,7 +101,7 @@ class TestS3Upload:
         publisher,
         settings,
         s3rver,
-        django_capture_on_commit_callbacks,  # noqa: F811
+        django_capture_on_commit_callbacks,
     ):
         settings.ACCESSGATE_STORAGE_BACKEND = "s3"
         settings.ACCESSGATE_S3 = s3rver
