@@ -1,4 +1,4 @@
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
@@ -31,6 +31,8 @@ def grants_of(user) -> QuerySet[Grant]:
         Grant.objects.filter(user=user)
         .with_is_active()
         .annotate(latest_version=latest_release, signed_licence=signed, current_licence=F("model__policy__license"))
+        # A grant a reviewer gave directly has nothing signed until its holder signs.
+        .annotate(unsigned=~Exists(Agreement.objects.filter(request=OuterRef("request"))))
         .select_related("model")
         .order_by("-granted_at")
     )

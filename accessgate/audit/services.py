@@ -19,6 +19,7 @@ from .context import RequestMeta
 from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
 from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, VerificationRun
 from .selectors import filter_events
+from .signals import event_recorded
 from .verification import verify_chain
 
 SYSTEM_LABEL = "system"
@@ -75,6 +76,8 @@ def record(
     event.hash = chain_hash(event.prev_hash, event_payload(event))
     event.save()
     ChainHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
+    # Still inside the caller's transaction: what receivers write commits with the event.
+    event_recorded.send(sender=AuditEvent, event=event)
     return event
 
 

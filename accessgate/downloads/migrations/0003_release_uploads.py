@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0002_model_drafts_publishers_release_withdrawal'),
-        ('downloads', '0001_initial'),
+        ('downloads', '0002_download_counter_counted_until'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
