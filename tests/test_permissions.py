@@ -297,6 +297,7 @@ def publish_urls(world):
         "publish:upload_finish": up,
         "publish:access_decide": [*m, request.pk, "approve"],
         "publish:access_revoke": [*m, grant.pk],
+        "publish:access_grant": m,
     }
     # POST-only: a GET is refused after the role check (their POSTs are tested below).
     rows |= {name: (reverse(name, args=args), _publishers(405, other=405)) for name, args in posts.items()}

@@ -30,6 +30,7 @@ urlpatterns = [
     path(M + "access/", access.access, name="access"),
     path(M + "access/requests/<int:pk>/<str:decision>/", access.decide, name="access_decide"),
     path(M + "access/grants/<int:pk>/revoke/", access.revoke, name="access_revoke"),
+    path(M + "access/grant/", access.grant_by_username, name="access_grant"),
     path(M + "reports/", reports.report, name="reports"),
     path(M + "reports.csv", reports.report_csv, name="report_csv"),
 ]

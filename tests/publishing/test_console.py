@@ -231,6 +231,17 @@ class TestAccess:
         rejected = client.get(console("access", owned) + "?list=rejected").content.decode()
         assert researcher.email in rejected
 
+    def test_grant_by_username_waits_for_the_signature(self, client, owned, publisher, researcher, changes):
+        client.force_login(publisher)
+        before = changes()
+        response = client.post(console("access_grant", owned), {"username": researcher.username}, follow=True)
+        assert "sign the licence before their first download" in response.content.decode()
+        grant = Grant.objects.active().get(user=researcher, model=owned)
+        assert not grant.request.agreements.exists()
+        assert changes()[len(before) :] == ["grant.created"]
+        unknown = client.post(console("access_grant", owned), {"username": "nobody-here"}, follow=True)
+        assert "No active account with the username nobody-here." in unknown.content.decode()
+
     def test_a_publisher_of_another_model_cannot_decide(self, owned, researcher):
         other = factories.UserFactory(role="publisher")
         factories.ModelFactory(publishers=[other])

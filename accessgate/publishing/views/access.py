@@ -2,6 +2,7 @@
 pages' actions (the same services), revocation, filters and search."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
@@ -34,6 +35,7 @@ def _search(queryset, search: str, prefix: str = ""):
         return queryset
     return queryset.filter(
         Q(**{f"{prefix}user__email__icontains": search})
+        | Q(**{f"{prefix}user__username__icontains": search})
         | Q(**{f"{prefix}user__profile__full_name__icontains": search})
         | Q(**{f"{prefix}user__profile__affiliation__icontains": search})
     )
@@ -118,4 +120,26 @@ def revoke(request, namespace, name, pk):
         messages.error(request, f"Grant #{pk}: {error.message}")
     else:
         messages.success(request, f"Access of {grant.user.email} revoked.")
+    return redirect(reverse("publish:access", args=[model.namespace, model.name]) + "?list=accepted")
+
+
+@publisher_required
+@require_POST
+def grant_by_username(request, namespace, name):
+    """Hugging Face's "grant by username": access without an application; the holder signs
+    the licence and statements before their first download (`grant_create_direct`)."""
+    model = console_model(request, namespace, name)
+    username = request.POST.get("username", "").strip().lstrip("@")
+    user = get_user_model().objects.filter(username__iexact=username, is_active=True).first() if username else None
+    if user is None:
+        messages.error(request, f"No active account with the username {username or '(empty)'}.")
+    else:
+        try:
+            access_services.grant_create_direct(
+                actor=request.user, user=user, model=model, meta=RequestMeta.from_request(request)
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{user.username} has access; they sign the licence before their first download.")
     return redirect(reverse("publish:access", args=[model.namespace, model.name]) + "?list=accepted")
