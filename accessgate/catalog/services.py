@@ -29,8 +29,11 @@ def _full_clean(instance, exclude=None):
     try:
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as error:
-        messages = [f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items()]
-        raise ValidationFailed("; ".join(messages)) from error
+        errors = error.message_dict
+        if len(errors) == 1:  # one field: the form shows the message beside it
+            ((field, messages),) = errors.items()
+            raise ValidationFailed(" ".join(messages), field=field) from error
+        raise ValidationFailed("; ".join(f"{field}: {' '.join(errs)}" for field, errs in errors.items())) from error
 
 
 def _check_role(users, role: Role, noun: str) -> None:
@@ -90,7 +93,7 @@ def model_create(
     )
     _full_clean(model)
     if Model.objects.filter(namespace__iexact=namespace, name__iexact=name).exists():
-        raise Conflict(f"A model named {namespace}/{name} already exists.")
+        raise Conflict(f"A model named {namespace}/{name} already exists.", field="name")
     try:
         with transaction.atomic():
             model.save()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 
@@ -84,6 +86,11 @@ class ReleaseUpload(models.Model):
     @property
     def prefix(self) -> str:
         return f"_uploads/{self.pk}/"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where a local-backend upload's files wait until the import copies them."""
+        return Path(settings.ACCESSGATE_UPLOAD_ROOT) / str(self.pk)
 
 
 class UploadedFile(models.Model):

@@ -7,7 +7,6 @@ When every file is in, `upload_finish` hands the staged files to the release imp
 hashes them and creates the release), so both ways end on one audited path.
 """
 
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -30,13 +29,9 @@ from .services import release_import_prepare
 from .tasks import run_release_import
 
 
-def _staging_dir(upload: ReleaseUpload) -> Path:
-    return Path(settings.ACCESSGATE_UPLOAD_ROOT) / str(upload.pk)
-
-
 def _staged_path(uploaded: UploadedFile) -> Path:
-    target = (_staging_dir(uploaded.upload) / uploaded.path).resolve()
-    if not target.is_relative_to(_staging_dir(uploaded.upload).resolve()):
+    target = (uploaded.upload.staging_dir / uploaded.path).resolve()
+    if not target.is_relative_to(uploaded.upload.staging_dir.resolve()):
         raise ValidationFailed(f"{uploaded.path} is not a valid file path.")
     return target
 
@@ -205,7 +200,7 @@ def upload_finish(*, actor: User, upload: ReleaseUpload, meta: RequestMeta | Non
         if upload.backend == "s3":
             source = f"s3://{settings.ACCESSGATE_S3['bucket']}/{upload.prefix}"
         else:
-            source = str(_staging_dir(upload))
+            source = str(upload.staging_dir)
         job = release_import_prepare(
             actor=actor, model=upload.model, version=upload.version, source=source, notes=upload.notes
         )
@@ -223,9 +218,3 @@ def upload_finish(*, actor: User, upload: ReleaseUpload, meta: RequestMeta | Non
         )
         queue_after_commit(run_release_import, job.pk, job=(ReleaseImport, job.pk), what="the import")
     return job
-
-
-def upload_discard_staging(upload: ReleaseUpload) -> None:
-    """Remove a local upload's staged copies once imported (the import copied them)."""
-    if upload.backend == "local":
-        shutil.rmtree(_staging_dir(upload), ignore_errors=True)

@@ -64,6 +64,14 @@ class TestDrafts:
         assert (model.status, model.published_at) == (ModelStatus.DRAFT, None)
         assert changes() == ["catalog.model.created"]
 
+    def test_a_bad_name_is_shown_beside_its_field(self, client, publisher):
+        client.force_login(publisher)
+        response = client.post(
+            reverse("publish:new"), {"namespace": "acme-lab", "name": "bad name", "display_name": "x"}
+        )
+        assert response.status_code == 400
+        assert response.context["form"].errors["name"]
+
     def test_a_duplicate_name_is_shown_beside_the_form(self, client, publisher, model):
         client.force_login(publisher)
         response = client.post(

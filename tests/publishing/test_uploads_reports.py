@@ -14,7 +14,7 @@ from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import Release
 from accessgate.core.errors import Conflict
 from accessgate.downloads import uploads
-from accessgate.downloads.models import UPLOAD_PART_SIZE, ReleaseImport
+from accessgate.downloads.models import UPLOAD_PART_SIZE, ReleaseImport, ReleaseUpload
 from accessgate.downloads.services import download_url_issue
 from accessgate.publishing.reports import access_report, access_report_csv, csv_safe
 
@@ -79,6 +79,7 @@ class TestLocalUpload:
             len(content),
             hashlib.sha256(content).hexdigest(),
         )
+        assert not ReleaseUpload.objects.get().staging_dir.exists()  # the staged copy is gone
         created = AuditEvent.objects.get(action="catalog.release.created", target_id=str(release.pk))
         assert created.actor == publisher
         page = client.get(console("import", owned, job.pk)).content.decode()
