@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accessgate.access import services as access_services
 from accessgate.access.models import AccessPolicy, Grant
-from accessgate.accounts.services import role_grant
+from accessgate.accounts.services import role_grant, token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import LicenseVersion, ModelStatus
 from accessgate.catalog.services import model_update, release_withdraw
@@ -331,3 +331,34 @@ def test_the_command_line_import_records_who_asked(owned, publisher, tmp_path):
     job = ReleaseImport.objects.get(version="5.0")
     assert job.requested_by == publisher
     assert AuditEvent.objects.get(action="download.release_imported").actor == publisher
+
+
+def test_every_surface_hides_a_draft_from_a_researcher(client, draft, licence, researcher, publisher):
+    """Catalog, model page, apply page, download endpoints and the HF API agree on drafts."""
+    make_policy(draft, licence)
+    release = factories.make_release(draft)
+    _, secret = token_create(actor=researcher, name="laptop")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    args = [draft.namespace, draft.name]
+    client.force_login(researcher)
+    assert client.get(reverse("catalog:model_detail", args=args)).status_code == 404
+    assert client.get(reverse("apply:form", args=args)).status_code == 404
+    for name, extra in [
+        ("downloads:manifest", [release.version]),
+        ("downloads:resolve", [release.version, "config.json"]),
+    ]:
+        assert client.get(reverse(name, args=[*args, *extra])).status_code == 404, name
+    info = client.get(reverse("hf:model_info", args=args), **auth)
+    assert (info.status_code, info["X-Error-Code"]) == (404, "RepoNotFound")
+    model_publish(actor=publisher, model=draft)
+    assert client.get(reverse("catalog:model_detail", args=args)).status_code == 200
+    assert client.get(reverse("hf:model_info", args=args), **auth).status_code == 403  # known now; no grant
+
+
+def test_the_list_shows_own_models_only(client, draft, model, publisher, admin_user):
+    client.force_login(publisher)
+    page = client.get(reverse("publish:list")).content.decode()
+    assert draft.full_name in page and "none yet" in page and model.full_name not in page
+    client.force_login(admin_user)
+    page = client.get(reverse("publish:list")).content.decode()
+    assert draft.full_name in page and model.full_name in page
