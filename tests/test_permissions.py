@@ -532,6 +532,10 @@ def api_urls(world):
         "api_v1:review_changes": (f"/api/v1/review/requests/{request.pk}/request-changes/", decide),
         "api_v1:review_grants": ("/api/v1/review/grants/", reviewers),
         "api_v1:review_revoke": (f"/api/v1/review/grants/{grant.pk}/revoke/", decide),
+        "api_v1:access_report": (
+            f"{base}/access-report/",
+            {**_publishers(OK), "anonymous": UNAUTHORIZED},
+        ),
         "api_v1:audit_events": ("/api/v1/audit/events/", auditors),
         "api_v1:audit_verifications": ("/api/v1/audit/verifications/", {**auditors, "auditor": 405, "admin": 405}),
         "api_v1:audit_verification": (f"/api/v1/audit/verifications/{run}/", auditors),

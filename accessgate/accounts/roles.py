@@ -20,7 +20,8 @@ STAFF_ROLES = (Role.REVIEWER, Role.PUBLISHER, Role.AUDITOR, Role.ADMIN)
 
 # The roles that may carry each staff token scope (`TokenScope.REVIEW`, `TokenScope.AUDIT`).
 STAFF_SCOPE_ROLES: dict[str, tuple[Role, ...]] = {
-    "review": (Role.REVIEWER, Role.ADMIN),
+    # Publishers decide on their own models' requests, so they may hold it too.
+    "review": (Role.REVIEWER, Role.PUBLISHER, Role.ADMIN),
     "audit": (Role.AUDITOR, Role.ADMIN),
 }
 

@@ -19,6 +19,7 @@ from accessgate.downloads.services import download_url_issue
 from accessgate.publishing.reports import access_report, access_report_csv, csv_safe
 
 from .. import factories
+from ..api.conftest import bearer
 from ..conftest import application, make_policy
 
 
@@ -195,3 +196,27 @@ class TestPublicPage:
             "600 seconds",
         ):
             assert text in page, text
+
+
+class TestReportApi:
+    def test_a_publisher_token_reads_the_report(self, owned, publisher, researcher, reviewer):
+        grant = _holder(owned, researcher, reviewer)
+        release = owned.releases.get()
+        download_url_issue(
+            user=researcher, release=release, weight_file=release.files.get(path="config.json"), mfa_verified=False
+        )
+        client = bearer(publisher, scopes=["review"])
+        response = client.get(f"/api/v1/models/{owned.full_name}/access-report/")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["model"] == owned.full_name
+        (holder,) = body["holders"]
+        assert (holder["email"], holder["grant_id"], holder["download_urls_issued"]) == (researcher.email, grant.pk, 1)
+        assert body["files"] == [{"path": "config.json", "download_urls_issued": 1, "people": 1, "bytes_downloaded": 2}]
+
+    def test_refusals(self, owned, publisher, reviewer):
+        other = factories.UserFactory(role="publisher")
+        url = f"/api/v1/models/{owned.full_name}/access-report/"
+        assert bearer(other, scopes=["review"]).get(url).status_code == 404
+        assert bearer(reviewer, scopes=["review"]).get(url).status_code == 403
+        assert bearer(publisher, scopes=["download"]).get(url).status_code == 403
