@@ -3,6 +3,7 @@ index an s3:// prefix, follow imports live, withdraw and restore."""
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accessgate.audit.context import RequestMeta
 from accessgate.catalog import services as catalog_services
 from accessgate.core.errors import DomainError, ValidationFailed
+from accessgate.core.storage import get_storage
 from accessgate.core.tasks import queue_after_commit
 from accessgate.downloads import uploads
 from accessgate.downloads.models import ReleaseImport, ReleaseUpload, UploadedFile
@@ -38,7 +40,7 @@ def releases(request, namespace, name):
         else:
             queue_after_commit(run_release_import, job.pk, job=(ReleaseImport, job.pk), what="the import")
             return redirect("publish:import", namespace=model.namespace, name=model.name, pk=job.pk)
-    return page(
+    response = page(
         request,
         model,
         "releases",
@@ -50,6 +52,11 @@ def releases(request, namespace, name):
         },
         status=400 if form.errors else 200,
     )
+    storage = get_storage()
+    if storage.name == "s3" and settings.ACCESSGATE_CSP:
+        # The upload script PUTs parts straight to the bucket: allow that origin on this page only.
+        response["Content-Security-Policy"] = f"{settings.ACCESSGATE_CSP}; connect-src 'self' {storage.upload_origin()}"
+    return response
 
 
 @publisher_required
