@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accessgate.notifications",
     "accessgate.downloads",
     "accessgate.identity",
+    "accessgate.publishing",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -306,6 +307,8 @@ if not DEBUG:
 
 # Where LocalStorage keeps weight files (the embedded default backend).
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
+# Where browser uploads wait (local backend only) until their release is imported.
+ACCESSGATE_UPLOAD_ROOT = Path(env.str("ACCESSGATE_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
 
 # Weight storage: `local` (files under ACCESSGATE_LOCAL_STORAGE_ROOT, served by /dl/) or
 # `s3` (any S3-compatible endpoint; presigned GET URLs).

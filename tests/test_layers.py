@@ -30,6 +30,7 @@ LAYERS = {
     "identity": 3,
     "downloads": 3,
     "api": 4,
+    "publishing": 4,
     "project": 5,
 }
 PROJECT_MODULES = {

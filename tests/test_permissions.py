@@ -13,6 +13,8 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
+from accessgate.downloads.services import release_import_prepare
+from accessgate.downloads.uploads import upload_start
 from accessgate.notifications.services import webhook_endpoint_create
 
 from . import factories
@@ -66,13 +68,15 @@ ROLES = [
     "reviewer",
     "other_reviewer",
     "auditor",
+    "publisher",
+    "other_publisher",
     "admin",
 ]
 OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 
 
 @pytest.fixture
-def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model):
+def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model, tmp_path):
     # Registered first, so the requests below leave deliveries in its log (pending: the
     # test's transaction never commits, so nothing is sent).
     endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
@@ -87,8 +91,18 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     collection = services.collection_create(
         actor=None, namespace=model.namespace, name="family", display_name="Family", lead=model
     )
+    # The publisher owns `model`; the other publisher owns another model only.
+    publisher = factories.UserFactory(role="publisher")
+    model.publishers.add(publisher)
+    other_publisher = factories.UserFactory(role="publisher")
+    factories.ModelFactory().publishers.add(other_publisher)
+    (tmp_path / "weights.bin").write_bytes(b"123")
+    job = release_import_prepare(actor=publisher, model=model, version="9.9", source=str(tmp_path))
+    upload = upload_start(actor=publisher, model=model, version="9.8", files=[("a.bin", 3)])
     return {
         "collection": collection,
+        "job": job,
+        "upload": upload,
         "endpoint": endpoint,
         "delivery": endpoint.deliveries.get(),
         "token": token,
@@ -102,6 +116,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
             "reviewer": reviewer,
             "other_reviewer": factories.UserFactory(role="reviewer"),
             "auditor": auditor,
+            "publisher": publisher,
+            "other_publisher": other_publisher,
             "admin": admin_user,
         },
         "model": model,
@@ -290,6 +306,65 @@ def urls(world):
         "hf:access_handle": (reverse("hf:access_handle", args=hf_args), dict.fromkeys(ROLES, 405)),
         "hf:access_grant": (reverse("hf:access_grant", args=hf_args), dict.fromkeys(ROLES, 405)),
         **api_urls(world),
+        **publish_urls(world),
+    }
+
+
+def publish_urls(world):
+    """The publisher's console: publishers of the model and admins; another model's publisher
+    does not learn the model exists (404); everyone else is refused by role (403)."""
+    model, m = world["model"], [world["model"].namespace, world["model"].name]
+    upload = world["upload"]
+    uploaded = upload.files.get()
+    up = [*m, upload.pk]
+    version = model.releases.get().version
+    request, grant = world["request"], world["grant"]
+    pages = {
+        "publish:console": m,
+        "publish:card": m,
+        "publish:policy": m,
+        "publish:licence": m,
+        "publish:reviewers": m,
+        "publish:releases": m,
+        "publish:import": [*m, world["job"].pk],
+        "publish:access": m,
+        "publish:reports": m,
+        "publish:report_csv": m,
+        "publish:upload_state": up,
+    }
+    rows = {name: (reverse(name, args=args), _publishers(OK)) for name, args in pages.items()}
+    posts = {
+        "publish:card_preview": m,
+        "publish:publish": m,
+        "publish:release_action": [*m, version, "withdraw"],
+        "publish:upload_start": m,
+        "publish:upload_part": [*up, uploaded.pk, 1],
+        "publish:upload_chunk": [*up, uploaded.pk],
+        "publish:upload_complete": [*up, uploaded.pk],
+        "publish:upload_finish": up,
+        "publish:access_decide": [*m, request.pk, "approve"],
+        "publish:access_revoke": [*m, grant.pk],
+        "publish:access_grant": m,
+    }
+    # POST-only: a GET is refused after the role check (their POSTs are tested below).
+    rows |= {name: (reverse(name, args=args), _publishers(405, other=405)) for name, args in posts.items()}
+    everyone_publishing = {**_publishers(OK), "other_publisher": OK}
+    rows["publish:list"] = (reverse("publish:list"), everyone_publishing)
+    rows["publish:new"] = (reverse("publish:new"), everyone_publishing)
+    rows["publish:roles"] = (
+        reverse("publish:roles"),
+        {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "admin": OK},
+    )
+    return rows
+
+
+def _publishers(ok, other=NOT_FOUND):
+    return {
+        **dict.fromkeys(ROLES, FORBIDDEN),
+        "anonymous": LOGIN,
+        "publisher": ok,
+        "other_publisher": other,
+        "admin": ok,
     }
 
 
@@ -437,6 +512,23 @@ def test_audit_actions_refuse_non_auditors(client, world):
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
 
 
+def test_console_posts_refuse_other_roles(client, world):
+    """Every POST of the console, as each role that may not use it: nothing changes."""
+    before = (world["request"].status, world["grant"].status, world["model"].releases.get().is_active)
+    rows = publish_urls(world)
+    expectations = {"researcher": 403, "reviewer": 403, "auditor": 403, "grant_holder": 403, "other_publisher": 404}
+    for name, (url, expected) in rows.items():
+        if expected["publisher"] != 405:
+            continue
+        for role, status in expectations.items():
+            client.force_login(world["users"][role])
+            response = client.post(url, {"message": "x", "reason": "x", "etag": "x"})
+            assert response.status_code == status, f"{name} as {role}: {response.status_code}"
+    world["request"].refresh_from_db()
+    world["grant"].refresh_from_db()
+    assert (world["request"].status, world["grant"].status, world["model"].releases.get().is_active) == before
+
+
 # --- token scopes: every token-authenticated route, every scope -------------------------------
 
 SCOPES = ["download", "apply", "review", "audit"]
@@ -532,6 +624,10 @@ def api_urls(world):
         "api_v1:review_changes": (f"/api/v1/review/requests/{request.pk}/request-changes/", decide),
         "api_v1:review_grants": ("/api/v1/review/grants/", reviewers),
         "api_v1:review_revoke": (f"/api/v1/review/grants/{grant.pk}/revoke/", decide),
+        "api_v1:access_report": (
+            f"{base}/access-report/",
+            {**_publishers(OK), "anonymous": UNAUTHORIZED},
+        ),
         "api_v1:audit_events": ("/api/v1/audit/events/", auditors),
         "api_v1:audit_verifications": ("/api/v1/audit/verifications/", {**auditors, "auditor": 405, "admin": 405}),
         "api_v1:audit_verification": (f"/api/v1/audit/verifications/{run}/", auditors),

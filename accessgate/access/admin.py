@@ -9,6 +9,12 @@ from .freemail import FREE_MAIL_DOMAINS
 from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Collection, Grant, Recusal, Review, ReviewNote
 
 
+def _stored_or_new(policy: AccessPolicy, license) -> services.PolicySettings:
+    if policy.pk:
+        return services.PolicySettings.of(AccessPolicy.objects.get(pk=policy.pk))
+    return services.PolicySettings(license=license)
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
 
@@ -88,7 +94,9 @@ class AccessPolicyAdmin(admin.ModelAdmin):
         saved = services.policy_set(
             actor=request.user,
             model=obj.model,
-            terms=services.PolicySettings(
+            # Built on the stored settings so options this form does not show (the custom
+            # questions) are kept.
+            terms=_stored_or_new(obj, form.cleaned_data["license"]).updated(
                 license=form.cleaned_data["license"],
                 gating=form.cleaned_data["gating"],
                 min_intended_use_chars=form.cleaned_data["min_intended_use_chars"],

@@ -4,7 +4,7 @@ The per-object checks and the set queries are built on the same `Grant.objects.a
 and the same rules, and a test checks that they agree.
 """
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from accessgate.accounts.models import User
@@ -13,26 +13,48 @@ from accessgate.catalog.models import Model, Release
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 
 from .models import AccessPolicy, Agreement, Grant, GrantStatus
-from .requirements import Facts, Requirement, download_problem, evaluate, waiting_label
+from .requirements import Facts, Requirement, download_problem, evaluate, facts_for, waiting_label
 
 
 def requirements_for(user: User, policy: AccessPolicy, facts: Facts | None = None) -> list[Requirement]:
     """The checklist a researcher sees before applying, and a reviewer sees beside a request."""
-    return list(evaluate(policy, facts or Facts(user)))
+    return list(evaluate(policy, facts or facts_for(user)))
 
 
 def reviewable_models(user) -> QuerySet[Model]:
+    """Reviewers review the models they are assigned to; publishers decide on the models they
+    own (from their console); admins on every model."""
     if has_role(user, Role.ADMIN):
         return Model.objects.all()
+    q = Q()
     if has_role(user, Role.REVIEWER):
-        return Model.objects.filter(reviewers=user)
+        q |= Q(reviewers=user)
+    if has_role(user, Role.PUBLISHER):
+        q |= Q(publishers=user)
+    return Model.objects.filter(q).distinct() if q else Model.objects.none()
+
+
+def publishable_models(user) -> QuerySet[Model]:
+    """The models whose console this user may open: their own as a publisher, all as an admin."""
+    if has_role(user, Role.ADMIN):
+        return Model.objects.all()
+    if has_role(user, Role.PUBLISHER):
+        return Model.objects.filter(publishers=user)
     return Model.objects.none()
+
+
+def can_publish(user, model: Model) -> bool:
+    if has_role(user, Role.ADMIN):
+        return True
+    return has_role(user, Role.PUBLISHER) and model.publishers.filter(pk=user.pk).exists()
 
 
 def can_review(user, model: Model) -> bool:
     if has_role(user, Role.ADMIN):
         return True
-    return has_role(user, Role.REVIEWER) and model.reviewers.filter(pk=user.pk).exists()
+    if has_role(user, Role.REVIEWER) and model.reviewers.filter(pk=user.pk).exists():
+        return True
+    return can_publish(user, model)
 
 
 def active_grant(user, model: Model) -> Grant | None:
@@ -45,6 +67,11 @@ def _latest_signed_licence():
     return Subquery(
         Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
     )
+
+
+def grants_with_signed_licence(model: Model) -> QuerySet[Grant]:
+    """The model's active grants, annotated with `signed_licence` (the version last signed)."""
+    return Grant.objects.active().filter(model=model).annotate(signed_licence=_latest_signed_licence())
 
 
 def _current_grants(user) -> QuerySet[Grant]:
@@ -162,5 +189,5 @@ def downloadable_releases(user, *, mfa_verified: bool = False) -> QuerySet[Relea
 
 
 def can_see_files(user, model: Model) -> bool:
-    """File lists are for grant holders, and for admins who publish the files."""
-    return has_role(user, Role.ADMIN) or active_grant(user, model) is not None
+    """File lists are for grant holders, and for the admins and publishers who publish the files."""
+    return can_publish(user, model) or active_grant(user, model) is not None

@@ -58,6 +58,24 @@ class Facts:
         return [code for code in (str(self.profile.country), document) if code]
 
 
+class NobodyFacts(Facts):
+    """Facts of a visitor who is not signed in: nothing is known, so every requirement the
+    policy sets is listed as still to do (the public model page)."""
+
+    def __init__(self):
+        super().__init__(None)
+
+    profile = Profile()
+    verification = None
+    has_mfa = False
+    orcid = None
+    emails = ()
+
+
+def facts_for(user) -> Facts:
+    return Facts(user) if user is not None and user.is_authenticated else NobodyFacts()
+
+
 @dataclass(frozen=True)
 class Requirement:
     key: str

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from accessgate.audit.actions import AuditAction
@@ -59,10 +59,13 @@ def grants_of(user) -> QuerySet[Grant]:
     latest_release = Subquery(
         Release.objects.filter(model=OuterRef("model"), is_active=True).order_by("-created_at").values("version")[:1]
     )
+    signed = Subquery(
+        Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
+    )
     return (
         Grant.objects.filter(user=user)
         .with_is_active()
-        .annotate(latest_version=latest_release)
+        .annotate(latest_version=latest_release, signed_licence=signed, current_licence=F("model__policy__license"))
         # A grant a reviewer gave directly has nothing signed until its holder signs.
         .annotate(unsigned=~Exists(Agreement.objects.filter(request=OuterRef("request"))))
         .select_related("model")

@@ -40,8 +40,17 @@ class AuditAction(models.TextChoices):
     CATALOG_MODEL_CREATED = "catalog.model.created", "Model created"
     CATALOG_MODEL_UPDATED = "catalog.model.updated", "Model updated"
     CATALOG_RELEASE_CREATED = "catalog.release.created", "Release created"
+    CATALOG_RELEASE_WITHDRAWN = "catalog.release.withdrawn", "Release withdrawn"
+    CATALOG_RELEASE_RESTORED = "catalog.release.restored", "Release restored"
+    CATALOG_MODEL_PUBLISHED = "catalog.model.published", "Model published"
+    CATALOG_MODEL_PUBLISHERS_CHANGED = "catalog.model.publishers_changed", "Model publishers changed"
 
+    ACCESS_POLICY_CREATED = "access.policy.created", "Access policy created"
     ACCESS_POLICY_UPDATED = "access.policy.updated", "Access policy updated"
+    ACCESS_POLICY_LICENCE_SWITCHED = (
+        "access.policy.licence_switched",
+        "Licence version switched; holders must re-accept",
+    )
     ACCESS_REQUEST_SUBMITTED = "access.request.submitted", "Access request submitted"
     ACCESS_REQUEST_RESUBMITTED = "access.request.resubmitted", "Access request resubmitted"
     ACCESS_REQUEST_APPROVED = "access.request.approved", "Access request approved"
@@ -80,6 +89,8 @@ class AuditAction(models.TextChoices):
     DOWNLOAD_MANIFEST_ISSUED = "download.manifest_issued", "Download manifest issued"
     DOWNLOAD_RELEASE_IMPORT_REQUESTED = "download.release_import_requested", "Release import requested"
     DOWNLOAD_RELEASE_IMPORTED = "download.release_imported", "Release imported"
+    DOWNLOAD_UPLOAD_STARTED = "download.upload.started", "Browser upload started"
+    DOWNLOAD_UPLOAD_COMPLETED = "download.upload.completed", "Browser upload completed"
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
 

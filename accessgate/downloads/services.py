@@ -317,7 +317,9 @@ def release_import_prepare(
 
 
 def release_import_run(job: ReleaseImport, *, actor: User | None = None) -> Release:
-    """Hash (streaming) and upload every file, then create the release in one audited transaction."""
+    """Hash (streaming) and upload every file, then create the release in one audited transaction.
+    The actor is whoever asked for the import (`job.requested_by`) unless given."""
+    actor = actor or job.requested_by
     job_start(job)
     storage = get_storage()
     try:

@@ -41,7 +41,7 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
     assert policy.denied_email_domains == ["gmail.com", "qq.com"]
     assert policy.blocked_countries == ["IR", "KP"]
     assert [s.text for s in policy.statements.all()] == ["I will behave.", "I will not share."]
-    event = AuditEvent.objects.get(action="access.policy.updated")
+    event = AuditEvent.objects.get(action="access.policy.created")
     assert event.actor == admin_user and event.details["requirements"] == ["require_identity", "require_mfa"]
     assert (policy.requirements_timing, policy.approvals_required, policy.conflict_blocks) == ("after", 2, True)
     assert policy.reapply_cooldown_days == 30

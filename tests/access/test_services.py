@@ -383,7 +383,7 @@ class TestPolicy:
         assert active == ["A", "C"]
         assert policy.statements.get(text="A").pk == first_ids[0]
         assert not policy.statements.get(text="B").is_active
-        assert events() == ["access.policy.updated", "access.policy.updated"]
+        assert events() == ["access.policy.created", "access.policy.updated"]
 
     def test_policy_refuses_duplicate_statements_and_zero_days(self, licence):
         model = factories.ModelFactory()

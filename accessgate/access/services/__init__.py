@@ -20,7 +20,7 @@ from .grants import (
     grants_restore_after_identity,
     grants_suspend_for_identity,
 )
-from .policies import PolicySettings, QuestionSpec, policy_set
+from .policies import PolicySettings, QuestionSpec, holders_to_reaccept, policy_licence_switch, policy_set
 from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
 from .reviews import (
     access_request_approve,
@@ -70,5 +70,7 @@ __all__ = [
     "grants_activate_ready",
     "grants_restore_after_identity",
     "grants_suspend_for_identity",
+    "holders_to_reaccept",
+    "policy_licence_switch",
     "policy_set",
 ]

@@ -23,7 +23,7 @@ def locked(access_request: AccessRequest) -> AccessRequest:
 def policy_of(model: Model) -> AccessPolicy:
     """The model's policy, or the refusal to apply for a model that has none yet."""
     policy = policy_for(model)
-    if policy is None:
+    if policy is None or model.is_draft:
         raise PolicyNotMet(f"{model.full_name} is not open for applications yet.")
     return policy
 

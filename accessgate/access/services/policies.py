@@ -1,9 +1,11 @@
 """Publishing a model's access policy: one typed value in, one audited change out."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django_countries import countries as known_countries
 
 from accessgate.accounts.models import User
@@ -12,10 +14,12 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
+from accessgate.notifications.services import email_queue
 
 from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
+from ..policy import grants_with_signed_licence
 
 REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
 
@@ -84,34 +88,81 @@ class PolicySettings:
     # Also e-mailed for each new request (beside the model's reviewers).
     notification_email: str = ""
 
-    def cleaned(self) -> dict:
-        """The column values to store, normalised; refuses values no policy can hold."""
+    @classmethod
+    def of(cls, policy: AccessPolicy) -> "PolicySettings":
+        """The settings a stored policy holds, so a form that edits some options keeps the rest."""
+        stored = {f.name: getattr(policy, f.name) for f in fields(cls) if f.name not in ("statements", "form_fields")}
+        return cls(
+            **stored,
+            statements=[s.text for s in policy.statements.filter(is_active=True).order_by("position")],
+            form_fields=[
+                QuestionSpec(
+                    key=q.key,
+                    label=q.label,
+                    kind=FieldKind(q.kind),
+                    required=q.required,
+                    help_text=q.help_text,
+                    choices=tuple(q.choices),
+                )
+                for q in policy.form_fields.filter(is_active=True).order_by("position")
+            ],
+        )
+
+    def updated(self, **changes) -> "PolicySettings":
+        return replace(self, **changes)
+
+    def problems(self) -> list[ValidationFailed]:
+        """Every value no policy can hold, each naming its field (forms show them all at once)."""
+        found = []
         if self.grant_days < 1:
-            raise ValidationFailed("A grant lasts at least one day.", field="grant_days")
+            found.append(ValidationFailed("A grant lasts at least one day.", field="grant_days"))
         if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
-            raise ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds")
+            found.append(ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds"))
         if self.max_downloads_per_file is not None and self.max_downloads_per_file < 1:
-            raise ValidationFailed(
-                "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
+            found.append(
+                ValidationFailed(
+                    "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
+                )
             )
         if self.approvals_required not in (1, 2):
-            raise ValidationFailed("A request needs one or two approvals.", field="approvals_required")
+            found.append(ValidationFailed("A request needs one or two approvals.", field="approvals_required"))
         if self.review_target_days is not None and not 1 <= self.review_target_days <= 365:
-            raise ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days")
+            found.append(ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days"))
         if not 0 <= self.reapply_cooldown_days <= 3650:
-            raise ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days")
-        denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
-        blocked = sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
-        unknown = [code for code in blocked if code not in dict(known_countries)]
+            found.append(
+                ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days")
+            )
+        unknown = [code for code in self._blocked() if code not in dict(known_countries)]
         if unknown:
-            raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
+            found.append(ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries"))
+        checks = (
+            lambda: _domains(self.institutional_domains),
+            lambda: _email(self.notification_email),
+            self.cleaned_statements,
+        )
+        for check in checks:
+            try:
+                check()
+            except ValidationFailed as error:
+                found.append(error)
+        return found
+
+    def _blocked(self) -> list[str]:
+        return sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
+
+    def cleaned(self) -> dict:
+        """The column values to store, normalised; refuses values no policy can hold."""
+        problems = self.problems()
+        if problems:
+            raise problems[0]
+        denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("statements", "form_fields")}
         values.update(
             gating=Gating(self.gating),
             requirements_timing=RequirementTiming(self.requirements_timing),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
-            blocked_countries=blocked,
+            blocked_countries=self._blocked(),
             notification_email=_email(self.notification_email),
         )
         return values
@@ -206,7 +257,7 @@ def policy_set(
     if created or changed:
         record(
             actor=actor,
-            action=AuditAction.ACCESS_POLICY_UPDATED,
+            action=AuditAction.ACCESS_POLICY_CREATED if created else AuditAction.ACCESS_POLICY_UPDATED,
             target=policy,
             meta=meta,
             model=model.full_name,
@@ -232,3 +283,49 @@ def policy_set(
             form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )
     return policy
+
+
+def holders_to_reaccept(model: Model, license: LicenseVersion | None):
+    """Active grants of `model` whose holder last signed another licence version than `license`
+    (None: a version not published yet, so every active holder)."""
+    grants = grants_with_signed_licence(model)
+    return grants.exclude(signed_licence=license.pk) if license is not None else grants
+
+
+@transaction.atomic
+def policy_licence_switch(
+    *, actor: User | None, model: Model, license: LicenseVersion, meta: RequestMeta | None = None
+) -> int:
+    """Make `license` the version applicants and holders sign. Holders who signed another
+    version are told by e-mail and cannot download until they accept it; returns how many."""
+    policy = AccessPolicy.objects.select_for_update().filter(model=model).first()
+    if policy is None:
+        raise ValidationFailed("Set the model's access policy first.", field="license")
+    if policy.license_id == license.pk:
+        raise ValidationFailed(f"{model.full_name} already uses {license}.", field="license")
+    previous = policy.license
+    policy.license = license
+    policy.save(update_fields=["license", "updated_at"])
+    holders = list(holders_to_reaccept(model, license).select_related("user"))
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_POLICY_LICENCE_SWITCHED,
+        target=policy,
+        meta=meta,
+        model=model.full_name,
+        previous=str(previous),
+        license=str(license),
+        license_sha256=license.sha256,
+        holders_to_reaccept=len(holders),
+    )
+    for grant in holders:
+        email_queue(
+            to=[grant.user.email],
+            template="licence_new_version",
+            context={
+                "model_name": model.full_name,
+                "license": str(license),
+                "accept_url": settings.SITE_URL + reverse("access:licence_accept", args=[grant.pk]),
+            },
+        )
+    return len(holders)

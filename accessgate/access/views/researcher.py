@@ -19,8 +19,8 @@ from ..models import GrantStatus, RequestStatus
 from ..policy import active_grant, requirements_for
 
 
-def _model_or_404(namespace: str, name: str) -> Model:
-    model = model_by_name(namespace, name)
+def _model_or_404(request, namespace: str, name: str) -> Model:
+    model = model_by_name(namespace, name, user=request.user)
     if model is None:
         raise Http404("No model with this name.")
     return model
@@ -61,7 +61,7 @@ def apply_collection(request, namespace, name):
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request, namespace, name, collection=None):
-    model = _model_or_404(namespace, name)
+    model = _model_or_404(request, namespace, name)
     policy = selectors.policy_for(model)
     if policy is None:
         messages.error(request, f"{model.full_name} is not open for applications yet.")

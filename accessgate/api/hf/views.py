@@ -35,7 +35,7 @@ def caller(request):
 def visible_model(namespace: str, name: str, user):
     """The model, if this caller may know it exists; unlisted models are for grant holders,
     admins and their reviewers, as on the model page. Otherwise RepoNotFound."""
-    model = model_by_name(namespace, name)
+    model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
     if model is None or policy_for(model) is None:
         raise repo_not_found(f"{namespace}/{name}")
     if not (model.is_listed or can_see_files(user, model) or can_review(user, model)):

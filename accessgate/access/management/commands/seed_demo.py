@@ -223,7 +223,7 @@ class Command(BaseCommand):
         )
 
     def _model(self, name, display_name, summary, gating, *, licence, reviewer, **requirements):
-        model = model_by_name(NAMESPACE, name)
+        model = model_by_name(NAMESPACE, name, include_drafts=True)
         if model is None:
             model = model_create(
                 actor=None,

@@ -31,7 +31,7 @@ APPLICATION_FIELDS = {"statements": "statement_ids"}
 
 def _visible_model(user, namespace: str, name: str):
     """The model as the catalog page shows it: unlisted models only to those who may see files."""
-    model = model_by_name(namespace, name)
+    model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
     if model is None or (not model.is_listed and not can_see_files(user, model)):
         raise NotFound(f"No model {namespace}/{name}.")
     return model
@@ -49,7 +49,7 @@ class ModelList(ApiView, generics.ListAPIView):
     pagination_class = ByName
 
     def get_queryset(self):
-        return listed_models(search=self.request.query_params.get("q", "")[:200])
+        return listed_models(search=self.request.query_params.get("q", "")[:200], user=self.request.user)
 
 
 class ModelDetail(ApiView):
