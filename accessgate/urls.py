@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -11,6 +12,8 @@ urlpatterns = [
     # The Hugging Face protocol's API first: nothing else may answer /api/models/….
     path("api/models/", include("accessgate.api.hf.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
+    # Pages link the SVG icon; this answers clients that ask for the old name anyway.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("", include("accessgate.downloads.urls")),
     path("models/", include("accessgate.access.apply_urls")),
     path("models/", include("accessgate.catalog.urls")),

@@ -115,6 +115,7 @@ def urls(world):
     )
     return {
         "home": (reverse("home"), dict.fromkeys(ROLES, REDIRECT)),
+        "favicon": (reverse("favicon"), dict.fromkeys(ROLES, 301)),
         "catalog:list": (reverse("catalog:list"), dict.fromkeys(ROLES, OK)),
         "catalog:model_detail": (
             reverse("catalog:model_detail", args=[model.namespace, model.name]),
