@@ -128,3 +128,13 @@ def applicant_facts(access_request: AccessRequest) -> dict:
         "identity": identity,
         "identity_name_matches": name_matches(identity, profile_name=facts.profile.full_name) if identity else None,
     }
+
+
+def audit_targets_of(user) -> dict[str, list[str]]:
+    """The audit targets that belong to `user` in this app: their requests, agreements and
+    grants (whoever acted on them), as {target_type: [target_id, ...]} for the audit filter."""
+    owned = {"access.accessrequest": AccessRequest, "access.agreement": Agreement, "access.grant": Grant}
+    return {
+        target_type: [str(pk) for pk in model.objects.filter(user=user).values_list("pk", flat=True)]
+        for target_type, model in owned.items()
+    }

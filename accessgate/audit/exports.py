@@ -22,11 +22,17 @@ CSV_COLUMNS = [
     "seq", "created_at", "actor_id", "actor_label", "action", "target_type", "target_id",
     "target_label", "ip", "user_agent", "details", "prev_hash", "hash",
 ]  # fmt: skip
-FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip")
+FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "person", "target")
+# The person filter resolved when asked (their account and the targets that were theirs then),
+# kept as they are so the export's manifest says exactly what was matched.
+RESOLVED_KEYS = ("person_id", "person_targets")
 
 
 def clean_filters(filters: dict) -> dict:
-    return {key: str(filters[key]) for key in FILTER_KEYS if filters.get(key) not in (None, "")}
+    cleaned = {key: str(filters[key]) for key in FILTER_KEYS if filters.get(key) not in (None, "")}
+    if cleaned.get("person"):
+        cleaned.update({key: filters[key] for key in RESOLVED_KEYS if filters.get(key) not in (None, "")})
+    return cleaned
 
 
 def signed_manifest(export: AuditExport) -> dict:

@@ -3,6 +3,8 @@ from django import forms
 from .actions import known_actions
 from .models import ExportFormat
 
+FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "person", "target")
+
 
 class AuditFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
@@ -19,6 +21,19 @@ class AuditFilterForm(forms.Form):
     )
     model = forms.CharField(required=False, label="Model (namespace/name)", max_length=200)
     ip = forms.GenericIPAddressField(required=False, label="IP address")
+    person = forms.EmailField(
+        required=False,
+        label="Everything about a person (e-mail)",
+        help_text="As actor, or as the owner of the request, agreement, grant or account.",
+    )
+    target = forms.RegexField(
+        required=False,
+        regex=r"^[a-z_]+\.[a-z_]+:[\w.@/-]{1,64}$",
+        label="Target (type:id)",
+        max_length=130,
+        help_text="e.g. access.grant:12",
+        error_messages={"invalid": "Write the target as type:id, e.g. access.accessrequest:12."},
+    )
 
     @property
     def actions(self) -> list[str]:
@@ -34,7 +49,7 @@ class AuditFilterForm(forms.Form):
         return {
             key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in self.cleaned_data.items()
-            if value not in (None, "") and key in ("since", "until", "actor", "action", "model", "ip")
+            if value not in (None, "") and key in FILTER_KEYS
         }
 
 
