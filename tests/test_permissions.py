@@ -143,6 +143,9 @@ def urls(world):
         "review:queue": (reverse("review:queue"), _staff(OK)),
         "review:detail": (reverse("review:detail", args=[request.pk]), {**_staff(OK), "other_reviewer": NOT_FOUND}),
         "review:grants": (reverse("review:grants"), _staff(OK)),
+        # Reviewers see their models' figures, auditors and admins every model's.
+        "review:dashboard": (reverse("review:dashboard"), {**_staff(OK), "auditor": OK}),
+        "access:my_downloads": (reverse("access:my_downloads"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "review:grant_revoke": (
             reverse("review:grant_revoke", args=[grant.pk]),
             {**_staff(OK), "other_reviewer": NOT_FOUND},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import researcher
+from .views import dashboard, researcher
 
 app_name = "access"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("requests/<int:pk>/withdraw/", researcher.request_withdraw, name="request_withdraw"),
     path("requests/<int:pk>/resubmit/", researcher.request_resubmit, name="request_resubmit"),
     path("grants/<int:pk>/accept-licence/", researcher.licence_accept, name="licence_accept"),
+    path("downloads/", dashboard.my_downloads, name="my_downloads"),
 ]

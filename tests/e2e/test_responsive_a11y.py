@@ -115,6 +115,8 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     inspector.check(page, "researcher-tokens")
     page.goto("/accounts/profile/")
     inspector.check(page, "researcher-profile")
+    page.goto("/access/downloads/")
+    inspector.check(page, "researcher-downloads")
 
     # The reviewer: queue, the new request (signed statements open), approve, grants, revoke.
     staff = new_page()
@@ -131,6 +133,9 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     inspector.check(staff, "reviewer-grants")
     staff.get_by_role("link", name="Revoke…").first.click()
     inspector.check(staff, "reviewer-revoke")
+    staff.goto("/review/dashboard/")
+    assert staff.locator("svg[role=img]").count() == 3
+    inspector.check(staff, "reviewer-dashboard")
 
     # The auditor: the trail, everything about the researcher, one event, exports.
     audit = new_page()
@@ -144,6 +149,8 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     inspector.check(audit, "auditor-event")
     audit.goto("/audit/exports/")
     inspector.check(audit, "auditor-exports")
+    open_menu_item(audit, width, "Dashboard")
+    inspector.check(audit, "auditor-dashboard")
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / f"widths-{width}.json").write_text(json.dumps(inspector.widths, indent=1))
