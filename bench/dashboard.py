@@ -5,7 +5,10 @@ Creates (or reuses) the database ACCESSGATE_BENCH_DASHBOARD_DATABASE_URL, loads 
 them downloads of five models, plus 20,000 requests and their grants, then times the staff
 dashboard's selectors for an admin (every model) and prints one JSON line. The loaded events
 are NOT a valid hash chain (only the dashboard reads them); never point this at real data.
-Target: the dashboard's queries answer in under 1 s at a million events.
+Target: the dashboard's queries answer in under 1 s at a million events. Measured (2 shared
+cores, a test suite running beside it): 1.7 s median, nearly all in the downloads-per-day
+aggregation over the 500,000 download events of the window; the other queries take < 30 ms.
+A daily per-model download counter written with each download would remove that scan.
 """
 
 import json
@@ -61,7 +64,7 @@ def setup():
 def fill():
     from django.db import connection
 
-    from accessgate.audit.models import AuditEvent
+    from accessgate.audit.models import AuditEvent, ChainHead
 
     have = AuditEvent.objects.count()
     if have < EVENTS:
@@ -70,11 +73,15 @@ def fill():
             cursor.execute(FILL_EVENTS, [have + 1, EVENTS])
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
             cursor.execute("ANALYZE audit_auditevent")
+    last = AuditEvent.objects.order_by("-seq").first()
+    ChainHead.objects.update_or_create(id=1, defaults={"seq": last.seq, "hash": last.hash})
     return AuditEvent.objects.count()
 
 
 def main():
     setup()
+    from django.db import transaction
+
     from accessgate.access.dashboard import staff_dashboard
     from accessgate.accounts.models import User
     from accessgate.accounts.roles import Role
@@ -84,10 +91,8 @@ def main():
     admin = User.objects.filter(email="bench-admin@example.org").first()
     if admin is None:
         admin = User.objects.create_user(email="bench-admin@example.org", password=None)
-        from django.db import transaction
-
-        with transaction.atomic():
-            role_grant(actor=None, user=admin, role=Role.ADMIN)
+    with transaction.atomic():
+        role_grant(actor=None, user=admin, role=Role.ADMIN)  # idempotent
     timings = []
     for _ in range(5):
         start = time.perf_counter()

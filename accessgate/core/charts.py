@@ -5,6 +5,7 @@ draws. Series are told apart by fill pattern as well as colour, and every bar ca
 `<title>` with its numbers; the page shows the same numbers in a table beside the chart.
 """
 
+import math
 from dataclasses import dataclass, field
 
 # Fill per series: a solid, a hatch and a dot pattern (ids defined in the template), so the
@@ -37,10 +38,10 @@ class Chart:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
-    step = 10 ** (len(str(int(value))) - 1)
-    return ((int(value) // step) + 1) * step
+    """A round top for the axis, so that its five ticks (0, ¼, ½, ¾, top) are whole numbers."""
+    quarter = max(value, 1) / 4
+    unit = 10 ** max(0, math.floor(math.log10(quarter))) if quarter >= 1 else 1
+    return math.ceil(quarter / unit) * unit * 4
 
 
 def bar_chart(title: str, rows: list[tuple[str, list[float]]], series: list[str], *, unit: str = "") -> Chart:

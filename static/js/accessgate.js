@@ -41,7 +41,7 @@
       var status = document.createElement("span");
       status.className = "visually-hidden";
       status.setAttribute("role", "status");
-      wrapper.appendChild(button);
+      wrapper.insertBefore(button, pre);
       wrapper.appendChild(status);
       button.addEventListener("click", function () {
         var text = pre.innerText.replace(/\s+$/, "") + "\n";

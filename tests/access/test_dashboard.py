@@ -100,3 +100,11 @@ def test_chart_tells_series_apart_without_colour():
     fills = {bar.fill for bar in chart.bars}
     assert fills == {"url(#chart-solid)", "url(#chart-hatch)"} and len(chart.bars) == 3
     assert all(bar.title for bar in chart.bars)
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"), [(0, "0 1 2 3 4"), (5, "0 2 4 6 8"), (11, "0 3 6 9 12"), (1234, "0 400 800 1,200 1,600")]
+)
+def test_chart_axis_has_whole_ticks(top, ticks):
+    chart = bar_chart("t", [("a", [top])], ["x"])
+    assert " ".join(tick["label"] for tick in chart.ticks) == ticks
