@@ -7,7 +7,7 @@ PORT ?= 8000
 # Everything the demo prints and every link it e-mails uses this address.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: demo test bench lint services chromium node clean
+.PHONY: demo test bench lint services chromium node clean prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
 	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
 	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
+# DEBUG off). Needs the environment described in README "Deploying".
+prod: $(VENV)/.runtime-installed
+	PYTHON=$(BIN)/python scripts/run-production.sh
 
 test: $(VENV)/.dev-installed services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -2,8 +2,9 @@ from django import forms
 
 from .actions import known_actions
 from .models import ExportFormat
+from .refusals import REASONS
 
-FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "person", "target")
+FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "reason", "person", "target")
 
 
 class AuditFilterForm(forms.Form):
@@ -21,6 +22,13 @@ class AuditFilterForm(forms.Form):
     )
     model = forms.CharField(required=False, label="Model (namespace/name)", max_length=200)
     ip = forms.GenericIPAddressField(required=False, label="IP address")
+    reason = forms.SlugField(
+        required=False,
+        label="Reason (refusals)",
+        max_length=64,
+        help_text="e.g. no_grant, quota, bad_token",
+        widget=forms.TextInput(attrs={"list": "audit-reasons"}),
+    )
     person = forms.EmailField(
         required=False,
         label="Everything about a person (e-mail)",
@@ -34,6 +42,8 @@ class AuditFilterForm(forms.Form):
         help_text="e.g. access.grant:12",
         error_messages={"invalid": "Write the target as type:id, e.g. access.accessrequest:12."},
     )
+
+    reasons = REASONS
 
     @property
     def actions(self) -> list[str]:

@@ -59,6 +59,8 @@ def filter_events(filters: dict) -> QuerySet[AuditEvent]:
         )
     if filters.get("ip"):
         events = events.filter(ip=filters["ip"])
+    if filters.get("reason"):
+        events = events.filter(details__reason=filters["reason"])
     if filters.get("target"):
         target_type, _, target_id = filters["target"].partition(":")
         events = events.filter(target_type=target_type, target_id=target_id)
@@ -79,3 +81,15 @@ def person_q(email: str, user_id: int | None, targets: dict[str, list[str]] | No
         if ids:
             q |= Q(target_type=target_type, target_id__in=ids)
     return q
+
+
+def latest_event(*, actions, target=None, actor=None, **details) -> AuditEvent | None:
+    """The newest event of one of `actions` (on `target`, by `actor`, with these details)."""
+    events = AuditEvent.objects.filter(action__in=[str(a) for a in actions])
+    if target is not None:
+        events = events.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+    if actor is not None:
+        events = events.filter(actor_id=actor.pk)
+    for key, value in details.items():
+        events = events.filter(**{f"details__{key}": value})
+    return events.order_by("-seq").first()

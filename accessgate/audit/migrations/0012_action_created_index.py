@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0010_action_without_choices'),
+        ('audit', '0011_checkpoints_and_refusals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
