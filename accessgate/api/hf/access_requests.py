@@ -49,6 +49,10 @@ def _entry(access_request: AccessRequest, status: str) -> dict:
     profile = profile_for(user)
     if profile.affiliation:
         fields["affiliation"] = profile.affiliation
+    # The answers to the model's own questions, as signed (the latest agreement), by key.
+    agreement = access_request.agreements.order_by("-signed_at", "-id").first()
+    for answer in agreement.answers if agreement else ():
+        fields[answer["key"]] = answer["value"]
     return {
         "user": {"user": user.username, "fullname": profile.full_name, "email": user.email, "type": "user"},
         "requestId": str(access_request.pk),
@@ -66,7 +70,7 @@ def request_list(request, namespace, name, status):
     requests = AccessRequest.objects.filter(model=model, status=LISTS[status]).select_related("user__profile")
     if status == "accepted":
         # Accepted means "has access now": the request's grant is active.
-        requests = requests.filter(grant__in=Grant.objects.active())
+        requests = requests.filter(grants__in=Grant.objects.active()).distinct()
     items = [_entry(r, status) for r in requests.order_by("submitted_at", "pk")]
     return paginated(request, items, PAGE_SIZE)
 
