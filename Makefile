@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Everything the demo prints and every link it e-mails uses this address.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: demo test bench lint services chromium node clean prod
 
@@ -22,8 +24,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 demo: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo $(SEED_ARGS)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
+	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
 # DEBUG off). Needs the environment described in README "Deploying".

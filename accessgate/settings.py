@@ -8,6 +8,7 @@ explicit variable; see the configuration table in README.md.
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -39,10 +40,15 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env.list("ACCESSGATE_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# The portal's public address: every link in an e-mail and everything `seed_demo` prints.
+# `make demo HOST=… PORT=…` sets it to http://HOST:PORT.
+SITE_URL = env.str("ACCESSGATE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_SITE_HOST = urlsplit(SITE_URL).hostname or "127.0.0.1"
+ALLOWED_HOSTS = env.list(
+    "ACCESSGATE_ALLOWED_HOSTS", default=sorted({"127.0.0.1", "localhost", "testserver", _SITE_HOST})
+)
 CSRF_TRUSTED_ORIGINS = env.list("ACCESSGATE_CSRF_TRUSTED_ORIGINS", default=[])
 ACCESSGATE_TRUSTED_PROXY_COUNT = env.int("ACCESSGATE_TRUSTED_PROXY_COUNT", default=0)
-SITE_URL = env.str("ACCESSGATE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "accessgate.accounts.admin_config.AccessgateAdminConfig",

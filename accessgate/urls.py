@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -8,10 +10,18 @@ from accessgate.catalog.converters import register_converters
 # The one place path converters are registered: before any include() imports an app's URLs.
 register_converters()
 
+
+def favicon(request):
+    # Resolved per request: the static manifest of a production build exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     # The Hugging Face protocol's API first: nothing else may answer /api/models/….
     path("api/models/", include("accessgate.api.hf.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
+    # Pages link the SVG icon; this answers clients that ask for the old name anyway.
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("accessgate.downloads.urls")),
     path("models/", include("accessgate.access.apply_urls")),
     path("models/", include("accessgate.catalog.urls")),

@@ -136,6 +136,7 @@ def urls(world):
     )
     return {
         "home": (reverse("home"), dict.fromkeys(ROLES, REDIRECT)),
+        "favicon": (reverse("favicon"), dict.fromkeys(ROLES, 301)),
         "catalog:list": (reverse("catalog:list"), dict.fromkeys(ROLES, OK)),
         "catalog:model_detail": (
             reverse("catalog:model_detail", args=[model.namespace, model.name]),
@@ -181,6 +182,9 @@ def urls(world):
             reverse("access:request_appeal", args=[request.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": REDIRECT},
         ),
+        # Reviewers see their models' figures, auditors and admins every model's.
+        "review:dashboard": (reverse("review:dashboard"), {**_staff(OK), "auditor": OK}),
+        "access:my_downloads": (reverse("access:my_downloads"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "review:grant_revoke": (
             reverse("review:grant_revoke", args=[grant.pk]),
             {**_staff(OK), "other_reviewer": NOT_FOUND},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import review, workbench
+from .views import dashboard, review, workbench
 
 app_name = "review"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("grants/<int:pk>/revoke/", review.grant_revoke, name="grant_revoke"),
     path("grants/<int:pk>/suspend/", review.grant_suspend, name="grant_suspend"),
     path("grants/<int:pk>/reinstate/", review.grant_reinstate, name="grant_reinstate"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import researcher
+from .views import dashboard, researcher
 
 app_name = "access"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("requests/<int:pk>/resubmit/", researcher.request_resubmit, name="request_resubmit"),
     path("requests/<int:pk>/appeal/", researcher.request_appeal, name="request_appeal"),
     path("grants/<int:pk>/accept-licence/", researcher.licence_accept, name="licence_accept"),
+    path("downloads/", dashboard.my_downloads, name="my_downloads"),
 ]

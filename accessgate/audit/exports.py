@@ -22,7 +22,10 @@ CSV_COLUMNS = [
     "seq", "created_at", "actor_id", "actor_label", "action", "target_type", "target_id",
     "target_label", "ip", "user_agent", "details", "prev_hash", "hash",
 ]  # fmt: skip
-FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "reason")
+FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "reason", "person", "target")
+# The person filter resolved when asked (their account and the targets that were theirs then),
+# kept as they are so the export's manifest says exactly what was matched.
+RESOLVED_KEYS = ("person_id", "person_targets")
 # A spreadsheet runs a cell that begins with one of these as a formula (OWASP "CSV
 # injection"). CSV cells that begin with one of them, or with the quote itself, get a
 # leading "'"; a reader removes exactly one leading "'" to get the exact value back.
@@ -46,7 +49,10 @@ def csv_value(cell: str) -> str:
 
 
 def clean_filters(filters: dict) -> dict:
-    return {key: str(filters[key]) for key in FILTER_KEYS if filters.get(key) not in (None, "")}
+    cleaned = {key: str(filters[key]) for key in FILTER_KEYS if filters.get(key) not in (None, "")}
+    if cleaned.get("person"):
+        cleaned.update({key: filters[key] for key in RESOLVED_KEYS if filters.get(key) not in (None, "")})
+    return cleaned
 
 
 def signed_manifest(export: AuditExport) -> dict:

@@ -4,6 +4,8 @@ from .actions import known_actions
 from .models import ExportFormat
 from .refusals import REASONS
 
+FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "reason", "person", "target")
+
 
 class AuditFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
@@ -27,6 +29,19 @@ class AuditFilterForm(forms.Form):
         help_text="e.g. no_grant, quota, bad_token",
         widget=forms.TextInput(attrs={"list": "audit-reasons"}),
     )
+    person = forms.EmailField(
+        required=False,
+        label="Everything about a person (e-mail)",
+        help_text="As actor, or as the owner of the request, agreement, grant or account.",
+    )
+    target = forms.RegexField(
+        required=False,
+        regex=r"^[a-z_]+\.[a-z_]+:[\w.@/-]{1,64}$",
+        label="Target (type:id)",
+        max_length=130,
+        help_text="e.g. access.grant:12",
+        error_messages={"invalid": "Write the target as type:id, e.g. access.accessrequest:12."},
+    )
 
     reasons = REASONS
 
@@ -44,7 +59,7 @@ class AuditFilterForm(forms.Form):
         return {
             key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in self.cleaned_data.items()
-            if value not in (None, "") and key in ("since", "until", "actor", "action", "model", "ip", "reason")
+            if value not in (None, "") and key in FILTER_KEYS
         }
 
 

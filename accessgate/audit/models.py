@@ -51,7 +51,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            # The dashboards' bounded reads: one action (downloads) over recent days.
+            models.Index(fields=["action", "created_at"], name="audit_action_created_idx"),
+        ]
 
     def __str__(self):
         return f"#{self.seq} {self.action} by {self.actor_label}"

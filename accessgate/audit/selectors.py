@@ -61,7 +61,26 @@ def filter_events(filters: dict) -> QuerySet[AuditEvent]:
         events = events.filter(ip=filters["ip"])
     if filters.get("reason"):
         events = events.filter(details__reason=filters["reason"])
+    if filters.get("target"):
+        target_type, _, target_id = filters["target"].partition(":")
+        events = events.filter(target_type=target_type, target_id=target_id)
+    if filters.get("person"):
+        events = events.filter(person_q(filters["person"], filters.get("person_id"), filters.get("person_targets")))
     return events
+
+
+def person_q(email: str, user_id: int | None, targets: dict[str, list[str]] | None) -> Q:
+    """Everything about one person: what they did (`actor_id`, or the e-mail snapshot of a
+    deleted account) and what was done to what is theirs (the targets their owning apps list).
+    Each branch uses an index: the actor's, or (target_type, target_id)."""
+    user_id = int(user_id) if user_id not in (None, "") else None
+    q = Q(actor_id=user_id) if user_id is not None else Q(actor_label=email)
+    if user_id is not None:
+        q |= Q(target_type="accounts.user", target_id=str(user_id))
+    for target_type, ids in (targets or {}).items():
+        if ids:
+            q |= Q(target_type=target_type, target_id__in=ids)
+    return q
 
 
 def latest_event(*, actions, target=None, actor=None, **details) -> AuditEvent | None:

@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accessgate.access.selectors import audit_targets_of
 from accessgate.accounts.roles import Role, role_required
+from accessgate.accounts.selectors import user_by_email
 
 from . import selectors, signing
 from .chain import canonical_json, event_payload
@@ -19,6 +21,31 @@ from .services import audit_export_download, audit_export_request, audit_verific
 auditor_required = role_required(Role.AUDITOR, Role.ADMIN)
 
 
+def _with_person(filters: dict) -> dict:
+    """Resolve the person filter to their account and the targets that are theirs, so the
+    trail (and an export's recorded filters) say exactly what was matched."""
+    if filters.get("person"):
+        user = user_by_email(filters["person"])
+        if user is not None:
+            filters = {**filters, "person_id": user.pk, "person_targets": audit_targets_of(user)}
+    return filters
+
+
+def target_page_url(event) -> str:
+    """The portal page of an event's target, when it has one."""
+    kind, pk, label = event.target_type, event.target_id, event.target_label
+    try:
+        if kind == "access.accessrequest":
+            return reverse("review:detail", args=[int(pk)])
+        if kind == "audit.auditexport":
+            return reverse("audit:export", args=[int(pk)])
+        if kind == "catalog.model" and label.count("/") == 1:
+            return reverse("catalog:model_detail", args=label.split("/"))
+    except (ValueError, NoReverseMatch):
+        return ""
+    return ""
+
+
 def _int(value):
     try:
         return int(value) if value not in (None, "") else None
@@ -29,7 +56,7 @@ def _int(value):
 @auditor_required
 def trail(request):
     form = AuditFilterForm(request.GET or None)
-    filters = form.filters() if form.is_valid() else {}
+    filters = _with_person(form.filters()) if form.is_valid() else {}
     events, newer, older = selectors.event_page(
         filter_events(filters), before=_int(request.GET.get("before")), after=_int(request.GET.get("after"))
     )
@@ -45,7 +72,7 @@ def trail(request):
             "newer": newer,
             "older": older,
             "query": query.urlencode(),
-            "export_form": ExportForm(initial=filters),
+            "export_form": ExportForm(initial=form.filters() if form.is_valid() else {}),
             "verifications": selectors.recent_verifications(),
             "checkpoint": latest_checkpoint(),
         },
@@ -60,7 +87,11 @@ def event_detail(request, seq):
     return render(
         request,
         "audit/event_detail.html",
-        {"event": event, "canonical": canonical_json(event_payload(event)).decode()},
+        {
+            "event": event,
+            "canonical": canonical_json(event_payload(event)).decode(),
+            "target_url": target_page_url(event),
+        },
     )
 
 
@@ -86,11 +117,11 @@ def exports(request):
     if request.method == "POST" and form.is_valid():
         export = audit_export_request(
             actor=request.user,
-            filters=form.filters(),
+            filters=_with_person(form.filters()),
             format=form.cleaned_data["format"],
             meta=RequestMeta.from_request(request),
         )
-        messages.success(request, f"Export #{export.pk} is being prepared.")
+        messages.success(request, f"Export #{export.pk} requested; its state is shown below.")
         return redirect("audit:export", pk=export.pk)
     return render(request, "audit/exports.html", {"form": form, "exports": selectors.recent_exports()})
 

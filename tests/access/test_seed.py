@@ -118,3 +118,28 @@ def test_seed_demo_large_adds_a_bigger_release_of_the_open_model_once(capsys, cl
     client.force_login(researcher)
     response = client.get(page)
     assert response.status_code == 200 and shards[0] in response.content.decode()
+
+
+def test_seed_demo_prints_only_the_site_url_it_is_given(capsys, settings):
+    # `make demo PORT=8123` sets ACCESSGATE_SITE_URL; nothing printed may point elsewhere.
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    urls = re.findall(r"https?://[^\s\"']+", out)
+    assert urls and all(url.startswith("http://127.0.0.1:8123/") or url == "http://127.0.0.1:8123" for url in urls)
+    assert ":8000" not in out
+    # The line the README's download block starts from.
+    assert re.search(r"^  export TOKEN=agt_[\w-]+ SITE=http://127\.0\.0\.1:8123$", out, re.M)
+
+
+def test_make_demo_passes_host_and_port_to_the_site_url():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    dry = subprocess.run(
+        ["make", "-n", "demo", "PORT=8123", "HOST=0.0.0.0"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 .venv/bin/python manage.py seed_demo" in dry
+    assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 .venv/bin/python manage.py runserver 0.0.0.0:8123" in dry

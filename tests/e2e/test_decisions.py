@@ -82,6 +82,7 @@ def test_cooldown_date_and_an_appeal_to_a_different_reviewer(new_page, model, li
     first = staff_page(new_page, reviewer)
     first.goto(f"/review/requests/{request.pk}/")
     first.get_by_label("Message to the applicant").fill("The intended use is too vague.")
+    first.once("dialog", lambda dialog: dialog.accept())  # Reject asks to confirm
     first.get_by_role("button", name="Reject").click()
     assert first.get_by_text("Rejected; the applicant sees your reason.").is_visible()
 

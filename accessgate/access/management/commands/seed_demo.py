@@ -75,7 +75,7 @@ LICENCE_TEXT = """Frontier Demo Research Licence, version 1.0
 """
 
 STATEMENTS = [
-    "I will use the weights only for the research purpose I describe below.",
+    "I will use the weights only for the research purpose I describe above.",
     "I will not redistribute the weights or host them for people outside my team.",
     "I will not attempt to remove or circumvent the model's safeguards.",
 ]
@@ -364,6 +364,8 @@ class Command(BaseCommand):
             f"    {site}/models/{open_model.full_name}/{VERSION}/files/{filename}"
         )
         out.write(f"Or everything, verified: {site}/models/{open_model.full_name}/{VERSION}/download/")
+        out.write("For the README's download block, paste this line into your shell first:")
+        out.write(f"  export TOKEN={secret} SITE={site}")
         out.write(
             f"{secure_model.full_name} needs a verified identity and two-factor: its checklist links to both "
             "(the demo's identity check is a page with buttons).\n"
