@@ -115,7 +115,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactio
 # Keep connections between requests: opening one costs PostgreSQL a process fork, which
 # dominated the resolve endpoint's time in bench/. Health checks drop dead ones first.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No health check: it costs a `SELECT 1` round trip on every request's first query. A
+# connection the server closed fails that request's first query; Django then discards it
+# at the end of the request (errors_occurred), and the next request reconnects.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("ACCESSGATE_DB_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -222,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.notifications.tasks.redeliver_pending",
         "schedule": 300.0,
     },
+    "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (see README)
+        "task": "accessgate.audit.tasks.chain_pending",
+        "schedule": 30.0,
+    },
     "audit-daily-export": {
         "task": "accessgate.audit.tasks.daily_export",
         "schedule": 3600.0,  # hourly; it exports each finished UTC day once
@@ -277,6 +284,10 @@ ACCESSGATE_AUDIT_SIGNING_KEY = env.str("ACCESSGATE_AUDIT_SIGNING_KEY", default="
 _audit_key_file = env.str("ACCESSGATE_AUDIT_SIGNING_KEY_FILE", default="")
 ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file else None
 # Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
+# Link audit events into the hash chain right after each recording transaction commits
+# (in-process). On by default when Celery runs eagerly (the demo, tests); production runs
+# `manage.py audit_chainer` instead (see README, "The audit chainer").
+ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = env.bool("ACCESSGATE_AUDIT_CHAIN_ON_COMMIT", default=CELERY_TASK_ALWAYS_EAGER)
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
 

@@ -62,6 +62,8 @@ ENV = {
     "ACCESSGATE_VAR_DIR": str(ROOT / "var" / "bench"),
     "EMAIL_URL": "dummymail://",
     "PYTHONWARNINGS": "ignore::UserWarning",
+    # Production shape: requests only insert; `manage.py audit_chainer` links (started beside gunicorn).
+    "ACCESSGATE_AUDIT_CHAIN_ON_COMMIT": "false",
     "ACCESSGATE_AUDIT_SIGNING_KEY_FILE": str(ROOT / "var" / "bench" / "audit_signing_key.pem"),
 }
 
@@ -190,6 +192,15 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     sys.exit("gunicorn did not start")
 
 
+def start_chainer() -> subprocess.Popen | None:
+    """`manage.py audit_chainer` beside the web workers, as in production (if this tree has it)."""
+    if not (ROOT / "accessgate" / "audit" / "management" / "commands" / "audit_chainer.py").exists():
+        return None
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "audit_chainer"], cwd=ROOT, env={**os.environ, **ENV}
+    )
+
+
 def prime(port: int, path: str, headers: dict, count: int) -> None:
     """Sequential requests on fresh connections, patiently, until each worker has answered."""
     import http.client
@@ -265,6 +276,7 @@ def bench_resolve(token: str) -> tuple[list[dict], str]:
     for workers in (WORKERS, MANY_WORKERS):
         port = free_port()
         server = start_gunicorn(port, workers)
+        chainer = start_chainer()
         try:
             base = f"http://127.0.0.1:{port}"
             # Warm-up: every worker boots, imports and connects (seconds on a loaded machine).
@@ -281,12 +293,15 @@ def bench_resolve(token: str) -> tuple[list[dict], str]:
                     measured[(name, workers, clients)] = result = load(base + path, headers, clients)
                     tool = result["tool"]
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            for process in (server, chainer):
+                if process is None:
+                    continue
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
     def lat(m):
         return f"p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms" + (

@@ -32,7 +32,10 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     from accessgate.audit.models import AuditExport, VerificationRun
     from accessgate.audit.services import audit_export_run
 
+    from accessgate.audit.chainer import chain_all
+
     token, _ = token_create(actor=researcher, name="laptop")
+    chain_all()  # the on-commit step, had the test's transaction committed: event #1 exists
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {

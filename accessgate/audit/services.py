@@ -3,6 +3,7 @@ import tempfile
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -11,10 +12,10 @@ from accessgate.jobs import JobStatus
 
 from . import signing
 from .actions import AuditAction
-from .chain import GENESIS, chain_hash, event_payload
+from .chainer import chain_on_commit
 from .context import RequestMeta
 from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
-from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, VerificationRun
+from .models import AuditEvent, AuditExport, ExportFormat, VerificationRun
 from .selectors import filter_events
 from .verification import verify_chain
 
@@ -37,6 +38,12 @@ def _check_details(value, path="details"):
         raise TypeError(f"{path} holds a {type(value).__name__}; convert it to a string first.")
 
 
+def _chain_after_commit() -> None:
+    connection = transaction.get_connection()
+    if not any(item[1] is chain_on_commit for item in connection.run_on_commit):
+        transaction.on_commit(chain_on_commit)
+
+
 def record(
     *,
     actor,
@@ -52,12 +59,9 @@ def record(
     _check_details(details)
     meta = meta or RequestMeta()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    # Every append waits here for the previous transaction that appended to commit or roll
-    # back; the chain therefore has one order, no gaps and no forks.
-    head = ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})[0]
+    # Only an INSERT: no shared row is locked, so appends scale with the database. The
+    # chainer links the event into the hash chain once this transaction has committed.
     event = AuditEvent(
-        seq=head.seq + 1,
-        prev_hash=head.hash,
         created_at=timezone.now(),
         actor_id=actor.pk if is_user else None,
         actor_label=actor.email if is_user else SYSTEM_LABEL,
@@ -69,9 +73,9 @@ def record(
         user_agent=meta.user_agent,
         details=details,
     )
-    event.hash = chain_hash(event.prev_hash, event_payload(event))
     event.save()
-    ChainHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
+    if settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT:
+        _chain_after_commit()
     return event
 
 
@@ -156,10 +160,13 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
     """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
     AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, error="")
     try:
-        events = filter_events(export.filters)
+        # Linked events only: an event the chainer has not reached yet has no place in the chain.
+        events = filter_events(export.filters).filter(seq__isnull=False)
         if export.is_full:
             # Fix the end of a full export now, so rows appended meanwhile do not shift it.
-            last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+            last_seq = (
+                AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+            )
             events = events.filter(seq__lte=last_seq)
         total = events.count()
         AuditExport.objects.filter(pk=export.pk).update(rows_total=total)
@@ -217,7 +224,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
 
 
 def audit_verification_run(run: VerificationRun) -> VerificationRun:
-    total = AuditEvent.objects.count()
+    total = AuditEvent.objects.filter(seq__isnull=False).count()
     VerificationRun.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, total=total)
     result = verify_chain(progress=lambda n: VerificationRun.objects.filter(pk=run.pk).update(checked=n))
     with transaction.atomic():

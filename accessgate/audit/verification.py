@@ -1,8 +1,13 @@
-"""Walk the chain and name the first event that breaks it. Streams: memory stays flat."""
+"""Walk the chain and name the first event that breaks it. Streams: memory stays flat.
+
+Only linked events are checked (the chainer links committed events within moments); the
+result also says how many are not linked yet and how old the oldest is.
+"""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from . import chainer
 from .chain import GENESIS, chain_hash, event_payload
 from .models import AuditEvent, ChainHead
 
@@ -17,13 +22,25 @@ class VerificationResult:
     last_seq: int | None
     broken_seq: int | None = None
     reason: str = ""
+    pending: int = 0  # events committed but not yet linked by the chainer
+    oldest_pending_seconds: float | None = None
 
     def summary(self) -> str:
         if self.ok:
-            if not self.checked:
-                return "No events in that range."
-            return f"The chain is whole: {self.checked} events, #{self.first_seq} to #{self.last_seq}."
-        return f"The chain is broken at #{self.broken_seq}: {self.reason}"
+            text = (
+                f"The chain is whole: {self.checked} events, #{self.first_seq} to #{self.last_seq}."
+                if self.checked
+                else "No events in that range."
+            )
+        else:
+            text = f"The chain is broken at #{self.broken_seq}: {self.reason}"
+        return text + pending_note(self.pending, self.oldest_pending_seconds)
+
+
+def pending_note(count: int, oldest_seconds: float | None) -> str:
+    if not count:
+        return ""
+    return f" {count} event(s) not yet chained; the oldest is {oldest_seconds:.1f} s old."
 
 
 class EventRow:
@@ -42,7 +59,13 @@ class EventRow:
 def verify_chain(
     *, from_seq: int | None = None, to_seq: int | None = None, progress: Callable[[int], None] | None = None
 ) -> VerificationResult:
-    events = AuditEvent.objects.order_by("seq")
+    pending, oldest = chainer.pending_count(), chainer.lag_seconds()
+    result = _walk(from_seq=from_seq, to_seq=to_seq, progress=progress)
+    return replace(result, pending=pending, oldest_pending_seconds=oldest)
+
+
+def _walk(*, from_seq, to_seq, progress) -> VerificationResult:
+    events = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
     if from_seq is not None:
         events = events.filter(seq__gte=from_seq)
     if to_seq is not None:

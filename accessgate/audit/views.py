@@ -45,6 +45,7 @@ def trail(request):
             "query": query.urlencode(),
             "export_form": ExportForm(initial=filters),
             "verifications": selectors.recent_verifications(),
+            "chain": selectors.chain_status(),
         },
     )
 

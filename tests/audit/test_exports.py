@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
+from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
@@ -41,6 +42,7 @@ def trail():
                 model="acme/frontier-7b" if i % 2 else "",
                 n=i,
             )
+    chain_all()  # what the on-commit step does after a real commit
     return users
 
 
@@ -231,3 +233,18 @@ def test_daily_export_once_per_day(trail, settings):
     assert daily_export_due(today=today) is None
     settings.ACCESSGATE_AUDIT_DAILY_EXPORT = False
     assert daily_export() == "disabled"
+
+
+def test_exports_cover_linked_events_only(trail, auditor, settings, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = False  # a chainer that has not caught up yet
+    with transaction.atomic():
+        waiting = record(actor=None, action=AuditAction.GRANT_EXPIRED)
+    export = make_export(auditor, capture=django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    linked = AuditEvent.objects.filter(seq__isnull=False)
+    assert export.status == JobStatus.DONE
+    assert export.manifest["row_count"] == linked.count() and export.manifest["last_seq"] == linked.order_by("-seq")[0].seq
+    data = get_storage().open(export.storage_key).read().decode()
+    assert f'"n":{29}' in data and AuditEvent.objects.get(pk=waiting.pk).seq is None
