@@ -29,10 +29,9 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     )
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
     from accessgate.accounts.services import token_create
+    from accessgate.audit.chainer import chain_all
     from accessgate.audit.models import AuditExport, VerificationRun
     from accessgate.audit.services import audit_export_run
-
-    from accessgate.audit.chainer import chain_all
 
     token, _ = token_create(actor=researcher, name="laptop")
     chain_all()  # the on-commit step, had the test's transaction committed: event #1 exists
