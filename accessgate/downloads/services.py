@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accessgate.access.models import AccessPolicy, Grant
@@ -45,25 +44,38 @@ def _check_rate(user) -> None:
 
 
 def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None) -> dict[int, int | None]:
-    """Count one issuance per file. Atomic: parallel requests can never pass the limit."""
+    """Count one issuance per file, for every file in one statement.
+
+    `INSERT … ON CONFLICT DO UPDATE … WHERE issued < limit RETURNING`: a file whose counter is
+    at the limit returns no row, and the caller's transaction rolls back every increment.
+    Atomic: the conflicting row is locked and the WHERE re-checked on its latest version, so
+    parallel requests can never pass the limit.
+    """
+    files = list(files)
     if limit is None:
         return {f.pk: None for f in files}
-    remaining = {}
-    for weight_file in files:
-        DownloadCounter.objects.get_or_create(grant=grant, weight_file=weight_file)
-        # The conditional UPDATE takes the row lock; under PostgreSQL's read committed a waiting
-        # writer re-checks `issued < limit` after the lock is released, so exactly `limit` pass.
-        updated = DownloadCounter.objects.filter(grant=grant, weight_file=weight_file, issued__lt=limit).update(
-            issued=F("issued") + 1
+    table = DownloadCounter._meta.db_table
+    ids = [f.pk for f in files]
+    if connection.vendor == "postgresql":
+        rows_sql, params = "SELECT %s, unnest(%s::bigint[]), 1", [grant.pk, ids]
+    else:
+        rows_sql = " UNION ALL ".join(["SELECT %s, %s, 1"] * len(ids))
+        params = [value for pk in ids for value in (grant.pk, pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (grant_id, weight_file_id, issued) {rows_sql} WHERE true "
+            f"ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET issued = {table}.issued + 1 "
+            f"WHERE {table}.issued < %s RETURNING weight_file_id, issued",
+            [*params, limit],
         )
-        if not updated:
+        issued = dict(cursor.fetchall())
+    for weight_file in files:
+        if weight_file.pk not in issued:
             raise QuotaExceeded(
                 f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
                 "Ask the model's reviewers if you need more."
             )
-        issued = DownloadCounter.objects.values_list("issued", flat=True).get(grant=grant, weight_file=weight_file)
-        remaining[weight_file.pk] = limit - issued
-    return remaining
+    return {pk: limit - count for pk, count in issued.items()}
 
 
 def _ttl(policy: AccessPolicy, storage: Storage) -> int:

@@ -235,6 +235,26 @@ def test_quota_counts_and_refuses_with_429(client, release, holder):
     assert "0 of 2 left" in page and "1 of 2 left" in page
 
 
+def test_a_capped_manifest_counts_every_file_at_once_or_none(client, release, holder):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=2)
+    client.force_login(holder)
+    args = [release.model.namespace, release.model.name, release.version]
+    assert client.get(file_url(release, "config.json")).status_code == 302  # config.json: 1 left
+    with CaptureQueriesContext(connection) as queries:
+        manifest = client.get(reverse("downloads:manifest", args=args)).json()
+    left = {f["path"]: f["downloads_remaining"] for f in manifest["files"]}
+    assert left["config.json"] == 0 and {v for k, v in left.items() if k != "config.json"} == {1}
+    assert sum("downloads_downloadcounter" in q["sql"] for q in queries.captured_queries) == 1
+    # config.json is at its limit: the whole manifest is refused and no other file is counted.
+    response = client.get(reverse("downloads:manifest", args=args))
+    assert response.status_code == 429 and "used all 2 downloads of config.json" in response.content.decode()
+    counts = dict(DownloadCounter.objects.values_list("weight_file__path", "issued"))
+    assert counts["config.json"] == 2 and {v for k, v in counts.items() if k != "config.json"} == {1}
+
+
 def test_new_licence_version_needs_reacceptance(client, release, holder, licence):
     from accessgate.catalog.services import license_publish
 
