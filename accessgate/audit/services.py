@@ -38,6 +38,33 @@ def _check_details(value, path="details"):
         raise TypeError(f"{path} holds a {type(value).__name__}; convert it to a string first.")
 
 
+_INSERT_COLUMNS = (
+    "created_at", "actor_id", "actor_label", "action", "target_type", "target_id", "target_label",
+    "ip", "user_agent", "details",
+)  # fmt: skip
+
+
+def _insert(event: AuditEvent) -> None:
+    """One plain INSERT … RETURNING id: the request path's whole cost of auditing.
+
+    (Model.save() would do the same through the ORM's compiler at several times the CPU.)"""
+    connection = transaction.get_connection()
+    values = [getattr(event, name) for name in _INSERT_COLUMNS]
+    values[-1] = AuditEvent._meta.get_field("details").get_db_prep_value(event.details, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL[connection.vendor == "postgresql"], values)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
+
+
+_INSERT_SQL = {
+    is_pg: f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_INSERT_COLUMNS)}) VALUES "
+    f"({', '.join(['%s'] * (len(_INSERT_COLUMNS) - 3))}, {'%s::inet, %s, %s::jsonb' if is_pg else '%s, %s, %s'}) "
+    "RETURNING id"
+    for is_pg in (False, True)
+}
+
+
 def _chain_after_commit() -> None:
     connection = transaction.get_connection()
     if not any(item[1] is chain_on_commit for item in connection.run_on_commit):
@@ -73,7 +100,7 @@ def record(
         user_agent=meta.user_agent,
         details=details,
     )
-    event.save()
+    _insert(event)
     if settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT:
         _chain_after_commit()
     return event
