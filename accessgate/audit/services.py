@@ -57,11 +57,11 @@ def _insert(event: AuditEvent) -> None:
     event._state.adding, event._state.db = False, connection.alias
 
 
-_INSERT_SQL = {
-    is_pg: f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_INSERT_COLUMNS)}) VALUES "
-    f"({', '.join(['%s'] * (len(_INSERT_COLUMNS) - 3))}, {'%s::inet, %s, %s::jsonb' if is_pg else '%s, %s, %s'}) "
-    "RETURNING id"
-    for is_pg in (False, True)
+_INSERT_SQL = {  # [SQLite, PostgreSQL]
+    False: "INSERT INTO audit_auditevent (created_at, actor_id, actor_label, action, target_type, target_id, "
+    "target_label, ip, user_agent, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+    True: "INSERT INTO audit_auditevent (created_at, actor_id, actor_label, action, target_type, target_id, "
+    "target_label, ip, user_agent, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb) RETURNING id",
 }
 
 
