@@ -142,7 +142,7 @@ def fill(target: int) -> dict:
     """Chain events in Python with the product's hashing rule and COPY them in."""
     from django.db import connection, transaction
 
-    from accessgate.audit.chain import chain_hash, event_payload
+    from accessgate.audit.chain import chain_hash, event_payload, export_line
     from accessgate.audit.models import ChainHead
 
     chainer = _chainer_module()
@@ -160,7 +160,7 @@ def fill(target: int) -> dict:
         moment = datetime.now(UTC) - timedelta(days=30)
         columns = (
             "seq, prev_hash, hash, created_at, actor_id, actor_label, action, target_type, target_id, "
-            "target_label, ip, user_agent, details"
+            "target_label, ip, user_agent, details, line"
         )
         with connection.cursor() as cursor, cursor.copy(f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
             while seq < target:
@@ -175,12 +175,13 @@ def fill(target: int) -> dict:
                     "bench/1.0",
                 )
                 event.details = {"path": f"model-{seq % 1000:05d}.safetensors", "size": 1 << 30, "ttl_seconds": 300}
-                digest = chain_hash(prev, event_payload(event))
+                payload = event_payload(event)
+                digest = chain_hash(prev, payload)
                 copy.write_row(
                     (
                         seq, prev, digest, event.created_at, None, event.actor_label, event.action,
                         event.target_type, event.target_id, event.target_label, event.ip, event.user_agent,
-                        json.dumps(event.details),
+                        json.dumps(event.details), export_line(payload, prev, digest),
                     )
                 )  # fmt: skip
                 prev = digest

@@ -4,7 +4,7 @@ Requests only INSERT their event (in their own transaction, invariant 1); nothin
 request path locks a shared row. The chainer takes the chain head's row lock (only chainers
 ever take it, so two chainers simply wait for each other), reads the committed events that
 have no `seq` yet in insertion order, gives each the next `seq`, its `prev_hash` and `hash`,
-fills those three fields with one UPDATE and moves the head, all in one transaction. So the
+fills those fields (and the export line) with one UPDATE and moves the head, all in one transaction. So the
 chain has one order, no gaps and no forks, whatever commits when: an event still in flight
 is simply linked by a later batch.
 
@@ -23,7 +23,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .chain import GENESIS, chain_hash, event_payload
+from .chain import GENESIS, chain_hash, event_payload, export_line
 from .models import AuditEvent, ChainHead
 
 BATCH = 5000
@@ -60,20 +60,21 @@ def oldest_pending() -> datetime | None:
     return pending().order_by("id").values_list("created_at", flat=True).first()
 
 
-def _fill(updates: list[tuple[int, int, str, str]]) -> None:
+def _fill(updates: list[tuple[int, int, str, str, str]]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ids, seqs, prevs, hashes = (list(column) for column in zip(*updates, strict=True))
+            ids, seqs, prevs, hashes, lines = (list(column) for column in zip(*updates, strict=True))
             cursor.execute(
-                "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-                "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) AS v(id, seq, prev_hash, hash) "
-                "WHERE e.id = v.id AND e.seq IS NULL",
-                [ids, seqs, prevs, hashes],
+                "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, line = v.line "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::text[]) "
+                "AS v(id, seq, prev_hash, hash, line) WHERE e.id = v.id AND e.seq IS NULL",
+                [ids, seqs, prevs, hashes, lines],
             )
         else:
             cursor.executemany(
-                "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL",
-                [(seq, prev, digest, pk) for pk, seq, prev, digest in updates],
+                "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s, line = %s "
+                "WHERE id = %s AND seq IS NULL",
+                [(seq, prev, digest, line, pk) for pk, seq, prev, digest, line in updates],
             )
         if cursor.rowcount != len(updates):  # cannot happen while only chainers fill these fields
             raise RuntimeError(f"chainer: filled {cursor.rowcount} of {len(updates)} events; rolled back")
@@ -90,8 +91,9 @@ def chain_pending(*, batch: int = BATCH) -> Chained:
         for row in rows:
             seq += 1
             row.seq = seq
-            digest = chain_hash(prev, event_payload(row))
-            updates.append((row.id, seq, prev, digest))
+            payload = event_payload(row)
+            digest = chain_hash(prev, payload)
+            updates.append((row.id, seq, prev, digest, export_line(payload, prev, digest)))
             prev = digest
         _fill(updates)
         ChainHead.objects.filter(id=1).update(seq=seq, hash=prev)

@@ -29,6 +29,10 @@ class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
     prev_hash = models.CharField(max_length=64, null=True, blank=True)
     hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The event's export line (`chain.export_line`), stored when it is chained, so exports
+    # stream it with COPY and the database can re-hash it (verification.py checks it
+    # against the columns too).
+    line = models.TextField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No database constraint and no cascade: deleting a user must never touch history.
     # The label is the snapshot that survives.

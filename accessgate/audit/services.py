@@ -14,7 +14,15 @@ from . import signing
 from .actions import AuditAction
 from .chainer import chain_on_commit
 from .context import RequestMeta
-from .exports import build_manifest, clean_filters, export_rows, signed_manifest, write_rows
+from .exports import (
+    build_manifest,
+    chain_ends,
+    clean_filters,
+    export_rows,
+    signed_manifest,
+    write_lines,
+    write_rows,
+)
 from .models import AuditEvent, AuditExport, ExportFormat, VerificationRun
 from .selectors import filter_events
 from .verification import verify_chain
@@ -188,24 +196,25 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
     AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, error="")
     try:
         # Linked events only: an event the chainer has not reached yet has no place in the chain.
-        events = filter_events(export.filters).filter(seq__isnull=False)
-        if export.is_full:
-            # Fix the end of a full export now, so rows appended meanwhile do not shift it.
-            last_seq = (
-                AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
-            )
-            events = events.filter(seq__lte=last_seq)
+        # Fix the end now, so rows linked meanwhile do not shift the export.
+        last_seq = (
+            AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+        )
+        events = filter_events(export.filters).filter(seq__isnull=False, seq__lte=last_seq)
         total = events.count()
         AuditExport.objects.filter(pk=export.pk).update(rows_total=total)
+
+        def progress(n):
+            AuditExport.objects.filter(pk=export.pk).update(rows_done=n)
+
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / export.file_name
             with open(path, "wb") as handle:
-                count, first, last = write_rows(
-                    export_rows(events),
-                    handle,
-                    export.format,
-                    progress=lambda n: AuditExport.objects.filter(pk=export.pk).update(rows_done=n),
-                )
+                if export.format == ExportFormat.JSONL:
+                    count = write_lines(events, handle, progress=progress)
+                    first, last = chain_ends(events)
+                else:
+                    count, first, last = write_rows(export_rows(events), handle, export.format, progress=progress)
             with open(path, "rb") as handle:
                 sha256, _ = sha256_of(handle)
             key = (

@@ -112,14 +112,15 @@ class TestChain:
         assert f"broken at #{broken}" in output and reason in output
 
     def test_rewriting_an_event_and_its_hash_still_breaks_the_next_link(self):
-        from accessgate.audit.chain import chain_hash, event_payload
+        from accessgate.audit.chain import chain_hash, event_payload, export_line
 
         append(6)
         forged = AuditEvent.objects.get(seq=3)
         forged.actor_label = "mallory"
-        tamper(
-            "UPDATE audit_auditevent SET actor_label = %s, hash = %s WHERE seq = 3",
-            ["mallory", chain_hash(forged.prev_hash, event_payload(forged))],
+        digest = chain_hash(forged.prev_hash, event_payload(forged))
+        tamper(  # a thorough forger: the column, the hash and the stored export line agree
+            "UPDATE audit_auditevent SET actor_label = %s, hash = %s, line = %s WHERE seq = 3",
+            ["mallory", digest, export_line(event_payload(forged), forged.prev_hash, digest)],
         )
         code, output = run_verify()
         assert code == 1 and "broken at #4" in output and "prev_hash" in output
@@ -273,3 +274,33 @@ class TestOneTimeFill:
         self.refused("UPDATE audit_auditevent SET actor_label = 'm' WHERE id = %s", [event.pk])
         self.refused("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
         assert pending_count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("sql", "broken", "reason"),
+    [
+        (None, None, ""),
+        ("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 17", 17, "does not match its hash"),
+        ("DELETE FROM audit_auditevent WHERE seq = 21", 21, "missing (the next event is #22)"),
+        ("DELETE FROM audit_auditevent WHERE seq = 30", 30, "missing (the next event is #31)"),
+        ("UPDATE audit_auditevent SET prev_hash = hash WHERE seq = 11", 11, "prev_hash"),
+    ],
+)
+def test_parallel_ranges_in_the_database_find_the_first_break(postgres, monkeypatch, sql, broken, reason):
+    """Ranges of 10 events checked by 3 connections at once; borders are checked too."""
+    from accessgate.audit import verification_sql
+
+    monkeypatch.setattr(verification_sql, "RANGE_SIZE", 10)
+    append(45)
+    if sql:
+        tamper(sql)
+        tamper("UPDATE audit_auditevent SET actor_label = 'later' WHERE seq = 40")  # a later break too
+    result = verify_chain(jobs=3)
+    assert result.ok is (sql is None)
+    if sql:
+        assert result.broken_seq == broken and reason in result.reason
+    else:
+        assert (result.checked, result.first_seq, result.last_seq) == (45, 1, 45)
+    ranged = verify_chain(from_seq=35, to_seq=45, jobs=3)
+    assert ranged.ok if sql is None else (ranged.broken_seq == 40 and "does not match" in ranged.reason)

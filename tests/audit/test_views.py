@@ -36,7 +36,7 @@ def seqs(page):
 def test_keyset_pagination_newest_first(client, auditor, many_events):
     client.force_login(auditor)
     first = client.get(reverse("audit:trail")).content.decode()
-    top = AuditEvent.objects.order_by("-seq").first().seq
+    top = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").first().seq
     assert seqs(first) == list(range(top, top - 50, -1))
     assert f"before={top - 49}" in first and "after=" not in first
     second = client.get(reverse("audit:trail"), {"before": top - 49}).content.decode()

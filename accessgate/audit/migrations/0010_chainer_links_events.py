@@ -3,9 +3,10 @@
 from django.conf import settings
 """Requests insert events with empty chain fields; the chainer fills them once.
 
-The append-only trigger now lets exactly one UPDATE through per event: filling `seq`,
-`prev_hash` and `hash` from NULL to a value with every other column unchanged. Every other
-UPDATE, every DELETE and TRUNCATE is still refused.
+The append-only trigger now lets through only the one-time filling of the chain fields:
+`seq`, `prev_hash` and `hash` together from NULL to a value, and `line` (the stored export
+line) from NULL to a value, with every other column unchanged. Every other UPDATE, every
+DELETE and TRUNCATE is still refused.
 """
 
 from django.db import migrations, models
@@ -14,9 +15,15 @@ ONE_TIME_FILL = """
 CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
-       AND OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
-       AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
-       AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash') = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash')
+       AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash' - 'line')
+           = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash' - 'line')
+       AND (
+           (OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
+            AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL)
+           OR (OLD.seq IS NOT NULL AND NEW.seq = OLD.seq AND NEW.prev_hash = OLD.prev_hash
+               AND NEW.hash = OLD.hash AND OLD.line IS NULL)
+       )
+       AND NEW.line IS NOT NULL AND (OLD.line IS NULL OR NEW.line = OLD.line)
     THEN
         RETURN NEW;
     END IF;
@@ -39,6 +46,17 @@ $$ LANGUAGE plpgsql;
 def allow_fill(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(ONE_TIME_FILL, params=None)
+
+
+def backfill_lines(apps, schema_editor):
+    """Store the export line of every event chained before this migration."""
+    from accessgate.audit.chain import event_payload, export_line
+
+    AuditEvent = apps.get_model("audit", "AuditEvent")
+    with schema_editor.connection.cursor() as cursor:
+        for event in AuditEvent.objects.filter(seq__isnull=False, line__isnull=True).iterator(chunk_size=2000):
+            line = export_line(event_payload(event), event.prev_hash, event.hash)
+            cursor.execute("UPDATE audit_auditevent SET line = %s WHERE id = %s", [line, event.pk])
 
 
 def refuse_all(apps, schema_editor):
@@ -78,5 +96,11 @@ class Migration(migrations.Migration):
             model_name='auditevent',
             index=models.Index(condition=models.Q(('seq__isnull', True)), fields=['id'], name='audit_event_unchained'),
         ),
+        migrations.AddField(
+            model_name="auditevent",
+            name="line",
+            field=models.TextField(blank=True, editable=False, null=True),
+        ),
         migrations.RunPython(allow_fill, refuse_all),
+        migrations.RunPython(backfill_lines, migrations.RunPython.noop),
     ]

@@ -11,12 +11,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="from_seq", type=int, help="first seq to check")
         parser.add_argument("--to", dest="to_seq", type=int, help="last seq to check")
+        parser.add_argument(
+            "--jobs", type=int, default=None, help="seq ranges checked at once on PostgreSQL (default: CPU count)"
+        )
 
-    def handle(self, *args, from_seq=None, to_seq=None, **options):
+    def handle(self, *args, from_seq=None, to_seq=None, jobs=None, **options):
         def progress(count):
             self.stderr.write(f"… {count} events checked")
 
-        result = verify_chain(from_seq=from_seq, to_seq=to_seq, progress=progress if options["verbosity"] > 1 else None)
+        result = verify_chain(
+            from_seq=from_seq, to_seq=to_seq, jobs=jobs, progress=progress if options["verbosity"] > 1 else None
+        )
         if result.ok:
             self.stdout.write(self.style.SUCCESS(result.summary()))
             return
