@@ -260,6 +260,13 @@ if not DEBUG:
 
 # Where LocalStorage keeps weight files (the embedded default backend).
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
+# How /dl/ sends a local file once its token checks out: "python" (the worker streams it;
+# the embedded demo), "x-accel" (nginx: `X-Accel-Redirect` to ACCESSGATE_LOCAL_OFFLOAD_PREFIX
+# + key, an `internal` location aliased to the storage root) or "x-sendfile" (Apache
+# mod_xsendfile, lighttpd: `X-Sendfile` with the absolute path). Offloaded, the web server
+# streams and answers Range; no Python worker is busy during the transfer.
+ACCESSGATE_LOCAL_OFFLOAD = env.str("ACCESSGATE_LOCAL_OFFLOAD", default="python")
+ACCESSGATE_LOCAL_OFFLOAD_PREFIX = env.str("ACCESSGATE_LOCAL_OFFLOAD_PREFIX", default="/_weights/")
 
 # Weight storage: `local` (files under ACCESSGATE_LOCAL_STORAGE_ROOT, served by /dl/) or
 # `s3` (any S3-compatible endpoint; presigned GET URLs).
