@@ -167,7 +167,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, env: dict | None = None) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -180,7 +180,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
             "--graceful-timeout=3",
         ],
         cwd=ROOT,
-        env={**os.environ, **ENV},
+        env={**os.environ, **ENV, **(env or {})},
     )
     for _ in range(100):
         try:
@@ -197,7 +197,10 @@ def start_chainer() -> subprocess.Popen | None:
     if not (ROOT / "accessgate" / "audit" / "management" / "commands" / "audit_chainer.py").exists():
         return None
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "audit_chainer"], cwd=ROOT, env={**os.environ, **ENV}
+        [sys.executable, str(ROOT / "manage.py"), "audit_chainer"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -425,6 +428,115 @@ def bench_manifest(token: str) -> list[dict]:
     return rows
 
 
+OFFLOAD_MIB = 256 if QUICK else 1024
+
+
+def _curl(url: str) -> float:
+    """Bytes per second of one download to /dev/null."""
+    out = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{speed_download}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out[0] in ("200",), out
+    return float(out[1])
+
+
+def bench_offload() -> list[dict]:
+    """A local file through the portal with X-Accel-Redirect, against nginx serving it directly."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not nginx or not shutil.which("curl"):
+        return [row("offloaded local download", "not measured", "needs nginx (nginx-light) and curl")]
+    from datetime import UTC, datetime
+
+    from accessgate.downloads.storage import LocalStorage
+
+    scratch = ROOT / "var" / "bench" / "offload"
+    weights = scratch / "weights"
+    (weights / "bench").mkdir(parents=True, exist_ok=True)
+    big = weights / "bench" / "big.bin"
+    if not big.exists() or big.stat().st_size != OFFLOAD_MIB << 20:
+        with open(big, "wb") as handle:
+            block = os.urandom(1 << 20)
+            for _ in range(OFFLOAD_MIB):
+                handle.write(block)
+    app_port, web_port = free_port(), free_port()
+    env = {
+        "ACCESSGATE_STORAGE_BACKEND": "local",
+        "ACCESSGATE_LOCAL_STORAGE_ROOT": str(weights),
+        "ACCESSGATE_LOCAL_OFFLOAD": "x-accel",
+    }
+    temp = "".join(f"{k}_temp_path {scratch}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (scratch / "nginx.conf").write_text(
+        f"""
+master_process off;
+daemon off;
+worker_processes 1;
+pid {scratch}/nginx.pid;
+error_log {scratch}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    {temp}
+    sendfile on;
+    server {{
+        listen 127.0.0.1:{web_port};
+        location /direct/ {{ alias {weights}/; }}
+        location /_weights/ {{ internal; alias {weights}/; }}
+        location / {{ proxy_pass http://127.0.0.1:{app_port}; proxy_set_header Host 127.0.0.1; }}
+    }}
+}}
+"""
+    )
+    server = start_gunicorn(app_port, 1, env)  # one sync worker: is it free during a transfer?
+    web = subprocess.Popen([nginx, "-p", str(scratch), "-c", str(scratch / "nginx.conf")])
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", web_port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        prime(app_port, "/bench/bare", {}, 2)
+        base = f"http://127.0.0.1:{web_port}"
+        direct, offloaded = [], []
+        for _ in range(3):
+            url = LocalStorage(weights).signed_url(
+                "bench/big.bin", filename="big.bin", sha256="0" * 64, ttl_seconds=300, now=datetime.now(UTC)
+            )
+            direct.append(_curl(f"{base}/direct/bench/big.bin"))
+            offloaded.append(_curl(base + url))
+        # While a download runs through the portal, its only worker still answers at once.
+        transfer = subprocess.Popen(["curl", "-s", "--limit-rate", "50M", "-o", "/dev/null", base + url])
+        time.sleep(0.5)
+        start = time.perf_counter()
+        prime(app_port, "/bench/bare", {}, 1)
+        busy_ms = (time.perf_counter() - start) * 1000
+        still_running = transfer.poll() is None
+        transfer.wait()
+    finally:
+        for process in (web, server):
+            process.terminate()
+            process.wait(timeout=30)
+    d, o = statistics.median(direct), statistics.median(offloaded)
+    return [
+        row(f"nginx serving {OFFLOAD_MIB} MiB directly", f"{d / 1e9:.2f} GB/s", "anchor (sendfile)", bytes_per_s=d),
+        row(
+            f"offloaded local download, {OFFLOAD_MIB} MiB",
+            f"{o / 1e9:.2f} GB/s",
+            f"X-Accel-Redirect; the only gunicorn worker answered in {busy_ms:.0f} ms during a transfer"
+            + ("" if still_running else " (transfer had ended)"),
+            anchor="nginx directly",
+            ratio=o / d,
+            target="≥ 90% of nginx, no worker busy",
+            met=o >= 0.9 * d and still_running and busy_ms < 1000,
+            bytes_per_s=o,
+            worker_answer_ms=busy_ms,
+        ),
+    ]
+
+
 def audit_phase(*args) -> dict:
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "audit.py"), *map(str, args)],
@@ -542,6 +654,7 @@ def main():
     data = seed()
     rows, tool = bench_resolve(data["token"])
     rows += bench_manifest(data["token"])
+    rows += bench_offload()
     if os.environ.get("ACCESSGATE_BENCH_SKIP_AUDIT") != "1":
         rows += bench_audit()
     load_after = os.getloadavg()

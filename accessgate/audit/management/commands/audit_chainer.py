@@ -6,6 +6,7 @@ from accessgate.audit import chainer
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a long-running worker; `manage.py check` is the deploy's job
     help = (
         "Link committed audit events into the hash chain, in batches, until stopped (SIGTERM/SIGINT). "
         "Run one (or more: they take turns on the chain head's lock) beside the web workers."
