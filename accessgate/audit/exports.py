@@ -48,7 +48,7 @@ COPY_LINES = "COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUO
 def write_lines(events: QuerySet[AuditEvent], handle, progress=None) -> int:
     """JSON Lines: the lines stored at chaining, in seq order, streamed by `COPY` on PostgreSQL."""
     lines = events.order_by("seq").values_list("line", flat=True)
-    count, reported = 0, 0
+    count = 0
     if connection.vendor != "postgresql":
         for line in lines.iterator(chunk_size=BATCH):
             handle.write(line.encode() + b"\n")
@@ -57,13 +57,15 @@ def write_lines(events: QuerySet[AuditEvent], handle, progress=None) -> int:
                 progress(count)
         return count
     sql, params = lines.query.sql_with_params()
+    # No progress writes during the COPY: the connection is busy streaming (and COPY runs at
+    # disk speed anyway); progress is reported once it is done.
     with connection.cursor() as cursor, cursor.copy(COPY_LINES.format(query=sql), params) as copy:
         for block in copy:
             block = bytes(block)
             handle.write(block)
             count += block.count(b"\n")
-            if progress and count - reported >= 20 * BATCH:
-                progress(reported := count)
+    if progress:
+        progress(count)
     return count
 
 

@@ -250,3 +250,15 @@ def test_exports_cover_linked_events_only(trail, auditor, settings, django_captu
     )
     data = get_storage().open(export.storage_key).read().decode()
     assert f'"n":{29}' in data and AuditEvent.objects.get(pk=waiting.pk).seq is None
+
+
+def test_progress_is_reported_without_disturbing_the_stream(
+    trail, auditor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accessgate.audit import exports
+
+    monkeypatch.setattr(exports, "BATCH", 1)  # progress after every row on the Python path
+    export = make_export(auditor, capture=django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    assert export.status == JobStatus.DONE
+    assert export.rows_done == export.rows_total == export.manifest["row_count"] >= 30
