@@ -1,13 +1,8 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from accessgate.errors import DomainError, NotAuthenticated
-
-
-def wants_json(request) -> bool:
-    accept = request.headers.get("Accept", "")
-    # Browsers never send Authorization to us; scripts do (Bearer, or a wrong scheme we refuse).
-    return "application/json" in accept or "Authorization" in request.headers
+from accessgate.core.errors import DomainError, NotAuthenticated
+from accessgate.core.http import wants_json
 
 
 class DomainErrorMiddleware:

@@ -2,9 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accessgate.catalog.converters import register_converters
+
+# The one place path converters are registered: before any include() imports an app's URLs.
+register_converters()
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
     path("", include("accessgate.downloads.urls")),
+    path("models/", include("accessgate.access.apply_urls")),
     path("models/", include("accessgate.catalog.urls")),
     path("access/", include("accessgate.access.urls")),
     path("review/", include("accessgate.access.review_urls")),

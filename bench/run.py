@@ -109,7 +109,7 @@ def seed() -> dict:
     """A researcher with a grant and a token; a 1-file and a 1,000-file release."""
     from django.db import connection, transaction
 
-    from accessgate.access.services import access_request_submit, policy_set
+    from accessgate.access.services import PolicySettings, access_request_submit, policy_set
     from accessgate.accounts.services import profile_update, token_create, user_create
     from accessgate.catalog.services import FileSpec, license_publish, model_create, release_create
 
@@ -118,7 +118,9 @@ def seed() -> dict:
         profile_update(actor=user, user=user, full_name="Bench Mark", affiliation="Lab", position="R", country="NL")
         licence = license_publish(actor=None, name="Bench", version="1", text="terms")
         model = model_create(actor=None, namespace="bench", name="model", display_name="Bench")
-        policy = policy_set(actor=None, model=model, license=licence, statements=["ok"], gating="auto")
+        policy = policy_set(
+            actor=None, model=model, terms=PolicySettings(license=licence, statements=["ok"], gating="auto")
+        )
         spec = lambda i: FileSpec(  # noqa: E731
             path=f"model-{i:05d}.safetensors", storage_key=f"bench/model/k/{i:05d}", size=1 << 30, sha256=f"{i:064x}"
         )
@@ -136,10 +138,7 @@ def seed() -> dict:
         capped_policy = policy_set(
             actor=None,
             model=capped,
-            license=licence,
-            statements=["ok"],
-            gating="auto",
-            max_downloads_per_file=1_000_000,
+            terms=PolicySettings(license=licence, statements=["ok"], gating="auto", max_downloads_per_file=1_000_000),
         )
         release_create(actor=None, model=capped, version="big", files=[spec(i) for i in range(1000)])
         access_request_submit(
@@ -450,7 +449,7 @@ def bench_offload() -> list[dict]:
         return [row("offloaded local download", "not measured", "needs nginx (nginx-light) and curl")]
     from datetime import UTC, datetime
 
-    from accessgate.downloads.storage import LocalStorage
+    from accessgate.core.storage import LocalStorage
 
     scratch = ROOT / "var" / "bench" / "offload"
     weights = scratch / "weights"

@@ -2,11 +2,14 @@ import os
 import shutil
 
 import pytest
+import redis
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import connection
 
-from accessgate.access.services import policy_set
+from accessgate.access.services import PolicySettings, policy_set
 from accessgate.audit.models import AuditEvent
+from accessgate.audit.signing import generate_private_key_pem
 
 from . import factories
 
@@ -24,8 +27,6 @@ def need_service(available: bool, what: str) -> None:
 
 @pytest.fixture(scope="session")
 def audit_signing_key_pem():
-    from accessgate.audit.signing import generate_private_key_pem
-
     return generate_private_key_pem().decode()
 
 
@@ -37,7 +38,6 @@ def _fast_settings(settings, tmp_path, audit_signing_key_pem):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = "http://testserver"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    from django.core.cache import cache
 
     cache.clear()
 
@@ -69,8 +69,6 @@ def postgres(db):
 
 @pytest.fixture
 def redis_url():
-    import redis
-
     url = os.environ.get("ACCESSGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
@@ -138,7 +136,7 @@ def make_policy(model, licence, **overrides):
         "grant_days": 30,
     }
     options.update(overrides)
-    return policy_set(actor=None, model=model, license=licence, **options)
+    return policy_set(actor=None, model=model, terms=PolicySettings(license=licence, **options))
 
 
 @pytest.fixture

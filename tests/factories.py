@@ -1,14 +1,22 @@
 import hashlib
+import tempfile
+from datetime import timedelta
+from pathlib import Path
 
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
 
+from accessgate.access.models import AccessRequest, Agreement, Grant, GrantStatus, RequestStatus
+from accessgate.accounts.mfa import totp_activate, totp_new_secret, totp_now
 from accessgate.accounts.models import Profile
 from accessgate.accounts.roles import Role
 from accessgate.accounts.services import role_grant
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.catalog.services import FileSpec, release_create
+from accessgate.core.storage import get_storage
 
 PASSWORD = "correct horse battery staple"
 
@@ -42,8 +50,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if extracted:
-            from django.db import transaction
-
             with transaction.atomic():
                 role_grant(actor=None, user=self, role=Role(extracted))
             self.totp_secret = add_totp(self)  # staff pages need a second factor
@@ -51,10 +57,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def add_totp(user) -> str:
     """Give a user an authenticator app; returns its secret (tests compute codes from it)."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
+    secret = totp_new_secret()
+    totp_activate(user, secret)
     return secret
 
 
@@ -86,11 +90,6 @@ class ModelFactory(factory.django.DjangoModelFactory):
 
 def make_release(model, version="1.0", files=None):
     """A release whose bytes are really in the configured storage."""
-    import tempfile
-    from pathlib import Path
-
-    from accessgate.downloads.storage import get_storage
-
     files = files or {"config.json": b"{}", "model.safetensors": b"weights" * 100}
     storage = get_storage()
     with tempfile.TemporaryDirectory() as scratch:
@@ -107,15 +106,73 @@ def make_release(model, version="1.0", files=None):
         )
         for path, content in files.items()
     ]
-    from django.db import transaction
-
     with transaction.atomic():
         return release_create(actor=None, model=model, version=version, files=specs)
 
 
 def totp_code(secret: str) -> str:
-    import time
+    return totp_now(secret)
 
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+# --- access rows, straight into the database ------------------------------------------------
+# For tests about what happens *to* a request or grant; tests of how one comes about go
+# through the services (`access_request_submit`, `access_request_approve`).
+
+
+class AccessRequestFactory(factory.django.DjangoModelFactory):
+    """An open request (status `submitted`); pass `status=` for another state."""
+
+    class Meta:
+        model = AccessRequest
+
+    user = factory.SubFactory(UserFactory)
+    model = factory.SubFactory(ModelFactory)
+    intended_use = "Red-teaming refusal behaviour for a university safety study."
+    status = RequestStatus.SUBMITTED
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    """What the request's applicant signed: the licence of the model's policy (or `license=`)."""
+
+    class Meta:
+        model = Agreement
+
+    request = factory.SubFactory(AccessRequestFactory)
+    user = factory.SelfAttribute("request.user")
+    license = factory.LazyAttribute(lambda o: o.request.model.policy.license)
+    license_sha256 = factory.SelfAttribute("license.sha256")
+    attestations = factory.LazyAttribute(
+        lambda o: [
+            {"text": s.text, "sha256": s.sha256} for s in o.request.model.policy.statements.filter(is_active=True)
+        ]
+    )
+    intended_use = factory.SelfAttribute("request.intended_use")
+    typed_name = factory.LazyAttribute(lambda o: o.user.profile.full_name)
+
+
+class GrantFactory(factory.django.DjangoModelFactory):
+    """An active grant under an approved request with a signed agreement, for `days` more days."""
+
+    class Meta:
+        model = Grant
+        skip_postgeneration_save = True
+
+    class Params:
+        days = 30
+
+    user = factory.SubFactory(UserFactory)
+    model = factory.SubFactory(ModelFactory)
+    request = factory.SubFactory(
+        AccessRequestFactory,
+        user=factory.SelfAttribute("..user"),
+        model=factory.SelfAttribute("..model"),
+        status=RequestStatus.APPROVED,
+    )
+    status = GrantStatus.ACTIVE
+    granted_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.granted_at + timedelta(days=o.days))
+
+    @factory.post_generation
+    def agreement(self, create, extracted, **kwargs):
+        if create and extracted is not False and hasattr(self.model, "policy"):
+            AgreementFactory(request=self.request, **kwargs)

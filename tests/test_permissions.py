@@ -1,12 +1,50 @@
-"""Every URL, every role: who gets the page, who is sent to log in, who is refused."""
+"""Every URL, every role: who gets the page, who is sent to log in, who is refused.
+
+The rows are keyed by route name and checked against the URLconf itself: a route added
+without a row here fails `test_every_route_has_a_row`.
+"""
 
 import pytest
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accessgate.access import services
+from accessgate.accounts.services import token_create
+from accessgate.audit.models import AuditExport, VerificationRun
+from accessgate.audit.services import audit_export_run
+from accessgate.core.storage import get_storage
 
 from . import factories
 from .conftest import application
+
+# Included URLconfs whose pages guard themselves, so the matrix does not list them one by one:
+# - allauth's (`allauth.urls`: log-in, sign-up, e-mail, MFA, ORCID). Its views decide who may
+#   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
+# - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model
+#   permissions itself. Its front door, `admin:index`, keeps a row; tests/*/test_admin.py
+#   cover what admins can change.
+KEPT_ROWS = {"admin:index"}
+
+
+def _self_guarded(resolver: URLResolver) -> bool:
+    return getattr(resolver.urlconf_module, "__name__", "") == "allauth.urls" or resolver.app_name == "admin"
+
+
+def routes(resolver=None, namespace=None) -> set[str]:
+    """The name of every route of the portal's own URLconfs, walked recursively."""
+    found = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace and (f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace)
+            if _self_guarded(pattern):
+                found |= {name for name in KEPT_ROWS if name.startswith(f"{inner}:")}
+                continue
+            found |= routes(pattern, inner or namespace)
+        else:
+            assert pattern.name, f"Name the route {pattern.pattern} so the permission matrix can list it."
+            found.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return found
+
 
 ROLES = [
     "anonymous",
@@ -28,10 +66,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
     )
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
-    from accessgate.accounts.services import token_create
     from accessgate.audit.chainer import chain_all
-    from accessgate.audit.models import AuditExport, VerificationRun
-    from accessgate.audit.services import audit_export_run
 
     token, _ = token_create(actor=researcher, name="laptop")
     chain_all()  # the on-commit step, had the test's transaction committed: event #1 exists
@@ -60,86 +95,97 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
 def urls(world):
     model, request, grant = world["model"], world["request"], world["grant"]
     release_args = [model.namespace, model.name, model.releases.get().version]
+    weight_file = model.releases.get().files.get(path="config.json")
+    signed_file_url = get_storage().signed_url(
+        weight_file.storage_key, filename="config.json", sha256=weight_file.sha256, ttl_seconds=300, now=timezone.now()
+    )
     return {
-        "catalog": (reverse("catalog:list"), dict.fromkeys(ROLES, OK)),
-        "model": (
+        "home": (reverse("home"), dict.fromkeys(ROLES, REDIRECT)),
+        "catalog:list": (reverse("catalog:list"), dict.fromkeys(ROLES, OK)),
+        "catalog:model_detail": (
             reverse("catalog:model_detail", args=[model.namespace, model.name]),
             dict.fromkeys(ROLES, OK),
         ),
         # The researcher already has an open request, so the apply page sends them to it.
-        "apply": (
-            reverse("catalog:apply", args=[model.namespace, model.name]),
+        "apply:form": (
+            reverse("apply:form", args=[model.namespace, model.name]),
             {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
         ),
-        "my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
-        "request_detail": (
+        "access:my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "access:request_detail": (
             reverse("access:request_detail", args=[request.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
-        "request_withdraw": (
+        "access:request_withdraw": (
             reverse("access:request_withdraw", args=[request.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
-        "request_resubmit": (
+        "access:request_resubmit": (
             reverse("access:request_resubmit", args=[request.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": REDIRECT},
         ),
-        "profile": (reverse("accounts:profile"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
-        "review_queue": (reverse("review:queue"), _staff(OK)),
-        "review_detail": (reverse("review:detail", args=[request.pk]), {**_staff(OK), "other_reviewer": NOT_FOUND}),
-        "review_grants": (reverse("review:grants"), _staff(OK)),
-        "grant_revoke": (
+        "accounts:profile": (reverse("accounts:profile"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "review:queue": (reverse("review:queue"), _staff(OK)),
+        "review:detail": (reverse("review:detail", args=[request.pk]), {**_staff(OK), "other_reviewer": NOT_FOUND}),
+        "review:grants": (reverse("review:grants"), _staff(OK)),
+        "review:grant_revoke": (
             reverse("review:grant_revoke", args=[grant.pk]),
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
-        "admin": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
-        "audit_trail": (reverse("audit:trail"), _auditors()),
-        "audit_event": (reverse("audit:event", args=[1]), _auditors()),
-        "audit_exports": (reverse("audit:exports"), _auditors()),
-        "audit_export": (reverse("audit:export", args=[world["export"].pk]), _auditors()),
-        "audit_export_manifest": (reverse("audit:export_manifest", args=[world["export"].pk]), _auditors()),
-        "audit_export_download": (
+        "admin:index": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "audit:trail": (reverse("audit:trail"), _auditors()),
+        "audit:event": (reverse("audit:event", args=[1]), _auditors()),
+        "audit:exports": (reverse("audit:exports"), _auditors()),
+        "audit:export": (reverse("audit:export", args=[world["export"].pk]), _auditors()),
+        "audit:export_manifest": (reverse("audit:export_manifest", args=[world["export"].pk]), _auditors()),
+        "audit:export_download": (
             reverse("audit:export_download", args=[world["export"].pk]),
             {**_auditors(), "auditor": REDIRECT, "admin": REDIRECT},
         ),
-        "audit_verification": (reverse("audit:verification", args=[world["run"].pk]), _auditors()),
-        "token_revoke": (
+        "audit:verification": (reverse("audit:verification", args=[world["run"].pk]), _auditors()),
+        "accounts:token_revoke": (
             reverse("accounts:token_revoke", args=[world["token"].pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
-        "audit_public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
-        "identity_status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
-        "identity_return": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
+        "audit:public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
+        "identity:status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "identity:returned": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
         # The webhook is POST-only and authenticates by signature, not by session.
-        "identity_webhook": (reverse("identity:stripe_webhook"), dict.fromkeys(ROLES, 405)),
+        "identity:stripe_webhook": (reverse("identity:stripe_webhook"), dict.fromkeys(ROLES, 405)),
         # The dev provider's page: only the session's owner, only in development.
-        "identity_dev": (
+        "identity:dev_session": (
             reverse("identity:dev_session", args=["dev_nobody"]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN},
         ),
-        "tokens": (reverse("accounts:tokens"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "accounts:tokens": (reverse("accounts:tokens"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         # Downloads: only the grant holder (other_researcher, approved in `world`).
-        "download_page": (
+        "downloads:release": (
             reverse("downloads:release", args=release_args),
             {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
         ),
-        "resolve": (
+        "downloads:resolve": (
             reverse("downloads:resolve", args=[*release_args, "config.json"]),
             {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": REDIRECT},
         ),
-        "manifest": (
+        "downloads:manifest": (
             reverse("downloads:manifest", args=release_args),
             {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
         ),
-        "manifest_txt": (
+        "downloads:manifest_txt": (
             reverse("downloads:manifest_txt", args=release_args),
             {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
         ),
-        "sha256sums": (
+        "downloads:sha256sums": (
             reverse("downloads:sha256sums", args=release_args),
             {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "grant_holder": OK},
         ),
-        "licence_accept": (
+        # A signed link is the credential: whoever holds it gets the file, until it expires.
+        "downloads:local_file": (signed_file_url, dict.fromkeys(ROLES, OK)),
+        # POST-only actions: a GET is refused after the role check (their POSTs are tested below).
+        "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
+        "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
+        "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),
+        "access:licence_accept": (
             reverse("access:licence_accept", args=[grant.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
         ),
@@ -158,6 +204,18 @@ def _staff(ok):
         "other_reviewer": ok,
         "admin": ok,
     }
+
+
+def test_every_route_has_a_row(world):
+    rows, names = set(urls(world)), routes()
+    assert not names - rows, f"Add these routes to the permission matrix, for every role: {sorted(names - rows)}"
+    assert not rows - names, f"These rows name no route: {sorted(rows - names)}"
+
+
+def test_the_route_walk_sees_nested_includes():
+    # Guard the guard: a walk that stopped at the first level would find none of these.
+    assert {"catalog:list", "review:decide", "downloads:resolve", "admin:index"} <= routes()
+    assert not any(name.startswith(("account_", "mfa_", "socialaccount_")) for name in routes())
 
 
 def test_permission_matrix(client, world):
@@ -220,8 +278,6 @@ def test_files_are_listed_only_with_a_grant(client, world):
 
 
 def test_audit_actions_refuse_non_auditors(client, world):
-    from accessgate.audit.models import AuditExport, VerificationRun
-
     before = (VerificationRun.objects.count(), AuditExport.objects.count())
     for role in ("researcher", "reviewer", "grant_holder"):
         client.force_login(world["users"][role])

@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import admin
 
-from accessgate.admin_readonly import ReadOnlyAdmin
 from accessgate.audit.context import RequestMeta
+from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
+from .freemail import FREE_MAIL_DOMAINS
 from .models import AccessPolicy, AccessRequest, Agreement, Grant, Review
 
 
@@ -55,7 +56,6 @@ class AccessPolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .freemail import FREE_MAIL_DOMAINS
 
         policy = self.instance
         self.fields["denied_email_domains_text"].initial = "\n".join(FREE_MAIL_DOMAINS)
@@ -82,20 +82,22 @@ class AccessPolicyAdmin(admin.ModelAdmin):
         saved = services.policy_set(
             actor=request.user,
             model=obj.model,
-            license=form.cleaned_data["license"],
-            gating=form.cleaned_data["gating"],
-            min_intended_use_chars=form.cleaned_data["min_intended_use_chars"],
-            grant_days=form.cleaned_data["grant_days"],
-            url_ttl_seconds=form.cleaned_data["url_ttl_seconds"],
-            max_downloads_per_file=form.cleaned_data["max_downloads_per_file"],
-            require_identity=form.cleaned_data["require_identity"],
-            require_mfa=form.cleaned_data["require_mfa"],
-            require_orcid=form.cleaned_data["require_orcid"],
-            require_institutional_email=form.cleaned_data["require_institutional_email"],
-            institutional_domains=_split(form.cleaned_data["institutional_domains_text"]),
-            denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
-            blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
-            statements=form.cleaned_data["statements_text"].splitlines(),
+            terms=services.PolicySettings(
+                license=form.cleaned_data["license"],
+                gating=form.cleaned_data["gating"],
+                min_intended_use_chars=form.cleaned_data["min_intended_use_chars"],
+                grant_days=form.cleaned_data["grant_days"],
+                url_ttl_seconds=form.cleaned_data["url_ttl_seconds"],
+                max_downloads_per_file=form.cleaned_data["max_downloads_per_file"],
+                require_identity=form.cleaned_data["require_identity"],
+                require_mfa=form.cleaned_data["require_mfa"],
+                require_orcid=form.cleaned_data["require_orcid"],
+                require_institutional_email=form.cleaned_data["require_institutional_email"],
+                institutional_domains=_split(form.cleaned_data["institutional_domains_text"]),
+                denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
+                blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
+                statements=form.cleaned_data["statements_text"].splitlines(),
+            ),
             meta=RequestMeta.from_request(request),
         )
         obj.pk = saved.pk

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accessgate.catalog.models import LicenseVersion, Model
+from accessgate.core.transitions import Transitions
 
 from .freemail import default_denied_domains
 
@@ -95,15 +96,25 @@ class RequestStatus(models.TextChoices):
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.CHANGES_REQUESTED)
 
 # The one table of allowed moves. Services refuse everything else.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    RequestStatus.SUBMITTED: frozenset(
-        {RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.CHANGES_REQUESTED, RequestStatus.WITHDRAWN}
-    ),
-    RequestStatus.CHANGES_REQUESTED: frozenset({RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN}),
-    RequestStatus.APPROVED: frozenset(),
-    RequestStatus.REJECTED: frozenset(),
-    RequestStatus.WITHDRAWN: frozenset(),
-}
+REQUEST_TRANSITIONS = Transitions(
+    noun="request",
+    allowed={
+        RequestStatus.SUBMITTED: frozenset(
+            {RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.CHANGES_REQUESTED, RequestStatus.WITHDRAWN}
+        ),
+        RequestStatus.CHANGES_REQUESTED: frozenset({RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN}),
+        RequestStatus.APPROVED: frozenset(),
+        RequestStatus.REJECTED: frozenset(),
+        RequestStatus.WITHDRAWN: frozenset(),
+    },
+    verbs={
+        RequestStatus.SUBMITTED: "resubmitted",
+        RequestStatus.APPROVED: "approved",
+        RequestStatus.REJECTED: "rejected",
+        RequestStatus.CHANGES_REQUESTED: "sent back for changes",
+        RequestStatus.WITHDRAWN: "withdrawn",
+    },
+)
 
 
 class AccessRequest(models.Model):
@@ -188,6 +199,26 @@ class GrantStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
     SUSPENDED = "suspended", "Suspended"
+
+
+GRANT_TRANSITIONS = Transitions(
+    noun="grant",
+    allowed={
+        GrantStatus.ACTIVE: frozenset({GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED}),
+        # An identity suspension lifts when the holder verifies again, or ends at the grant's expiry.
+        GrantStatus.SUSPENDED: frozenset({GrantStatus.ACTIVE, GrantStatus.EXPIRED}),
+        GrantStatus.EXPIRED: frozenset(),
+        GrantStatus.REVOKED: frozenset(),
+    },
+    verbs={
+        GrantStatus.ACTIVE: "restored",
+        GrantStatus.EXPIRED: "expired",
+        GrantStatus.REVOKED: "revoked",
+        GrantStatus.SUSPENDED: "suspended",
+    },
+    # Every refused move is from a grant that has already ended.
+    message="This {noun} is already {state}.",
+)
 
 
 def _active_grant_q(now=None) -> Q:

@@ -4,104 +4,21 @@ The per-object checks and the set queries are built on the same `Grant.objects.a
 and the same rules, and a test checks that they agree.
 """
 
-from dataclasses import dataclass
-
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
+from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, has_role
-from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails, verified_orcid
 from accessgate.catalog.models import Model, Release
-from accessgate.errors import AccessDenied, DomainError, PolicyNotMet
-from accessgate.identity.selectors import active_verification
+from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 
 from .models import AccessPolicy, Agreement, Grant, GrantStatus
+from .requirements import Facts, Requirement, download_problem, evaluate
 
 
-@dataclass(frozen=True)
-class Requirement:
-    key: str
-    label: str
-    met: bool
-    help_url: str = ""
-    detail: str = ""
-
-
-def email_domain_allowed(email: str, policy: AccessPolicy) -> bool:
-    domain = email.rsplit("@", 1)[-1].lower()
-
-    def under(candidates):
-        return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in candidates)
-
-    if under(policy.denied_email_domains):
-        return False
-    return under(policy.institutional_domains) if policy.institutional_domains else True
-
-
-def blocked_country(user, policy: AccessPolicy) -> str | None:
-    """The first of the user's countries (profile, identity document) that the policy blocks."""
-    if not policy.blocked_countries:
-        return None
-    verification = active_verification(user)
-    countries = [str(profile_for(user).country), verification.document_country if verification else ""]
-    blocked = {code.upper() for code in policy.blocked_countries}
-    return next((code for code in countries if code and code.upper() in blocked), None)
-
-
-def requirements_for(user, policy: AccessPolicy) -> list[Requirement]:
+def requirements_for(user: User, policy: AccessPolicy, facts: Facts | None = None) -> list[Requirement]:
     """The checklist a researcher sees before applying, and a reviewer sees beside a request."""
-    profile = profile_for(user)
-    items = [
-        Requirement(
-            "profile",
-            "A complete profile",
-            profile.is_complete,
-            reverse("accounts:profile"),
-            "" if profile.is_complete else f"Missing: {', '.join(profile.missing_fields)}",
-        )
-    ]
-    if policy.require_identity:
-        verification = active_verification(user)
-        items.append(
-            Requirement(
-                "identity",
-                "A verified identity (document and selfie)",
-                verification is not None,
-                reverse("identity:status"),
-                f"Verified until {verification.expires_at:%Y-%m-%d}" if verification else "",
-            )
-        )
-    if policy.require_mfa:
-        items.append(Requirement("mfa", "Two-factor authentication", has_mfa(user), reverse("mfa_index")))
-    if policy.require_orcid:
-        orcid = verified_orcid(user)
-        items.append(
-            Requirement("orcid", "A verified ORCID iD", orcid is not None, reverse("accounts:profile"), orcid or "")
-        )
-    if policy.require_institutional_email:
-        matching = [e for e in verified_emails(user) if email_domain_allowed(e, policy)]
-        allowed = ", ".join(policy.institutional_domains) if policy.institutional_domains else "no free-mail domains"
-        items.append(
-            Requirement(
-                "institutional_email",
-                f"A verified institutional e-mail ({allowed})",
-                bool(matching),
-                reverse("account_email"),
-                matching[0] if matching else "",
-            )
-        )
-    if policy.blocked_countries:
-        country = blocked_country(user, policy)
-        items.append(
-            Requirement(
-                "country",
-                "Not resident in or documented by a country this model is not available in",
-                country is None,
-                "",
-                f"{country} is not eligible" if country else "",
-            )
-        )
-    return items
+    return list(evaluate(policy, facts or Facts(user)))
 
 
 def reviewable_models(user) -> QuerySet[Model]:
@@ -140,26 +57,6 @@ def _current_grants(user) -> QuerySet[Grant]:
     )
 
 
-def _clearance_problem(user, grant: Grant, *, mfa_verified: bool) -> DomainError | None:
-    """What the policy demands at download time beyond the grant itself, or None."""
-    policy = grant.model.policy
-    if policy.require_identity and active_verification(user) is None:
-        return PolicyNotMet(
-            f"{grant.model.full_name} needs a verified identity, and yours is missing or expired. Verify again.",
-            help_url=reverse("identity:status"),
-        )
-    if policy.require_mfa and not (mfa_verified and has_mfa(user)):
-        return PolicyNotMet(
-            f"{grant.model.full_name} needs two-factor authentication: sign in with your second factor, "
-            "or use an access token created in such a session.",
-            help_url=reverse("mfa_index"),
-        )
-    country = blocked_country(user, policy)
-    if country:
-        return AccessDenied(f"{grant.model.full_name} is not available to researchers from {country}.")
-    return None
-
-
 def download_check(user, release: Release, *, mfa_verified: bool = False) -> Grant:
     """Everything that must hold for a new download URL, or the reason it does not.
 
@@ -167,7 +64,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     second factor, or the token was created in one.
     """
     model = release.model
-    apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
+    apply_url = reverse("apply:form", args=[model.namespace, model.name])
     if not (user.is_authenticated and user.is_active):
         raise AccessDenied("Your account is not active.")
     if not release.is_active:
@@ -175,7 +72,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     # One query on the success path; the explanations below run only on refusal.
     grant = _current_grants(user).filter(model=model).select_related("model__policy").first()
     if grant is not None:
-        problem = _clearance_problem(user, grant, mfa_verified=mfa_verified)
+        problem = download_problem(grant.model.policy, Facts(user, mfa_verified=mfa_verified))
         if problem:
             raise problem
         return grant
@@ -216,7 +113,8 @@ def downloadable_releases(user, *, mfa_verified: bool = False) -> QuerySet[Relea
     if not (user.is_authenticated and user.is_active):
         return Release.objects.none()
     grants = _current_grants(user).select_related("model__policy")
-    cleared = [g.model_id for g in grants if _clearance_problem(user, g, mfa_verified=mfa_verified) is None]
+    facts = Facts(user, mfa_verified=mfa_verified)
+    cleared = [g.model_id for g in grants if download_problem(g.model.policy, facts) is None]
     return Release.objects.filter(is_active=True, model__in=cleared)
 
 

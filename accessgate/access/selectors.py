@@ -1,13 +1,15 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accessgate.catalog.models import Model, Release
+from accessgate.identity.selectors import name_matches
 
 from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
 from .policy import reviewable_models
+from .requirements import Facts, evaluate
 
 
 def policy_for(model: Model) -> AccessPolicy | None:
-    return AccessPolicy.objects.filter(model=model).select_related("license").first()
+    return AccessPolicy.objects.filter(model=model).select_related("license", "model").first()
 
 
 def active_statements(policy: AccessPolicy):
@@ -113,19 +115,14 @@ def own_active_grant(user, pk: int) -> Grant | None:
 
 
 def applicant_facts(access_request: AccessRequest) -> dict:
-    """What a reviewer sees beside a request: the policy checklist and the verified facts."""
-    from accessgate.accounts.selectors import verified_orcid
-    from accessgate.identity.selectors import active_verification
-    from accessgate.identity.services import name_matches
-
-    from .policy import requirements_for
-
-    applicant = access_request.user
-    identity = active_verification(applicant)
+    """What a reviewer sees beside a request: the policy checklist and the verified facts,
+    each read once."""
+    facts = Facts(access_request.user)
     policy = policy_for(access_request.model)
+    identity = facts.verification
     return {
-        "requirements": requirements_for(applicant, policy) if policy else [],
-        "verified_orcid": verified_orcid(applicant),
+        "requirements": list(evaluate(policy, facts)) if policy else [],
+        "verified_orcid": facts.orcid,
         "identity": identity,
-        "identity_name_matches": name_matches(identity) if identity else None,
+        "identity_name_matches": name_matches(identity, profile_name=facts.profile.full_name) if identity else None,
     }

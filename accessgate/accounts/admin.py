@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import DomainError
+from accessgate.core.errors import DomainError
 
 from .models import Profile, User
 from .services import user_set_active

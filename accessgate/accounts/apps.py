@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
+        # Registering system checks and signal receivers at start-up is what ready() is for.
         from . import signals  # noqa: F401

@@ -1,12 +1,41 @@
-"""Who is calling: a browser session or an `Authorization: Bearer <token>` header."""
+"""Who is calling: a browser session or an `Authorization: Bearer <token>` header.
+
+One place for every view (and the API's authentication class) to ask: `caller_of(request)`
+returns a `Caller` (user, token, whether a second factor was passed) or None, and
+`@caller_required` hands the view a `request.caller` or sends the visitor to log in.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
 
 from accessgate.audit.context import client_ip
-from accessgate.errors import NotAuthenticated
+from accessgate.core.errors import NotAuthenticated
+from accessgate.core.http import wants_json
 
+from .mfa import session_passed_mfa
+from .models import ApiToken, User
 from .services import token_authenticate
 
+LOGIN_OR_TOKEN = "Log in or send 'Authorization: Bearer <token>' to download."
 
-def request_identity(request):
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    # The personal access token the request carried; None for a browser session.
+    token: ApiToken | None
+    # The session passed a second factor, or the token was created in such a session.
+    mfa: bool
+
+    @property
+    def via(self) -> str:
+        return "token" if self.token is not None else "session"
+
+
+def request_identity(request) -> tuple[User, ApiToken | None]:
     """Return (user, token). A bearer header wins over the session; a bad one is refused, not ignored."""
     header = request.headers.get("Authorization", "")
     if header:
@@ -22,18 +51,35 @@ def request_identity(request):
     return request.user, None
 
 
-def session_passed_mfa(request) -> bool:
-    """allauth records how this session's user logged in; "mfa" is there after a second factor.
-    (Its accessor also checks that the records belong to the current user.)"""
-    from allauth.account.internal.flows.login import get_authentication_records
-
-    if not hasattr(request, "session") or not request.user.is_authenticated:
-        return False
-    return any(entry.get("method") == "mfa" for entry in get_authentication_records(request, request.user))
-
-
-def mfa_verified(request, token) -> bool:
+def mfa_verified(request, token: ApiToken | None) -> bool:
     """Whether this request carries a passed second factor: the session's, or the token's."""
     if token is not None:
         return token.created_with_mfa
     return session_passed_mfa(request)
+
+
+def caller_of(request) -> Caller | None:
+    """The authenticated caller, or None for an anonymous visitor (a bad token raises)."""
+    user, token = request_identity(request)
+    if not user.is_authenticated:
+        return None
+    return Caller(user=user, token=token, mfa=mfa_verified(request, token))
+
+
+def caller_required(view: Callable | None = None, *, message: str = LOGIN_OR_TOKEN):
+    """Set `request.caller`; anonymous scripts get 401 (JSON), anonymous browsers the login page."""
+
+    def decorate(view_func):
+        @wraps(view_func)
+        def wrapper(request, *args, **kwargs):
+            caller = caller_of(request)
+            if caller is None:
+                if wants_json(request):
+                    raise NotAuthenticated(message)
+                return redirect_to_login(request.get_full_path())
+            request.caller = caller
+            return view_func(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

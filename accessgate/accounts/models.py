@@ -3,6 +3,7 @@ import re
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django_countries.fields import CountryField
 
 ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
@@ -106,8 +107,6 @@ class Profile(models.Model):
 class ApiTokenQuerySet(models.QuerySet):
     def active(self, *, now=None):
         """The one definition of a usable token: not revoked, not expired, owner active."""
-        from django.utils import timezone
-
         return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now(), user__is_active=True)
 
 

@@ -1,3 +1,6 @@
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 
 from .models import ApiToken, Profile
@@ -28,8 +31,6 @@ def tokens_of(user):
 
 def has_mfa(user) -> bool:
     """A second factor is set up (an authenticator app or a security key)."""
-    from allauth.mfa.models import Authenticator
-
     if not user.is_authenticated:
         return False
     return Authenticator.objects.filter(
@@ -39,16 +40,12 @@ def has_mfa(user) -> bool:
 
 def verified_orcid(user) -> str | None:
     """The ORCID iD proven by signing in to ORCID (not one typed into the profile)."""
-    from allauth.socialaccount.models import SocialAccount
-
     if not user.is_authenticated:
         return None
     return SocialAccount.objects.filter(user=user, provider="orcid").values_list("uid", flat=True).first()
 
 
 def verified_emails(user) -> list[str]:
-    from allauth.account.models import EmailAddress
-
     if not user.is_authenticated:
         return []
     return list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))

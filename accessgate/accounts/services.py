@@ -1,20 +1,29 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import ValidationFailed
+from accessgate.core.errors import ValidationFailed
 
-from .models import Profile
+from .mfa import totp_activate
+from .models import ApiToken, Profile, User
 from .roles import STAFF_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
-LAST_USED_PRECISION = __import__("datetime").timedelta(minutes=1)
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @transaction.atomic
-def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) -> Profile:
+def profile_update(*, actor: User, user: User, meta: RequestMeta | None = None, **fields) -> Profile:
     """Create or change a user's profile. Only the user themself may do it."""
     if actor.pk != user.pk:
         raise ValidationFailed("Only the account owner can edit this profile.")
@@ -36,11 +45,9 @@ def profile_update(*, actor, user, meta: RequestMeta | None = None, **fields) ->
 
 
 @transaction.atomic
-def user_set_active(*, actor, user, active: bool, meta: RequestMeta | None = None) -> bool:
+def user_set_active(*, actor: User | None, user: User, active: bool, meta: RequestMeta | None = None) -> bool:
     """Deactivate or reactivate an account (accounts are never deleted: history refers to them).
     An inactive user's sessions and tokens stop working at once. Returns whether it changed."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return False
@@ -54,7 +61,7 @@ def user_set_active(*, actor, user, active: bool, meta: RequestMeta | None = Non
 
 
 @transaction.atomic
-def user_password_set(*, actor, user, password: str, meta: RequestMeta | None = None) -> None:
+def user_password_set(*, actor: User | None, user: User, password: str, meta: RequestMeta | None = None) -> None:
     """An operator sets a password (the demo seed). Users change theirs through allauth."""
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -62,12 +69,10 @@ def user_password_set(*, actor, user, password: str, meta: RequestMeta | None = 
 
 
 @transaction.atomic
-def mfa_totp_activate(*, actor, user, secret: str, meta: RequestMeta | None = None) -> None:
+def mfa_totp_activate(*, actor: User | None, user: User, secret: str, meta: RequestMeta | None = None) -> None:
     """An operator sets up an authenticator app for a user (the demo staff). Users do it
     themselves on allauth's pages, audited from its signal."""
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    TOTP.activate(user, secret)
+    totp_activate(user, secret)
     record(actor=actor, action=AuditAction.ACCOUNT_MFA_ADDED, target=user, meta=meta, type="totp", by="operator")
 
 
@@ -79,7 +84,7 @@ def _check_staff_role(role: Role) -> Role:
 
 
 @transaction.atomic
-def role_grant(*, actor, user, role: Role, meta: RequestMeta | None = None) -> bool:
+def role_grant(*, actor: User | None, user: User, role: Role, meta: RequestMeta | None = None) -> bool:
     """Give a user a staff role. Returns False when they already had it."""
     role = _check_staff_role(role)
     if role in roles_of(user):
@@ -96,7 +101,7 @@ def role_grant(*, actor, user, role: Role, meta: RequestMeta | None = None) -> b
 
 
 @transaction.atomic
-def role_remove(*, actor, user, role: Role, meta: RequestMeta | None = None) -> bool:
+def role_remove(*, actor: User | None, user: User, role: Role, meta: RequestMeta | None = None) -> bool:
     """Take a staff role away. Returns False when they did not have it."""
     role = _check_staff_role(role)
     if role not in roles_of(user):
@@ -115,9 +120,6 @@ def user_create(
     *, actor, email: str, password: str | None, email_verified: bool = False, meta: RequestMeta | None = None
 ):
     """Create an account outside the sign-up form (the demo seed, operators)."""
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -139,22 +141,14 @@ def user_create(
 
 
 def _hash_token(secret: str) -> str:
-    import hashlib
-
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @transaction.atomic
-def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None):
+def token_create(
+    *, actor: User, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None
+):
     """Create a token; returns (token, secret). The secret is never stored or shown again."""
-    import secrets
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from .models import ApiToken
-
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed("Give the token a name, e.g. the machine or script that will use it.", field="name")
@@ -183,11 +177,7 @@ def token_create(*, actor, name: str, days: int | None = None, with_mfa: bool = 
 
 
 @transaction.atomic
-def token_revoke(*, actor, token, meta: RequestMeta | None = None):
-    from django.utils import timezone
-
-    from .models import ApiToken
-
+def token_revoke(*, actor: User, token: ApiToken, meta: RequestMeta | None = None) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != actor.pk:
         raise ValidationFailed("Only the owner can revoke this token.")
@@ -201,10 +191,6 @@ def token_revoke(*, actor, token, meta: RequestMeta | None = None):
 
 def token_authenticate(secret: str, *, ip: str | None = None):
     """The active token for a presented secret, or None. Records when and from where it was used."""
-    from django.utils import timezone
-
-    from .models import ApiToken
-
     if not secret.startswith(ApiToken.PREFIX):
         return None
     token = ApiToken.objects.active().select_related("user").filter(secret_hash=_hash_token(secret)).first()

@@ -8,11 +8,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import DomainError
-from accessgate.forms_util import add_domain_error
+from accessgate.core.errors import DomainError
+from accessgate.core.forms import add_domain_error
+from accessgate.identity.selectors import active_verification
 
-from .auth import session_passed_mfa
 from .forms import ProfileForm, TokenForm
+from .mfa import session_passed_mfa
 from .selectors import has_mfa, profile_for, tokens_of, verified_orcid
 from .services import profile_update, token_create, token_revoke
 
@@ -30,7 +31,6 @@ def profile_edit(request):
         if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             return redirect(next_url)
         return redirect("accounts:profile")
-    from accessgate.identity.selectors import active_verification
 
     return render(
         request,

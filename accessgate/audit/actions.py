@@ -1,8 +1,19 @@
+"""Every audited action: a stable dotted name, grouped by app (`<app>.<entity>.<verb>`).
+
+The names are validated here, in Python, not as database choices: `AuditEvent.action` is a
+plain column, so adding an action is one line below and no migration. `record()` refuses a
+name that is neither a member of `AuditAction` nor registered at run time with `register`.
+"""
+
+import re
+
 from django.db import models
+
+ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 class AuditAction(models.TextChoices):
-    """Every audited action, as a stable dotted name grouped by app."""
+    """The portal's own actions. Add new ones to their app's group; never rename a value."""
 
     ACCOUNT_SIGNED_UP = "account.signed_up", "Account signed up"
     ACCOUNT_LOGGED_IN = "account.logged_in", "Logged in"
@@ -64,3 +75,50 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORT_COMPLETED = "audit.export.completed", "Audit export completed"
     AUDIT_EXPORT_FAILED = "audit.export.failed", "Audit export failed"
     AUDIT_EXPORT_DOWNLOADED = "audit.export.downloaded", "Audit export downloaded"
+
+
+_known: dict[str, str] = dict(AuditAction.choices)
+
+
+def register(action: str, label: str) -> str:
+    """Make an action recordable at run time (an extension's own actions; tests). No migration."""
+    if not ACTION_NAME.fullmatch(action):
+        raise ValueError(f"An audit action is a dotted lower-case name like 'access.request.approved', not {action!r}.")
+    if _known.get(action, label) != label:
+        raise ValueError(f"The audit action {action!r} is already registered as {_known[action]!r}.")
+    _known[action] = label
+    return action
+
+
+def unregister(action: str) -> None:
+    """Forget an action registered at run time (the portal's own cannot be removed)."""
+    if action in AuditAction.values:
+        raise ValueError(f"{action!r} is one of the portal's own audit actions.")
+    _known.pop(action, None)
+
+
+def validate(action: str) -> str:
+    """The action's name, or ValueError for a name nobody declared."""
+    action = str(action)
+    if action not in _known:
+        raise ValueError(
+            f"Unknown audit action {action!r}: add it to AuditAction in accessgate/audit/actions.py "
+            "(or register it) before recording it."
+        )
+    return action
+
+
+def label(action: str) -> str:
+    return _known.get(action, action)
+
+
+def known_actions() -> list[str]:
+    return sorted(_known)
+
+
+def actions_by_app() -> dict[str, list[str]]:
+    """Actions grouped by their first segment (the app or area that records them)."""
+    groups: dict[str, list[str]] = {}
+    for action in known_actions():
+        groups.setdefault(action.split(".", 1)[0], []).append(action)
+    return groups

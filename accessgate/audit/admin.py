@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accessgate.admin_readonly import ReadOnlyAdmin
+from accessgate.core.admin import ReadOnlyAdmin
 
 from .models import AuditEvent, AuditExport, VerificationRun
 

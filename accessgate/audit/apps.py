@@ -6,4 +6,5 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self):
+        # Registering system checks and signal receivers at start-up is what ready() is for.
         from . import checks  # noqa: F401

@@ -1,6 +1,6 @@
 from django import forms
 
-from .actions import AuditAction
+from .actions import known_actions
 from .models import ExportFormat
 
 
@@ -20,7 +20,9 @@ class AuditFilterForm(forms.Form):
     model = forms.CharField(required=False, label="Model (namespace/name)", max_length=200)
     ip = forms.GenericIPAddressField(required=False, label="IP address")
 
-    actions = AuditAction.values
+    @property
+    def actions(self) -> list[str]:
+        return known_actions()
 
     def clean(self):
         data = super().clean()

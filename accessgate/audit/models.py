@@ -2,9 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accessgate.jobs import BackgroundJob
+from accessgate.core.jobs import BackgroundJob
 
-from .actions import AuditAction
+from . import actions
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -45,7 +45,8 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_label = models.CharField(max_length=320)
-    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
+    # Validated in Python (`audit.actions.validate`), so a new action needs no migration.
+    action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
@@ -74,6 +75,9 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only; they cannot be deleted.")
+
+    def get_action_display(self) -> str:
+        return actions.label(self.action)
 
 
 class ChainHead(models.Model):
@@ -104,6 +108,7 @@ class VerificationRun(BackgroundJob):
     summary = models.TextField(blank=True)
 
     progress_fields = ("checked", "total")
+    error_field = "summary"
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,14 +4,17 @@ from datetime import UTC, date, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
-from accessgate.downloads.storage import get_storage, sha256_of
-from accessgate.jobs import JobStatus
+from accessgate.core.errors import InvalidTransition
+from accessgate.core.jobs import JobStatus, job_done, job_fail, job_start, job_update
+from accessgate.core.storage import get_storage, sha256_of
+from accessgate.core.tasks import queue_after_commit
 
 from . import signing
-from .actions import AuditAction
+from .actions import AuditAction, validate
 from .chainer import chain_on_commit
 from .context import RequestMeta
 from .exports import (
@@ -81,8 +84,8 @@ def _chain_after_commit() -> None:
 
 def record(
     *,
-    actor,
-    action: AuditAction,
+    actor: AbstractBaseUser | None,
+    action: AuditAction | str,
     target: models.Model | None = None,
     meta: RequestMeta | None = None,
     **details,
@@ -90,7 +93,7 @@ def record(
     """Append an audit event. Must run inside the transaction of the change it records."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must be called inside transaction.atomic() with its state change.")
-    action = AuditAction(action)
+    action = validate(action)
     _check_details(details)
     meta = meta or RequestMeta()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
@@ -119,7 +122,7 @@ def record(
 
 @transaction.atomic
 def audit_export_request(
-    *, actor, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
+    *, actor: AbstractBaseUser, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
 ) -> AuditExport:
     filters = clean_filters(filters)
     export = AuditExport.objects.create(
@@ -138,38 +141,25 @@ def audit_export_request(
         format=export.format,
         full=export.is_full,
     )
-    transaction.on_commit(lambda: _queue("run_export", export.pk, AuditExport))
+    queue_after_commit("accessgate.audit.tasks.run_export", export.pk, job=(AuditExport, export.pk), what="the export")
     return export
 
 
 @transaction.atomic
-def audit_verification_request(*, actor, meta: RequestMeta | None = None) -> VerificationRun:
+def audit_verification_request(*, actor: AbstractBaseUser, meta: RequestMeta | None = None) -> VerificationRun:
     run = VerificationRun.objects.create(requested_by=actor)
-    transaction.on_commit(lambda: _queue("run_verification", run.pk, VerificationRun))
+    queue_after_commit(
+        "accessgate.audit.tasks.run_verification", run.pk, job=(VerificationRun, run.pk), what="the check"
+    )
     return run
 
 
-def _queue(task_name: str, pk: int, job_model) -> None:
-    from . import tasks
-
-    try:
-        getattr(tasks, task_name).delay(pk)
-    except Exception as error:  # broker down: say so on the job instead of leaving it queued forever
-        job_model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED, finished_at=timezone.now()
-        )
-        if job_model is AuditExport:
-            AuditExport.objects.filter(pk=pk).update(error=f"Could not start the export ({error}); try again.")
-        else:
-            VerificationRun.objects.filter(pk=pk).update(summary=f"Could not start the check ({error}); try again.")
-
-
 @transaction.atomic
-def audit_export_download(*, actor, export: AuditExport, part: str, meta: RequestMeta | None = None) -> str | dict:
+def audit_export_download(
+    *, actor: AbstractBaseUser, export: AuditExport, part: str, meta: RequestMeta | None = None
+) -> str | dict:
     """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
     if export.status != JobStatus.DONE:
-        from accessgate.errors import InvalidTransition
-
         raise InvalidTransition("This export is not finished yet.")
     record(
         actor=actor,
@@ -193,7 +183,7 @@ def audit_export_download(*, actor, export: AuditExport, part: str, meta: Reques
 
 def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/") -> AuditExport:
     """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
-    AuditExport.objects.filter(pk=export.pk).update(status=JobStatus.RUNNING, error="")
+    job_start(export)
     try:
         # Linked events only: an event the chainer has not reached yet has no place in the chain.
         # Fix the end now, so rows linked meanwhile do not shift the export.
@@ -202,10 +192,10 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
         )
         events = filter_events(export.filters).filter(seq__isnull=False, seq__lte=last_seq)
         total = events.count()
-        AuditExport.objects.filter(pk=export.pk).update(rows_total=total)
+        job_update(export, rows_total=total)
 
         def progress(n):
-            AuditExport.objects.filter(pk=export.pk).update(rows_done=n)
+            job_update(export, rows_done=n)
 
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / export.file_name
@@ -230,15 +220,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
             manifest_path.write_text(json.dumps({"manifest": manifest, "signature": signature}, indent=2) + "\n")
             storage.put_file(f"{key}.manifest.json", manifest_path)
         with transaction.atomic():
-            AuditExport.objects.filter(pk=export.pk).update(
-                status=JobStatus.DONE,
-                rows_done=count,
-                storage_key=key,
-                manifest=manifest,
-                signature=signature,
-                finished_at=timezone.now(),
-            )
-            export.refresh_from_db()
+            job_done(export, rows_done=count, storage_key=key, manifest=manifest, signature=signature)
             record(
                 actor=None,
                 action=AuditAction.AUDIT_EXPORT_COMPLETED,
@@ -252,27 +234,16 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
         return export
     except Exception as error:
         with transaction.atomic():
-            AuditExport.objects.filter(pk=export.pk).update(
-                status=JobStatus.FAILED, error=str(error)[:4000], finished_at=timezone.now()
-            )
+            job_fail(export, str(error))
             record(actor=None, action=AuditAction.AUDIT_EXPORT_FAILED, target=export, error=str(error)[:500])
         raise
 
 
 def audit_verification_run(run: VerificationRun) -> VerificationRun:
-    total = AuditEvent.objects.filter(seq__isnull=False).count()
-    VerificationRun.objects.filter(pk=run.pk).update(status=JobStatus.RUNNING, total=total)
-    result = verify_chain(progress=lambda n: VerificationRun.objects.filter(pk=run.pk).update(checked=n))
+    job_start(run, total=AuditEvent.objects.filter(seq__isnull=False).count())
+    result = verify_chain(progress=lambda n: job_update(run, checked=n))
     with transaction.atomic():
-        VerificationRun.objects.filter(pk=run.pk).update(
-            status=JobStatus.DONE,
-            ok=result.ok,
-            checked=result.checked,
-            broken_seq=result.broken_seq,
-            summary=result.summary(),
-            finished_at=timezone.now(),
-        )
-        run.refresh_from_db()
+        job_done(run, ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, summary=result.summary())
         record(
             actor=run.requested_by,
             action=AuditAction.AUDIT_CHAIN_VERIFIED,

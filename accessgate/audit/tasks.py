@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.conf import settings
 
-from accessgate.jobs import JobStatus
+from accessgate.core.jobs import JobStatus
+from accessgate.core.tasks import queue_now
 
 from . import chainer
 from .models import AuditExport, VerificationRun
@@ -35,7 +36,7 @@ def daily_export() -> str:
     export = daily_export_due()
     if export is None:
         return "already exported"
-    run_export.delay(export.pk)
+    queue_now(run_export, export.pk, job=(AuditExport, export.pk), what="the daily export")
     return f"queued export #{export.pk}"
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from accessgate.admin_readonly import ReadOnlyAdmin
 from accessgate.audit.context import RequestMeta
+from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .models import LicenseVersion, Model, Release, WeightFile

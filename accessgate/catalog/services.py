@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import Conflict, ValidationFailed
+from accessgate.core.errors import Conflict, ValidationFailed
 
 from .models import LicenseVersion, Model, Release, WeightFile
 from .names import SHA256_RE, compute_revision, validate_file_path
@@ -22,8 +24,6 @@ class FileSpec:
 
 
 def _full_clean(instance, exclude=None):
-    from django.core.exceptions import ValidationError
-
     try:
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as error:
@@ -32,7 +32,9 @@ def _full_clean(instance, exclude=None):
 
 
 @transaction.atomic
-def license_publish(*, actor, name: str, version: str, text: str, meta: RequestMeta | None = None) -> LicenseVersion:
+def license_publish(
+    *, actor: User | None, name: str, version: str, text: str, meta: RequestMeta | None = None
+) -> LicenseVersion:
     if LicenseVersion.objects.filter(name=name, version=version).exists():
         raise Conflict(f"{name} {version} is already published; licence versions never change.")
     licence = LicenseVersion(name=name.strip(), version=version.strip(), text=text)
@@ -51,7 +53,7 @@ def license_publish(*, actor, name: str, version: str, text: str, meta: RequestM
 @transaction.atomic
 def model_create(
     *,
-    actor,
+    actor: User | None,
     namespace: str,
     name: str,
     display_name: str,
@@ -84,7 +86,9 @@ def model_create(
 
 
 @transaction.atomic
-def model_update(*, actor, model: Model, reviewers=None, meta: RequestMeta | None = None, **fields) -> Model:
+def model_update(
+    *, actor: User | None, model: Model, reviewers=None, meta: RequestMeta | None = None, **fields
+) -> Model:
     unknown = set(fields) - set(MODEL_EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(f"These model fields cannot be edited: {', '.join(sorted(unknown))}.")
@@ -109,7 +113,7 @@ def model_update(*, actor, model: Model, reviewers=None, meta: RequestMeta | Non
 @transaction.atomic
 def release_create(
     *,
-    actor,
+    actor: User | None,
     model: Model,
     version: str,
     files: list[FileSpec],

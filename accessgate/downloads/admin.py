@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from accessgate.admin_readonly import ReadOnlyAdmin
+from accessgate.core.admin import ReadOnlyAdmin
 
 from .models import DownloadCounter, ReleaseImport
 

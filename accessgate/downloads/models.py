@@ -3,7 +3,7 @@ from django.db import models
 
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Model, Release, WeightFile
-from accessgate.jobs import BackgroundJob
+from accessgate.core.jobs import BackgroundJob
 
 
 class DownloadCounter(models.Model):

@@ -1,7 +1,8 @@
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Release, WeightFile
+from accessgate.catalog.names import REVISION_RE
 from accessgate.catalog.selectors import model_by_name, release_by_ref
-from accessgate.errors import NotFound
+from accessgate.core.errors import NotFound
 
 from .models import DownloadCounter
 
@@ -17,8 +18,6 @@ def release_by_address(namespace: str, name: str, ref: str) -> Release:
 
 def file_by_address(namespace: str, name: str, ref: str, path: str) -> WeightFile:
     """The file at `/models/<namespace>/<name>/<ref>/files/<path>`, with its release and model, in one query."""
-    from accessgate.catalog.names import REVISION_RE
-
     release_field = "release__revision" if REVISION_RE.match(ref) else "release__version"
     weight_file = (
         WeightFile.objects.select_related("release__model")

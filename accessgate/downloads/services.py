@@ -11,17 +11,18 @@ from django.utils import timezone
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
+from accessgate.accounts.models import ApiToken, User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.catalog.services import FileSpec, release_create
-from accessgate.errors import QuotaExceeded, ValidationFailed
-from accessgate.jobs import JobStatus
-from accessgate.ratelimit import check_rate, parse
+from accessgate.core.errors import QuotaExceeded, ValidationFailed
+from accessgate.core.jobs import job_done, job_fail, job_start, job_update
+from accessgate.core.ratelimit import check_rate, parse
+from accessgate.core.storage import Storage, get_storage, sha256_of
 
 from .models import DownloadCounter, ReleaseImport
-from .storage import Storage, get_storage, sha256_of
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class IssuedUrl:
     remaining: int | None  # URLs left for this file under the grant; None when unlimited
 
 
-def _check_rate(user) -> None:
+def _check_rate(user: User) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
     check_rate(
         f"download:{user.pk}",
@@ -82,7 +83,15 @@ def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
 
 
-def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta, token, mfa_verified: bool):
+def _issue(
+    *,
+    user: User,
+    release: Release,
+    files: list[WeightFile],
+    meta: RequestMeta,
+    token: ApiToken | None,
+    mfa_verified: bool,
+):
     """Shared by single files and manifests: re-check everything, count, sign."""
     _check_rate(user)
     grant = download_check(user, release, mfa_verified=mfa_verified)
@@ -120,11 +129,11 @@ def _issue(*, user, release: Release, files: list[WeightFile], meta: RequestMeta
 @transaction.atomic
 def download_url_issue(
     *,
-    user,
+    user: User,
     release: Release,
     weight_file: WeightFile,
     meta: RequestMeta | None = None,
-    token=None,
+    token: ApiToken | None = None,
     mfa_verified: bool,
 ) -> IssuedUrl:
     """One signed URL for one file, after re-checking the grant, licence and quota."""
@@ -148,10 +157,10 @@ def download_url_issue(
 @transaction.atomic
 def download_manifest_issue(
     *,
-    user,
+    user: User,
     release: Release,
     meta: RequestMeta | None = None,
-    token=None,
+    token: ApiToken | None = None,
     format: str = "json",
     mfa_verified: bool,
 ) -> list[IssuedUrl]:
@@ -195,14 +204,9 @@ def _local_source_files(source: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def _progress(job: ReleaseImport, **changes) -> None:
-    # Progress rows are bookkeeping of a running job, committed as they go so the admin sees them.
-    ReleaseImport.objects.filter(pk=job.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(job, name, value)
-
-
-def release_import_prepare(*, actor, model: Model, version: str, source: str, notes: str = "") -> ReleaseImport:
+def release_import_prepare(
+    *, actor: User | None, model: Model, version: str, source: str, notes: str = ""
+) -> ReleaseImport:
     """Validate the request and record the job; `release_import_run` does the work."""
     if Release.objects.filter(model=model, version=version).exists():
         raise ValidationFailed(f"{model.full_name} already has a release {version}.")
@@ -236,9 +240,9 @@ def release_import_prepare(*, actor, model: Model, version: str, source: str, no
     return job
 
 
-def release_import_run(job: ReleaseImport, *, actor=None) -> Release:
+def release_import_run(job: ReleaseImport, *, actor: User | None = None) -> Release:
     """Hash (streaming) and upload every file, then create the release in one audited transaction."""
-    _progress(job, status=JobStatus.RUNNING, error="")
+    job_start(job)
     storage = get_storage()
     try:
         specs = _import_s3(job, storage) if job.source.startswith("s3://") else _import_local(job, storage)
@@ -253,17 +257,17 @@ def release_import_run(job: ReleaseImport, *, actor=None) -> Release:
                 total_bytes=sum(s.size for s in specs),
                 backend=storage.name,
             )
-            _progress(job, status=JobStatus.DONE, release=release, finished_at=timezone.now())
+            job_done(job, release=release)
         return release
     except Exception as error:
         message = getattr(error, "message", None) or str(error)
-        _progress(job, status=JobStatus.FAILED, error=message[:4000], finished_at=timezone.now())
+        job_fail(job, message)
         raise
 
 
 def _import_local(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
     files = _local_source_files(Path(job.source))
-    _progress(job, files_total=len(files), bytes_total=sum(p.stat().st_size for _, p in files))
+    job_update(job, files_total=len(files), bytes_total=sum(p.stat().st_size for _, p in files))
     prefix = release_storage_prefix(job.model, job.version)
     specs = []
     for relative, path in files:
@@ -272,7 +276,7 @@ def _import_local(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
         key = prefix + relative
         storage.put_file(key, path)
         specs.append(FileSpec(path=relative, storage_key=key, size=size, sha256=sha256))
-        _progress(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
+        job_update(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
     return specs
 
 
@@ -283,7 +287,7 @@ def _import_s3(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
     objects = list(storage.list(prefix))
     if not objects:
         raise ValidationFailed(f"Nothing is stored under {job.source}.")
-    _progress(job, files_total=len(objects), bytes_total=sum(o.size for o in objects))
+    job_update(job, files_total=len(objects), bytes_total=sum(o.size for o in objects))
     specs = []
     for obj in objects:
         stream = storage.open(obj.key)
@@ -292,5 +296,5 @@ def _import_s3(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
         finally:
             stream.close()
         specs.append(FileSpec(path=obj.key[len(prefix) :], storage_key=obj.key, size=size, sha256=sha256))
-        _progress(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
+        job_update(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
     return specs

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from accessgate.jobs import JobStatus
+from accessgate.core.jobs import JobStatus
 
 from .models import ReleaseImport
 from .services import release_import_run

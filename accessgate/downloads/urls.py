@@ -1,7 +1,5 @@
 from django.urls import path
 
-from accessgate.catalog.urls import NamePartConverter  # noqa: F401 (registers the converters)
-
 from . import views
 
 app_name = "downloads"

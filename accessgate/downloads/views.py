@@ -2,7 +2,6 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -12,42 +11,29 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.access.policy import download_check
-from accessgate.accounts.auth import mfa_verified, request_identity
+from accessgate.accounts.auth import caller_required
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import NotAuthenticated
-from accessgate.middleware import wants_json
+from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, get_storage
 
 from . import selectors, services
-from .storage import CHUNK, LocalStorage, content_disposition, get_storage
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def _caller(request):
-    """The authenticated user (and token), or a response sending them to log in."""
-    user, token = request_identity(request)
-    if user.is_authenticated:
-        return user, token, None
-    if wants_json(request):
-        raise NotAuthenticated("Log in or send 'Authorization: Bearer <token>' to download.")
-    return None, None, redirect_to_login(request.get_full_path())
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD"])
+@caller_required
 def resolve(request, namespace, name, ref, path):
     """`302` to a fresh signed URL for one file, after re-checking everything."""
-    user, token, login = _caller(request)
-    if login:
-        return login
+    caller = request.caller
     weight_file = selectors.file_by_address(namespace, name, ref, path)
     issued = services.download_url_issue(
-        user=user,
+        user=caller.user,
         release=weight_file.release,
         weight_file=weight_file,
         meta=RequestMeta.from_request(request),
-        token=token,
-        mfa_verified=mfa_verified(request, token),
+        token=caller.token,
+        mfa_verified=caller.mfa,
     )
     response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
     if issued.remaining is not None:
@@ -56,27 +42,24 @@ def resolve(request, namespace, name, ref, path):
 
 
 def _manifest(request, namespace, name, ref, fmt):
-    user, token, login = _caller(request)
-    if login:
-        return None, None, login
+    caller = request.caller
     release = selectors.release_by_address(namespace, name, ref)
     issued = services.download_manifest_issue(
-        user=user,
+        user=caller.user,
         release=release,
         meta=RequestMeta.from_request(request),
-        token=token,
+        token=caller.token,
         format=fmt,
-        mfa_verified=mfa_verified(request, token),
+        mfa_verified=caller.mfa,
     )
-    return release, [(item, request.build_absolute_uri(item.url)) for item in issued], None
+    return release, [(item, request.build_absolute_uri(item.url)) for item in issued]
 
 
 @never_cache
 @require_http_methods(["GET"])
+@caller_required
 def manifest_json(request, namespace, name, ref):
-    release, items, login = _manifest(request, namespace, name, ref, "json")
-    if login:
-        return login
+    release, items = _manifest(request, namespace, name, ref, "json")
     return JsonResponse(
         {
             "model": release.model.full_name,
@@ -99,6 +82,7 @@ def manifest_json(request, namespace, name, ref):
 
 @never_cache
 @require_http_methods(["GET"])
+@caller_required
 def manifest_txt(request, namespace, name, ref):
     """For `aria2c -i`: each URL followed by an indented `out=` line naming the file.
 
@@ -106,9 +90,7 @@ def manifest_txt(request, namespace, name, ref):
     try to fetch the `out=` lines as URLs and exit with an error).
     """
     urls_only = request.GET.get("format") == "urls"
-    release, items, login = _manifest(request, namespace, name, ref, "urls" if urls_only else "aria2")
-    if login:
-        return login
+    release, items = _manifest(request, namespace, name, ref, "urls" if urls_only else "aria2")
     lines = []
     for item, url in items:
         lines += [url] if urls_only else [url, f"  out={item.path}"]
@@ -117,24 +99,20 @@ def manifest_txt(request, namespace, name, ref):
 
 @never_cache
 @require_http_methods(["GET"])
+@caller_required
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
-    user, token, login = _caller(request)
-    if login:
-        return login
     release = selectors.release_by_address(namespace, name, ref)
-    download_check(user, release, mfa_verified=mfa_verified(request, token))
+    download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
+@caller_required
 def release_page(request, namespace, name, ref):
     """The grant holder's download page: files, buttons, quotas and copy-ready commands."""
-    user, token, login = _caller(request)
-    if login:
-        return login
     release = selectors.release_by_address(namespace, name, ref)
-    grant = download_check(user, release, mfa_verified=mfa_verified(request, token))
+    grant = download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     policy = grant.model.policy
     left = selectors.downloads_left(grant, release, policy.max_downloads_per_file)
     address = _address(release)

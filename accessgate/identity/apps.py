@@ -6,4 +6,5 @@ class IdentityConfig(AppConfig):
     label = "identity"
 
     def ready(self):
+        # Registering system checks and signal receivers at start-up is what ready() is for.
         from . import checks  # noqa: F401

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accessgate.core.transitions import Transitions
+
 
 class VerificationStatus(models.TextChoices):
     PENDING = "pending", "Started"
@@ -10,6 +12,21 @@ class VerificationStatus(models.TextChoices):
     REQUIRES_INPUT = "requires_input", "Needs another try"
     CANCELED = "canceled", "Canceled"
     EXPIRED = "expired", "Expired"
+
+
+_ANY = frozenset(VerificationStatus.values)
+
+# The provider decides where a session goes and we follow it, except that an expired
+# verification stays expired (a new check is a new verification).
+VERIFICATION_TRANSITIONS = Transitions(
+    noun="identity verification",
+    allowed={
+        **{status: _ANY - {status} for status in VerificationStatus.values},
+        VerificationStatus.EXPIRED: frozenset(),
+    },
+    verbs={status: status.label.lower() for status in VerificationStatus},
+    message="This {noun} is {state}; start a new one instead.",
+)
 
 
 class VerificationQuerySet(models.QuerySet):

@@ -7,6 +7,7 @@ fetches a session's current state, normalised to `SessionState`.
 import secrets
 from dataclasses import dataclass
 
+import stripe
 from django.conf import settings
 from django.urls import reverse
 
@@ -33,8 +34,6 @@ class StripeIdentity:
     name = "stripe"
 
     def __init__(self):
-        import stripe
-
         base = settings.ACCESSGATE_STRIPE_API_BASE
         self.client = stripe.StripeClient(
             settings.ACCESSGATE_STRIPE_SECRET_KEY,

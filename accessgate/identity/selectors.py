@@ -1,4 +1,16 @@
+from accessgate.accounts.models import same_person_name
+from accessgate.accounts.selectors import profile_for
+
 from .models import IdentityVerification
+
+
+def name_matches(verification: IdentityVerification, *, profile_name: str | None = None) -> bool | None:
+    """Whether the verified name is the profile name (None when there is nothing to compare)."""
+    if not verification.verified_name:
+        return None
+    if profile_name is None:
+        profile_name = profile_for(verification.user).full_name
+    return same_person_name(verification.verified_name, profile_name)
 
 
 def active_verification(user) -> IdentityVerification | None:

@@ -3,23 +3,26 @@
 import logging
 from datetime import timedelta
 
+import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accessgate.access.services import grants_restore_after_identity, grants_suspend_for_identity
-from accessgate.accounts.models import same_person_name
+from accessgate.accounts.models import User
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.errors import AccessDenied, Conflict, PolicyNotMet, ProviderUnavailable, WebhookRejected
+from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ProviderUnavailable, WebhookRejected
+from accessgate.core.ratelimit import check_rate
+from accessgate.core.tasks import queue_after_commit
 from accessgate.notifications.services import email_queue
-from accessgate.ratelimit import check_rate
 
-from .models import IdentityVerification, VerificationStatus, WebhookEvent
+from .models import VERIFICATION_TRANSITIONS, IdentityVerification, VerificationStatus, WebhookEvent
 from .providers import SessionState, get_provider
+from .selectors import name_matches
+from .signals import verification_lapsed, verification_restored
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +55,7 @@ def advice_for(code: str) -> str:
     return RETRY_ADVICE.get(code, DEFAULT_ADVICE)
 
 
-def name_matches(verification: IdentityVerification) -> bool | None:
-    """Whether the verified name is the profile name (None when there is nothing to compare)."""
-    if not verification.verified_name:
-        return None
-    return same_person_name(verification.verified_name, profile_for(verification.user).full_name)
-
-
-def verification_start(*, actor, return_url: str, meta: RequestMeta | None = None) -> str:
+def verification_start(*, actor: User, return_url: str, meta: RequestMeta | None = None) -> str:
     """Create a session at the provider and return the URL to send the researcher to."""
     provider = get_provider()
     if provider is None:
@@ -107,9 +103,9 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
         record(actor=None, action=AuditAction.IDENTITY_VERIFICATION_REDACTED, target=verification, **common)
         changed = True
     target = VerificationStatus(state.status) if state.status in VerificationStatus.values else None
-    if target is None or target == verification.status or verification.status == VerificationStatus.EXPIRED:
-        return changed
-    verification.status = target
+    if target is None or not VERIFICATION_TRANSITIONS.can(verification.status, target):
+        return changed  # nothing new, or a session we no longer follow (expired)
+    VERIFICATION_TRANSITIONS.move(verification, target)
     if target == VerificationStatus.VERIFIED:
         verification.verified_at = now
         verification.expires_at = now + timedelta(days=settings.ACCESSGATE_IDENTITY_VALID_DAYS)
@@ -127,7 +123,7 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
             expires_at=verification.expires_at.isoformat(),
             **common,
         )
-        grants_restore_after_identity(user=verification.user)
+        verification_restored.send(sender=IdentityVerification, user=verification.user)
     elif target == VerificationStatus.REQUIRES_INPUT:
         verification.last_error_code, verification.last_error_reason = state.error_code, state.error_reason
         verification.save()
@@ -168,8 +164,6 @@ def verification_sync(verification: IdentityVerification) -> bool:
 
 def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
     """Verify a Stripe webhook before reading anything, then queue a sync of its session once."""
-    import stripe
-
     if not settings.ACCESSGATE_STRIPE_WEBHOOK_SECRET:
         raise WebhookRejected("Stripe webhooks are not configured.")
     try:
@@ -188,21 +182,23 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
                 WebhookEvent.objects.create(provider="stripe", event_id=event.id, type=event.type)
         except IntegrityError:
             return "duplicate"
-        transaction.on_commit(lambda: verification_sync_later(verification.pk))
+        verification_sync_later(verification.pk)
     return "accepted"
 
 
 def verification_sync_later(verification_id: int) -> None:
-    """Queue a sync with the provider (after commit when called inside a transaction)."""
-    from .tasks import sync_verification
+    """Queue a sync with the provider (after commit when called inside a transaction). With the
+    broker down, the return page and the daily job sync it later."""
+    queue_after_commit(
+        "accessgate.identity.tasks.sync_verification",
+        verification_id,
+        what=f"the sync of verification {verification_id}",
+    )
 
-    try:
-        sync_verification.delay(verification_id)
-    except Exception:  # broker down: the return page and the daily job sync it later
-        logger.exception("Could not queue the sync of verification %s", verification_id)
 
-
-def dev_complete(*, actor, session_id: str, outcome: str, meta: RequestMeta | None = None) -> IdentityVerification:
+def dev_complete(
+    *, actor: User, session_id: str, outcome: str, meta: RequestMeta | None = None
+) -> IdentityVerification:
     """The development provider's buttons: pretend the check passed or failed."""
     if settings.ACCESSGATE_IDENTITY_PROVIDER != "dev" or not settings.DEBUG:
         raise AccessDenied("The development identity provider is switched off.")
@@ -237,7 +233,7 @@ def verification_expire_due(*, now=None) -> int:
             )
             if verification is None:
                 continue
-            verification.status = VerificationStatus.EXPIRED
+            VERIFICATION_TRANSITIONS.move(verification, VerificationStatus.EXPIRED)
             verification.save(update_fields=["status", "updated_at"])
             record(
                 actor=None,
@@ -249,13 +245,17 @@ def verification_expire_due(*, now=None) -> int:
             user = verification.user
             if IdentityVerification.objects.active(now=now).filter(user=user).exists():
                 continue  # a newer verification still holds
-            suspended = grants_suspend_for_identity(user=user)
+            suspended = [
+                label
+                for _, labels in verification_lapsed.send(sender=IdentityVerification, user=user)
+                for label in labels or ()
+            ]
             email_queue(
                 to=[user.email],
                 template="identity_expired",
                 context={
                     "name": profile_for(user).full_name or user.email,
-                    "models": [grant.model.full_name for grant in suspended],
+                    "models": suspended,
                     "url": settings.SITE_URL + reverse("identity:status"),
                 },
             )

@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from accessgate.core.tasks import queue_now
+
 from .models import IdentityVerification, VerificationStatus
 from .services import verification_expire_due, verification_sync
 
@@ -19,5 +21,5 @@ def expire_verifications() -> int:
     for verification in IdentityVerification.objects.filter(
         provider="stripe", status__in=[VerificationStatus.PENDING, VerificationStatus.PROCESSING]
     )[:200]:
-        sync_verification.delay(verification.pk)
+        queue_now(sync_verification, verification.pk, what=f"the sync of verification {verification.pk}")
     return verification_expire_due()

@@ -9,8 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.audit.context import RequestMeta, client_ip
-from accessgate.errors import DomainError
-from accessgate.ratelimit import check_rate
+from accessgate.core.errors import DomainError
+from accessgate.core.ratelimit import check_rate
 
 from . import selectors, services
 from .models import IdentityVerification, VerificationStatus

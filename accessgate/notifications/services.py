@@ -1,22 +1,19 @@
-import logging
 from collections.abc import Iterable
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from accessgate.core.tasks import queue_after_commit, queue_now
+
 from .models import Email
 
-logger = logging.getLogger(__name__)
+DELIVER = "accessgate.notifications.tasks.deliver_email"
 
 
 def queue_delivery(email_id: int) -> None:
-    from .tasks import deliver_email
-
-    try:
-        deliver_email.delay(email_id)
-    except Exception:  # broker down: the row stays pending and the sweeper retries it
-        logger.exception("Could not queue e-mail %s; it stays pending for redelivery.", email_id)
+    """Queue one e-mail now; with the broker down the row stays pending and the sweeper retries it."""
+    queue_now(DELIVER, email_id, what=f"e-mail {email_id}")
 
 
 @transaction.atomic
@@ -36,7 +33,7 @@ def email_queue(*, to: Iterable[str], template: str, context: dict) -> Email | N
         body_text=render_to_string(f"{base}.txt", context),
         body_html=render_to_string(f"{base}.html", context),
     )
-    transaction.on_commit(lambda: queue_delivery(email.pk))
+    queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
 
 
@@ -52,7 +49,7 @@ def email_queue_message(message: EmailMessage) -> Email:
     else:
         text = message.body
     email = Email.objects.create(to=list(message.to), subject=message.subject, body_text=text, body_html=html)
-    transaction.on_commit(lambda: queue_delivery(email.pk))
+    queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
 
 

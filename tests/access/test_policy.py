@@ -10,7 +10,7 @@ from accessgate.access.models import Grant
 from accessgate.catalog.models import Release
 
 from .. import factories
-from ..conftest import application, make_policy
+from ..conftest import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +27,17 @@ def test_can_download_agrees_with_downloadable_releases(licence, reviewer):
         models.append(model)
     Release.objects.filter(model=models[2], version="2.0").update(is_active=False)
 
-    def grant(user, model):
-        request = services.access_request_submit(actor=user, **application(model, typed_name=user.profile.full_name))
-        return services.access_request_approve(actor=reviewer, access_request=request)
+    grant = factories.GrantFactory
 
-    grant(users[0], models[0])
-    grant(users[0], models[2])
-    revoked = grant(users[1], models[1])
+    grant(user=users[0], model=models[0])
+    grant(user=users[0], model=models[2])
+    revoked = grant(user=users[1], model=models[1])
     services.grant_revoke(actor=reviewer, grant=revoked, reason="r")
-    lapsed = grant(users[2], models[0])
+    lapsed = grant(user=users[2], model=models[0])
     Grant.objects.filter(pk=lapsed.pk).update(
         granted_at=timezone.now() - timedelta(days=60), expires_at=timezone.now() - timedelta(days=1)
     )
-    grant(users[3], models[1])
+    grant(user=users[3], model=models[1])
     users[3].is_active = False
     users[3].save()
 

@@ -1,15 +1,19 @@
+from datetime import timedelta
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accessgate.access import policy as access_policy
 from accessgate.access import services
 from accessgate.access.models import RequestStatus
 from accessgate.accounts.services import token_create
 from accessgate.catalog.models import Release
-from accessgate.errors import PolicyNotMet, ValidationFailed
+from accessgate.core.errors import PolicyNotMet, ValidationFailed
+from accessgate.identity.models import IdentityVerification
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -119,12 +123,6 @@ def test_download_needs_mfa_in_the_session_or_the_token(licence, reviewer):
 
 
 def test_download_needs_identity_not_expired(licence, reviewer):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from accessgate.identity.models import IdentityVerification
-
     model = factories.ModelFactory(reviewers=[reviewer])
     make_policy(model, licence, require_identity=True)
     release = factories.make_release(model)
@@ -154,7 +152,6 @@ def test_checks_and_set_query_agree_with_requirements(licence, reviewer):
     for model in (plain, identity, mfa):
         request = services.access_request_submit(actor=user, **application(model, typed_name="Ada Lovelace"))
         services.access_request_approve(actor=reviewer, access_request=request)
-    from accessgate.identity.models import IdentityVerification
 
     for expire_identity in (False, True):
         if expire_identity:
@@ -173,5 +170,5 @@ def test_checks_and_set_query_agree_with_requirements(licence, reviewer):
 def test_apply_page_shows_the_checklist_with_links(client, strict_auto):
     user = factories.UserFactory()
     client.force_login(user)
-    page = client.get(reverse("catalog:apply", args=[strict_auto.namespace, strict_auto.name])).content.decode()
+    page = client.get(reverse("apply:form", args=[strict_auto.namespace, strict_auto.name])).content.decode()
     assert "To do:" in page and reverse("identity:status") in page and reverse("mfa_index") in page

@@ -1,12 +1,17 @@
+import hashlib
 import re
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accessgate.access.management.commands.seed_demo import demo_files
 from accessgate.access.models import AccessPolicy
 from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, roles_of
+from accessgate.accounts.selectors import has_mfa
+from accessgate.audit.models import AuditEvent
+from accessgate.audit.verification import verify_chain
 from accessgate.catalog.models import Model, Release, WeightFile
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +26,23 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
 
     assert Model.objects.count() == 3 and Release.objects.count() == 3 and AccessPolicy.objects.count() == 3
     assert User.objects.count() == 4
-    files = WeightFile.objects.all()
-    assert files.count() == 12
+    # Each release holds its genuine demo checkpoint (two sharded, one single file), stored
+    # with the sha256 its manifest lists.
+    files = WeightFile.objects.select_related("release__model")
+    assert files.count() == 9 + 9 + 7
     for weight_file in files:
-        assert (settings.ACCESSGATE_LOCAL_STORAGE_ROOT / weight_file.storage_key).stat().st_size == weight_file.size
+        stored = (settings.ACCESSGATE_LOCAL_STORAGE_ROOT / weight_file.storage_key).read_bytes()
+        generated = demo_files(weight_file.release.model.name)[weight_file.path]
+        assert stored == generated and hashlib.sha256(stored).hexdigest() == weight_file.sha256
+    assert set(files.filter(path__startswith="model").values_list("release__model__name", "path")) == {
+        ("frontier-demo-7b", "model-00001-of-00002.safetensors"),
+        ("frontier-demo-7b", "model-00002-of-00002.safetensors"),
+        ("frontier-demo-7b", "model.safetensors.index.json"),
+        ("tiny-demo-1b", "model-00001-of-00002.safetensors"),
+        ("tiny-demo-1b", "model-00002-of-00002.safetensors"),
+        ("tiny-demo-1b", "model.safetensors.index.json"),
+        ("secure-demo-13b", "model.safetensors"),
+    }
 
     # The researcher holds one grant, and the printed curl line works (only the newest token).
     researcher = User.objects.get(email="researcher@demo.accessgate.test")
@@ -33,8 +51,6 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     url = re.search(r"(http://testserver/models/\S+/files/\S+)", second).group(1).replace("http://testserver", "")
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[-1]}").status_code == 302
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[0]}").status_code == 401
-
-    from accessgate.accounts.selectors import has_mfa
 
     for label, role in [("reviewer", Role.REVIEWER), ("auditor", Role.AUDITOR), ("admin", Role.ADMIN)]:
         staff = User.objects.get(email=f"{label}@demo.accessgate.test")
@@ -57,9 +73,6 @@ def test_seed_demo_refuses_production(settings):
 
 
 def test_seed_demo_audits_what_it_sets_up(settings):
-    from accessgate.audit.models import AuditEvent
-    from accessgate.audit.verification import verify_chain
-
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")
@@ -72,3 +85,23 @@ def test_seed_demo_audits_what_it_sets_up(settings):
     chain_all()  # the on-commit step, had the test's transaction committed
     result = verify_chain()
     assert result.ok and result.checked == len(actions) and result.pending == 0
+
+
+def test_seed_demo_large_adds_a_bigger_release_of_the_open_model_once(capsys, client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--large")
+    call_command("seed_demo", "--large")
+    out = capsys.readouterr().out
+
+    release = Release.objects.get(model__name="tiny-demo-1b", version="2.0-large")
+    files = {f.path: f for f in release.files.all()}
+    shards = [f"model-0000{i}-of-00004.safetensors" for i in range(1, 5)]
+    assert set(shards) | {"model.safetensors.index.json", "config.json", "tokenizer.json"} <= set(files)
+    assert 35_000_000 < sum(f.size for f in files.values()) < 37_000_000
+    assert Release.objects.count() == 4
+    # The researcher's grant on the model covers it: the printed download page opens.
+    page = re.search(r"The 36 MB release: http://testserver(\S+)", out).group(1)
+    researcher = User.objects.get(email="researcher@demo.accessgate.test")
+    client.force_login(researcher)
+    response = client.get(page)
+    assert response.status_code == 200 and shards[0] in response.content.decode()

@@ -8,7 +8,7 @@ from accessgate.access import services
 from accessgate.access.models import AccessRequest, Agreement, Grant, GrantStatus, RequestStatus, Review
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
-from accessgate.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -214,8 +214,15 @@ class TestReview:
         # A withdrawn request no longer blocks a new application.
         assert submit(researcher, pending.model).status == RequestStatus.SUBMITTED
 
-    def test_admin_reviews_any_model(self, pending, admin_user):
-        services.access_request_approve(actor=admin_user, access_request=pending)
+    def test_admin_reviews_any_model(self, pending, admin_user, events):
+        assert not pending.model.reviewers.filter(pk=admin_user.pk).exists()
+        grant = services.access_request_approve(actor=admin_user, access_request=pending)
+        pending.refresh_from_db()
+        assert pending.status == RequestStatus.APPROVED
+        assert grant.user == pending.user and grant.status == GrantStatus.ACTIVE
+        assert pending.reviews.get().reviewer == admin_user
+        assert events() == ["access.request.approved", "grant.created"]
+        assert {e.actor_id for e in AuditEvent.objects.order_by("-seq")[:2]} == {admin_user.pk}
 
     def test_reviewer_of_another_model_is_refused(self, pending):
         stranger = factories.UserFactory(role="reviewer")
@@ -236,8 +243,18 @@ class TestReview:
             services.access_request_approve(actor=reviewer_applicant, access_request=own)
 
     def test_applicant_only_withdraws_and_resubmits_own(self, pending, other_researcher):
-        with pytest.raises(AccessDenied):
+        before = state_counts()
+        with pytest.raises(AccessDenied, match="Only the applicant can withdraw"):
             services.access_request_withdraw(actor=other_researcher, access_request=pending)
+        with pytest.raises(AccessDenied, match="Only the applicant can resubmit"):
+            services.access_request_resubmit(
+                actor=other_researcher,
+                access_request=pending,
+                intended_use="x" * 40,
+                accepted_statement_ids=[],
+                typed_name="Nobody",
+            )
+        assert state_counts() == before
 
 
 class TestTransitions:

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accessgate.access import services
-from accessgate.access.models import AccessRequest, GrantStatus, RequestStatus
+from accessgate.access.models import AccessRequest, Grant, GrantStatus, RequestStatus
 from accessgate.audit.models import AuditEvent
 
 from .. import factories
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def apply_url(model):
-    return reverse("catalog:apply", args=[model.namespace, model.name])
+    return reverse("apply:form", args=[model.namespace, model.name])
 
 
 def form_data(model, **overrides):
@@ -208,8 +208,6 @@ class TestReviewViews:
 
 
 def test_my_access_links_the_download_page_and_explains_suspensions(client, researcher, auto_model):
-    from accessgate.access.models import Grant, GrantStatus
-
     services.access_request_submit(actor=researcher, **application(auto_model))
     client.force_login(researcher)
     page = client.get(reverse("access:my_access")).content.decode()

@@ -10,6 +10,8 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.urls import reverse
 
+from accessgate.accounts.adapters import SocialAccountAdapter
+
 from .. import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +55,4 @@ def test_profile_shows_a_linked_orcid_as_verified_distinct_from_a_typed_one(clie
 
 @pytest.mark.django_db
 def test_orcid_never_creates_accounts():
-    from accessgate.accounts.adapters import SocialAccountAdapter
-
     assert SocialAccountAdapter().is_open_for_signup(None, None) is False

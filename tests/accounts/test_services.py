@@ -6,7 +6,7 @@ from accessgate.accounts.models import Profile
 from accessgate.accounts.roles import Role, roles_of
 from accessgate.accounts.services import profile_update, role_grant, role_remove, user_create
 from accessgate.audit.models import AuditEvent
-from accessgate.errors import ValidationFailed
+from accessgate.core.errors import ValidationFailed
 
 from .. import factories
 

@@ -1,4 +1,6 @@
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accessgate.accounts.roles import Role
@@ -30,9 +32,6 @@ def test_researchers_and_public_pages_are_not_affected(client):
 
 
 def test_totp_code_command_prints_the_current_code(settings, capsys):
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-
     user = factories.UserFactory(email="staff@example.org")
     secret = factories.add_totp(user)
     settings.DEBUG = True

@@ -4,7 +4,7 @@ from django.urls import reverse
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.services import token_create, token_revoke
 from accessgate.audit.models import AuditEvent
-from accessgate.errors import ValidationFailed
+from accessgate.core.errors import ValidationFailed
 
 from .. import factories
 

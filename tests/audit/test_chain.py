@@ -2,12 +2,14 @@ import hashlib
 import json
 import threading
 from datetime import UTC
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from accessgate.audit.actions import AuditAction
+from accessgate.audit.chain import chain_hash, event_payload, export_line
 from accessgate.audit.chainer import chain_all, chain_pending, pending_count
 from accessgate.audit.models import AuditEvent, ChainHead
 from accessgate.audit.services import record
@@ -37,8 +39,6 @@ def tamper(sql, params=()):
 
 
 def run_verify(*args):
-    from io import StringIO
-
     out, err = StringIO(), StringIO()
     try:
         call_command("verify_audit", *args, stdout=out, stderr=err)
@@ -112,8 +112,6 @@ class TestChain:
         assert f"broken at #{broken}" in output and reason in output
 
     def test_rewriting_an_event_and_its_hash_still_breaks_the_next_link(self):
-        from accessgate.audit.chain import chain_hash, event_payload, export_line
-
         append(6)
         forged = AuditEvent.objects.get(seq=3)
         forged.actor_label = "mallory"

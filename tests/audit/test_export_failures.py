@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accessgate.audit.models import AuditEvent, AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_request, audit_verification_request
-from accessgate.jobs import JobStatus
+from accessgate.core.jobs import JobStatus
 
 from ..notifications.test_outbox import broker
 

@@ -3,10 +3,15 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
@@ -15,8 +20,9 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
 from accessgate.audit.services import audit_export_request, daily_export_due, record
-from accessgate.downloads.storage import get_storage
-from accessgate.jobs import JobStatus
+from accessgate.audit.tasks import daily_export
+from accessgate.core.jobs import JobStatus
+from accessgate.core.storage import get_storage
 
 from .. import factories
 
@@ -28,8 +34,6 @@ SCRIPT = ROOT / "scripts" / "verify_audit_export.py"
 @pytest.fixture
 def trail():
     """A varied trail: logins, downloads from two IPs, a non-ASCII label."""
-    from django.db import transaction
-
     users = [factories.UserFactory(email=f"user{i}@example.org") for i in range(3)]
     with transaction.atomic():
         for i in range(30):
@@ -150,9 +154,6 @@ class TestTamperingIsCaught:
         assert code == 1 and "bad signature" in out
 
     def test_the_wrong_public_key(self, files):
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
         other = Ed25519PrivateKey.generate().public_key()
         files[2].write_bytes(
             other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -212,12 +213,6 @@ def test_bad_export_input_changes_nothing(auditor, client):
 
 
 def test_daily_export_once_per_day(trail, settings):
-    from datetime import UTC, timedelta
-
-    from django.utils import timezone
-
-    from accessgate.audit.tasks import daily_export
-
     today = timezone.now().astimezone(UTC).date()
     yesterday = (today - timedelta(days=1)).isoformat()
     settings.ACCESSGATE_AUDIT_DAILY_EXPORT = True

@@ -1,6 +1,7 @@
 import pytest
 from django.db import transaction
 
+from accessgate.audit import actions
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta, client_ip
 from accessgate.audit.models import AuditEvent
@@ -88,3 +89,36 @@ def test_client_ip_trusts_forwarded_for_only_behind_configured_proxies(rf, setti
     assert client_ip(request) == "198.51.100.4"
     settings.ACCESSGATE_TRUSTED_PROXY_COUNT = 2
     assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.django_db
+def test_an_action_added_at_run_time_is_recorded_without_a_migration():
+    action = actions.register("publish.model.listed", "Model listed")
+    try:
+        with transaction.atomic():
+            event = record(actor=None, action=action, model="acme/m")
+        event.refresh_from_db()
+        assert event.action == "publish.model.listed"
+        assert event.get_action_display() == "Model listed"
+        assert "publish.model.listed" in actions.actions_by_app()["publish"]
+    finally:
+        actions.unregister(action)
+    with pytest.raises(ValueError, match="Unknown audit action"), transaction.atomic():
+        record(actor=None, action=action)
+
+
+def test_the_database_holds_no_list_of_actions():
+    # A new action is a line in actions.py: nothing about the list reaches a migration.
+    assert not AuditEvent._meta.get_field("action").choices
+
+
+@pytest.mark.parametrize("name", ["Upper.case", "nodots", "trailing.", "a..b"])
+def test_action_names_are_dotted_lower_case(name):
+    with pytest.raises(ValueError, match="dotted lower-case"):
+        actions.register(name, "x")
+
+
+def test_each_member_is_named_after_its_dotted_value():
+    # Grouped by app: ACCESS_REQUEST_APPROVED is "access.request.approved", and so on.
+    for member in AuditAction:
+        assert member.name == member.value.replace(".", "_").upper(), member

@@ -1,7 +1,11 @@
+import re
+
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.db import transaction
 from django.urls import reverse
 
+from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
@@ -28,8 +32,6 @@ def many_events():
 
 
 def seqs(page):
-    import re
-
     return [int(s) for s in re.findall(r'href="/audit/events/(\d+)/"', page)]
 
 
@@ -85,10 +87,6 @@ def test_verify_now(client, auditor, many_events, broken, django_capture_on_comm
 
 
 def test_public_key_is_public_and_matches_the_signatures(client):
-    from cryptography.hazmat.primitives import serialization
-
-    from accessgate.audit import signing
-
     response = client.get(reverse("audit:public_key"))
     assert response.status_code == 200 and response["X-Key-Id"] == signing.key_id()
     key = serialization.load_pem_public_key(response.content)

@@ -7,7 +7,7 @@ from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.names import compute_revision
 from accessgate.catalog.selectors import listed_models, model_by_name, release_by_ref
 from accessgate.catalog.services import FileSpec, license_publish, model_create, model_update, release_create
-from accessgate.errors import Conflict, ValidationFailed
+from accessgate.core.errors import Conflict, ValidationFailed
 
 from .. import factories
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from accessgate.downloads.storage import get_storage
+from accessgate.core.storage import get_storage
 
 from ..conftest import need_service
 

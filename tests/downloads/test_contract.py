@@ -3,6 +3,7 @@
 import hashlib
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import requests
@@ -10,12 +11,16 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accessgate.access import services as access_services
 from accessgate.access.models import AccessPolicy
-from accessgate.accounts.services import token_create
+from accessgate.accounts.models import ApiToken
+from accessgate.accounts.services import token_create, token_revoke
 from accessgate.audit.models import AuditEvent
-from accessgate.catalog.models import Release
+from accessgate.catalog.models import LicenseVersion, Release
+from accessgate.catalog.services import license_publish
+from accessgate.core.errors import AccessDenied, Conflict
 from accessgate.downloads.models import DownloadCounter
 
 from .. import factories
@@ -46,8 +51,7 @@ def release(backend, tmp_path, licence, reviewer):
 @pytest.fixture
 def holder(release, reviewer):
     user = factories.UserFactory(profile__full_name="Grace Holder")
-    request = access_services.access_request_submit(actor=user, **application(release.model, typed_name="Grace Holder"))
-    access_services.access_request_approve(actor=reviewer, access_request=request)
+    factories.GrantFactory(user=user, model=release.model)
     return user
 
 
@@ -197,13 +201,6 @@ def test_bearer_tokens(release, holder):
 
 
 def test_revoked_and_expired_tokens_are_refused(release, holder):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from accessgate.accounts.models import ApiToken
-    from accessgate.accounts.services import token_revoke
-
     api = Client()
     url = file_url(release, "config.json")
     revoked, revoked_secret = token_create(actor=holder, name="old laptop")
@@ -256,8 +253,6 @@ def test_a_capped_manifest_counts_every_file_at_once_or_none(client, release, ho
 
 
 def test_new_licence_version_needs_reacceptance(client, release, holder, licence):
-    from accessgate.catalog.services import license_publish
-
     new_licence = license_publish(actor=None, name=licence.name, version="2.0", text="New terms.")
     make_policy(release.model, new_licence, url_ttl_seconds=300)
     client.force_login(holder)
@@ -280,8 +275,6 @@ def test_new_licence_version_needs_reacceptance(client, release, holder, licence
 @pytest.mark.django_db(transaction=True)
 def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
     """16 threads race for a quota of 5: exactly 5 URLs are issued (PostgreSQL row locks)."""
-    from accessgate.catalog.models import LicenseVersion
-
     licence = LicenseVersion.objects.create(name="Race", version="1", text="t")
     reviewer = factories.UserFactory(role="reviewer")
     model = factories.ModelFactory(reviewers=[reviewer])
@@ -315,8 +308,6 @@ def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
 
 
 def test_licence_reacceptance_refusals(release, holder, licence):
-    from accessgate.errors import AccessDenied, Conflict
-
     grant = holder.grants.get()
     ids = set(release.model.policy.statements.filter(is_active=True).values_list("pk", flat=True))
     with pytest.raises(Conflict, match="already accepted"):

@@ -2,9 +2,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import Release
+from accessgate.core.jobs import JobStatus
+from accessgate.core.storage import get_storage
 from accessgate.downloads.models import ReleaseImport
-from accessgate.jobs import JobStatus
 
 from .. import factories
 
@@ -31,7 +33,6 @@ def test_local_import_skips_hidden_files_and_tracks_progress(source, backend, ca
     assert (job.status, job.files_done, job.bytes_done, job.percent) == (JobStatus.DONE, 2, 1002, 100)
     assert job.release == release and release.notes == "June"
     assert "Imported 2 files" in capsys.readouterr().out
-    from accessgate.audit.models import AuditEvent
 
     requested = AuditEvent.objects.get(action="download.release_import_requested")
     assert requested.details == {"model": model.full_name, "version": "2025-06", "source": str(source)}
@@ -47,7 +48,6 @@ def test_background_import_runs_as_a_task(source, django_capture_on_commit_callb
 def test_s3_prefix_is_indexed_in_place(settings, s3rver, tmp_path, source):
     settings.ACCESSGATE_STORAGE_BACKEND = "s3"
     settings.ACCESSGATE_S3 = s3rver
-    from accessgate.downloads.storage import get_storage
 
     storage = get_storage()
     for path in ["a.bin", "sub/b.json"]:

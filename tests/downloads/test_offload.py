@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accessgate.downloads.storage import LocalStorage
+from accessgate.core.storage import LocalStorage
 
 from ..conftest import need_service
 

@@ -4,10 +4,11 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 import pytest
 from botocore.config import Config
+from django.core import signing
 from django.utils import timezone
 
-from accessgate.downloads.sigv4 import Presigner
-from accessgate.downloads.storage import LocalStorage, content_disposition
+from accessgate.core.storage import LocalStorage, content_disposition
+from accessgate.core.storage.sigv4 import Presigner
 
 pytestmark = pytest.mark.django_db
 CONTENT = bytes(range(256)) * 40  # 10,240 bytes
@@ -121,7 +122,6 @@ class TestLocalFileView:
         token = good.split("/")[2]
         assert client.get(good.replace(token, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))).status_code == 403
         assert client.get("/dl/not-a-token/weights.bin").status_code == 403
-        from django.core import signing
 
         forged = signing.dumps({"k": "m/1.0/weights.bin"}, salt="other")
         assert client.get(f"/dl/{forged}/weights.bin").status_code == 403

@@ -1,6 +1,9 @@
 import os
 
 import pytest
+from playwright.sync_api import sync_playwright
+
+from ..factories import totp_code
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -15,8 +18,6 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
     # test itself are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -46,8 +47,6 @@ def new_page(browser, live_server):
 
 def log_in(page, email, password, totp_secret=None):
     """Log in through the real pages, answering the second-factor prompt when there is one."""
-    from ..factories import totp_code
-
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from accessgate.access import services
 from accessgate.accounts.services import token_create
@@ -26,8 +27,6 @@ def verify(*paths):
 
 
 def test_auditor_exports_and_verifies_downloads(new_page, model, reviewer, auditor, tmp_path, live_server):
-    from django.test import Client
-
     holder = factories.UserFactory(email="holder@example.org", profile__full_name="Grace Holder")
     request = services.access_request_submit(actor=holder, **application(model, typed_name="Grace Holder"))
     services.access_request_approve(actor=reviewer, access_request=request)

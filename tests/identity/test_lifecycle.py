@@ -8,9 +8,11 @@ from django.utils import timezone
 from accessgate.access import services as access_services
 from accessgate.access.models import Grant, GrantStatus
 from accessgate.audit.models import AuditEvent
+from accessgate.identity.checks import identity_settings
 from accessgate.identity.models import IdentityVerification, VerificationStatus
 from accessgate.identity.providers import SessionState
 from accessgate.identity.services import verification_apply, verification_expire_due
+from accessgate.identity.tasks import expire_verifications
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -42,10 +44,7 @@ def holder_with_grants(licence, reviewer):
     factories.make_release(needs_identity)
     plain = factories.ModelFactory(reviewers=[reviewer])
     make_policy(plain, licence)
-    grants = {}
-    for model in (needs_identity, plain):
-        request = access_services.access_request_submit(actor=holder, **application(model, typed_name="Grace Holder"))
-        grants[model] = access_services.access_request_approve(actor=reviewer, access_request=request)
+    grants = {model: factories.GrantFactory(user=holder, model=model) for model in (needs_identity, plain)}
     return holder, grants[needs_identity], grants[plain]
 
 
@@ -127,7 +126,6 @@ class TestDevProvider:
     def test_dev_provider_is_refused_with_debug_off(self, client, settings):
         settings.DEBUG = False
         settings.ACCESSGATE_IDENTITY_PROVIDER = "dev"
-        from accessgate.identity.checks import identity_settings
 
         assert [e.id for e in identity_settings(None)] == ["accessgate.E021"]
         user = factories.UserFactory()
@@ -149,8 +147,6 @@ class TestDevProvider:
 
 
 def test_daily_job_command_path(holder_with_grants):
-    from accessgate.identity.tasks import expire_verifications
-
     assert expire_verifications() == 0
     IdentityVerification.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert expire_verifications() == 1

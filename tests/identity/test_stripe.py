@@ -4,10 +4,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accessgate.access.models import Grant
 from accessgate.audit.models import AuditEvent
 from accessgate.identity.models import IdentityVerification, VerificationStatus, WebhookEvent
 
 from .. import factories
+from ..conftest import make_policy
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "/identity/webhooks/stripe/"
@@ -57,7 +59,7 @@ def test_provider_down_is_a_clear_error_and_changes_nothing(client, user, fake_s
 
 def test_starts_are_rate_limited(client, user, fake_stripe, monkeypatch):
     # Fixed windows: keep all six starts inside one window whatever the wall clock says.
-    monkeypatch.setattr("accessgate.ratelimit._clock", lambda: 1_800_000_000.0)
+    monkeypatch.setattr("accessgate.core.ratelimit._clock", lambda: 1_800_000_000.0)
     statuses = [start(client, user).status_code for _ in range(6)]
     assert statuses[:5] == [302] * 5 and statuses[5] == 429
     assert IdentityVerification.objects.count() == 5
@@ -227,16 +229,12 @@ def test_end_to_end_through_a_signed_webhook_to_auto_approval(
     client, fake_stripe, licence, django_capture_on_commit_callbacks
 ):
     """Checklist → Stripe session → signed webhook → verified → applied → approved at once."""
-    from accessgate.access.models import Grant
-
-    from ..conftest import make_policy
-
     model = factories.ModelFactory()
     make_policy(model, licence, gating="auto", require_identity=True, require_mfa=True)
     user = factories.UserFactory(profile__full_name="Rosalind Franklin", profile__country="GB")
     factories.add_totp(user)
     client.force_login(user)
-    apply_url = reverse("catalog:apply", args=[model.namespace, model.name])
+    apply_url = reverse("apply:form", args=[model.namespace, model.name])
     assert "To do:" in client.get(apply_url).content.decode()
 
     response = client.post(reverse("identity:start"))

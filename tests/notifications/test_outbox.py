@@ -1,7 +1,10 @@
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -100,9 +103,6 @@ def test_down_broker_loses_nothing(researcher, model):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_delivery_through_a_real_redis_broker_and_worker(redis_url):
-    import redis
-    from celery.contrib.testing.worker import start_worker
-
     redis.Redis.from_url(redis_url).flushdb()
     with broker(redis_url), start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         with transaction.atomic():
@@ -111,7 +111,6 @@ def test_delivery_through_a_real_redis_broker_and_worker(redis_url):
             email.refresh_from_db()
             if email.status == EmailStatus.SENT:
                 break
-            import time
 
             time.sleep(0.05)
     assert email.status == EmailStatus.SENT

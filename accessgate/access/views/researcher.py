@@ -9,8 +9,8 @@ from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
 from accessgate.catalog.models import Model
 from accessgate.catalog.selectors import model_by_name
-from accessgate.errors import DomainError
-from accessgate.forms_util import add_domain_error
+from accessgate.core.errors import DomainError
+from accessgate.core.forms import add_domain_error
 
 from .. import selectors, services
 from ..forms import ApplicationForm, SignatureForm

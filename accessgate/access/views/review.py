@@ -6,8 +6,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.accounts.roles import Role, role_required
 from accessgate.audit.context import RequestMeta
-from accessgate.errors import DomainError
-from accessgate.forms_util import add_domain_error
+from accessgate.core.errors import DomainError
+from accessgate.core.forms import add_domain_error
 
 from .. import selectors, services
 from ..forms import ReviewDecisionForm, RevokeForm

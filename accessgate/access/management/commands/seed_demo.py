@@ -2,10 +2,9 @@
 four accounts (researcher, reviewer, auditor, admin). Safe to run again: nothing is
 duplicated, and the printed passwords are (re)set on every run."""
 
-import json
-import random
 import secrets
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.access.models import Grant
-from accessgate.access.services import access_request_submit, policy_set
+from accessgate.access.services import PolicySettings, access_request_submit, policy_set
+from accessgate.accounts.mfa import has_totp, totp_new_secret
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
@@ -26,6 +26,7 @@ from accessgate.accounts.services import (
     user_create,
     user_password_set,
 )
+from accessgate.catalog.demo_models import model_files
 from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
 from accessgate.catalog.services import license_publish, model_create
@@ -58,8 +59,9 @@ STATEMENTS = [
 
 MODEL_CARD = """## Frontier Demo 7B
 
-A *demonstration* model for accessgate. Its weight files are small random tensors:
-they show how gated downloads work, not how a language model behaves.
+A *demonstration* model for accessgate. Its files are a genuine, tiny Llama checkpoint
+with random weights: real tools load them, but they show how gated downloads work, not
+how a language model behaves.
 
 | Property | Value |
 |---|---|
@@ -79,15 +81,21 @@ ACCOUNTS = {
 }
 
 
-def demo_files() -> dict[str, bytes]:
-    """Small, deterministic stand-ins for a sharded checkpoint."""
-    rng = random.Random(20261128)
-    return {
-        "config.json": json.dumps({"architectures": ["DemoForCausalLM"], "hidden_size": 64}, indent=2).encode(),
-        "model-00001-of-00002.safetensors": rng.randbytes(256 * 1024),
-        "model-00002-of-00002.safetensors": rng.randbytes(128 * 1024),
-        "tokenizer.json": json.dumps({"version": "1.0", "vocab": {"<s>": 0, "</s>": 1}}).encode(),
-    }
+# Each demo release is a genuine tiny Llama checkpoint: random weights in a real format
+# (accessgate/catalog/demo_models.py). `--large` adds LARGE_VERSION of the open model.
+DEMO_CHECKPOINTS = {
+    NAME: {"size": "small", "shards": 2},
+    OPEN_NAME: {"size": "tiny", "shards": 2},
+    SECURE_NAME: {"size": "tiny", "shards": 1},
+}
+LARGE_VERSION = "2.0-large"
+
+
+def demo_files(name: str, *, size: str | None = None, shards: int | None = None) -> dict[str, bytes]:
+    checkpoint = DEMO_CHECKPOINTS[name]
+    return model_files(
+        name=f"{NAMESPACE}/{name}", size=size or checkpoint["size"], shards=shards or checkpoint["shards"]
+    )
 
 
 class Command(BaseCommand):
@@ -95,6 +103,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Seed even with ACCESSGATE_DEBUG off.")
+        parser.add_argument(
+            "--large",
+            action="store_true",
+            help=f"Also give {OPEN_NAME} a release {LARGE_VERSION} of 36 MB, to watch download progress and resume.",
+        )
 
     def handle(self, *args, force=False, **options):
         if not settings.DEBUG and not force:
@@ -130,11 +143,18 @@ class Command(BaseCommand):
                 require_identity=True,
                 require_mfa=True,
             )
+            if options.get("large"):
+                files = partial(demo_files, OPEN_NAME, size="large", shards=4)
+                self._release(open_model, LARGE_VERSION, files, notes="A larger checkpoint (random weights).")
             self._grant(researcher, open_model)
             secret = self._token(researcher)
             for label in ("reviewer", "auditor", "admin"):
                 self._totp(user_by_email(f"{label}@{DEMO_DOMAIN}"))
         self._print(model, open_model, secure_model, passwords, secret)
+        if options.get("large"):
+            self.stdout.write(
+                f"The 36 MB release: {settings.SITE_URL}/models/{open_model.full_name}/{LARGE_VERSION}/download/\n"
+            )
 
     def _accounts(self) -> dict[str, str]:
         passwords = {}
@@ -182,25 +202,28 @@ class Command(BaseCommand):
         policy_set(
             actor=None,
             model=model,
-            license=licence,
-            statements=STATEMENTS,
-            gating=gating,
-            min_intended_use_chars=50,
-            grant_days=90,
-            url_ttl_seconds=300,
-            max_downloads_per_file=None if gating == "auto" else 5,
-            **requirements,
+            terms=PolicySettings(
+                license=licence,
+                statements=STATEMENTS,
+                gating=gating,
+                min_intended_use_chars=50,
+                grant_days=90,
+                url_ttl_seconds=300,
+                max_downloads_per_file=None if gating == "auto" else 5,
+                **requirements,
+            ),
         )
-        if release_by_ref(model, VERSION) is None:
+        self._release(model, VERSION, partial(demo_files, name), notes="First public release.")
+        return model
+
+    def _release(self, model, version, make_files, *, notes):
+        if release_by_ref(model, version) is None:
             # Through the real import path, so the demo works on local disk and on S3 alike.
             with tempfile.TemporaryDirectory() as source:
-                for path, content in demo_files().items():
+                for path, content in make_files().items():
                     (Path(source) / path).write_bytes(content)
-                job = release_import_prepare(
-                    actor=None, model=model, version=VERSION, source=source, notes="First public release."
-                )
+                job = release_import_prepare(actor=None, model=model, version=version, source=source, notes=notes)
                 release_import_run(job)
-        return model
 
     def _grant(self, researcher, model):
         if Grant.objects.active().filter(user=researcher, model=model).exists():
@@ -216,11 +239,8 @@ class Command(BaseCommand):
 
     def _totp(self, user) -> None:
         """Staff pages need a second factor; demo staff get an authenticator app already."""
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import generate_totp_secret
-
-        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            mfa_totp_activate(actor=None, user=user, secret=generate_totp_secret())
+        if not has_totp(user):
+            mfa_totp_activate(actor=None, user=user, secret=totp_new_secret())
 
     def _token(self, researcher) -> str:
         # A fresh token per run; the previous demo token is revoked so only one stays valid.

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accessgate.accounts.roles import STAFF_ROLES, Role, roles_of
 from accessgate.accounts.selectors import user_by_email
 from accessgate.accounts.services import role_grant, role_remove
-from accessgate.errors import DomainError
+from accessgate.core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from accessgate.catalog.selectors import model_by_name
+from accessgate.core.errors import DomainError
+from accessgate.core.jobs import JobStatus
+from accessgate.core.tasks import queue_after_commit
+from accessgate.downloads.models import ReleaseImport
 from accessgate.downloads.services import release_import_prepare, release_import_run
 from accessgate.downloads.tasks import run_release_import
-from accessgate.errors import DomainError
-from accessgate.jobs import JobStatus
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         try:
             job = release_import_prepare(actor=None, model=target, version=version, source=source, notes=notes)
             if background:
-                transaction.on_commit(lambda: run_release_import.delay(job.pk))
+                queue_after_commit(run_release_import, job.pk, job=(ReleaseImport, job.pk), what="the import")
                 self.stdout.write(f"Queued import #{job.pk}; follow it under Downloads › Release imports in the admin.")
                 return
             release = release_import_run(job)

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -146,10 +150,6 @@ class S3Storage(Storage):
         addressing_style: str = "path",
         multipart_threshold: int = 64 * 1024 * 1024,
     ):
-        import boto3
-        from boto3.s3.transfer import TransferConfig
-        from botocore.config import Config
-
         self.bucket = bucket
         session = boto3.session.Session(
             aws_access_key_id=access_key_id or None,
@@ -208,8 +208,6 @@ class S3Storage(Storage):
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
 
     def exists(self, key):
-        from botocore.exceptions import ClientError
-
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:

@@ -1,6 +1,6 @@
 from django import forms
 
-from accessgate.errors import DomainError
+from accessgate.core.errors import DomainError
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:

@@ -4,7 +4,7 @@ import time
 
 from django.core.cache import cache
 
-from accessgate.errors import QuotaExceeded
+from accessgate.core.errors import QuotaExceeded
 
 _clock = time.time  # tests pin it
 

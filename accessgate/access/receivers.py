@@ -1,0 +1,17 @@
+"""Access's answers to what lower apps announce (connected in `AccessConfig.ready`)."""
+
+from django.dispatch import receiver
+
+from accessgate.identity.signals import verification_lapsed, verification_restored
+
+from .services import grants_restore_after_identity, grants_suspend_for_identity
+
+
+@receiver(verification_lapsed, dispatch_uid="access.suspend_for_identity")
+def suspend_for_identity(sender, *, user, **kwargs) -> list[str]:
+    return [grant.model.full_name for grant in grants_suspend_for_identity(user=user)]
+
+
+@receiver(verification_restored, dispatch_uid="access.restore_after_identity")
+def restore_after_identity(sender, *, user, **kwargs) -> list[str]:
+    return [grant.model.full_name for grant in grants_restore_after_identity(user=user)]

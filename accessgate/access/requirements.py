@@ -1,0 +1,185 @@
+"""The one evaluator of a policy's requirements.
+
+`evaluate(policy, facts)` yields each requirement the policy sets, whether it holds, and the
+words a user reads about it: a checklist label, a detail, the URL where it is fixed, and the
+refusal sentence. The apply checklist, the reviewer's panel, automatic approval and the
+download-time check all read it, so a rule and its message live here once.
+
+`Facts` reads what the rules need about one user, each at most once and only when a rule
+asks, so a page's query count does not grow with the number of rules it shows.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.urls import reverse
+
+from accessgate.accounts.models import Profile, User
+from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails, verified_orcid
+from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
+from accessgate.identity.models import IdentityVerification
+from accessgate.identity.selectors import active_verification
+
+from .models import AccessPolicy, Gating
+
+
+class Facts:
+    """What the rules know about one user. `mfa_verified`: this session (or token) passed a
+    second factor; only the download-time check asks."""
+
+    def __init__(self, user: User, *, mfa_verified: bool = False):
+        self.user = user
+        self.mfa_verified = mfa_verified
+
+    @cached_property
+    def profile(self) -> Profile:
+        return profile_for(self.user)
+
+    @cached_property
+    def verification(self) -> IdentityVerification | None:
+        return active_verification(self.user)
+
+    @cached_property
+    def has_mfa(self) -> bool:
+        return has_mfa(self.user)
+
+    @cached_property
+    def orcid(self) -> str | None:
+        return verified_orcid(self.user)
+
+    @cached_property
+    def emails(self) -> list[str]:
+        return verified_emails(self.user)
+
+    def countries(self) -> list[str]:
+        """The user's countries: the profile's and the identity document's."""
+        document = self.verification.document_country if self.verification else ""
+        return [code for code in (str(self.profile.country), document) if code]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    label: str  # the checklist line
+    met: bool
+    help_url: str = ""  # where the user fixes it
+    detail: str = ""  # what we know (the verified ORCID, the expiry date, what is missing)
+    message: str = ""  # the refusal sentence, when not met
+    at_download: bool = False  # re-checked on every download, not only when applying
+    refusal: type[DomainError] = PolicyNotMet
+
+    def error(self) -> DomainError:
+        return self.refusal(self.message, help_url=self.help_url or None)
+
+
+def email_domain_allowed(email: str, policy: AccessPolicy) -> bool:
+    domain = email.rsplit("@", 1)[-1].lower()
+
+    def under(candidates):
+        return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in candidates)
+
+    if under(policy.denied_email_domains):
+        return False
+    return under(policy.institutional_domains) if policy.institutional_domains else True
+
+
+def profile_incomplete(profile: Profile) -> str:
+    return f"Complete your profile before applying (missing: {', '.join(profile.missing_fields)})."
+
+
+def blocked_country(facts: Facts, policy: AccessPolicy) -> str | None:
+    """The first of the user's countries (profile, identity document) that the policy blocks."""
+    if not policy.blocked_countries:
+        return None
+    blocked = {code.upper() for code in policy.blocked_countries}
+    return next((code for code in facts.countries() if code.upper() in blocked), None)
+
+
+def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -> Iterator[Requirement]:
+    """Every requirement of `policy` for `facts.user`, in checklist order. With `at_download`,
+    only those re-checked on each download, judged with the request's second factor."""
+    model = policy.model.full_name
+    if not at_download:
+        profile = facts.profile
+        yield Requirement(
+            "profile",
+            "A complete profile",
+            profile.is_complete,
+            reverse("accounts:profile"),
+            "" if profile.is_complete else f"Missing: {', '.join(profile.missing_fields)}",
+            profile_incomplete(profile),
+        )
+    if policy.require_identity:
+        verification = facts.verification
+        yield Requirement(
+            "identity",
+            "A verified identity (document and selfie)",
+            verification is not None,
+            reverse("identity:status"),
+            f"Verified until {verification.expires_at:%Y-%m-%d}" if verification else "",
+            f"{model} needs a verified identity, and yours is missing or expired. Verify again.",
+            at_download=True,
+        )
+    if policy.require_mfa:
+        yield Requirement(
+            "mfa",
+            "Two-factor authentication",
+            facts.has_mfa and (facts.mfa_verified or not at_download),
+            reverse("mfa_index"),
+            message=f"{model} needs two-factor authentication: sign in with your second factor, "
+            "or use an access token created in such a session.",
+            at_download=True,
+        )
+    if policy.require_orcid and not at_download:
+        yield Requirement(
+            "orcid",
+            "A verified ORCID iD",
+            facts.orcid is not None,
+            reverse("accounts:profile"),
+            facts.orcid or "",
+            f"{model} needs an ORCID iD verified by signing in to ORCID.",
+        )
+    if policy.require_institutional_email and not at_download:
+        matching = [e for e in facts.emails if email_domain_allowed(e, policy)]
+        allowed = ", ".join(policy.institutional_domains) if policy.institutional_domains else "no free-mail domains"
+        yield Requirement(
+            "institutional_email",
+            f"A verified institutional e-mail ({allowed})",
+            bool(matching),
+            reverse("account_email"),
+            matching[0] if matching else "",
+            f"{model} needs a verified institutional e-mail address ({allowed}).",
+        )
+    if policy.blocked_countries:
+        country = blocked_country(facts, policy)
+        yield Requirement(
+            "country",
+            "Not resident in or documented by a country this model is not available in",
+            country is None,
+            "",
+            f"{country} is not eligible" if country else "",
+            f"{model} is not available to researchers from {country}.",
+            at_download=True,
+            refusal=AccessDenied if at_download else PolicyNotMet,
+        )
+
+
+def download_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:
+    """The first requirement that stops a download now, as the error to raise, or None."""
+    unmet = next((r for r in evaluate(policy, facts, at_download=True) if not r.met), None)
+    return unmet.error() if unmet else None
+
+
+def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:
+    """Why this user cannot apply now, or None. Blocked countries refuse every application;
+    automatic approval needs every requirement (a manual review shows them to the reviewer)."""
+    requirements = list(evaluate(policy, facts))
+    country = next((r for r in requirements if r.key == "country" and not r.met), None)
+    if country:
+        return country.error()
+    if policy.gating == Gating.AUTO:
+        unmet = [r.label for r in requirements if not r.met and r.key != "profile"]
+        if unmet:
+            return PolicyNotMet(f"Complete these requirements first: {'; '.join(unmet)}.")
+    return None

@@ -1,0 +1,34 @@
+"""Every state change of access requests, agreements, reviews, grants and policies.
+
+One module per life cycle; callers import from here (`from accessgate.access.services import
+access_request_submit`), so moving a function between modules changes no caller.
+"""
+
+from .agreements import agreement_renew
+from .grants import (
+    IDENTITY_LAPSED,
+    grant_expire_due,
+    grant_revoke,
+    grants_restore_after_identity,
+    grants_suspend_for_identity,
+)
+from .policies import PolicySettings, policy_set
+from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
+from .reviews import access_request_approve, access_request_reject, access_request_request_changes
+
+__all__ = [
+    "IDENTITY_LAPSED",
+    "PolicySettings",
+    "access_request_approve",
+    "access_request_reject",
+    "access_request_request_changes",
+    "access_request_resubmit",
+    "access_request_submit",
+    "access_request_withdraw",
+    "agreement_renew",
+    "grant_expire_due",
+    "grant_revoke",
+    "grants_restore_after_identity",
+    "grants_suspend_for_identity",
+    "policy_set",
+]

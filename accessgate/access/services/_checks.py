@@ -1,0 +1,82 @@
+"""What every application path checks before it changes anything (private to the package)."""
+
+from collections.abc import Collection
+
+from accessgate.accounts.models import Profile, User, same_person_name
+from accessgate.accounts.selectors import profile_for
+from accessgate.catalog.models import Model
+from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
+
+from ..models import AccessPolicy, AccessRequest, AttestationStatement
+from ..policy import can_review
+from ..requirements import Facts, application_problem, profile_incomplete
+from ..selectors import policy_for
+
+
+def locked(access_request: AccessRequest) -> AccessRequest:
+    return AccessRequest.objects.select_for_update().select_related("model", "user").get(pk=access_request.pk)
+
+
+def policy_of(model: Model) -> AccessPolicy:
+    """The model's policy, or the refusal to apply for a model that has none yet."""
+    policy = policy_for(model)
+    if policy is None:
+        raise PolicyNotMet(f"{model.full_name} is not open for applications yet.")
+    return policy
+
+
+def check_requirements(policy: AccessPolicy, user: User) -> None:
+    """Blocked countries refuse every application; automatic approval needs every requirement.
+    (Manual policies accept the application and show the reviewer which requirements hold.)"""
+    problem = application_problem(policy, Facts(user))
+    if problem:
+        raise problem
+
+
+def check_profile(user: User) -> Profile:
+    profile = profile_for(user)
+    if not profile.is_complete:
+        raise PolicyNotMet(profile_incomplete(profile))
+    return profile
+
+
+def check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[int]) -> list[AttestationStatement]:
+    statements = list(policy.statements.filter(is_active=True))
+    missing = [s for s in statements if s.pk not in set(accepted_statement_ids)]
+    if missing:
+        raise ValidationFailed(
+            f"Tick every statement to apply; {len(missing)} of {len(statements)} are not ticked.",
+            field="statements",
+        )
+    return statements
+
+
+def check_signature(profile: Profile, typed_name: str) -> None:
+    if not same_person_name(typed_name, profile.full_name):
+        raise ValidationFailed(
+            f"Type your full name exactly as in your profile ({profile.full_name}) to sign.",
+            field="typed_name",
+        )
+
+
+def check_application(
+    *, policy: AccessPolicy, user: User, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
+) -> tuple[str, list[AttestationStatement]]:
+    profile = check_profile(user)
+    intended_use = intended_use.strip()
+    if len(intended_use) < policy.min_intended_use_chars:
+        raise ValidationFailed(
+            f"Describe your intended use in at least {policy.min_intended_use_chars} characters "
+            f"(you wrote {len(intended_use)}).",
+            field="intended_use",
+        )
+    statements = check_statements(policy, accepted_statement_ids)
+    check_signature(profile, typed_name)
+    return intended_use, statements
+
+
+def check_reviewer(actor: User, access_request: AccessRequest) -> None:
+    if access_request.user_id == actor.pk:
+        raise AccessDenied("Nobody can review their own request.")
+    if not can_review(actor, access_request.model):
+        raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")

@@ -1,0 +1,41 @@
+"""The e-mails of the request life cycle (private to the package)."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from accessgate.accounts.roles import Role
+from accessgate.accounts.selectors import profile_for, users_with_role
+from accessgate.catalog.models import Model
+from accessgate.notifications.services import email_queue
+
+from ..models import AccessRequest
+
+
+def _reviewer_emails(model: Model) -> list[str]:
+    reviewers = list(model.reviewers.filter(is_active=True, groups__name=Role.REVIEWER.value))
+    reviewers = reviewers or list(users_with_role(Role.ADMIN))
+    return [user.email for user in reviewers]
+
+
+def _context(access_request: AccessRequest, **extra) -> dict:
+    return {
+        "applicant_name": profile_for(access_request.user).full_name or access_request.user.email,
+        "model_name": access_request.model.full_name,
+        "model_display_name": access_request.model.display_name,
+        "request_id": access_request.pk,
+        "request_url": settings.SITE_URL + reverse("access:request_detail", args=[access_request.pk]),
+        "review_url": settings.SITE_URL + reverse("review:detail", args=[access_request.pk]),
+        **extra,
+    }
+
+
+def email_applicant(access_request: AccessRequest, template: str, **extra) -> None:
+    email_queue(to=[access_request.user.email], template=template, context=_context(access_request, **extra))
+
+
+def email_reviewers(access_request: AccessRequest, *, resubmitted: bool) -> None:
+    email_queue(
+        to=_reviewer_emails(access_request.model),
+        template="review_new_request",
+        context=_context(access_request, resubmitted=resubmitted),
+    )

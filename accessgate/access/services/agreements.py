@@ -1,0 +1,86 @@
+"""Agreements: what an applicant signs (licence version, statements, typed name), and renewing
+it under an existing grant when the licence changes."""
+
+from collections.abc import Collection
+
+from django.db import transaction
+
+from accessgate.accounts.models import User
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
+
+from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant
+from ._checks import check_profile, check_signature, check_statements, policy_of
+
+
+def agreement_sign(
+    *,
+    access_request: AccessRequest,
+    policy: AccessPolicy,
+    statements: Collection[AttestationStatement],
+    typed_name: str,
+    meta: RequestMeta,
+) -> Agreement:
+    """Record exactly what was signed: the licence version, each statement's text and hash."""
+    return Agreement.objects.create(
+        request=access_request,
+        user=access_request.user,
+        license=policy.license,
+        license_sha256=policy.license.sha256,
+        attestations=[{"text": s.text, "sha256": s.sha256} for s in statements],
+        intended_use=access_request.intended_use,
+        typed_name=" ".join(typed_name.split()),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+    )
+
+
+def signed_details(agreement: Agreement, policy: AccessPolicy) -> dict:
+    """The audit details naming exactly what was signed."""
+    return {
+        "agreement_id": agreement.pk,
+        "license": str(policy.license),
+        "license_sha256": agreement.license_sha256,
+        "attestation_sha256s": [a["sha256"] for a in agreement.attestations],
+    }
+
+
+@transaction.atomic
+def agreement_renew(
+    *,
+    actor: User,
+    grant: Grant,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    meta: RequestMeta | None = None,
+) -> Agreement:
+    """Sign the model's current licence and statements under an existing grant."""
+    meta = meta or RequestMeta()
+    grant = Grant.objects.select_for_update().select_related("request__model", "request__user").get(pk=grant.pk)
+    if grant.user_id != actor.pk:
+        raise AccessDenied("Only the grant holder can accept the licence.")
+    if not Grant.objects.active().filter(pk=grant.pk).exists():
+        raise InvalidTransition("This grant is no longer active; apply again instead.")
+    policy = policy_of(grant.model)
+    access_request = grant.request
+    current = access_request.agreements.order_by("-signed_at", "-id").first()
+    if current is not None and current.license_id == policy.license_id:
+        raise Conflict(f"You have already accepted {policy.license}.")
+    profile = check_profile(actor)
+    statements = check_statements(policy, accepted_statement_ids)
+    check_signature(profile, typed_name)
+    agreement = agreement_sign(
+        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_AGREEMENT_RENEWED,
+        target=grant,
+        meta=meta,
+        model=grant.model.full_name,
+        previous_license_sha256=current.license_sha256 if current else "",
+        **signed_details(agreement, policy),
+    )
+    return agreement

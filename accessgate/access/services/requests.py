@@ -1,0 +1,167 @@
+"""The researcher's side of an access request: submit, resubmit after changes, withdraw."""
+
+from collections.abc import Collection
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accessgate.accounts.models import User
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.catalog.models import Model
+from accessgate.core.errors import AccessDenied, Conflict
+
+from ..models import (
+    OPEN_STATUSES,
+    REQUEST_TRANSITIONS,
+    AccessPolicy,
+    AccessRequest,
+    AttestationStatement,
+    Gating,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+)
+from ._checks import check_application, check_requirements, locked, policy_of
+from ._emails import email_applicant, email_reviewers
+from .agreements import agreement_sign, signed_details
+from .reviews import approve
+
+
+def _sign_and_record(
+    *,
+    actor: User,
+    access_request: AccessRequest,
+    policy: AccessPolicy,
+    statements: list[AttestationStatement],
+    typed_name: str,
+    meta: RequestMeta,
+    action: AuditAction,
+    **details,
+) -> None:
+    """Sign the application's agreement and record the (re)submission naming what was signed."""
+    agreement = agreement_sign(
+        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+    )
+    record(
+        actor=actor,
+        action=action,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        **details,
+        **signed_details(agreement, policy),
+    )
+
+
+@transaction.atomic
+def access_request_submit(
+    *,
+    actor: User,
+    model: Model,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    meta: RequestMeta | None = None,
+) -> AccessRequest:
+    """Apply for a model: sign its licence and statements. Auto-gated models grant at once."""
+    meta = meta or RequestMeta()
+    policy = policy_of(model)
+    if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
+        raise Conflict(f"You already have an open request for {model.full_name}; see My access.")
+    existing = Grant.objects.active().filter(user=actor, model=model).first()
+    if existing:
+        raise Conflict(f"You already have access to {model.full_name} until {existing.expires_at:%Y-%m-%d}.")
+    if Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).exists():
+        raise Conflict(f"Your access to {model.full_name} is suspended until you verify your identity again.")
+    check_requirements(policy, actor)
+    intended_use, statements = check_application(
+        policy=policy,
+        user=actor,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+    )
+    access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
+    try:
+        with transaction.atomic():
+            access_request.save()
+    except IntegrityError as error:  # a parallel submission won the race
+        raise Conflict(f"You already have an open request for {model.full_name}; see My access.") from error
+    _sign_and_record(
+        actor=actor,
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
+        meta=meta,
+        action=AuditAction.ACCESS_REQUEST_SUBMITTED,
+        gating=policy.gating,
+    )
+    if policy.gating == Gating.AUTO:
+        approve(access_request, reviewer=None, message="", meta=meta)
+    else:
+        email_applicant(access_request, "request_received")
+        email_reviewers(access_request, resubmitted=False)
+    return access_request
+
+
+@transaction.atomic
+def access_request_resubmit(
+    *,
+    actor: User,
+    access_request: AccessRequest,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    meta: RequestMeta | None = None,
+) -> AccessRequest:
+    """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""
+    meta = meta or RequestMeta()
+    access_request = locked(access_request)
+    if access_request.user_id != actor.pk:
+        raise AccessDenied("Only the applicant can resubmit this request.")
+    REQUEST_TRANSITIONS.move(access_request, RequestStatus.SUBMITTED)
+    policy = policy_of(access_request.model)
+    intended_use, statements = check_application(
+        policy=policy,
+        user=actor,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+    )
+    access_request.intended_use = intended_use
+    access_request.submitted_at = timezone.now()
+    access_request.save(update_fields=["status", "intended_use", "submitted_at"])
+    _sign_and_record(
+        actor=actor,
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
+        meta=meta,
+        action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
+    )
+    email_reviewers(access_request, resubmitted=True)
+    return access_request
+
+
+@transaction.atomic
+def access_request_withdraw(
+    *, actor: User, access_request: AccessRequest, meta: RequestMeta | None = None
+) -> AccessRequest:
+    access_request = locked(access_request)
+    if access_request.user_id != actor.pk:
+        raise AccessDenied("Only the applicant can withdraw this request.")
+    REQUEST_TRANSITIONS.move(access_request, RequestStatus.WITHDRAWN)
+    access_request.decided_at = timezone.now()
+    access_request.save(update_fields=["status", "decided_at"])
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_WITHDRAWN,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+    )
+    return access_request
