@@ -5,46 +5,58 @@ Per range, one statement walks the events in `seq` order and returns the first t
 - `prev_hash` is not the previous event's `hash` → "prev_hash";
 - the stored export line does not hash to `hash` (sha256 of `prev_hash` + the line without
   its `hash` and `prev_hash`, which is exactly the canonical JSON, see `chain.export_line`),
-  or the line does not say what the columns say (compared as JSON: seq, created_at in the
-  hashed format, actor, action, target, ip, user agent, details, prev_hash, hash)
+  or the line does not say what the columns say (every field but `details` rebuilt from the
+  columns as canonical JSON text and compared byte for byte; `details` compared as JSON)
   → "content does not match its hash".
 The ranges share nothing but their borders: each range starts from the event just before it.
 The Python walk in verification.py applies the same rules (SQLite, and the reference).
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
-from django.db import connection, connections
+from django.db import DataError, connection, connections, transaction
 
 RANGE_SQL = """
 WITH walk AS (
-    SELECT seq, prev_hash, hash, line, created_at, actor_id, actor_label, action, target_type,
-           target_id, target_label, ip, user_agent, details,
+    SELECT seq, prev_hash, hash, line, details,
            COALESCE(lag(seq) OVER (ORDER BY seq), %(before_seq)s) AS prev_seq,
-           COALESCE(lag(hash) OVER (ORDER BY seq), %(anchor)s) AS prev_row_hash
+           COALESCE(lag(hash) OVER (ORDER BY seq), %(anchor)s) AS prev_row_hash,
+           -- What the columns say, as canonical JSON text around the details object.
+           '{"action":' || to_json(action)::text
+             || ',"actor_id":' || COALESCE(actor_id::text, 'null')
+             || ',"actor_label":' || to_json(actor_label)::text
+             || ',"created_at":"' || to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+             || '","details":' AS head,
+           ',"hash":"' || hash || '","ip":' || COALESCE(to_json(host(ip))::text, 'null')
+             || ',"prev_hash":"' || prev_hash || '","seq":' || seq
+             || ',"target_id":' || to_json(target_id)::text
+             || ',"target_label":' || to_json(target_label)::text
+             || ',"target_type":' || to_json(target_type)::text
+             || ',"user_agent":' || to_json(user_agent)::text || '}' AS tail
     FROM audit_auditevent
     WHERE seq BETWEEN %(lo)s - 1 AND %(hi)s
-), checked AS (
-    SELECT seq, prev_seq, prev_hash, prev_row_hash, line, created_at, actor_id, actor_label, action,
-           target_type, target_id, target_label, ip, user_agent, details, hash,
-           line IS NOT NULL AND encode(sha256(convert_to(prev_hash || replace(replace(line,
-               ',"hash":"' || hash || '"', ''), ',"prev_hash":"' || prev_hash || '"', ''), 'UTF8')), 'hex')
-               = hash AS hash_ok
+), bytes AS (
+    SELECT seq, prev_seq, prev_row_hash, prev_hash, hash, line, details,
+           convert_to(line, 'UTF8') AS lb, convert_to(head, 'UTF8') AS hb, convert_to(tail, 'UTF8') AS tb
     FROM walk
     WHERE seq >= %(lo)s
-), judged AS (
+), checked AS (
+    -- Byte offsets (bytea), not character counts: each text length() would rescan the UTF-8.
     SELECT seq, prev_seq, prev_row_hash IS NOT DISTINCT FROM prev_hash AS link_ok,
-           CASE WHEN hash_ok THEN line::jsonb = jsonb_build_object(
-               'seq', seq,
-               'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-               'actor_id', actor_id, 'actor_label', actor_label, 'action', action,
-               'target_type', target_type, 'target_id', target_id, 'target_label', target_label,
-               'ip', host(ip), 'user_agent', user_agent, 'details', details,
-               'prev_hash', prev_hash, 'hash', hash)
+           CASE WHEN line IS NOT NULL
+                 AND encode(sha256(convert_to(prev_hash || replace(replace(line,
+                     ',"hash":"' || hash || '"', ''), ',"prev_hash":"' || prev_hash || '"', ''), 'UTF8')), 'hex') = hash
+                 AND octet_length(lb) > octet_length(hb) + octet_length(tb)
+                 AND substring(lb FROM 1 FOR octet_length(hb)) = hb
+                 AND substring(lb FROM octet_length(lb) - octet_length(tb) + 1) = tb
+           THEN convert_from(substring(lb FROM octet_length(hb) + 1
+                                       FOR octet_length(lb) - octet_length(hb) - octet_length(tb)), 'UTF8')::jsonb
+                = details
            ELSE false END AS content_ok
-    FROM checked
+    FROM bytes
 )
-SELECT seq, prev_seq, link_ok, content_ok FROM judged
+SELECT seq, prev_seq, link_ok, content_ok FROM checked
 WHERE seq <> prev_seq + 1 OR NOT link_ok OR NOT content_ok
 ORDER BY seq
 LIMIT 1
@@ -55,12 +67,13 @@ RANGE_SIZE = 100_000
 
 def _check_range(lo: int, hi: int, before_seq: int, anchor: str, *, own_connection: bool):
     """(broken_seq, reason) of the first break in [lo, hi], or None."""
-    db = connections["default"] if not own_connection else None
+    conn = connections.create_connection("default") if own_connection else connections["default"]
     try:
-        conn = db or connections.create_connection("default")
-        with conn.cursor() as cursor:
+        with transaction.atomic(using=conn.alias) if not own_connection else nullcontext(), conn.cursor() as cursor:
             cursor.execute(RANGE_SQL, {"lo": lo, "hi": hi, "before_seq": before_seq, "anchor": anchor})
             row = cursor.fetchone()
+    except DataError:  # a stored line whose details part is not JSON: forged, hash and all
+        return lo, f"an export line in #{lo} to #{hi} is not valid JSON (changed after writing)"
     finally:
         if own_connection:
             conn.close()

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.chain import chain_hash, event_payload, export_line
+from accessgate.audit.chain import canonical_json, chain_hash, event_payload, export_line
 from accessgate.audit.chainer import chain_all, chain_pending, pending_count
 from accessgate.audit.models import AuditEvent, ChainHead
 from accessgate.audit.services import record
@@ -302,3 +302,18 @@ def test_parallel_ranges_in_the_database_find_the_first_break(postgres, monkeypa
         assert (result.checked, result.first_seq, result.last_seq) == (45, 1, 45)
     ranged = verify_chain(from_seq=35, to_seq=45, jobs=3)
     assert ranged.ok if sql is None else (ranged.broken_seq == 40 and "does not match" in ranged.reason)
+
+
+@pytest.mark.django_db
+def test_a_forged_line_that_is_not_json_is_reported_not_crashed_on(postgres):
+    """A forger who also recomputes the hash over a line whose details are not JSON."""
+    append(6)
+    event = AuditEvent.objects.get(seq=5)
+    payload = canonical_json(event_payload(event)).decode().replace('"details":{', '"details":{x', 1)
+    digest = hashlib.sha256(event.prev_hash.encode() + payload.encode()).hexdigest()
+    line = payload.replace(',"ip":', f',"hash":"{digest}","ip":', 1).replace(
+        ',"seq":', f',"prev_hash":"{event.prev_hash}","seq":', 1
+    )
+    tamper("UPDATE audit_auditevent SET line = %s, hash = %s WHERE seq = 5", [line, digest])
+    result = verify_chain()
+    assert not result.ok and "not valid JSON" in result.reason and result.broken_seq <= 5
