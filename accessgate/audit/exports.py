@@ -7,6 +7,7 @@ portal's Ed25519 key (see `services.audit_export_run`).
 """
 
 import csv
+import hashlib
 import io
 
 from django.db import connection
@@ -43,6 +44,20 @@ def export_rows(events: QuerySet[AuditEvent]):
 # CSV mode with a delimiter and a quote character that JSON never holds raw (json.dumps
 # escapes every control character): PostgreSQL then writes each stored line byte for byte.
 COPY_LINES = "COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+
+
+class HashingWriter:
+    """A binary file that also computes the sha256 of what goes through it."""
+
+    def __init__(self, handle):
+        self.handle, self.digest = handle, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
 
 
 def write_lines(events: QuerySet[AuditEvent], handle, progress=None) -> int:

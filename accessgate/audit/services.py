@@ -18,6 +18,7 @@ from .actions import AuditAction, validate
 from .chainer import chain_on_commit
 from .context import RequestMeta
 from .exports import (
+    HashingWriter,
     build_manifest,
     chain_ends,
     clean_filters,
@@ -201,12 +202,15 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
             path = Path(scratch) / export.file_name
             with open(path, "wb") as handle:
                 if export.format == ExportFormat.JSONL:
-                    count = write_lines(events, handle, progress=progress)
+                    hashing = HashingWriter(handle)  # hashed as it is written: no second read
+                    count = write_lines(events, hashing, progress=progress)
                     first, last = chain_ends(events)
+                    sha256 = hashing.hexdigest()
                 else:
                     count, first, last = write_rows(export_rows(events), handle, export.format, progress=progress)
-            with open(path, "rb") as handle:
-                sha256, _ = sha256_of(handle)
+            if export.format != ExportFormat.JSONL:
+                with open(path, "rb") as handle:
+                    sha256, _ = sha256_of(handle)
             key = (
                 f"{key_prefix}{export.file_name}"
                 if export.scheduled_day
