@@ -258,6 +258,9 @@ class TestOneTimeFill:
         chain_all()
         self.refused("UPDATE audit_auditevent SET seq = 99, prev_hash = 'x', hash = 'y' WHERE id = %s", [event.pk])
         self.refused("UPDATE audit_auditevent SET seq = NULL, prev_hash = NULL, hash = NULL WHERE id = %s", [event.pk])
+        self.refused("UPDATE audit_auditevent SET line = 'x' WHERE id = %s", [event.pk])
+        event.refresh_from_db()
+        assert event.seq == 1 and verify_chain().ok
 
     def test_changing_content_while_filling_is_refused(self, postgres):
         event = self.unchained()
@@ -265,6 +268,7 @@ class TestOneTimeFill:
             "UPDATE audit_auditevent SET seq = 1, prev_hash = 'x', hash = 'y', actor_label = 'm' WHERE id = %s",
             [event.pk],
         )
+        assert AuditEvent.objects.get(pk=event.pk).seq is None
 
     def test_partial_fill_and_content_changes_of_unchained_events_are_refused(self, postgres):
         event = self.unchained()
