@@ -308,6 +308,13 @@ ACCESSGATE_STRIPE_API_BASE = env.str("ACCESSGATE_STRIPE_API_BASE", default="")  
 ACCESSGATE_IDENTITY_START_RATE_LIMIT = env.str("ACCESSGATE_IDENTITY_START_RATE_LIMIT", default="5/3600")
 ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default="600/60")
 
+# Outgoing webhooks (notifications): the key(s) that encrypt endpoints' signing secrets at
+# rest (comma-separated; the first encrypts, all decrypt; empty = derived from SECRET_KEY),
+# the per-attempt timeout in seconds, and whether plain-http endpoint URLs are accepted.
+ACCESSGATE_WEBHOOK_SECRET_KEY = env.str("ACCESSGATE_WEBHOOK_SECRET_KEY", default="")
+ACCESSGATE_WEBHOOK_TIMEOUT = env.int("ACCESSGATE_WEBHOOK_TIMEOUT", default=5)
+ACCESSGATE_WEBHOOK_ALLOW_HTTP = env.bool("ACCESSGATE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.
 ACCESSGATE_REQUIRE_SERVICES = env.bool("ACCESSGATE_REQUIRE_SERVICES", default=False)

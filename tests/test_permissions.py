@@ -13,6 +13,7 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
+from accessgate.notifications.services import webhook_endpoint_create
 
 from . import factories
 from .conftest import application
@@ -22,8 +23,18 @@ from .conftest import application
 #   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
 # - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model
 #   permissions itself. Its front door, `admin:index`, keeps a row; tests/*/test_admin.py
-#   cover what admins can change.
-KEPT_ROWS = {"admin:index"}
+#   cover what admins can change. The webhook pages (custom admin views and the read-only
+#   lists that stand in for a staff page) keep rows too: admins only, everyone else to log in.
+KEPT_ROWS = {
+    "admin:index",
+    "admin:notifications_webhookendpoint_changelist",
+    "admin:notifications_webhookendpoint_add",
+    "admin:notifications_webhookendpoint_change",
+    "admin:notifications_webhookendpoint_edit",
+    "admin:notifications_webhookendpoint_rotate",
+    "admin:notifications_webhookdelivery_changelist",
+    "admin:notifications_webhookdelivery_change",
+}
 
 
 def _self_guarded(resolver: URLResolver) -> bool:
@@ -61,6 +72,9 @@ OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 
 @pytest.fixture
 def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model):
+    # Registered first, so the requests below leave deliveries in its log (pending: the
+    # test's transaction never commits, so nothing is sent).
+    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
     request = services.access_request_submit(actor=researcher, **application(model))
     approved = services.access_request_submit(
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
@@ -73,6 +87,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {
+        "endpoint": endpoint,
+        "delivery": endpoint.deliveries.get(),
         "token": token,
         "export": export,
         "run": run,
@@ -95,6 +111,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
 def urls(world):
     model, request, grant = world["model"], world["request"], world["grant"]
     release_args = [model.namespace, model.name, model.releases.get().version]
+    hf_args = [model.namespace, model.name]
     weight_file = model.releases.get().files.get(path="config.json")
     signed_file_url = get_storage().signed_url(
         weight_file.storage_key, filename="config.json", sha256=weight_file.sha256, ttl_seconds=300, now=timezone.now()
@@ -133,6 +150,31 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin:index": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "admin:notifications_webhookendpoint_changelist": (
+            reverse("admin:notifications_webhookendpoint_changelist"),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookendpoint_add": (reverse("admin:notifications_webhookendpoint_add"), _admin_only()),
+        "admin:notifications_webhookendpoint_change": (
+            reverse("admin:notifications_webhookendpoint_change", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookendpoint_edit": (
+            reverse("admin:notifications_webhookendpoint_edit", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookendpoint_rotate": (
+            reverse("admin:notifications_webhookendpoint_rotate", args=[world["endpoint"].pk]),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookdelivery_changelist": (
+            reverse("admin:notifications_webhookdelivery_changelist"),
+            _admin_only(),
+        ),
+        "admin:notifications_webhookdelivery_change": (
+            reverse("admin:notifications_webhookdelivery_change", args=[world["delivery"].pk]),
+            _admin_only(),
+        ),
         "audit:trail": (reverse("audit:trail"), _auditors()),
         "audit:event": (reverse("audit:event", args=[1]), _auditors()),
         "audit:exports": (reverse("audit:exports"), _auditors()),
@@ -189,7 +231,26 @@ def urls(world):
             reverse("access:licence_accept", args=[grant.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
         ),
+        # The Hugging Face protocol: the same download check; refusals are the client's 401/403.
+        **{
+            name: (url, {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": 401, "grant_holder": ok})
+            for name, url, ok in [
+                ("hf:model_info", reverse("hf:model_info", args=hf_args), OK),
+                ("hf:model_info_revision", reverse("hf:model_info_revision", args=[*hf_args, "main"]), OK),
+                ("hf:tree", reverse("hf:tree", args=[*hf_args, "main"]), OK),
+                ("hf:tree_path", reverse("hf:tree_path", args=[*hf_args, "main", "sub"]), NOT_FOUND),
+                ("hf_resolve:resolve", reverse("hf_resolve:resolve", args=[*hf_args, "main", "config.json"]), REDIRECT),
+            ]
+        },
+        # The access-request API takes tokens only (its POSTs carry no CSRF token).
+        "hf:access_requests": (reverse("hf:access_requests", args=[*hf_args, "pending"]), dict.fromkeys(ROLES, 401)),
+        "hf:access_handle": (reverse("hf:access_handle", args=hf_args), dict.fromkeys(ROLES, 405)),
+        "hf:access_grant": (reverse("hf:access_grant", args=hf_args), dict.fromkeys(ROLES, 405)),
     }
+
+
+def _admin_only():
+    return {**dict.fromkeys(ROLES, LOGIN), "admin": OK}
 
 
 def _auditors():
@@ -284,3 +345,50 @@ def test_audit_actions_refuse_non_auditors(client, world):
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
+
+
+# --- token scopes: every token-authenticated route, every scope -------------------------------
+
+SCOPES = ["download", "apply", "review", "audit"]
+
+
+def token_urls(world):
+    model = world["model"]
+    args = [model.namespace, model.name]
+    release_args = [*args, model.releases.get().version]
+    download = {"download": "ok", "apply": FORBIDDEN, "review": FORBIDDEN, "audit": FORBIDDEN}
+    return {
+        "resolve": (reverse("downloads:resolve", args=[*release_args, "config.json"]), download),
+        "manifest": (reverse("downloads:manifest", args=release_args), download),
+        "manifest_txt": (reverse("downloads:manifest_txt", args=release_args), download),
+        "sha256sums": (reverse("downloads:sha256sums", args=release_args), download),
+        "download_page": (reverse("downloads:release", args=release_args), download),
+        "hf_model_info": (reverse("hf:model_info", args=args), download),
+        "hf_tree": (reverse("hf:tree", args=[*args, "main"]), download),
+        "hf_resolve": (reverse("hf_resolve:resolve", args=[*args, "main", "config.json"]), download),
+        "hf_access_requests": (
+            reverse("hf:access_requests", args=[*args, "pending"]),
+            {"download": FORBIDDEN, "apply": FORBIDDEN, "review": "ok", "audit": FORBIDDEN},
+        ),
+    }
+
+
+def test_token_scope_matrix(client, world):
+    """A grant holder who is also the model's reviewer and an auditor, with one token per scope:
+    each route answers only the scope it needs."""
+    from accessgate.accounts.services import role_grant, token_create
+
+    user = world["users"]["grant_holder"]
+    role_grant(actor=None, user=user, role="reviewer")
+    role_grant(actor=None, user=user, role="auditor")
+    world["model"].reviewers.add(user)
+    secrets = {scope: token_create(actor=user, name=scope, scopes=[scope], mfa_passed=True)[1] for scope in SCOPES}
+    failures = []
+    for name, (url, expected_by_scope) in token_urls(world).items():
+        for scope in SCOPES:
+            response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {secrets[scope]}")
+            expected = expected_by_scope[scope]
+            ok = response.status_code in (200, 302) if expected == "ok" else response.status_code == expected
+            if not ok:
+                failures.append(f"{name} with {scope}: got {response.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)

@@ -1,9 +1,9 @@
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
+from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, RequestStatus
 from .policy import reviewable_models
 from .requirements import Facts, evaluate
 
@@ -28,6 +28,8 @@ def grants_of(user) -> QuerySet[Grant]:
         Grant.objects.filter(user=user)
         .with_is_active()
         .annotate(latest_version=latest_release)
+        # A grant a reviewer gave directly has nothing signed until its holder signs.
+        .annotate(unsigned=~Exists(Agreement.objects.filter(request=OuterRef("request"))))
         .select_related("model")
         .order_by("-granted_at")
     )

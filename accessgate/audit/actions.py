@@ -48,6 +48,7 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_REJECTED = "access.request.rejected", "Access request rejected"
     ACCESS_REQUEST_CHANGES_REQUESTED = "access.request.changes_requested", "Changes requested"
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
+    ACCESS_REQUEST_REOPENED = "access.request.reopened", "Access request returned to pending"
 
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"
@@ -69,6 +70,13 @@ class AuditAction(models.TextChoices):
     DOWNLOAD_RELEASE_IMPORTED = "download.release_imported", "Release imported"
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
+
+    NOTIFICATIONS_WEBHOOK_CREATED = "notifications.webhook.created", "Webhook endpoint registered"
+    NOTIFICATIONS_WEBHOOK_UPDATED = "notifications.webhook.updated", "Webhook endpoint changed"
+    NOTIFICATIONS_WEBHOOK_SECRET_ROTATED = "notifications.webhook.secret_rotated", "Webhook secret rotated"
+    NOTIFICATIONS_WEBHOOK_DISABLED = "notifications.webhook.disabled", "Webhook endpoint disabled"
+    NOTIFICATIONS_WEBHOOK_ENABLED = "notifications.webhook.enabled", "Webhook endpoint enabled"
+    NOTIFICATIONS_WEBHOOK_REDELIVERED = "notifications.webhook.redelivered", "Webhook redelivered"
 
     AUDIT_CHAIN_VERIFIED = "audit.chain.verified", "Audit chain verified"
     AUDIT_EXPORT_REQUESTED = "audit.export.requested", "Audit export requested"

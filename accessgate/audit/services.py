@@ -29,6 +29,7 @@ from .exports import (
 )
 from .models import AuditEvent, AuditExport, ExportFormat, VerificationRun
 from .selectors import filter_events
+from .signals import event_recorded
 from .verification import verify_chain
 
 SYSTEM_LABEL = "system"
@@ -115,6 +116,8 @@ def record(
     _insert(event)
     if settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT:
         _chain_after_commit()
+    # Still inside the caller's transaction: what receivers write commits with the event.
+    event_recorded.send(sender=AuditEvent, event=event)
     return event
 
 

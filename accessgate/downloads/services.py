@@ -8,10 +8,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
-from accessgate.accounts.models import ApiToken, User
+from accessgate.accounts.auth import require_scope
+from accessgate.accounts.models import ApiToken, TokenScope, User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
@@ -44,43 +46,70 @@ def _check_rate(user: User) -> None:
     )
 
 
-def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None) -> dict[int, int | None]:
-    """Count one issuance per file, for every file in one statement.
+def _consume_quota(
+    grant: Grant, files: Iterable[WeightFile], limit: int | None, *, now: datetime, valid_until: datetime
+) -> tuple[dict[int, int | None], int]:
+    """Count one download per file, unless a counted URL for the same grant and file is still
+    valid (then the new URL is free). Returns (downloads left per file, how many were counted).
 
-    `INSERT … ON CONFLICT DO UPDATE … WHERE issued < limit RETURNING`: a file whose counter is
-    at the limit returns no row, and the caller's transaction rolls back every increment.
-    Atomic: the conflicting row is locked and the WHERE re-checked on its latest version, so
-    parallel requests can never pass the limit.
+    Every file of the request in one statement: `INSERT … ON CONFLICT DO UPDATE … WHERE
+    (still valid or issued < limit) RETURNING`. A file at its limit returns no row and the
+    caller's transaction rolls back every increment, so a manifest counts whole or not at
+    all. Race-free: the conflicting row is locked and PostgreSQL's read committed re-evaluates
+    the condition and the new values on the row its predecessor committed, so parallel
+    requests never pass the limit or count twice.
     """
     files = list(files)
     if limit is None:
-        return {f.pk: None for f in files}
+        return {f.pk: None for f in files}, 0
     table = DownloadCounter._meta.db_table
     ids = [f.pk for f in files]
+    stamp = connection.ops.adapt_datetimefield_value
+    now_value, until_value = stamp(now), stamp(valid_until)
     if connection.vendor == "postgresql":
-        rows_sql, params = "SELECT %s, unnest(%s::bigint[]), 1", [grant.pk, ids]
+        rows_sql, params = "SELECT %s, unnest(%s::bigint[]), 1, %s", [grant.pk, ids, until_value]
     else:
-        rows_sql = " UNION ALL ".join(["SELECT %s, %s, 1"] * len(ids))
-        params = [value for pk in ids for value in (grant.pk, pk)]
+        rows_sql = " UNION ALL ".join(["SELECT %s, %s, 1, %s"] * len(ids))
+        params = [value for pk in ids for value in (grant.pk, pk, until_value)]
+    valid = f"{table}.counted_until > %s"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (grant_id, weight_file_id, issued) {rows_sql} WHERE true "
-            f"ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET issued = {table}.issued + 1 "
-            f"WHERE {table}.issued < %s RETURNING weight_file_id, issued",
-            [*params, limit],
+            f"INSERT INTO {table} (grant_id, weight_file_id, issued, counted_until) {rows_sql} WHERE true "
+            f"ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET "
+            f"issued = CASE WHEN {valid} THEN {table}.issued ELSE {table}.issued + 1 END, "
+            f"counted_until = CASE WHEN {valid} THEN {table}.counted_until ELSE excluded.counted_until END "
+            f"WHERE {valid} OR {table}.issued < %s RETURNING weight_file_id, issued, counted_until",
+            [*params, now_value, now_value, now_value, limit],
         )
-        issued = dict(cursor.fetchall())
+        rows = {pk: (issued, until) for pk, issued, until in cursor.fetchall()}
     for weight_file in files:
-        if weight_file.pk not in issued:
+        if weight_file.pk not in rows:
             raise QuotaExceeded(
                 f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
                 "Ask the model's reviewers if you need more."
             )
-    return {pk: limit - count for pk, count in issued.items()}
+    counted = sum(_moment(until) == valid_until for _, until in rows.values())
+    return {pk: limit - issued for pk, (issued, _) in rows.items()}, counted
+
+
+def _moment(value) -> datetime | None:
+    """A timestamp as a raw cursor returns it (SQLite: naive or text), made aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, connection.timezone)
+    return value
 
 
 def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
+
+
+def download_probe(*, user, release: Release, token=None, mfa_verified: bool) -> Grant:
+    """The checks of a download without the download: a `HEAD` asks whether it would pass.
+    Issues nothing, counts nothing, records nothing (it changes no state)."""
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
+    return download_check(user, release, mfa_verified=mfa_verified)
 
 
 def _issue(
@@ -94,12 +123,15 @@ def _issue(
 ):
     """Shared by single files and manifests: re-check everything, count, sign."""
     _check_rate(user)
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(user, release, mfa_verified=mfa_verified)
     policy = grant.model.policy
     storage = get_storage()
     ttl = _ttl(policy, storage)
-    remaining = _consume_quota(grant, files, policy.max_downloads_per_file)
     now = timezone.now()
+    remaining, counted = _consume_quota(
+        grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
+    )
     issued = [
         IssuedUrl(
             path=f.path,
@@ -122,6 +154,7 @@ def _issue(
         "ttl_seconds": ttl,
         "via": "token" if token is not None else "session",
         "token_prefix": token.prefix if token is not None else "",
+        "quota_counted": counted,
     }
     return grant, issued, common
 

@@ -6,6 +6,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta, client_ip
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.services import record
+from accessgate.audit.signals import event_recorded
 
 from .. import factories
 
@@ -89,6 +90,22 @@ def test_client_ip_trusts_forwarded_for_only_behind_configured_proxies(rf, setti
     assert client_ip(request) == "198.51.100.4"
     settings.ACCESSGATE_TRUSTED_PROXY_COUNT = 2
     assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_recorded_is_sent_inside_the_transaction_with_the_saved_event():
+    seen = []
+
+    def receiver(sender, event, **kwargs):
+        seen.append((event.pk, event.action, transaction.get_connection().in_atomic_block))
+
+    event_recorded.connect(receiver)
+    try:
+        with transaction.atomic():
+            event = record(actor=None, action=AuditAction.GRANT_EXPIRED)
+    finally:
+        event_recorded.disconnect(receiver)
+    assert seen == [(event.pk, "grant.expired", True)]
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ access_request_submit`), so moving a function between modules changes no caller.
 """
 
 from .agreements import agreement_renew
+from .direct import access_request_return_to_pending, grant_create_direct
 from .grants import (
     IDENTITY_LAPSED,
     grant_expire_due,
@@ -21,11 +22,13 @@ __all__ = [
     "PolicySettings",
     "access_request_approve",
     "access_request_reject",
+    "access_request_return_to_pending",
     "access_request_request_changes",
     "access_request_resubmit",
     "access_request_submit",
     "access_request_withdraw",
     "agreement_renew",
+    "grant_create_direct",
     "grant_expire_due",
     "grant_revoke",
     "grants_restore_after_identity",
