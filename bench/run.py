@@ -645,6 +645,17 @@ def print_table(rows: list[dict]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The same table for the README."""
+    lines = ["| benchmark | result | detail | anchor | ratio | target | verdict |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = "" if r["ratio"] is None else (f"{r['ratio']:.0%}" if r["ratio"] < 1.5 else f"{r['ratio']:.1f}×")
+        verdict_text = {None: "", True: "met", False: "**missed**"}[r["met"]]
+        cells = [r["name"], r["value"], r["detail"], r["anchor"], ratio, r["target"], verdict_text]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     began, load_before = time.time(), os.getloadavg()
     make_signing_key()
@@ -681,6 +692,8 @@ def main():
         )
         + "\n"
     )
+    if os.environ.get("ACCESSGATE_BENCH_MARKDOWN") == "1":
+        print("\n" + markdown_table(rows))
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
 
 
