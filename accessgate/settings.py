@@ -78,6 +78,10 @@ if ACCESSGATE_ORCID_CLIENT_ID:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("allauth.mfa"), "allauth.socialaccount.providers.orcid")
 
 MIDDLEWARE = [
+    "accessgate.http_guards.RequestIdMiddleware",
+    "accessgate.http_guards.SecurityHeadersMiddleware",
+    "accessgate.http_guards.OutageMiddleware",
+    "accessgate.http_guards.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +94,7 @@ MIDDLEWARE = [
     "accessgate.middleware.DomainErrorMiddleware",
     "accessgate.accounts.middleware.StaffMFARequiredMiddleware",
     "accessgate.accounts.middleware.AccountTransactionMiddleware",
+    "accessgate.accounts.middleware.LoginThrottleStatusMiddleware",
 ]
 
 ROOT_URLCONF = "accessgate.urls"
@@ -115,6 +120,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'accessgate.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# Least privilege on PostgreSQL: the portal connects with DATABASE_URL as a runtime role that
+# may only SELECT and INSERT audit events; `manage.py migrate` connects with this URL (same
+# database, the owner role) when set. `manage.py db_roles_sql` prints the roles' SQL.
+ACCESSGATE_MIGRATE_DATABASE_URL = env.str("ACCESSGATE_MIGRATE_DATABASE_URL", default="")
 # Keep connections between requests: opening one costs PostgreSQL a process fork, which
 # dominated the resolve endpoint's time in bench/. Health checks drop dead ones first.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
@@ -123,10 +132,23 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", def
 # at the end of the request (errors_occurred), and the next request reconnects.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("ACCESSGATE_DB_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The demo database takes concurrent writers: WAL lets readers go on while one writes,
+    # IMMEDIATE transactions take the write lock at BEGIN (so two writers queue instead of
+    # deadlocking on a lock upgrade, which SQLite answers at once with "database is
+    # locked"), and a writer waits up to 20 s for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accessgate")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A dead cache must fail fast (503, see README "When a service is down"), not hang a worker.
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -164,6 +186,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# allauth keys its per-IP limits on REMOTE_ADDR unless told how many proxies to trust; the
+# same number as the portal's own client_ip(), so X-Forwarded-For is ignored by default.
+ALLAUTH_TRUSTED_PROXY_COUNT = ACCESSGATE_TRUSTED_PROXY_COUNT
 ACCOUNT_RATE_LIMITS_ENABLED = env.bool("ACCESSGATE_RATE_LIMITS", default=True)
 if not ACCOUNT_RATE_LIMITS_ENABLED:
     ACCOUNT_RATE_LIMITS = False
@@ -236,6 +261,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.audit.tasks.daily_export",
         "schedule": 3600.0,  # hourly; it exports each finished UTC day once
     },
+    "audit-checkpoint": {
+        "task": "accessgate.audit.tasks.checkpoint",
+        "schedule": float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300)),  # no-op when unchanged
+    },
+    "audit-refusals-flush": {
+        "task": "accessgate.audit.tasks.flush_refusals",
+        "schedule": 60.0,
+    },
     "identity-expire-verifications": {
         "task": "accessgate.identity.tasks.expire_verifications",
         "schedule": 24 * 3600.0,
@@ -250,11 +283,20 @@ CELERY_BEAT_SCHEDULE = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"  # pages that show signed URLs send no-referrer (http_guards)
+# No inline script or style anywhere: everything comes from our own static files.
+ACCESSGATE_CSP = env.str(
+    "ACCESSGATE_CSP",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+)
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("ACCESSGATE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]  # load balancers probe over plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("ACCESSGATE_HSTS_SECONDS", default=31536000)
@@ -300,6 +342,13 @@ ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file els
 ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = env.bool("ACCESSGATE_AUDIT_CHAIN_ON_COMMIT", default=CELERY_TASK_ALWAYS_EAGER)
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
+# Signed checkpoints of the chain head (audit/checkpoints.py): where in the storage they go,
+# S3 Object Lock retention sent with each one (days; 0 = none; the bucket must have Object
+# Lock enabled), and auditors who get each one by e-mail.
+ACCESSGATE_AUDIT_CHECKPOINT_PREFIX = env.str("ACCESSGATE_AUDIT_CHECKPOINT_PREFIX", default="audit-checkpoints/")
+ACCESSGATE_AUDIT_CHECKPOINT_LOCK_DAYS = env.int("ACCESSGATE_AUDIT_CHECKPOINT_LOCK_DAYS", default=0)
+ACCESSGATE_AUDIT_CHECKPOINT_LOCK_MODE = env.str("ACCESSGATE_AUDIT_CHECKPOINT_LOCK_MODE", default="COMPLIANCE")
+ACCESSGATE_AUDIT_CHECKPOINT_EMAILS = env.list("ACCESSGATE_AUDIT_CHECKPOINT_EMAILS", default=[])
 
 # Identity verification: `stripe` (Stripe Identity), `dev` (demo buttons; refused with DEBUG
 # off) or `none`. Verified identities expire after ACCESSGATE_IDENTITY_VALID_DAYS.
@@ -317,6 +366,10 @@ ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default
 ACCESSGATE_WEBHOOK_SECRET_KEY = env.str("ACCESSGATE_WEBHOOK_SECRET_KEY", default="")
 ACCESSGATE_WEBHOOK_TIMEOUT = env.int("ACCESSGATE_WEBHOOK_TIMEOUT", default=5)
 ACCESSGATE_WEBHOOK_ALLOW_HTTP = env.bool("ACCESSGATE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+
+# System checks a deployment has decided to accept, e.g. accessgate.W020 (no identity
+# provider) for a lab that does not verify identities. `check --deploy` must be clean otherwise.
+SILENCED_SYSTEM_CHECKS = env.list("ACCESSGATE_SILENCED_CHECKS", default=[])
 
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.
@@ -364,9 +417,46 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs: plain text by default; ACCESSGATE_LOG_JSON=1 writes one JSON object per line, with
+# the request id (also sent as the X-Request-ID response header). Signed /dl/ tokens are
+# redacted from the development server's access log (gunicorn: scripts/gunicorn.conf.py).
+ACCESSGATE_LOG_JSON = env.bool("ACCESSGATE_LOG_JSON", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "accessgate.logs.RequestIdFilter"},
+        "redact_tokens": {"()": "accessgate.logs.RedactTokensFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "accessgate.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact_tokens"],
+            "formatter": "json" if ACCESSGATE_LOG_JSON else "text",
+        },
+    },
+    "loggers": {
+        # Django's defaults give these their own unfiltered handlers; ours redact tokens.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env.str("ACCESSGATE_LOG_LEVEL", default="INFO")},
 }
+
+# Optional error reporting: set SENTRY_DSN (and pip install the pinned sentry-sdk, which
+# requirements.txt carries). Nothing is sent when it is empty.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        before_send=lambda event, hint: __import__("accessgate.logs", fromlist=["x"]).scrub_sentry_event(event),
+    )

@@ -23,10 +23,11 @@ from .conftest import application
 #   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
 # - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model
 #   permissions itself. Its front door, `admin:index`, keeps a row; tests/*/test_admin.py
-#   cover what admins can change. The webhook pages (custom admin views and the read-only
+#   cover what admins can change. Our staff-roles page and the webhook pages (custom admin views and the read-only
 #   lists that stand in for a staff page) keep rows too: admins only, everyone else to log in.
 KEPT_ROWS = {
     "admin:index",
+    "admin:roles",
     "admin:notifications_webhookendpoint_changelist",
     "admin:notifications_webhookendpoint_add",
     "admin:notifications_webhookendpoint_change",
@@ -150,6 +151,10 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin:index": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "admin:roles": (reverse("admin:roles"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        # For load balancers: public, no session needed.
+        "health_live": (reverse("health_live"), dict.fromkeys(ROLES, OK)),
+        "health_ready": (reverse("health_ready"), dict.fromkeys(ROLES, OK)),
         "admin:notifications_webhookendpoint_changelist": (
             reverse("admin:notifications_webhookendpoint_changelist"),
             _admin_only(),
@@ -190,6 +195,19 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
         "audit:public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
+        # Checkpoints are public (anyone may poll and keep them); signing one is POST-only.
+        "audit:checkpoints": (reverse("audit:checkpoints"), dict.fromkeys(ROLES, OK)),
+        "audit:checkpoint_latest": (reverse("audit:checkpoint_latest"), dict.fromkeys(ROLES, OK)),
+        "audit:checkpoint_now": (reverse("audit:checkpoint_now"), {**_auditors(), "auditor": 405, "admin": 405}),
+        "access:request_receipt": (
+            reverse("access:request_receipt", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        # Only the reviewer who decided has a decision to prove (the admin sees the request).
+        "review:decision_receipt": (
+            reverse("review:decision_receipt", args=[grant.request_id]),
+            {**_staff(NOT_FOUND), "reviewer": OK},
+        ),
         "identity:status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "identity:returned": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
         # The webhook is POST-only and authenticates by signature, not by session.
@@ -319,7 +337,7 @@ def test_reviewer_cannot_decide_own_request(client, world):
     page = client.get(reverse("review:detail", args=[own.pk])).content.decode()
     assert "This is your own request" in page
     response = client.post(reverse("review:decide", args=[own.pk, "approve"]), {"message": ""})
-    assert response.status_code == 400
+    assert response.status_code == 403  # the domain error's own status (AccessDenied)
     assert "Nobody can review their own request." in response.content.decode()
     own.refresh_from_db()
     assert own.status == "submitted"
@@ -345,6 +363,7 @@ def test_audit_actions_refuse_non_auditors(client, world):
         client.force_login(world["users"][role])
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
+        assert client.post(reverse("audit:checkpoint_now")).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
 
 

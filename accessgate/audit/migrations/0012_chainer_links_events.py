@@ -68,7 +68,7 @@ def refuse_all(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0010_action_without_choices'),
+        ('audit', '0011_checkpoints_and_refusals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
