@@ -238,13 +238,12 @@ def test_exports_cover_linked_events_only(trail, auditor, settings, django_captu
         waiting = record(actor=None, action=AuditAction.GRANT_EXPIRED)
     export = make_export(auditor, capture=django_capture_on_commit_callbacks)
     export.refresh_from_db()
-    linked = AuditEvent.objects.filter(seq__isnull=False)
     assert export.status == JobStatus.DONE
-    assert (
-        export.manifest["row_count"] == linked.count() and export.manifest["last_seq"] == linked.order_by("-seq")[0].seq
-    )
     data = get_storage().open(export.storage_key).read().decode()
-    assert f'"n":{29}' in data and AuditEvent.objects.get(pk=waiting.pk).seq is None
+    assert export.manifest["row_count"] == export.manifest["last_seq"] == data.count("\n")
+    assert f'"n":{29}' in data and '"action":"grant.expired"' not in data  # the waiting one is not in it
+    # The checkpoint signed after the export linked it, after the exported range.
+    assert AuditEvent.objects.get(pk=waiting.pk).seq > export.manifest["last_seq"]
 
 
 def test_progress_is_reported_without_disturbing_the_stream(
