@@ -277,6 +277,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.access.tasks.expire_grants",
         "schedule": 3600.0,
     },
+    "access-review-digests": {
+        "task": "accessgate.access.tasks.send_review_digests",
+        "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
+    },
+    "access-activate-ready-grants": {
+        "task": "accessgate.access.tasks.activate_ready_grants",
+        "schedule": 300.0,
+    },
 }
 
 # Security. Production (DEBUG off) is HTTPS only, with HSTS and secure cookies.

@@ -87,7 +87,11 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     chain_all()  # the on-commit step, had the test's transaction committed: event #1 exists
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
+    collection = services.collection_create(
+        actor=None, namespace=model.namespace, name="family", display_name="Family", lead=model
+    )
     return {
+        "collection": collection,
         "endpoint": endpoint,
         "delivery": endpoint.deliveries.get(),
         "token": token,
@@ -129,6 +133,11 @@ def urls(world):
             reverse("apply:form", args=[model.namespace, model.name]),
             {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
         ),
+        # The collection's lead is `model`: the same answers as its own apply page.
+        "apply:collection": (
+            reverse("apply:collection", args=[world["collection"].namespace, world["collection"].name]),
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
+        ),
         "access:my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "access:request_detail": (
             reverse("access:request_detail", args=[request.pk]),
@@ -146,6 +155,19 @@ def urls(world):
         "review:queue": (reverse("review:queue"), _staff(OK)),
         "review:detail": (reverse("review:detail", args=[request.pk]), {**_staff(OK), "other_reviewer": NOT_FOUND}),
         "review:grants": (reverse("review:grants"), _staff(OK)),
+        "review:grant_suspend": (
+            reverse("review:grant_suspend", args=[grant.pk]),
+            {**_staff(OK), "other_reviewer": NOT_FOUND},
+        ),
+        "review:grant_reinstate": (
+            reverse("review:grant_reinstate", args=[grant.pk]),
+            {**_staff(OK), "other_reviewer": NOT_FOUND},
+        ),
+        # The appeal form lives on the request page; a GET goes back there (only for the applicant).
+        "access:request_appeal": (
+            reverse("access:request_appeal", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": REDIRECT},
+        ),
         "review:grant_revoke": (
             reverse("review:grant_revoke", args=[grant.pk]),
             {**_staff(OK), "other_reviewer": NOT_FOUND},
@@ -243,6 +265,12 @@ def urls(world):
         "downloads:local_file": (signed_file_url, dict.fromkeys(ROLES, OK)),
         # POST-only actions: a GET is refused after the role check (their POSTs are tested below).
         "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
+        "review:recuse": (reverse("review:recuse", args=[request.pk]), _staff(405)),
+        "review:assign": (reverse("review:assign", args=[request.pk]), _staff(405)),
+        "review:note_add": (reverse("review:note_add", args=[request.pk]), _staff(405)),
+        "review:bulk": (reverse("review:bulk"), _staff(405)),
+        "review:notifications": (reverse("review:notifications"), _staff(405)),
+        "review:appeal_decide": (reverse("review:appeal_decide", args=[request.pk, "grant"]), _staff(405)),
         "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
         "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),
         "access:licence_accept": (
@@ -326,6 +354,51 @@ def test_review_posts_refuse_non_reviewers(client, world, decision):
         assert client.post(url, {"message": "x"}).status_code == status
     world["request"].refresh_from_db()
     assert world["request"].status == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("route", "args", "field"),
+    [
+        ("review:recuse", ["request"], "reason"),
+        ("review:assign", ["request"], "assignee"),
+        ("review:note_add", ["request"], "text"),
+        ("review:appeal_decide", ["request", "grant"], "message"),
+        ("review:grant_suspend", ["grant"], "reason"),
+        ("review:grant_reinstate", ["grant"], "reason"),
+    ],
+)
+def test_new_review_posts_refuse_non_reviewers(client, world, events, route, args, field):
+    url = reverse(route, args=[world[a].pk if a in world else a for a in args])
+    expectations = {"anonymous": LOGIN, "researcher": 403, "grant_holder": 403, "auditor": 403, "other_reviewer": 404}
+    for role, status in expectations.items():
+        client.logout()
+        if world["users"][role]:
+            client.force_login(world["users"][role])
+        response = client.post(url, {field: "x"})
+        if status == LOGIN:
+            assert response.status_code == 302 and "login" in response["Location"], role
+        else:
+            assert response.status_code == status, role
+    assert [e for e in events() if e != "account.logged_in"] == []
+
+
+def test_bulk_post_refuses_non_reviewers_and_other_reviewers_get_per_request_refusals(client, world, events):
+    url = reverse("review:bulk")
+    for role in ("researcher", "grant_holder", "auditor"):
+        client.force_login(world["users"][role])
+        assert client.post(url, {"ids": [world["request"].pk], "decision": "approve"}).status_code == 403, role
+    client.force_login(world["users"]["other_reviewer"])
+    page = client.post(url, {"ids": [world["request"].pk], "decision": "approve"}).content.decode()
+    assert "Not done:" in page and "You are not a reviewer of" in page
+    assert [e for e in events() if e != "account.logged_in"] == []
+
+
+def test_appeal_post_refuses_everyone_but_the_applicant(client, world, events):
+    url = reverse("access:request_appeal", args=[world["request"].pk])
+    for role in ("other_researcher", "grant_holder", "reviewer", "auditor", "admin"):
+        client.force_login(world["users"][role])
+        assert client.post(url, {"message": "please"}).status_code == 404, role
+    assert [e for e in events() if e != "account.logged_in"] == []
 
 
 def test_reviewer_cannot_decide_own_request(client, world):

@@ -6,7 +6,7 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Grant, Review
+from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Collection, Grant, Recusal, Review, ReviewNote
 
 
 def _split(text: str) -> list[str]:
@@ -52,6 +52,12 @@ class AccessPolicyForm(forms.ModelForm):
             "require_mfa",
             "require_orcid",
             "require_institutional_email",
+            "requirements_timing",
+            "approvals_required",
+            "conflict_blocks",
+            "reapply_cooldown_days",
+            "review_target_days",
+            "notification_email",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -97,6 +103,12 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
                 blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
                 statements=form.cleaned_data["statements_text"].splitlines(),
+                requirements_timing=form.cleaned_data["requirements_timing"],
+                approvals_required=form.cleaned_data["approvals_required"],
+                conflict_blocks=form.cleaned_data["conflict_blocks"],
+                reapply_cooldown_days=form.cleaned_data["reapply_cooldown_days"],
+                review_target_days=form.cleaned_data["review_target_days"],
+                notification_email=form.cleaned_data["notification_email"],
             ),
             meta=RequestMeta.from_request(request),
         )
@@ -127,3 +139,59 @@ class ReviewAdmin(ReadOnlyAdmin):
 class GrantAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "model", "status", "granted_at", "expires_at"]
     list_filter = ["status"]
+
+
+@admin.register(Recusal)
+class RecusalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "reviewer", "created_at"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "outcome", "decided_by", "created_at"]
+    list_filter = ["outcome"]
+
+
+@admin.register(ReviewNote)
+class ReviewNoteAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "author", "created_at"]
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    """Create a collection, or add models to it (through the audited services; members are
+    never removed here, since grants were opened on them)."""
+
+    list_display = ["namespace", "name", "display_name", "lead", "covers_later_models"]
+    fields = ["namespace", "name", "display_name", "summary", "lead", "members", "covers_later_models"]
+    filter_horizontal = ["members"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["namespace", "name", "lead", "covers_later_models"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        meta = RequestMeta.from_request(request)
+        if not change:
+            created = services.collection_create(
+                actor=request.user,
+                namespace=form.cleaned_data["namespace"],
+                name=form.cleaned_data["name"],
+                display_name=form.cleaned_data["display_name"],
+                summary=form.cleaned_data["summary"],
+                lead=form.cleaned_data["lead"],
+                members=list(form.cleaned_data["members"]),
+                covers_later_models=form.cleaned_data["covers_later_models"],
+                meta=meta,
+            )
+            obj.pk = created.pk
+            return
+        current = set(obj.members.values_list("pk", flat=True))
+        for model in form.cleaned_data["members"]:
+            if model.pk not in current:
+                services.collection_add_model(actor=request.user, collection=obj, model=model, meta=meta)
+
+    def save_related(self, request, form, formsets, change):
+        pass

@@ -13,7 +13,7 @@ from accessgate.catalog.models import Model, Release
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 
 from .models import AccessPolicy, Agreement, Grant, GrantStatus
-from .requirements import Facts, Requirement, download_problem, evaluate
+from .requirements import Facts, Requirement, download_problem, evaluate, waiting_label
 
 
 def requirements_for(user: User, policy: AccessPolicy, facts: Facts | None = None) -> list[Requirement]:
@@ -87,6 +87,14 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     grant = active_grant(user, model)
     if grant is None:
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
+        if latest is not None and latest.status == GrantStatus.PENDING:
+            raise PolicyNotMet(
+                f"Your access to {model.full_name} is {waiting_label(latest.waiting_for)}. "
+                "It starts the moment they hold.",
+                help_url=reverse("access:my_access"),
+            )
+        if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:
+            raise AccessDenied(f"Your access to {model.full_name} is suspended: {latest.suspension_message}")
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
             raise _because(
                 PolicyNotMet(

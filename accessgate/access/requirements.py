@@ -190,3 +190,15 @@ def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | Non
         if unmet:
             return PolicyNotMet(f"Complete these requirements first: {'; '.join(unmet)}.")
     return None
+
+
+def unmet_requirements(policy: AccessPolicy, facts: Facts) -> list[Requirement]:
+    """The hard requirements that do not hold now (the profile, needed to apply at all, aside):
+    what approval refuses under "before approval", or what a grant waits for under "after"."""
+    return [r for r in evaluate(policy, facts) if not r.met and r.key != "profile"]
+
+
+def waiting_label(labels: list[str], *, sentence: bool = False) -> str:
+    """ "approved, waiting for: A, B" — the words the reviewer, e-mail, My access and API share;
+    `sentence` capitalises the first word only (the labels keep their own capitals)."""
+    return f"{'Approved' if sentence else 'approved'}, waiting for: {', '.join(labels)}"

@@ -1,8 +1,19 @@
 from celery import shared_task
 
-from .services import grant_expire_due
+from .services import grant_expire_due, grants_activate_all_ready, review_digests_send
 
 
 @shared_task
 def expire_grants() -> int:
     return grant_expire_due()
+
+
+@shared_task
+def activate_ready_grants() -> int:
+    """Pending grants whose requirements now hold (a safety net; signals catch most at once)."""
+    return grants_activate_all_ready()
+
+
+@shared_task
+def send_review_digests() -> int:
+    return review_digests_send()

@@ -53,9 +53,11 @@ def _check_rate(user: User) -> None:
 
 def _consume_quota(
     grant: Grant, files: Iterable[WeightFile], limit: int | None, *, now: datetime, valid_until: datetime
-) -> tuple[dict[int, int | None], int]:
+) -> tuple[dict[int, int | None], dict[int, datetime], int]:
     """Count one download per file, unless a counted URL for the same grant and file is still
-    valid (then the new URL is free). Returns (downloads left per file, how many were counted).
+    valid (then the new URL is free). Returns (downloads left per file, when each new URL must
+    expire, how many were counted). A free URL expires with the counted one it copies, so
+    re-issuing never stretches one counted download beyond its TTL.
 
     Every file of the request in one statement: `INSERT … ON CONFLICT DO UPDATE … WHERE
     (still valid or issued < limit) RETURNING`. A file at its limit returns no row and the
@@ -66,7 +68,7 @@ def _consume_quota(
     """
     files = list(files)
     if limit is None:
-        return {f.pk: None for f in files}, 0
+        return {f.pk: None for f in files}, {f.pk: valid_until for f in files}, 0
     table = DownloadCounter._meta.db_table
     ids = [f.pk for f in files]
     stamp = connection.ops.adapt_datetimefield_value
@@ -96,7 +98,10 @@ def _consume_quota(
             error.reason = "quota"
             raise error
     counted = sum(_moment(until) == valid_until for _, until in rows.values())
-    return {pk: limit - issued for pk, (issued, _) in rows.items()}, counted
+    remaining = {pk: limit - issued for pk, (issued, _) in rows.items()}
+    # A free re-issue keeps the counted URL's expiry, so it never stretches one download.
+    expiry = {pk: min(_moment(until), valid_until) for pk, (_, until) in rows.items()}
+    return remaining, expiry, counted
 
 
 def _moment(value) -> datetime | None:
@@ -106,6 +111,12 @@ def _moment(value) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         value = timezone.make_aware(value, connection.timezone)
     return value
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds from `now` to `moment`, at least 1 (a free URL issued in the counted
+    URL's last second still works for that second)."""
+    return max(1, int((moment - now).total_seconds()))
 
 
 def _ttl(policy: AccessPolicy, storage: Storage) -> int:
@@ -136,18 +147,23 @@ def _issue(
     storage = get_storage()
     ttl = _ttl(policy, storage)
     now = timezone.now()
-    remaining, counted = _consume_quota(
+    remaining, expiry, counted = _consume_quota(
         grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
     )
+    ttls = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}
     issued = [
         IssuedUrl(
             path=f.path,
             size=f.size,
             sha256=f.sha256,
             url=storage.signed_url(
-                f.storage_key, filename=f.path.rsplit("/", 1)[-1], sha256=f.sha256, ttl_seconds=ttl, now=now
+                f.storage_key,
+                filename=f.path.rsplit("/", 1)[-1],
+                sha256=f.sha256,
+                ttl_seconds=ttls[f.pk],
+                now=now,
             ),
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + timedelta(seconds=ttls[f.pk]),
             remaining=remaining[f.pk],
         )
         for f in files

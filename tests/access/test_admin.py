@@ -28,6 +28,10 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
             "denied_email_domains_text": "gmail.com\nqq.com",
             "blocked_countries_text": "kp, ir",
             "statements_text": "I will behave.\nI will not share.",
+            "requirements_timing": "after",
+            "approvals_required": 2,
+            "conflict_blocks": "on",
+            "reapply_cooldown_days": 30,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -39,3 +43,6 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
     assert [s.text for s in policy.statements.all()] == ["I will behave.", "I will not share."]
     event = AuditEvent.objects.get(action="access.policy.updated")
     assert event.actor == admin_user and event.details["requirements"] == ["require_identity", "require_mfa"]
+    assert (policy.requirements_timing, policy.approvals_required, policy.conflict_blocks) == ("after", 2, True)
+    assert policy.reapply_cooldown_days == 30
+    assert (event.details["approvals_required"], event.details["reapply_cooldown_days"]) == (2, 30)

@@ -155,6 +155,9 @@ class TestReview:
             "review_id": pending.reviews.get().pk,
             "grant_id": grant.pk,
             "automatic": False,
+            "approved_by": [reviewer.email],
+            "grant_days": 30,
+            "waiting_for": [],
         }
         assert mail.outbox[-1].to == [pending.user.email]
         assert "Welcome" in mail.outbox[-1].body

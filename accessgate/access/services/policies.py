@@ -13,10 +13,40 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
 
+from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 from ..freemail import default_denied_domains
-from ..models import AccessPolicy, AttestationStatement, Gating
+from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
 
 REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One custom question of the application form (see `access.formfields`)."""
+
+    key: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    help_text: str = ""
+    choices: Sequence[str] = ()
+
+    def cleaned(self) -> dict:
+        label = " ".join(self.label.split())
+        key = self.key.strip()
+        if not key or not key.replace("_", "").replace("-", "").isalnum() or not label:
+            raise ValidationFailed(
+                f"A question needs a key (letters, digits, _ or -) and a label: {key!r}.", field="form_fields"
+            )
+        kind = FieldKind(self.kind)
+        choices = [" ".join(c.split()) for c in self.choices if c.strip()]
+        if kind in CHOICE_KINDS and len(choices) < 2:
+            raise ValidationFailed(f"The question {label!r} needs at least two choices.", field="form_fields")
+        if kind not in CHOICE_KINDS and choices:
+            raise ValidationFailed(f"Only choice questions have choices ({label!r}).", field="form_fields")
+        return definition(
+            key=key, label=label, kind=kind, required=self.required, help_text=self.help_text.strip(), choices=choices
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +56,8 @@ class PolicySettings:
 
     license: LicenseVersion
     statements: Sequence[str] = ()
+    # Custom questions on the application form, in order.
+    form_fields: Sequence[QuestionSpec] = ()
     gating: Gating = Gating.MANUAL
     min_intended_use_chars: int = 100
     grant_days: int = 365
@@ -39,6 +71,18 @@ class PolicySettings:
     # None: the built-in free-mail list.
     denied_email_domains: Sequence[str] | None = None
     blocked_countries: Sequence[str] = ()
+    # Hard requirements must hold before approval, or the grant waits for them after it.
+    requirements_timing: RequirementTiming = RequirementTiming.BEFORE
+    # 2: two distinct reviewers approve (neither the applicant, neither recused).
+    approvals_required: int = 1
+    # A shared institution or e-mail domain stops that reviewer (otherwise it is only flagged).
+    conflict_blocks: bool = False
+    # Days after a rejection before the applicant may apply for the model again.
+    reapply_cooldown_days: int = 0
+    # Days a review should take; the queue shows an age badge and puts overdue requests first.
+    review_target_days: int | None = None
+    # Also e-mailed for each new request (beside the model's reviewers).
+    notification_email: str = ""
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
@@ -50,17 +94,25 @@ class PolicySettings:
             raise ValidationFailed(
                 "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
             )
+        if self.approvals_required not in (1, 2):
+            raise ValidationFailed("A request needs one or two approvals.", field="approvals_required")
+        if self.review_target_days is not None and not 1 <= self.review_target_days <= 365:
+            raise ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days")
+        if not 0 <= self.reapply_cooldown_days <= 3650:
+            raise ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days")
         denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
         blocked = sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
         unknown = [code for code in blocked if code not in dict(known_countries)]
         if unknown:
             raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("statements", "form_fields")}
         values.update(
             gating=Gating(self.gating),
+            requirements_timing=RequirementTiming(self.requirements_timing),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
             blocked_countries=blocked,
+            notification_email=_email(self.notification_email),
         )
         return values
 
@@ -69,6 +121,41 @@ class PolicySettings:
         if len(set(statements)) != len(statements):
             raise ValidationFailed("Two attestation statements are the same.", field="statements")
         return statements
+
+
+def _cleaned_questions(questions: Sequence[QuestionSpec]) -> list[dict]:
+    cleaned = [q.cleaned() for q in questions]
+    keys = [q["key"] for q in cleaned]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed("Two questions have the same key.", field="form_fields")
+    return cleaned
+
+
+def _sync_questions(policy: AccessPolicy, questions: list[dict]) -> bool:
+    """Like statements: a question whose definition is unchanged keeps its row; others retire."""
+    wanted = {canonical_sha256(q): q for q in questions}
+    current = {f.sha256: f for f in policy.form_fields.filter(is_active=True)}
+    retired = [f for sha, f in current.items() if sha not in wanted]
+    for question in retired:
+        question.is_active = False
+        question.save(update_fields=["is_active"])
+    added = False
+    for position, (sha, spec) in enumerate(wanted.items()):
+        question = current.get(sha)
+        if question is None:
+            FormField.objects.create(policy=policy, position=position, **spec)
+            added = True
+        elif question.position != position:
+            question.position = position
+            question.save(update_fields=["position"])
+    return added or bool(retired)
+
+
+def _email(value: str) -> str:
+    value = (value or "").strip().lower()
+    if value and (value.count("@") != 1 or "." not in value.rsplit("@", 1)[1] or " " in value):
+        raise ValidationFailed(f"{value} is not an e-mail address.", field="notification_email")
+    return value
 
 
 def _domains(values: Sequence[str]) -> list[str]:
@@ -105,6 +192,7 @@ def policy_set(
     """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
     values = terms.cleaned()
     statements = terms.cleaned_statements()
+    questions = _cleaned_questions(terms.form_fields)
     policy, created = AccessPolicy.objects.select_for_update().get_or_create(model=model, defaults=values)
     changed = [name for name, value in values.items() if getattr(policy, name) != value]
     for name in changed:
@@ -113,6 +201,8 @@ def policy_set(
         policy.save()
     if _sync_statements(policy, statements):
         changed.append("statements")
+    if _sync_questions(policy, questions):
+        changed.append("form_fields")
     if created or changed:
         record(
             actor=actor,
@@ -132,6 +222,13 @@ def policy_set(
             requirements=sorted(name for name in REQUIREMENT_FIELDS if getattr(policy, name)),
             institutional_domains=policy.institutional_domains,
             blocked_countries=policy.blocked_countries,
+            requirements_timing=policy.requirements_timing,
+            approvals_required=policy.approvals_required,
+            conflict_blocks=policy.conflict_blocks,
+            reapply_cooldown_days=policy.reapply_cooldown_days,
+            review_target_days=policy.review_target_days,
+            notification_email=policy.notification_email,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
+            form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )
     return policy

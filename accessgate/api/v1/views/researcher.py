@@ -83,6 +83,8 @@ class ModelDetail(ApiView):
                 "license": policy.license,
                 "statements": list(access_selectors.active_statements(policy)),
                 "min_intended_use_chars": policy.min_intended_use_chars,
+                "questions": list(policy.form_fields.filter(is_active=True)),
+                "approvals_required": policy.approvals_required,
                 "requirements": requirements_for(user, policy),
             }
         return Response(self.get_serializer(data).data)
@@ -202,6 +204,7 @@ class MyRequests(ApiView, generics.ListCreateAPIView):
             intended_use=data["intended_use"],
             accepted_statement_ids=data["statement_ids"],
             typed_name=data["typed_name"],
+            answers=data["answers"],
             shown_license_sha256=data["license_sha256"],
             meta=self.meta(),
         )
@@ -255,6 +258,7 @@ class MyRequestResubmit(ApiView):
             intended_use=data["intended_use"],
             accepted_statement_ids=data["statement_ids"],
             typed_name=data["typed_name"],
+            answers=data["answers"],
             shown_license_sha256=data["license_sha256"],
             meta=self.meta(),
         )
