@@ -7,7 +7,7 @@ PORT ?= 8000
 # Everything the demo prints and every link it e-mails uses this address.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: demo test bench lint services chromium node clean prod
+.PHONY: demo test bench lint services chromium nginx node clean prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,8 @@ test: $(VENV)/.dev-installed services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # What the tests need that we can bring up here. PostgreSQL and Redis are the machine's;
-# Chromium comes from Debian (as root only), s3rver from package.json.
-services: chromium node
+# Chromium and nginx come from Debian (as root only), s3rver from package.json.
+services: chromium nginx node
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -45,6 +45,14 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	      || echo "chromium could not be installed; browser tests will skip (or fail with ACCESSGATE_REQUIRE_SERVICES=1)"; \
 	  else echo "chromium is missing and we are not root; browser tests will skip"; fi; \
+	fi
+
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null) \
+	      || echo "nginx-light could not be installed; the offload test will skip (or fail with ACCESSGATE_REQUIRE_SERVICES=1)"; \
+	  else echo "nginx is missing and we are not root; the offload test will skip"; fi; \
 	fi
 
 node:

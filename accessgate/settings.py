@@ -134,7 +134,10 @@ ACCESSGATE_MIGRATE_DATABASE_URL = env.str("ACCESSGATE_MIGRATE_DATABASE_URL", def
 # Keep connections between requests: opening one costs PostgreSQL a process fork, which
 # dominated the resolve endpoint's time in bench/. Health checks drop dead ones first.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No health check: it costs a `SELECT 1` round trip on every request's first query. A
+# connection the server closed fails that request's first query; Django then discards it
+# at the end of the request (errors_occurred), and the next request reconnects.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("ACCESSGATE_DB_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo database takes concurrent writers: WAL lets readers go on while one writes,
     # IMMEDIATE transactions take the write lock at BEGIN (so two writers queue instead of
@@ -257,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.notifications.tasks.redeliver_pending",
         "schedule": 300.0,
     },
+    "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (see README)
+        "task": "accessgate.audit.tasks.chain_pending",
+        "schedule": 30.0,
+    },
     "audit-daily-export": {
         "task": "accessgate.audit.tasks.daily_export",
         "schedule": 3600.0,  # hourly; it exports each finished UTC day once
@@ -315,6 +322,13 @@ if not DEBUG:
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
 # Where browser uploads wait (local backend only) until their release is imported.
 ACCESSGATE_UPLOAD_ROOT = Path(env.str("ACCESSGATE_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
+# How /dl/ sends a local file once its token checks out: "python" (the worker streams it;
+# the embedded demo), "x-accel" (nginx: `X-Accel-Redirect` to ACCESSGATE_LOCAL_OFFLOAD_PREFIX
+# + key, an `internal` location aliased to the storage root) or "x-sendfile" (Apache
+# mod_xsendfile, lighttpd: `X-Sendfile` with the absolute path). Offloaded, the web server
+# streams and answers Range; no Python worker is busy during the transfer.
+ACCESSGATE_LOCAL_OFFLOAD = env.str("ACCESSGATE_LOCAL_OFFLOAD", default="python")
+ACCESSGATE_LOCAL_OFFLOAD_PREFIX = env.str("ACCESSGATE_LOCAL_OFFLOAD_PREFIX", default="/_weights/")
 
 # Weight storage: `local` (files under ACCESSGATE_LOCAL_STORAGE_ROOT, served by /dl/) or
 # `s3` (any S3-compatible endpoint; presigned GET URLs).
@@ -339,6 +353,10 @@ ACCESSGATE_AUDIT_SIGNING_KEY = env.str("ACCESSGATE_AUDIT_SIGNING_KEY", default="
 _audit_key_file = env.str("ACCESSGATE_AUDIT_SIGNING_KEY_FILE", default="")
 ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file else None
 # Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
+# Link audit events into the hash chain right after each recording transaction commits
+# (in-process). On by default when Celery runs eagerly (the demo, tests); production runs
+# `manage.py audit_chainer` instead (see README, "The audit chainer").
+ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = env.bool("ACCESSGATE_AUDIT_CHAIN_ON_COMMIT", default=CELERY_TASK_ALWAYS_EAGER)
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
 # Signed checkpoints of the chain head (audit/checkpoints.py): where in the storage they go,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The production shape on one machine: gunicorn + a Celery worker + Celery beat, against
+# The production shape on one machine: gunicorn + a Celery worker + Celery beat + the audit
+# chainer (links audit events into the hash chain, see README), against
 # PostgreSQL and Redis, with DEBUG off. `make prod` runs it; see README "Deploying".
 #
 # Required: DATABASE_URL (postgres://…), CACHE_URL (redis://…/0), CELERY_BROKER_URL
@@ -36,6 +37,8 @@ trap stop TERM INT EXIT
 "$BIN/gunicorn" -c scripts/gunicorn.conf.py accessgate.wsgi:application &
 pids+=($!)
 "$BIN/celery" -A accessgate worker --loglevel INFO --concurrency "${CELERY_CONCURRENCY:-2}" &
+pids+=($!)
+"$PY" manage.py audit_chainer &
 pids+=($!)
 if [ "${ACCESSGATE_RUN_BEAT:-1}" = 1 ]; then
   "$BIN/celery" -A accessgate beat --loglevel INFO &

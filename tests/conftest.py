@@ -89,11 +89,12 @@ def chromium_path():
 
 @pytest.fixture
 def events():
-    """The audit actions written since the test began, oldest first."""
-    start = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    """The audit actions written since the test began, oldest first (in insertion order: the
+    chainer links them into the chain after their transaction commits)."""
+    start = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     def read():
-        return list(AuditEvent.objects.filter(seq__gt=start).order_by("seq").values_list("action", flat=True))
+        return list(AuditEvent.objects.filter(id__gt=start).order_by("id").values_list("action", flat=True))
 
     return read
 

@@ -85,7 +85,10 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
     )
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
+    from accessgate.audit.chainer import chain_all
+
     token, _ = token_create(actor=researcher, name="laptop")
+    chain_all()  # the on-commit step, had the test's transaction committed: event #1 exists
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     collection = services.collection_create(

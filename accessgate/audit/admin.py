@@ -7,7 +7,7 @@ from .models import AuditEvent, AuditExport, Checkpoint, RefusalTally, Verificat
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "action", "actor_label", "target_label", "ip"]
+    list_display = ["id", "seq", "created_at", "action", "actor_label", "target_label", "ip"]
     list_filter = ["action"]
     search_fields = ["actor_label", "target_label", "action"]
 

@@ -64,3 +64,12 @@ def event_payload(event) -> dict:
 
 def chain_hash(prev_hash: str, payload: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(payload)).hexdigest()
+
+
+def export_line(payload: dict, prev_hash: str, digest: str) -> str:
+    """One export row: the hashed fields plus `prev_hash` and `hash`, canonical JSON.
+
+    Removing `,"hash":"…"` and `,"prev_hash":"…"` from it gives back exactly the hashed
+    `canonical_json(payload)` (keys are sorted and neither comes first), which is how the
+    database re-hashes stored lines (see verification.py)."""
+    return canonical_json({**payload, "prev_hash": prev_hash, "hash": digest}).decode()

@@ -35,6 +35,7 @@ from accessgate.core.storage import get_storage
 from . import signing
 from .actions import AuditAction
 from .chain import format_time
+from .chainer import chain_all
 from .models import AuditEvent, Checkpoint
 from .services import chain_head, record
 
@@ -51,7 +52,9 @@ def latest_checkpoint() -> Checkpoint | None:
 def checkpoint_create(*, actor, reason: str, meta=None) -> tuple[Checkpoint, bool]:
     """Sign the current head; returns (checkpoint, created). Unchanged head: the latest one."""
     with transaction.atomic():
-        seq, head_hash = chain_head(lock=True)  # no append can slip in between check and sign
+        chain_head(lock=True)  # nothing can be linked between check and sign but by us
+        chain_all()  # first link what has committed, so the checkpoint covers it
+        seq, head_hash = chain_head()
         latest = latest_checkpoint()
         if latest is not None and (latest.seq, latest.hash) == (seq, head_hash):
             return latest, False
@@ -62,6 +65,8 @@ def checkpoint_create(*, actor, reason: str, meta=None) -> tuple[Checkpoint, boo
             reason=reason,
             previous_seq=latest.seq if latest else None,
         )
+        chain_all()  # link the checkpoint's own event, in this transaction: it is the head
+        event.refresh_from_db()
         document = {
             "format": FORMAT,
             "seq": event.seq,
@@ -212,7 +217,7 @@ def check_checkpoint(
     else:
         found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
     if found is None:
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
         if last < seq:
             return CheckpointProblem(
                 name, seq, f"the chain is shorter than this checkpoint: it ends at #{last} (history was cut)"

@@ -62,12 +62,15 @@ GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r};
 ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r};
 ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r};
 
--- 5. The audit trail: read and append only (no UPDATE, DELETE, TRUNCATE; not the owner,
---    so no ALTER TABLE, DISABLE TRIGGER or DROP TRIGGER). Needs the tables: after migrate.
+-- 5. The audit trail: read and append only (no UPDATE but of the chain fields, no DELETE,
+--    TRUNCATE; not the owner, so no ALTER TABLE, DISABLE TRIGGER or DROP TRIGGER). Needs
+--    the tables: after migrate.
 DO $$ BEGIN
     IF to_regclass({literal(s + ".audit_auditevent")}) IS NOT NULL THEN
         EXECUTE format('REVOKE ALL ON %s FROM %I', {literal(audit)}, {literal(runtime)});
         EXECUTE format('GRANT SELECT, INSERT ON %s TO %I', {literal(audit)}, {literal(runtime)});
+        -- The chainer fills the chain fields once (the trigger refuses every other UPDATE).
+        EXECUTE format('GRANT UPDATE (seq, prev_hash, hash, line) ON %s TO %I', {literal(audit)}, {literal(runtime)});
     ELSE
         RAISE NOTICE 'audit tables not created yet: run migrate as the owner, then this script again';
     END IF;

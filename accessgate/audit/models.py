@@ -18,14 +18,21 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One audited state change. Written only by `audit.services.record`.
 
-    Events form a hash chain (see `audit/chain.py`): `seq` has no gaps, `prev_hash` is the
-    previous event's `hash`. PostgreSQL refuses UPDATE, DELETE and TRUNCATE on this table
-    (triggers installed by migration 0003); this model refuses them on every database.
+    The request's transaction inserts the event with empty chain fields (`id` is the order of
+    insertion); the chainer (`audit/chainer.py`) links committed events into the hash chain
+    (see `audit/chain.py`) in batches: `seq` has no gaps, `prev_hash` is the previous event's
+    `hash`. PostgreSQL refuses UPDATE, DELETE and TRUNCATE on this table except that one-time
+    filling of the chain fields (triggers, migration 0010); this model refuses them on every
+    database.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The event's export line (`chain.export_line`), stored when it is chained, so exports
+    # stream it with COPY and the database can re-hash it (verification.py checks it
+    # against the columns too).
+    line = models.TextField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No database constraint and no cascade: deleting a user must never touch history.
     # The label is the snapshot that survives.
@@ -50,15 +57,18 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
+            # The chainer's queue: events not yet linked, in insertion order.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_unchained"),
             # The dashboards' bounded reads: one action (downloads) over recent days.
             models.Index(fields=["action", "created_at"], name="audit_action_created_idx"),
         ]
 
     def __str__(self):
-        return f"#{self.seq} {self.action} by {self.actor_label}"
+        where = f"#{self.seq}" if self.seq is not None else f"(not yet chained, id {self.pk})"
+        return f"{where} {self.action} by {self.actor_label}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -73,8 +83,8 @@ class AuditEvent(models.Model):
 
 
 class ChainHead(models.Model):
-    """The single row that every append locks (`select_for_update`), so appends serialize and
-    a rolled-back transaction leaves no gap."""
+    """The end of the chain. Only the chainer locks it (`select_for_update`), so batches link
+    in one order with no gaps or forks; requests never touch it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from . import signing
 from .chain import chain_hash, event_payload, format_time
+from .chainer import chain_all
 from .checkpoints import RECEIPT, CheckpointProblem, check_checkpoint, checkpoint_create, parse_signed
 from .context import RequestMeta
 from .models import AuditEvent, Checkpoint
@@ -28,6 +29,9 @@ FORMAT = "accessgate-audit-receipt/1"
 
 def receipt_issue(*, event: AuditEvent, actor, meta=None) -> dict:
     """The signed receipt of `event`; signs a checkpoint first when none covers it yet."""
+    if event.seq is None:  # committed moments ago, not linked yet: link it now
+        chain_all()
+        event.refresh_from_db()
     checkpoint = Checkpoint.objects.filter(seq__gte=event.seq).order_by("seq", "id").first()
     if checkpoint is None:
         checkpoint, _ = checkpoint_create(actor=actor, reason=RECEIPT, meta=meta)

@@ -148,7 +148,8 @@ def refusals_flush(*, limit: int = 1000) -> int:
                 **extra,
                 **tally.details,
             )
-            RefusalTally.objects.filter(pk=pk).update(recorded_seq=event.seq)
+            # The event's insertion id: its chain `seq` is assigned moments later by the chainer.
+            RefusalTally.objects.filter(pk=pk).update(recorded_seq=event.pk)
             recorded += 1
     # Recorded windows live on as events; their counters are only kept a day.
     RefusalTally.objects.filter(recorded_seq__isnull=False, window_start__lt=cutoff - KEEP_RECORDED).delete()

@@ -2,13 +2,17 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 
+from . import chainer
 from .models import AuditEvent, AuditExport, VerificationRun
 
 PAGE_SIZE = 50
 
 
 def event_page(events, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE):
-    """Keyset pagination on `seq`, newest first. Returns (events, newer_after, older_before)."""
+    """Keyset pagination on `seq`, newest first. Returns (events, newer_after, older_before).
+
+    Linked events only; `chain_status()` says how many wait for the chainer."""
+    events = events.filter(seq__isnull=False)
     if after is not None:
         rows = list(events.filter(seq__gt=after).order_by("seq")[: size + 1])
         has_newer = len(rows) > size
@@ -20,7 +24,7 @@ def event_page(events, *, before: int | None = None, after: int | None = None, s
         rows = list(events.order_by("-seq")[: size + 1])
         has_older = len(rows) > size
         rows = rows[:size]
-        has_newer = before is not None and bool(rows) and events.model.objects.filter(seq__gt=rows[0].seq).exists()
+        has_newer = before is not None and bool(rows) and AuditEvent.objects.filter(seq__gt=rows[0].seq).exists()
     newer = rows[0].seq if rows and has_newer else None
     older = rows[-1].seq if rows and has_older else None
     return rows, newer, older
@@ -83,6 +87,11 @@ def person_q(email: str, user_id: int | None, targets: dict[str, list[str]] | No
     return q
 
 
+def chain_status() -> dict:
+    """Events committed but not yet linked into the chain, and the age of the oldest."""
+    return {"pending": chainer.pending_count(), "oldest_seconds": chainer.lag_seconds()}
+
+
 def latest_event(*, actions, target=None, actor=None, **details) -> AuditEvent | None:
     """The newest event of one of `actions` (on `target`, by `actor`, with these details)."""
     events = AuditEvent.objects.filter(action__in=[str(a) for a in actions])
@@ -92,4 +101,4 @@ def latest_event(*, actions, target=None, actor=None, **details) -> AuditEvent |
         events = events.filter(actor_id=actor.pk)
     for key, value in details.items():
         events = events.filter(**{f"details__{key}": value})
-    return events.order_by("-seq").first()
+    return events.order_by("-id").first()  # insertion order: the newest may not be chained yet

@@ -4,6 +4,7 @@ from django.conf import settings
 from accessgate.core.jobs import JobStatus
 from accessgate.core.tasks import queue_now
 
+from . import chainer
 from .models import AuditExport, VerificationRun
 from .services import audit_export_run, audit_verification_run, daily_export_due
 
@@ -37,6 +38,12 @@ def daily_export() -> str:
         return "already exported"
     queue_now(run_export, export.pk, job=(AuditExport, export.pk), what="the daily export")
     return f"queued export #{export.pk}"
+
+
+@shared_task
+def chain_pending() -> int:
+    """Beat backstop for `manage.py audit_chainer`: link whatever is committed and unlinked."""
+    return chainer.chain_all()
 
 
 @shared_task

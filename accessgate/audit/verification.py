@@ -1,10 +1,20 @@
-"""Walk the chain and name the first event that breaks it. Streams: memory stays flat."""
+"""Walk the chain and name the first event that breaks it. Streams: memory stays flat.
 
+Only linked events are checked (the chainer links committed events within moments); the
+result also says how many are not linked yet and how old the oldest is.
+"""
+
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .chain import GENESIS, chain_hash, event_payload
+from django.db import connection
+from django.db.models import Count, Max, Min
+
+from . import chainer
+from .chain import GENESIS, chain_hash, event_payload, export_line
 from .models import AuditEvent, ChainHead
+from .verification_sql import first_break
 
 BATCH = 5000
 
@@ -17,13 +27,25 @@ class VerificationResult:
     last_seq: int | None
     broken_seq: int | None = None
     reason: str = ""
+    pending: int = 0  # events committed but not yet linked by the chainer
+    oldest_pending_seconds: float | None = None
 
     def summary(self) -> str:
         if self.ok:
-            if not self.checked:
-                return "No events in that range."
-            return f"The chain is whole: {self.checked} events, #{self.first_seq} to #{self.last_seq}."
-        return f"The chain is broken at #{self.broken_seq}: {self.reason}"
+            text = (
+                f"The chain is whole: {self.checked} events, #{self.first_seq} to #{self.last_seq}."
+                if self.checked
+                else "No events in that range."
+            )
+        else:
+            text = f"The chain is broken at #{self.broken_seq}: {self.reason}"
+        return text + pending_note(self.pending, self.oldest_pending_seconds)
+
+
+def pending_note(count: int, oldest_seconds: float | None) -> str:
+    if not count:
+        return ""
+    return f" {count} event(s) not yet chained; the oldest is {oldest_seconds:.1f} s old."
 
 
 class EventRow:
@@ -31,7 +53,7 @@ class EventRow:
 
     __slots__ = (
         "seq", "created_at", "actor_id", "actor_label", "action", "target_type", "target_id",
-        "target_label", "ip", "user_agent", "details", "prev_hash", "hash",
+        "target_label", "ip", "user_agent", "details", "prev_hash", "hash", "line",
     )  # fmt: skip
 
     def __init__(self, values):
@@ -40,25 +62,71 @@ class EventRow:
 
 
 def verify_chain(
-    *, from_seq: int | None = None, to_seq: int | None = None, progress: Callable[[int], None] | None = None
+    *,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> VerificationResult:
-    events = AuditEvent.objects.order_by("seq")
-    if from_seq is not None:
-        events = events.filter(seq__gte=from_seq)
-    if to_seq is not None:
-        events = events.filter(seq__lte=to_seq)
+    """Check the linked events (all, or seq `from_seq`..`to_seq`) and name the first break.
+
+    On PostgreSQL the database checks `jobs` seq ranges in parallel (verification_sql.py);
+    elsewhere the same rules run here in Python."""
+    pending, oldest = chainer.pending_count(), chainer.lag_seconds()
     start = from_seq if from_seq and from_seq > 1 else 1
     if start > 1:
         # Anchor on the event just before the range (its own integrity is outside the range).
         anchor = AuditEvent.objects.filter(seq=start - 1).values_list("hash", flat=True).first()
         if anchor is None:
-            return VerificationResult(False, 0, None, None, start - 1, "the event before the range is missing")
-        expected_prev = anchor
+            result = VerificationResult(False, 0, None, None, start - 1, "the event before the range is missing")
+            return replace(result, pending=pending, oldest_pending_seconds=oldest)
     else:
-        expected_prev = GENESIS
-    expected_seq, checked, first, last = start, 0, None, None
-    rows = events.values_list(*EventRow.__slots__).iterator(chunk_size=BATCH)
-    for values in rows:
+        anchor = GENESIS
+    if connection.vendor == "postgresql":
+        result = _in_database(start, to_seq, anchor, progress, jobs or os.cpu_count() or 1)
+    else:
+        result = _walk(start, to_seq, anchor, progress)
+    if result.ok and to_seq is None:
+        result = _against_head(result, start)
+    return replace(result, pending=pending, oldest_pending_seconds=oldest)
+
+
+def _against_head(result: VerificationResult, start: int) -> VerificationResult:
+    head = ChainHead.objects.filter(id=1).first()
+    head_seq = head.seq if head else 0
+    if head_seq != (result.last_seq or start - 1):
+        return replace(
+            result,
+            ok=False,
+            broken_seq=(result.last_seq or 0) + 1,
+            reason=f"missing: the chain head says the last event is #{head_seq}",
+        )
+    return result
+
+
+def _in_database(start, to_seq, anchor, progress, jobs) -> VerificationResult:
+    events = AuditEvent.objects.filter(seq__gte=start)
+    if to_seq is not None:
+        events = events.filter(seq__lte=to_seq)
+    bounds = events.aggregate(count=Count("id"), first=Min("seq"), last=Max("seq"))
+    if not bounds["count"]:
+        return VerificationResult(True, 0, None, None)
+    found = first_break(start, bounds["last"], anchor, jobs=jobs, progress=progress)
+    if found is None:
+        return VerificationResult(True, bounds["count"], bounds["first"], bounds["last"])
+    broken, reason = found
+    checked = max(0, broken - start)
+    return VerificationResult(
+        False, checked, start if checked else None, broken - 1 if checked else None, broken, reason
+    )
+
+
+def _walk(start, to_seq, anchor, progress) -> VerificationResult:
+    events = AuditEvent.objects.filter(seq__gte=start).order_by("seq")
+    if to_seq is not None:
+        events = events.filter(seq__lte=to_seq)
+    expected_prev, expected_seq, checked, first, last = anchor, start, 0, None, None
+    for values in events.values_list(*EventRow.__slots__).iterator(chunk_size=BATCH):
         row = EventRow(values)
         if row.seq != expected_seq:
             return VerificationResult(
@@ -68,7 +136,9 @@ def verify_chain(
             return VerificationResult(
                 False, checked, first, last, row.seq, "its prev_hash is not the previous event's hash"
             )
-        if chain_hash(row.prev_hash, event_payload(row)) != row.hash:
+        payload = event_payload(row)
+        digest = chain_hash(row.prev_hash, payload)
+        if digest != row.hash or row.line != export_line(payload, row.prev_hash, digest):
             return VerificationResult(
                 False, checked, first, last, row.seq, "its content does not match its hash (changed after writing)"
             )
@@ -77,16 +147,4 @@ def verify_chain(
         checked += 1
         if progress and checked % BATCH == 0:
             progress(checked)
-    if to_seq is None:
-        head = ChainHead.objects.filter(id=1).first()
-        head_seq = head.seq if head else 0
-        if head_seq != (last or start - 1):
-            return VerificationResult(
-                False,
-                checked,
-                first,
-                last,
-                (last or 0) + 1,
-                f"missing: the chain head says the last event is #{head_seq}",
-            )
     return VerificationResult(True, checked, first, last)

@@ -74,6 +74,7 @@ def trail(request):
             "query": query.urlencode(),
             "export_form": ExportForm(initial=form.filters() if form.is_valid() else {}),
             "verifications": selectors.recent_verifications(),
+            "chain": selectors.chain_status(),
             "checkpoint": latest_checkpoint(),
         },
     )

@@ -19,4 +19,6 @@ def storage_settings(app_configs, **kwargs):
         errors.append(
             Error("ACCESSGATE_DOWNLOAD_RATE_LIMIT must look like '120/60' (requests/seconds).", id="accessgate.E004")
         )
+    if settings.ACCESSGATE_LOCAL_OFFLOAD not in ("python", "x-accel", "x-sendfile"):
+        errors.append(Error("ACCESSGATE_LOCAL_OFFLOAD is 'python', 'x-accel' or 'x-sendfile'.", id="accessgate.E005"))
     return errors

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
@@ -59,37 +59,58 @@ def _consume_quota(
     expire, how many were counted). A free URL expires with the counted one it copies, so
     re-issuing never stretches one counted download beyond its TTL.
 
-    Race-free: one conditional UPDATE per file decides and counts. Under PostgreSQL's read
-    committed a waiting writer re-evaluates both the condition and the new values on the row
-    its predecessor committed, so parallel requests never pass the limit or count twice.
+    Every file of the request in one statement: `INSERT … ON CONFLICT DO UPDATE … WHERE
+    (still valid or issued < limit) RETURNING`. A file at its limit returns no row and the
+    caller's transaction rolls back every increment, so a manifest counts whole or not at
+    all. Race-free: the conflicting row is locked and PostgreSQL's read committed re-evaluates
+    the condition and the new values on the row its predecessor committed, so parallel
+    requests never pass the limit or count twice.
     """
+    files = list(files)
     if limit is None:
         return {f.pk: None for f in files}, {f.pk: valid_until for f in files}, 0
-    remaining, expiry, counted = {}, {}, 0
+    table = DownloadCounter._meta.db_table
+    ids = [f.pk for f in files]
+    stamp = connection.ops.adapt_datetimefield_value
+    now_value, until_value = stamp(now), stamp(valid_until)
+    if connection.vendor == "postgresql":
+        rows_sql, params = "SELECT %s, unnest(%s::bigint[]), 1, %s", [grant.pk, ids, until_value]
+    else:
+        rows_sql = " UNION ALL ".join(["SELECT %s, %s, 1, %s"] * len(ids))
+        params = [value for pk in ids for value in (grant.pk, pk, until_value)]
+    valid = f"{table}.counted_until > %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (grant_id, weight_file_id, issued, counted_until) {rows_sql} WHERE true "
+            f"ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET "
+            f"issued = CASE WHEN {valid} THEN {table}.issued ELSE {table}.issued + 1 END, "
+            f"counted_until = CASE WHEN {valid} THEN {table}.counted_until ELSE excluded.counted_until END "
+            f"WHERE {valid} OR {table}.issued < %s RETURNING weight_file_id, issued, counted_until",
+            [*params, now_value, now_value, now_value, limit],
+        )
+        rows = {pk: (issued, until) for pk, issued, until in cursor.fetchall()}
     for weight_file in files:
-        DownloadCounter.objects.get_or_create(grant=grant, weight_file=weight_file)
-        still_valid = Q(counted_until__gt=now)
-        rows = DownloadCounter.objects.filter(grant=grant, weight_file=weight_file).filter(
-            still_valid | Q(issued__lt=limit)
-        )
-        updated = rows.update(
-            issued=Case(When(still_valid, then=F("issued")), default=F("issued") + 1),
-            counted_until=Case(When(still_valid, then=F("counted_until")), default=Value(valid_until)),
-        )
-        if not updated:
+        if weight_file.pk not in rows:
             error = QuotaExceeded(
                 f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
                 "Ask the model's reviewers if you need more."
             )
             error.reason = "quota"
             raise error
-        issued, until = DownloadCounter.objects.values_list("issued", "counted_until").get(
-            grant=grant, weight_file=weight_file
-        )
-        counted += until == valid_until
-        remaining[weight_file.pk] = limit - issued
-        expiry[weight_file.pk] = min(until, valid_until)
+    counted = sum(_moment(until) == valid_until for _, until in rows.values())
+    remaining = {pk: limit - issued for pk, (issued, _) in rows.items()}
+    # A free re-issue keeps the counted URL's expiry, so it never stretches one download.
+    expiry = {pk: min(_moment(until), valid_until) for pk, (_, until) in rows.items()}
     return remaining, expiry, counted
+
+
+def _moment(value) -> datetime | None:
+    """A timestamp as a raw cursor returns it (SQLite: naive or text), made aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, connection.timezone)
+    return value
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

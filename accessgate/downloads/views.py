@@ -1,5 +1,7 @@
 import re
+from urllib.parse import quote
 
+from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -202,6 +204,18 @@ def _stream(path, start, length):
             yield chunk
 
 
+def _offloaded(payload: dict, path, filename: str) -> HttpResponse:
+    """The token checked out: let the web server send the file (and handle Range)."""
+    response = HttpResponse(content_type="application/octet-stream")
+    if settings.ACCESSGATE_LOCAL_OFFLOAD == "x-sendfile":
+        response["X-Sendfile"] = str(path)
+    else:
+        response["X-Accel-Redirect"] = settings.ACCESSGATE_LOCAL_OFFLOAD_PREFIX + quote(payload["k"])
+    response["Content-Disposition"] = content_disposition(filename)
+    response["ETag"] = f'"{payload["h"]}"'
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def local_file(request, token, filename):
@@ -219,6 +233,8 @@ def local_file(request, token, filename):
     if not isinstance(storage, LocalStorage) or not storage.exists(payload["k"]):
         return _forbidden("This download link is not valid.")
     path = storage.path(payload["k"])
+    if settings.ACCESSGATE_LOCAL_OFFLOAD != "python":
+        return _offloaded(payload, path, filename)
     size = path.stat().st_size
     byte_range = _byte_range(request.headers.get("Range", ""), size)
     if byte_range == "invalid":

@@ -75,7 +75,9 @@ def payload(event) -> dict:
     target = _target(event)
     user = getattr(target, "user", None)  # the applicant or grant holder; `username` is their handle
     data = {
-        "audit_seq": event.seq,
+        # The order events were written in (the same transaction's events in order). Their
+        # `seq` in the hash chain is assigned moments later, by the audit chainer.
+        "audit_event_id": event.pk,
         "actor": event.actor_label,
         "request_id": None,
         "grant_id": None,

@@ -99,7 +99,7 @@ def test_questions_are_versioned_like_statements(questioned, licence, researcher
     # The earlier answer still names the retired question's hash.
     assert researcher.agreements.get().answers[0]["field_sha256"] == first.sha256
     assert FormField.objects.filter(policy=questioned.policy).count() == len(QUESTIONS) + 1
-    event = AuditEvent.objects.filter(action="access.policy.updated").order_by("-seq").first()
+    event = AuditEvent.objects.filter(action="access.policy.updated").order_by("-id").first()
     assert "form_fields" in event.details["fields"]
 
 

@@ -66,7 +66,7 @@ def test_admin_cannot_delete_audit_relevant_records(client, admin_user, model):
         reverse("admin:identity_identityverification_delete", args=[verification.pk]),
         reverse("admin:access_accesspolicy_delete", args=[model.policy.pk]),
         reverse("admin:catalog_model_delete", args=[model.pk]),
-        reverse("admin:audit_auditevent_delete", args=[AuditEvent.objects.first().seq]),
+        reverse("admin:audit_auditevent_delete", args=[AuditEvent.objects.first().pk]),
     ):
         assert client.post(url, {"post": "yes"}).status_code == 403, url
     assert IdentityVerification.objects.filter(pk=verification.pk).exists()

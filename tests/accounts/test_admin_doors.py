@@ -150,7 +150,7 @@ class TestRolesPage:
         client.post(url, {"email": researcher.email, "role": "reviewer", "verb": "remove"})
         assert not researcher.groups.filter(name="reviewer").exists()
         assert changes(events) == ["account.role.granted", "account.role.removed"]
-        event = AuditEvent.objects.filter(action="account.role.granted").order_by("seq").last()
+        event = AuditEvent.objects.filter(action="account.role.granted").order_by("id").last()
         assert event.actor == admin_user and event.target_id == str(researcher.pk)
 
     def test_unknown_user_is_an_error_and_changes_nothing(self, client, admin_user, events):

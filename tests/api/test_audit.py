@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def trail(researcher, model):
+    from accessgate.audit.chainer import chain_all
+
     services.access_request_submit(actor=researcher, **application(model))
+    chain_all()  # the on-commit step, had the test's transaction committed
 
 
 def test_events_newest_first_with_filters(as_auditor, trail, model):

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.chain import chain_hash, event_payload
+from accessgate.audit.chain import canonical_json, chain_hash, event_payload, export_line
+from accessgate.audit.chainer import chain_all, chain_pending, pending_count
 from accessgate.audit.models import AuditEvent, ChainHead
 from accessgate.audit.services import record
 from accessgate.audit.verification import verify_chain
@@ -18,8 +19,13 @@ from .. import factories
 
 
 def append(n, **details):
+    """Record n events in one transaction, then link them as the chainer does after commit."""
     with transaction.atomic():
-        return [record(actor=None, action=AuditAction.GRANT_EXPIRED, n=i, **details) for i in range(n)]
+        events = [record(actor=None, action=AuditAction.GRANT_EXPIRED, n=i, **details) for i in range(n)]
+    chain_all()
+    for event in events:
+        event.refresh_from_db()
+    return events
 
 
 def tamper(sql, params=()):
@@ -50,6 +56,9 @@ class TestChain:
         event = record(
             actor=user, action=AuditAction.ACCOUNT_LOGGED_IN, target=user, reason="naïve", n=[1, {"b": 2, "a": None}]
         )
+        assert (event.seq, event.prev_hash, event.hash) == (None, None, None)  # the request only inserts
+        chain_all()
+        event.refresh_from_db()
         payload = {
             "seq": event.seq,
             "created_at": event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -107,9 +116,10 @@ class TestChain:
         append(6)
         forged = AuditEvent.objects.get(seq=3)
         forged.actor_label = "mallory"
-        tamper(
-            "UPDATE audit_auditevent SET actor_label = %s, hash = %s WHERE seq = 3",
-            ["mallory", chain_hash(forged.prev_hash, event_payload(forged))],
+        digest = chain_hash(forged.prev_hash, event_payload(forged))
+        tamper(  # a thorough forger: the column, the hash and the stored export line agree
+            "UPDATE audit_auditevent SET actor_label = %s, hash = %s, line = %s WHERE seq = 3",
+            ["mallory", digest, export_line(event_payload(forged), forged.prev_hash, digest)],
         )
         code, output = run_verify()
         assert code == 1 and "broken at #4" in output and "prev_hash" in output
@@ -193,3 +203,149 @@ def test_postgresql_refuses_changes_to_the_trail(postgres, sql):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
     assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+class TestChainer:
+    def test_links_in_insertion_order_in_batches_and_moves_the_head(self):
+        with transaction.atomic():
+            events = [record(actor=None, action=AuditAction.GRANT_EXPIRED, n=i) for i in range(7)]
+        assert pending_count() == 7
+        first = chain_pending(batch=3)
+        assert (first.count, first.last_seq) == (3, 3)
+        assert chain_all() == 4 and pending_count() == 0
+        seqs = [AuditEvent.objects.get(pk=e.pk).seq for e in events]
+        assert seqs == [1, 2, 3, 4, 5, 6, 7]
+        assert ChainHead.objects.get().seq == 7
+        assert chain_pending().count == 0
+        assert verify_chain().ok
+
+    def test_verify_reports_events_not_yet_chained(self):
+        append(3)
+        record_outside = record  # an event committed, the chainer not run yet
+        with transaction.atomic():
+            record_outside(actor=None, action=AuditAction.GRANT_EXPIRED)
+        code, output = run_verify()
+        assert code == 0
+        assert output.startswith("The chain is whole: 3 events, #1 to #3. 1 event(s) not yet chained; the oldest is ")
+        result = verify_chain()
+        assert result.pending == 1 and result.oldest_pending_seconds >= 0
+
+    def test_the_command_links_everything_once(self):
+        with transaction.atomic():
+            record(actor=None, action=AuditAction.GRANT_EXPIRED)
+            record(actor=None, action=AuditAction.GRANT_EXPIRED)
+        from io import StringIO
+
+        out = StringIO()
+        call_command("audit_chainer", "--once", stdout=out)
+        assert out.getvalue() == "Linked 2 events.\n"
+        assert pending_count() == 0 and verify_chain().checked == 2
+
+    def test_the_beat_backstop_links_too(self):
+        from accessgate.audit.tasks import chain_pending as task
+
+        with transaction.atomic():
+            record(actor=None, action=AuditAction.GRANT_EXPIRED)
+        assert task() == 1 and pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_step_links_after_the_recording_transaction(settings):
+    settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = True
+    with transaction.atomic():
+        event = record(actor=None, action=AuditAction.GRANT_EXPIRED)
+        record(actor=None, action=AuditAction.GRANT_EXPIRED)
+        assert AuditEvent.objects.get(pk=event.pk).seq is None  # not inside the transaction
+    assert AuditEvent.objects.get(pk=event.pk).seq == 1 and pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_on_commit_step_events_wait_for_the_chainer(settings):
+    settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = False
+    with transaction.atomic():
+        record(actor=None, action=AuditAction.GRANT_EXPIRED)
+    assert pending_count() == 1
+    assert chain_all() == 1 and verify_chain().ok
+
+
+@pytest.mark.django_db
+class TestOneTimeFill:
+    """PostgreSQL lets the chain fields be filled once (NULL → value) and refuses all else."""
+
+    def unchained(self):
+        with transaction.atomic():
+            return record(actor=None, action=AuditAction.GRANT_EXPIRED)
+
+    def refused(self, sql, params=()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def test_filling_once_is_allowed_refilling_is_refused(self, postgres):
+        event = self.unchained()
+        chain_all()
+        self.refused("UPDATE audit_auditevent SET seq = 99, prev_hash = 'x', hash = 'y' WHERE id = %s", [event.pk])
+        self.refused("UPDATE audit_auditevent SET seq = NULL, prev_hash = NULL, hash = NULL WHERE id = %s", [event.pk])
+        self.refused("UPDATE audit_auditevent SET line = 'x' WHERE id = %s", [event.pk])
+        event.refresh_from_db()
+        assert event.seq == 1 and verify_chain().ok
+
+    def test_changing_content_while_filling_is_refused(self, postgres):
+        event = self.unchained()
+        self.refused(
+            "UPDATE audit_auditevent SET seq = 1, prev_hash = 'x', hash = 'y', actor_label = 'm' WHERE id = %s",
+            [event.pk],
+        )
+        assert AuditEvent.objects.get(pk=event.pk).seq is None
+
+    def test_partial_fill_and_content_changes_of_unchained_events_are_refused(self, postgres):
+        event = self.unchained()
+        self.refused("UPDATE audit_auditevent SET seq = 1 WHERE id = %s", [event.pk])
+        self.refused("UPDATE audit_auditevent SET actor_label = 'm' WHERE id = %s", [event.pk])
+        self.refused("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+        assert pending_count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("sql", "broken", "reason"),
+    [
+        (None, None, ""),
+        ("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 17", 17, "does not match its hash"),
+        ("DELETE FROM audit_auditevent WHERE seq = 21", 21, "missing (the next event is #22)"),
+        ("DELETE FROM audit_auditevent WHERE seq = 30", 30, "missing (the next event is #31)"),
+        ("UPDATE audit_auditevent SET prev_hash = hash WHERE seq = 11", 11, "prev_hash"),
+    ],
+)
+def test_parallel_ranges_in_the_database_find_the_first_break(postgres, monkeypatch, sql, broken, reason):
+    """Ranges of 10 events checked by 3 connections at once; borders are checked too."""
+    from accessgate.audit import verification_sql
+
+    monkeypatch.setattr(verification_sql, "RANGE_SIZE", 10)
+    append(45)
+    if sql:
+        tamper(sql)
+        tamper("UPDATE audit_auditevent SET actor_label = 'later' WHERE seq = 40")  # a later break too
+    result = verify_chain(jobs=3)
+    assert result.ok is (sql is None)
+    if sql:
+        assert result.broken_seq == broken and reason in result.reason
+    else:
+        assert (result.checked, result.first_seq, result.last_seq) == (45, 1, 45)
+    ranged = verify_chain(from_seq=35, to_seq=45, jobs=3)
+    assert ranged.ok if sql is None else (ranged.broken_seq == 40 and "does not match" in ranged.reason)
+
+
+@pytest.mark.django_db
+def test_a_forged_line_that_is_not_json_is_reported_not_crashed_on(postgres):
+    """A forger who also recomputes the hash over a line whose details are not JSON."""
+    append(6)
+    event = AuditEvent.objects.get(seq=5)
+    payload = canonical_json(event_payload(event)).decode().replace('"details":{', '"details":{x', 1)
+    digest = hashlib.sha256(event.prev_hash.encode() + payload.encode()).hexdigest()
+    line = payload.replace(',"ip":', f',"hash":"{digest}","ip":', 1).replace(
+        ',"seq":', f',"prev_hash":"{event.prev_hash}","seq":', 1
+    )
+    tamper("UPDATE audit_auditevent SET line = %s, hash = %s WHERE seq = 5", [line, digest])
+    result = verify_chain()
+    assert not result.ok and "not valid JSON" in result.reason and result.broken_seq <= 5

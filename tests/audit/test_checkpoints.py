@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accessgate.audit import signing, tasks
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.chain import chain_hash, event_payload
+from accessgate.audit.chain import chain_hash, event_payload, export_line
 from accessgate.audit.checkpoints import (
     MANUAL,
     SCHEDULED,
@@ -49,10 +49,11 @@ def rewrite_history(from_seq: int, **changes):
                 setattr(event, name, value)
         event.prev_hash = prev
         event.hash = chain_hash(prev, event_payload(event))
+        line = export_line(event_payload(event), event.prev_hash, event.hash)  # the stored line too
         statements.append(
             (
-                "UPDATE audit_auditevent SET actor_label = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-                [event.actor_label, event.prev_hash, event.hash, event.seq],
+                "UPDATE audit_auditevent SET actor_label = %s, prev_hash = %s, hash = %s, line = %s WHERE seq = %s",
+                [event.actor_label, event.prev_hash, event.hash, line, event.seq],
             )
         )
         prev = event.hash

@@ -54,6 +54,9 @@ def formula_trail(researcher):
             note="@cmd",
             other="-1",
         )
+    from accessgate.audit.chainer import chain_all
+
+    chain_all()  # the on-commit step, had the test's transaction committed
     return researcher
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
+from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
@@ -45,6 +46,7 @@ def trail():
                 model="acme/frontier-7b" if i % 2 else "",
                 n=i,
             )
+    chain_all()  # what the on-commit step does after a real commit
     return users
 
 
@@ -178,7 +180,7 @@ def test_export_events_are_audited(trail, auditor, client, django_capture_on_com
     assert manifest == {"manifest": export.manifest, "signature": export.signature}
     actions = list(
         AuditEvent.objects.filter(target_type="audit.auditexport", target_id=str(export.pk))
-        .order_by("seq")
+        .order_by("id")  # insertion order: the last two are not chained yet
         .values_list("action", "details__part")
     )
     assert actions == [
@@ -226,3 +228,31 @@ def test_daily_export_once_per_day(trail, settings):
     assert daily_export_due(today=today) is None
     settings.ACCESSGATE_AUDIT_DAILY_EXPORT = False
     assert daily_export() == "disabled"
+
+
+def test_exports_cover_linked_events_only(trail, auditor, settings, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = False  # a chainer that has not caught up yet
+    with transaction.atomic():
+        waiting = record(actor=None, action=AuditAction.GRANT_EXPIRED)
+    export = make_export(auditor, capture=django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    assert export.status == JobStatus.DONE
+    data = get_storage().open(export.storage_key).read().decode()
+    assert export.manifest["row_count"] == export.manifest["last_seq"] == data.count("\n")
+    assert f'"n":{29}' in data and '"action":"grant.expired"' not in data  # the waiting one is not in it
+    # The checkpoint signed after the export linked it, after the exported range.
+    assert AuditEvent.objects.get(pk=waiting.pk).seq > export.manifest["last_seq"]
+
+
+def test_progress_is_reported_without_disturbing_the_stream(
+    trail, auditor, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accessgate.audit import exports
+
+    monkeypatch.setattr(exports, "BATCH", 1)  # progress after every row on the Python path
+    export = make_export(auditor, capture=django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    assert export.status == JobStatus.DONE
+    assert export.rows_done == export.rows_total == export.manifest["row_count"] >= 30

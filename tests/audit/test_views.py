@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
+from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent, VerificationRun
 from accessgate.audit.services import record
@@ -27,6 +28,7 @@ def many_events():
                 model="acme/alpha" if i % 2 else "acme/beta",
                 n=i,
             )
+    chain_all()  # what the on-commit step does after a real commit
 
 
 def seqs(page):
@@ -36,7 +38,7 @@ def seqs(page):
 def test_keyset_pagination_newest_first(client, auditor, many_events):
     client.force_login(auditor)
     first = client.get(reverse("audit:trail")).content.decode()
-    top = AuditEvent.objects.order_by("-seq").first().seq
+    top = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").first().seq
     assert seqs(first) == list(range(top, top - 50, -1))
     assert f"before={top - 49}" in first and "after=" not in first
     second = client.get(reverse("audit:trail"), {"before": top - 49}).content.decode()
@@ -89,3 +91,19 @@ def test_public_key_is_public_and_matches_the_signatures(client):
     assert response.status_code == 200 and response["X-Key-Id"] == signing.key_id()
     key = serialization.load_pem_public_key(response.content)
     key.verify(__import__("base64").b64decode(signing.sign({"a": 1})), b'{"a":1}')
+
+
+def test_the_page_lists_linked_events_and_counts_those_waiting(client, auditor, many_events):
+    with transaction.atomic():
+        waiting = record(actor=None, action=AuditAction.GRANT_EXPIRED)  # committed, chainer not run yet
+    client.force_login(auditor)
+    page = client.get(reverse("audit:trail")).content.decode()
+    from accessgate.audit.chainer import pending_count
+
+    count = pending_count()  # this one and the log-in's
+    assert count >= 1 and f"{count} event{'s' if count > 1 else ''} not yet chained; the oldest is " in page
+    assert seqs(page)[0] == AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").first().seq
+    chain_all()
+    page = client.get(reverse("audit:trail")).content.decode()
+    assert "not yet chained" not in page
+    assert AuditEvent.objects.get(pk=waiting.pk).seq in seqs(page)

@@ -244,6 +244,33 @@ def test_quota_counts_and_refuses_with_429(client, release, holder):
     assert "0 of 2 left" in page and "1 of 2 left" in page
 
 
+def test_a_capped_manifest_counts_every_file_at_once_or_none(client, release, holder):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    def urls_expire():
+        DownloadCounter.objects.update(counted_until=timezone.now() - timedelta(seconds=1))
+
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=2)
+    client.force_login(holder)
+    args = [release.model.namespace, release.model.name, release.version]
+    with CaptureQueriesContext(connection) as queries:
+        manifest = client.get(reverse("downloads:manifest", args=args)).json()
+    assert {f["downloads_remaining"] for f in manifest["files"]} == {1}
+    assert sum("downloads_downloadcounter" in q["sql"] for q in queries.captured_queries) == 1  # one statement
+    urls_expire()
+    assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "0"
+    urls_expire()
+    # config.json is at its limit: the whole manifest is refused and no other file is counted.
+    response = client.get(reverse("downloads:manifest", args=args))
+    assert response.status_code == 429 and "used all 2 downloads of config.json" in response.content.decode()
+    counts = dict(DownloadCounter.objects.values_list("weight_file__path", "issued"))
+    assert counts["config.json"] == 2 and {v for k, v in counts.items() if k != "config.json"} == {1}
+
+
 def test_new_licence_version_needs_reacceptance(client, release, holder, licence):
     new_licence = license_publish(actor=None, name=licence.name, version="2.0", text="New terms.")
     make_policy(release.model, new_licence, url_ttl_seconds=300)
@@ -274,7 +301,7 @@ def test_reissue_while_valid_costs_nothing(client, release, holder):
     assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "1"
     assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "1"
     assert set(DownloadCounter.objects.values_list("issued", flat=True)) == {1}
-    events = AuditEvent.objects.filter(action__in=["download.url_issued", "download.manifest_issued"]).order_by("seq")
+    events = AuditEvent.objects.filter(action__in=["download.url_issued", "download.manifest_issued"]).order_by("id")
     assert [e.details["quota_counted"] for e in events] == [len(FILES), 0, 0, 0]
     _window_passes()
     assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "0"

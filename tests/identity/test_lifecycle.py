@@ -60,7 +60,7 @@ def test_expiry_suspends_only_grants_that_need_identity_and_tells_the_user(
     assert (identity_grant.status, identity_grant.suspended_reason) == (GrantStatus.SUSPENDED, "identity_expired")
     assert plain_grant.status == GrantStatus.ACTIVE
     assert IdentityVerification.objects.get(user=holder).status == VerificationStatus.EXPIRED
-    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))[-2:]
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))[-2:]
     assert actions == ["identity.verification.expired", "grant.suspended"]
     assert mail.outbox[-1].to == [holder.email]
     assert identity_grant.model.full_name in mail.outbox[-1].body and "suspended" in mail.outbox[-1].body

@@ -70,7 +70,7 @@ def test_delivery_is_signed_and_verifies_with_the_readme_snippet(
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
         "model": model.full_name,
         "data": {
-            "audit_seq": event.seq,
+            "audit_event_id": event.pk,
             "actor": researcher.email,
             "request_id": request.pk,
             "grant_id": None,
@@ -102,8 +102,8 @@ def test_approval_and_revocation_carry_ids_user_and_reason(
         "grant.revoked",
     ]
     approved, created, revoked = bodies[1:]
-    assert approved["data"] | {"audit_seq": 0} == {
-        "audit_seq": 0,
+    assert approved["data"] | {"audit_event_id": 0} == {
+        "audit_event_id": 0,
         "actor": reviewer.email,
         "request_id": request.pk,
         "grant_id": grant.pk,

@@ -51,7 +51,9 @@ class Events(AuditView, generics.ListAPIView):
     def get_queryset(self):
         params = s.EventFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        events = selectors.filter_events(trail_filters(self.request.query_params.dict()))
+        # Linked events only, as on the auditor's page: the chainer gives each its `seq` moments
+        # after its transaction commits (`verify_audit` counts the ones still waiting).
+        events = selectors.filter_events(trail_filters(self.request.query_params.dict())).filter(seq__isnull=False)
         if params.validated_data.get("after_seq") is not None:
             events = events.filter(seq__gt=params.validated_data["after_seq"])
         return events

@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="from_seq", type=int, help="first seq to check")
         parser.add_argument("--to", dest="to_seq", type=int, help="last seq to check")
         parser.add_argument(
+            "--jobs", type=int, default=None, help="seq ranges checked at once on PostgreSQL (default: CPU count)"
+        )
+        parser.add_argument(
             "--checkpoint",
             dest="checkpoints",
             nargs="+",
@@ -33,12 +36,14 @@ class Command(BaseCommand):
             "--no-stored-checkpoints", action="store_true", help="do not read the checkpoints in storage"
         )
 
-    def handle(self, *args, from_seq=None, to_seq=None, checkpoints=(), receipts=(), **options):
+    def handle(self, *args, from_seq=None, to_seq=None, jobs=None, checkpoints=(), receipts=(), **options):
         def progress(count):
             self.stderr.write(f"… {count} events checked")
 
         failed = False
-        result = verify_chain(from_seq=from_seq, to_seq=to_seq, progress=progress if options["verbosity"] > 1 else None)
+        result = verify_chain(
+            from_seq=from_seq, to_seq=to_seq, jobs=jobs, progress=progress if options["verbosity"] > 1 else None
+        )
         if result.ok:
             self.stdout.write(self.style.SUCCESS(result.summary()))
         else:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0011_checkpoints_and_refusals'),
+        ('audit', '0012_chainer_links_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

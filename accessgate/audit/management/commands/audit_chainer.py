@@ -1,0 +1,34 @@
+import signal
+
+from django.core.management.base import BaseCommand
+
+from accessgate.audit import chainer
+
+
+class Command(BaseCommand):
+    requires_system_checks = []  # a long-running worker; `manage.py check` is the deploy's job
+    help = (
+        "Link committed audit events into the hash chain, in batches, until stopped (SIGTERM/SIGINT). "
+        "Run one (or more: they take turns on the chain head's lock) beside the web workers."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="link everything pending now, then exit")
+        parser.add_argument("--idle-ms", type=int, default=50, help="poll interval when nothing is pending")
+        parser.add_argument("--batch", type=int, default=chainer.BATCH)
+
+    def handle(self, *args, once=False, idle_ms=50, batch=chainer.BATCH, **options):
+        if once:
+            self.stdout.write(f"Linked {chainer.chain_all()} events.")
+            return
+        stopping = []
+        for name in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(name, lambda *_: stopping.append(True))
+        verbose = options["verbosity"] > 1
+        chainer.run(
+            should_stop=lambda: bool(stopping),
+            on_batch=(lambda r: self.stdout.write(f"linked {r.count} up to #{r.last_seq}")) if verbose else None,
+            idle_seconds=idle_ms / 1000,
+            batch=batch,
+        )
+        self.stdout.write("audit chainer stopped.")
