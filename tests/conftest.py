@@ -71,6 +71,12 @@ def postgres(db):
 @pytest.fixture
 def redis_url():
     url = os.environ.get("ACCESSGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    # Under pytest-xdist each worker gets its own database, so a real Celery worker started
+    # by one test never takes another worker's tasks from a shared queue.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    if worker.isdigit() and int(worker):
+        base, db = url.rsplit("/", 1)
+        url = f"{base}/{(int(db) - int(worker)) % 16}"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
         available = True

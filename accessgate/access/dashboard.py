@@ -187,5 +187,5 @@ def own_downloads(user, *, now: datetime | None = None, days: int = 30, limit: i
     for row in per_day:
         if row["day"] in table:
             table[row["day"]] = [row["n"], row["bytes"]]
-    latest = list(events.order_by("-seq").values("seq", "created_at", "action", "details")[:limit])
+    latest = list(events.order_by("-id").values("seq", "created_at", "action", "details")[:limit])
     return {"days": table, "latest": latest}

@@ -55,7 +55,7 @@ class FileRow:
 def _download_events(model: Model):
     return (
         AuditEvent.objects.filter(action__in=DOWNLOAD_ACTIONS, details__model=model.full_name)
-        .order_by("seq")
+        .order_by("id")  # insertion order: events not yet chained have no seq
         .values_list("action", "details")
     )
 

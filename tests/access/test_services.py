@@ -225,7 +225,7 @@ class TestReview:
         assert grant.user == pending.user and grant.status == GrantStatus.ACTIVE
         assert pending.reviews.get().reviewer == admin_user
         assert events() == ["access.request.approved", "grant.created"]
-        assert {e.actor_id for e in AuditEvent.objects.order_by("-seq")[:2]} == {admin_user.pk}
+        assert {e.actor_id for e in AuditEvent.objects.order_by("-id")[:2]} == {admin_user.pk}
 
     def test_reviewer_of_another_model_is_refused(self, pending):
         stranger = factories.UserFactory(role="reviewer")

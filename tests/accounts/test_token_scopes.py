@@ -32,7 +32,7 @@ def test_model_limit(model):
     assert token.allows("download", model)
     assert not token.allows("download", other)
     assert token.allows("download")  # no model asked: the scope alone
-    details = AuditEvent.objects.filter(action="account.token.created").latest("seq").details
+    details = AuditEvent.objects.filter(action="account.token.created").latest("id").details
     assert details["models"] == [model.full_name]
 
 

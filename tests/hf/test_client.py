@@ -212,7 +212,7 @@ def test_access_request_methods_end_to_end(live_server, hf_model, researcher, ot
 
     api.grant_access(REPO, other_researcher.username)
     assert other_researcher.grants.get().status == "active"
-    actions = AuditEvent.objects.filter(actor=reviewer).exclude(action="account.token.created").order_by("seq")
+    actions = AuditEvent.objects.filter(actor=reviewer).exclude(action="account.token.created").order_by("id")
     assert list(actions.values_list("action", flat=True)) == [
         "access.request.approved",
         "grant.created",
