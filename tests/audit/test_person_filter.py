@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accessgate.access import services
+from accessgate.audit.chainer import chain_all
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import DomainError
 from tests.conftest import application
@@ -30,6 +31,7 @@ def decided(researcher, other_researcher, reviewer, model):
         )
     except DomainError:  # the other researcher's profile may not be complete in this factory
         theirs = None
+    chain_all()  # the trail lists linked events: the on-commit step, had the test committed
     return mine, grant, theirs
 
 
