@@ -234,7 +234,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.access.tasks.expire_grants",
         "schedule": 3600.0,
     },
+    "access-send-reminders": {
+        "task": "accessgate.access.tasks.send_reminders",
+        "schedule": 3600.0,  # hourly; each reminder goes out once (access/services/reminders.py)
+    },
 }
+ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
+ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS", default=7)
 
 # Security. Production (DEBUG off) is HTTPS only, with HSTS and secure cookies.
 SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,10 @@ from accessgate.core.transitions import Transitions
 from .freemail import default_denied_domains
 
 
+def default_reminder_days() -> list[int]:
+    return [30, 7, 1]
+
+
 class Gating(models.TextChoices):
     AUTO = "auto", "Automatic: approved at once when every requirement holds"
     MANUAL = "manual", "Manual: a reviewer approves each request"
@@ -48,6 +52,25 @@ class AccessPolicy(models.Model):
     blocked_countries = models.JSONField(
         default=list, blank=True, help_text="ISO 3166 codes; matched against the profile and the identity document."
     )
+    # Access over time (reminders, renewal, close-out): see `models_over_time.py` and README.
+    reminder_days = models.JSONField(
+        "expiry reminders (days before)", default=default_reminder_days, blank=True, help_text="e.g. [30, 7, 1]"
+    )
+    renewal_window_days = models.PositiveIntegerField(
+        "renewal window (days before expiry)", default=30, help_text="0: no renewal; holders apply again."
+    )
+    renewal_requires_progress_report = models.BooleanField("a renewal needs a progress report", default=True)
+    renewal_auto = models.BooleanField(
+        "renew automatically when every requirement still holds", default=False
+    )
+    renewal_grace_days = models.PositiveIntegerField(
+        "downloads continue this many days past expiry while a timely renewal is pending", default=14
+    )
+    require_closeout = models.BooleanField("a close-out attestation when a grant ends", default=False)
+    closeout_days = models.PositiveIntegerField("days to file the close-out", default=30)
+    closeout_blocks_requests = models.BooleanField(
+        "refuse applications from researchers with an overdue close-out", default=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -83,6 +106,11 @@ class AttestationStatement(models.Model):
                 raise TypeError("An attestation's text cannot change; retire it and add a new statement.")
         self.sha256 = hashlib.sha256(self.text.encode()).hexdigest()
         super().save(*args, **kwargs)
+
+
+class RequestKind(models.TextChoices):
+    APPLICATION = "application", "Application"
+    RENEWAL = "renewal", "Renewal"
 
 
 class RequestStatus(models.TextChoices):
@@ -126,6 +154,16 @@ class AccessRequest(models.Model):
     submitted_at = models.DateTimeField("last submitted", default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     reviewer_message = models.TextField("latest message to the applicant", blank=True)
+    # A renewal is a request of kind "renewal" linked to the grant it extends; it is reviewed
+    # on the same pages and approved by the same service, which extends that grant.
+    kind = models.CharField(max_length=16, choices=RequestKind.choices, default=RequestKind.APPLICATION)
+    renews = models.ForeignKey(
+        "access.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
+    )
+    progress_report = models.TextField(blank=True)
+    renewal_grace_until = models.DateTimeField(
+        null=True, blank=True, help_text="While this renewal is open, the grant stays in effect until then."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -199,22 +237,27 @@ class GrantStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
     SUSPENDED = "suspended", "Suspended"
+    ENDED = "ended", "Ended by the holder"
 
 
 GRANT_TRANSITIONS = Transitions(
     noun="grant",
     allowed={
-        GrantStatus.ACTIVE: frozenset({GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED}),
+        GrantStatus.ACTIVE: frozenset(
+            {GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED, GrantStatus.ENDED}
+        ),
         # An identity suspension lifts when the holder verifies again, or ends at the grant's expiry.
-        GrantStatus.SUSPENDED: frozenset({GrantStatus.ACTIVE, GrantStatus.EXPIRED}),
+        GrantStatus.SUSPENDED: frozenset({GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.ENDED}),
         GrantStatus.EXPIRED: frozenset(),
         GrantStatus.REVOKED: frozenset(),
+        GrantStatus.ENDED: frozenset(),
     },
     verbs={
         GrantStatus.ACTIVE: "restored",
         GrantStatus.EXPIRED: "expired",
         GrantStatus.REVOKED: "revoked",
         GrantStatus.SUSPENDED: "suspended",
+        GrantStatus.ENDED: "ended",
     },
     # Every refused move is from a grant that has already ended.
     message="This {noun} is already {state}.",
@@ -222,8 +265,15 @@ GRANT_TRANSITIONS = Transitions(
 
 
 def _active_grant_q(now=None) -> Q:
-    # The one definition of an active grant: marked active and not yet past its expiry.
-    return Q(status=GrantStatus.ACTIVE, expires_at__gt=now or timezone.now())
+    # The one definition of an active grant: marked active and not yet past its expiry, or
+    # past it by less than the grace of a renewal submitted in time and still open.
+    now = now or timezone.now()
+    in_grace = models.Exists(
+        AccessRequest.objects.filter(
+            renews=models.OuterRef("pk"), status__in=OPEN_STATUSES, renewal_grace_until__gt=now
+        )
+    )
+    return Q(status=GrantStatus.ACTIVE) & (Q(expires_at__gt=now) | in_grace)
 
 
 class GrantQuerySet(models.QuerySet):
@@ -268,3 +318,7 @@ class Grant(models.Model):
 
     def __str__(self):
         return f"Grant #{self.pk}: {self.user} → {self.model}"
+
+
+# Access over time: grant history, reminders, close-outs (their own module, loaded with these).
+from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401

@@ -4,7 +4,7 @@ The per-object checks and the set queries are built on the same `Grant.objects.a
 and the same rules, and a test checks that they agree.
 """
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from accessgate.accounts.models import User
@@ -41,9 +41,15 @@ def active_grant(user, model: Model) -> Grant | None:
     return Grant.objects.active().filter(user=user, model=model).first()
 
 
+def signed_under(grant_ref) -> Q:
+    """Agreements signed for a grant: its request's, and its renewals' (a renewal signs the
+    current licence)."""
+    return Q(request__grant=grant_ref) | Q(request__renews=grant_ref)
+
+
 def _latest_signed_licence():
     return Subquery(
-        Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
+        Agreement.objects.filter(signed_under(OuterRef("pk"))).order_by("-signed_at", "-id").values("license")[:1]
     )
 
 
@@ -83,6 +89,11 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
             raise PolicyNotMet(
                 f"Your access to {model.full_name} is suspended until you verify your identity again.",
                 help_url=reverse("identity:status"),
+            )
+        if latest is not None and latest.status == GrantStatus.ENDED:
+            raise AccessDenied(
+                f"You ended your access to {model.full_name} on {latest.ended_at:%Y-%m-%d}. Apply again to use it.",
+                help_url=apply_url,
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
             raise AccessDenied(

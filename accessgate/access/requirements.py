@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.urls import reverse
+from django.utils import timezone
 
 from accessgate.accounts.models import Profile, User
 from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails, verified_orcid
@@ -22,6 +23,7 @@ from accessgate.identity.models import IdentityVerification
 from accessgate.identity.selectors import active_verification
 
 from .models import AccessPolicy, Gating
+from .models_over_time import Closeout, CloseoutStatus
 
 
 class Facts:
@@ -51,6 +53,14 @@ class Facts:
     @cached_property
     def emails(self) -> list[str]:
         return verified_emails(self.user)
+
+    @cached_property
+    def overdue_closeouts(self) -> list[Closeout]:
+        return list(
+            Closeout.objects.filter(user=self.user, status=CloseoutStatus.DUE, due_at__lte=timezone.now())
+            .select_related("grant__model")
+            .order_by("due_at")
+        )
 
     def countries(self) -> list[str]:
         """The user's countries: the profile's and the identity document's."""
@@ -165,6 +175,21 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
         )
 
 
+    if policy.closeout_blocks_requests and not at_download:
+        overdue = facts.overdue_closeouts
+        first = overdue[0] if overdue else None
+        yield Requirement(
+            "closeout",
+            "No overdue close-out attestation",
+            first is None,
+            reverse("access:closeout", args=[first.pk]) if first else "",
+            f"Overdue since {first.due_at:%Y-%m-%d} ({first.grant.model.full_name})" if first else "",
+            f"File the overdue close-out for {first.grant.model.full_name} before applying for {model}."
+            if first
+            else "",
+        )
+
+
 def download_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:
     """The first requirement that stops a download now, as the error to raise, or None."""
     unmet = next((r for r in evaluate(policy, facts, at_download=True) if not r.met), None)
@@ -175,9 +200,9 @@ def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | Non
     """Why this user cannot apply now, or None. Blocked countries refuse every application;
     automatic approval needs every requirement (a manual review shows them to the reviewer)."""
     requirements = list(evaluate(policy, facts))
-    country = next((r for r in requirements if r.key == "country" and not r.met), None)
-    if country:
-        return country.error()
+    refused = next((r for r in requirements if r.key in ("country", "closeout") and not r.met), None)
+    if refused:
+        return refused.error()
     if policy.gating == Gating.AUTO:
         unmet = [r.label for r in requirements if not r.met and r.key != "profile"]
         if unmet:

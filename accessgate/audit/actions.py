@@ -48,12 +48,18 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_REJECTED = "access.request.rejected", "Access request rejected"
     ACCESS_REQUEST_CHANGES_REQUESTED = "access.request.changes_requested", "Changes requested"
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
+    ACCESS_RENEWAL_SUBMITTED = "access.renewal.submitted", "Renewal submitted"
+    ACCESS_CLOSEOUT_OPENED = "access.closeout.opened", "Close-out requested"
+    ACCESS_CLOSEOUT_FILED = "access.closeout.filed", "Close-out attestation filed"
+    ACCESS_REMINDER_SENT = "access.reminder.sent", "Reminder sent"
 
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"
     GRANT_EXPIRED = "grant.expired", "Grant expired"
     GRANT_SUSPENDED = "grant.suspended", "Grant suspended"
     GRANT_RESTORED = "grant.restored", "Grant restored"
+    GRANT_RENEWED = "grant.renewed", "Grant renewed"
+    GRANT_ENDED = "grant.ended", "Grant ended by the holder"
 
     IDENTITY_VERIFICATION_STARTED = "identity.verification.started", "Identity verification started"
     IDENTITY_VERIFICATION_PROCESSING = "identity.verification.processing", "Identity verification processing"

@@ -12,6 +12,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
 from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant
+from ..policy import signed_under
 from ._checks import check_profile, check_signature, check_statements, policy_of
 
 
@@ -65,7 +66,7 @@ def agreement_renew(
         raise InvalidTransition("This grant is no longer active; apply again instead.")
     policy = policy_of(grant.model)
     access_request = grant.request
-    current = access_request.agreements.order_by("-signed_at", "-id").first()
+    current = Agreement.objects.filter(signed_under(grant)).order_by("-signed_at", "-id").first()
     if current is not None and current.license_id == policy.license_id:
         raise Conflict(f"You have already accepted {policy.license}.")
     profile = check_profile(actor)

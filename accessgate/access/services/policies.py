@@ -39,6 +39,15 @@ class PolicySettings:
     # None: the built-in free-mail list.
     denied_email_domains: Sequence[str] | None = None
     blocked_countries: Sequence[str] = ()
+    # Access over time.
+    reminder_days: Sequence[int] = (30, 7, 1)
+    renewal_window_days: int = 30
+    renewal_requires_progress_report: bool = True
+    renewal_auto: bool = False
+    renewal_grace_days: int = 14
+    require_closeout: bool = False
+    closeout_days: int = 30
+    closeout_blocks_requests: bool = False
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
@@ -57,6 +66,7 @@ class PolicySettings:
             raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
         values.update(
+            reminder_days=_reminder_days(self.reminder_days),
             gating=Gating(self.gating),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
@@ -69,6 +79,16 @@ class PolicySettings:
         if len(set(statements)) != len(statements):
             raise ValidationFailed("Two attestation statements are the same.", field="statements")
         return statements
+
+
+def _reminder_days(values: Sequence[int]) -> list[int]:
+    try:
+        days = sorted({int(value) for value in values}, reverse=True)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed("Reminder days are whole numbers of days.", field="reminder_days") from error
+    if any(not 1 <= day <= 365 for day in days):
+        raise ValidationFailed("Each reminder is 1 to 365 days before expiry.", field="reminder_days")
+    return days
 
 
 def _domains(values: Sequence[str]) -> list[str]:
@@ -132,6 +152,14 @@ def policy_set(
             requirements=sorted(name for name in REQUIREMENT_FIELDS if getattr(policy, name)),
             institutional_domains=policy.institutional_domains,
             blocked_countries=policy.blocked_countries,
+            reminder_days=policy.reminder_days,
+            renewal_window_days=policy.renewal_window_days,
+            renewal_requires_progress_report=policy.renewal_requires_progress_report,
+            renewal_auto=policy.renewal_auto,
+            renewal_grace_days=policy.renewal_grace_days,
+            require_closeout=policy.require_closeout,
+            closeout_days=policy.closeout_days,
+            closeout_blocks_requests=policy.closeout_blocks_requests,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy

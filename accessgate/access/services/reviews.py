@@ -9,10 +9,10 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import ValidationFailed
 
-from ..models import REQUEST_TRANSITIONS, AccessRequest, Decision, Grant, RequestStatus, Review
+from ..models import REQUEST_TRANSITIONS, AccessRequest, Decision, Grant, RequestKind, RequestStatus, Review
 from ._checks import check_reviewer, locked, policy_of
 from ._emails import email_applicant
-from .grants import grant_open
+from .grants import grant_extend, grant_open
 
 
 def approve(access_request: AccessRequest, *, reviewer: User | None, message: str, meta: RequestMeta) -> Grant:
@@ -26,7 +26,10 @@ def approve(access_request: AccessRequest, *, reviewer: User | None, message: st
     review = Review.objects.create(
         request=access_request, reviewer=reviewer, decision=Decision.APPROVED, message=message
     )
-    grant = grant_open(access_request=access_request, days=policy.grant_days, now=now)
+    if access_request.kind == RequestKind.RENEWAL:
+        grant = grant_extend(access_request=access_request, days=policy.grant_days, now=now, approved_by=reviewer)
+    else:
+        grant = grant_open(access_request=access_request, days=policy.grant_days, now=now, approved_by=reviewer)
     record(
         actor=reviewer,
         action=AuditAction.ACCESS_REQUEST_APPROVED,
@@ -37,6 +40,9 @@ def approve(access_request: AccessRequest, *, reviewer: User | None, message: st
         grant_id=grant.pk,
         automatic=reviewer is None,
     )
+    if access_request.kind == RequestKind.RENEWAL:
+        email_applicant(access_request, "request_approved", message=message, expires_at=grant.expires_at)
+        return grant
     record(
         actor=reviewer,
         action=AuditAction.GRANT_CREATED,
