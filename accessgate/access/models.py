@@ -60,9 +60,7 @@ class AccessPolicy(models.Model):
         "renewal window (days before expiry)", default=30, help_text="0: no renewal; holders apply again."
     )
     renewal_requires_progress_report = models.BooleanField("a renewal needs a progress report", default=True)
-    renewal_auto = models.BooleanField(
-        "renew automatically when every requirement still holds", default=False
-    )
+    renewal_auto = models.BooleanField("renew automatically when every requirement still holds", default=False)
     renewal_grace_days = models.PositiveIntegerField(
         "downloads continue this many days past expiry while a timely renewal is pending", default=14
     )
@@ -157,9 +155,7 @@ class AccessRequest(models.Model):
     # A renewal is a request of kind "renewal" linked to the grant it extends; it is reviewed
     # on the same pages and approved by the same service, which extends that grant.
     kind = models.CharField(max_length=16, choices=RequestKind.choices, default=RequestKind.APPLICATION)
-    renews = models.ForeignKey(
-        "access.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
-    )
+    renews = models.ForeignKey("access.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals")
     progress_report = models.TextField(blank=True)
     renewal_grace_until = models.DateTimeField(
         null=True, blank=True, help_text="While this renewal is open, the grant stays in effect until then."

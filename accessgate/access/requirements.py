@@ -174,7 +174,6 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
             refusal=AccessDenied if at_download else PolicyNotMet,
         )
 
-
     if policy.closeout_blocks_requests and not at_download:
         overdue = facts.overdue_closeouts
         first = overdue[0] if overdue else None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import review
+from .views import over_time, review
 
 app_name = "review"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
     path("grants/", review.grants, name="grants"),
     path("grants/<int:pk>/revoke/", review.grant_revoke, name="grant_revoke"),
+    path("closeouts/", over_time.review_closeouts, name="closeouts"),
 ]

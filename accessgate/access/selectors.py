@@ -1,9 +1,11 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
 from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
+from .models_over_time import Closeout, CloseoutStatus, GrantPeriod
 from .policy import reviewable_models
 from .requirements import Facts, evaluate
 
@@ -126,3 +128,38 @@ def applicant_facts(access_request: AccessRequest) -> dict:
         "identity": identity,
         "identity_name_matches": name_matches(identity, profile_name=facts.profile.full_name) if identity else None,
     }
+
+
+# --- access over time ----------------------------------------------------------------------
+
+
+def own_grant(user, pk: int) -> Grant | None:
+    return (
+        Grant.objects.filter(user=user, pk=pk)
+        .with_is_active()
+        .select_related("model", "request")
+        .prefetch_related("periods__request", "renewals")
+        .first()
+    )
+
+
+def grant_history(grant: Grant) -> QuerySet[GrantPeriod]:
+    return grant.periods.select_related("request", "approved_by").order_by("starts_at", "pk")
+
+
+def own_closeout(user, pk: int) -> Closeout | None:
+    return Closeout.objects.filter(user=user, pk=pk).select_related("grant__model").first()
+
+
+def closeouts_of(user) -> QuerySet[Closeout]:
+    return Closeout.objects.filter(user=user).select_related("grant__model").order_by("-opened_at")
+
+
+def closeouts_for_review(reviewer, *, overdue_only: bool = False, now=None) -> QuerySet[Closeout]:
+    """Close-outs on the models this reviewer covers, overdue (unfiled, past due) first."""
+    closeouts = Closeout.objects.filter(grant__model__in=reviewable_models(reviewer)).select_related(
+        "grant__model", "user__profile"
+    )
+    if overdue_only:
+        closeouts = closeouts.filter(status=CloseoutStatus.DUE, due_at__lte=now or timezone.now())
+    return closeouts.order_by("status", "due_at", "pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import researcher
+from .views import over_time, researcher
 
 app_name = "access"
 
@@ -10,4 +10,8 @@ urlpatterns = [
     path("requests/<int:pk>/withdraw/", researcher.request_withdraw, name="request_withdraw"),
     path("requests/<int:pk>/resubmit/", researcher.request_resubmit, name="request_resubmit"),
     path("grants/<int:pk>/accept-licence/", researcher.licence_accept, name="licence_accept"),
+    path("grants/<int:pk>/", over_time.grant_detail, name="grant_detail"),
+    path("grants/<int:pk>/renew/", over_time.renew, name="renew"),
+    path("grants/<int:pk>/end/", over_time.grant_end, name="grant_end"),
+    path("closeouts/<int:pk>/", over_time.closeout, name="closeout"),
 ]

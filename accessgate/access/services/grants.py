@@ -31,9 +31,7 @@ from .closeouts import closeout_open
 IDENTITY_LAPSED = "identity_expired"
 
 
-def grant_open(
-    *, access_request: AccessRequest, days: int, now: datetime, approved_by: User | None = None
-) -> Grant:
+def grant_open(*, access_request: AccessRequest, days: int, now: datetime, approved_by: User | None = None) -> Grant:
     """The grant row of an approved request, inside the approval's transaction. The approval
     records `grant.created` after its own event, which names the grant."""
     _end_lapsed(access_request.user, access_request.model, now)

@@ -93,7 +93,11 @@ def my_access(request):
     return render(
         request,
         "access/my_access.html",
-        {"requests": selectors.requests_of(request.user), "grants": selectors.grants_of(request.user)},
+        {
+            "requests": selectors.requests_of(request.user),
+            "grants": selectors.grants_of(request.user),
+            "closeouts_due": selectors.closeouts_of(request.user).filter(status="due"),
+        },
     )
 
 
