@@ -16,7 +16,7 @@ from accessgate.core.storage import get_storage
 from accessgate.notifications.services import webhook_endpoint_create
 
 from . import factories
-from .conftest import application
+from .conftest import application, make_policy
 
 # Included URLconfs whose pages guard themselves, so the matrix does not list them one by one:
 # - allauth's (`allauth.urls`: log-in, sign-up, e-mail, MFA, ORCID). Its views decide who may
@@ -81,6 +81,10 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     )
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
     token, _ = token_create(actor=researcher, name="laptop")
+    # The researcher's own ended grant with its close-out (for the close-out page).
+    make_policy(model, model.policy.license, require_closeout=True)
+    ended = factories.GrantFactory(user=researcher, model=model, request__status="approved")
+    services.grant_end(actor=researcher, grant=ended)
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {
@@ -102,6 +106,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         "model": model,
         "request": request,
         "grant": grant,
+        "closeout": ended.closeout,
     }
 
 
@@ -223,6 +228,25 @@ def urls(world):
         "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
         "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
         "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),
+        # Grant pages: only the holder. Renew redirects to the grant page (the window opens
+        # 30 days before expiry; the fixture's grant has 30 days, so it is open: 200).
+        "access:grant_detail": (
+            reverse("access:grant_detail", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "access:renew": (
+            reverse("access:renew", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "access:grant_end": (
+            reverse("access:grant_end", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "access:closeout": (
+            reverse("access:closeout", args=[world["closeout"].pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        "review:closeouts": (reverse("review:closeouts"), _staff(OK)),
         "access:licence_accept": (
             reverse("access:licence_accept", args=[grant.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},

@@ -67,7 +67,7 @@ def closeout_file(
     if closeout.user_id != actor.pk:
         raise AccessDenied("Only the grant holder can file its close-out.")
     CLOSEOUT_TRANSITIONS.move(closeout, CloseoutStatus.FILED)
-    systems, remaining = systems.strip(), remaining.strip()
+    systems, remaining = (text.replace("\r\n", "\n").strip() for text in (systems, remaining))
     if not systems:
         raise ValidationFailed(
             "List every system the weights or derived copies were on (machines, clusters, buckets, backups).",
