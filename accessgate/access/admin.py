@@ -6,7 +6,18 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Grant, Review
+from .models import AccessPolicy, AccessRequest, Agreement, Closeout, Grant, GrantPeriod, ReminderSent, Review
+
+# Access over time: renewal, grace and close-out options, passed through as they are.
+OVER_TIME_FIELDS = [
+    "renewal_window_days",
+    "renewal_requires_progress_report",
+    "renewal_auto",
+    "renewal_grace_days",
+    "require_closeout",
+    "closeout_days",
+    "closeout_blocks_requests",
+]
 
 
 def _split(text: str) -> list[str]:
@@ -31,6 +42,12 @@ class AccessPolicyForm(forms.ModelForm):
         required=False,
         help_text="ISO 3166 codes, comma-separated, e.g. KP, IR. Matched against profile and identity document.",
     )
+    reminder_days_text = forms.CharField(
+        label="Expiry reminders (days before)",
+        required=False,
+        initial="30, 7, 1",
+        help_text="Comma-separated, e.g. 30, 7, 1. Each is e-mailed once to the holder. Empty: no reminders.",
+    )
     statements_text = forms.CharField(
         label="Attestation statements",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -52,18 +69,22 @@ class AccessPolicyForm(forms.ModelForm):
             "require_mfa",
             "require_orcid",
             "require_institutional_email",
+            *OVER_TIME_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
 
         policy = self.instance
+        for name in OVER_TIME_FIELDS:
+            self.fields[name].required = False  # empty: the default
         self.fields["denied_email_domains_text"].initial = "\n".join(FREE_MAIL_DOMAINS)
         if policy.pk:
             self.fields["statements_text"].initial = "\n".join(s.text for s in policy.statements.filter(is_active=True))
             self.fields["institutional_domains_text"].initial = "\n".join(policy.institutional_domains)
             self.fields["denied_email_domains_text"].initial = "\n".join(policy.denied_email_domains)
             self.fields["blocked_countries_text"].initial = ", ".join(policy.blocked_countries)
+            self.fields["reminder_days_text"].initial = ", ".join(str(d) for d in policy.reminder_days)
 
 
 @admin.register(AccessPolicy)
@@ -97,6 +118,8 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
                 blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
                 statements=form.cleaned_data["statements_text"].splitlines(),
+                reminder_days=_split(form.cleaned_data["reminder_days_text"]),
+                **{name: form.cleaned_data[name] for name in OVER_TIME_FIELDS if form.cleaned_data[name] is not None},
             ),
             meta=RequestMeta.from_request(request),
         )
@@ -127,3 +150,21 @@ class ReviewAdmin(ReadOnlyAdmin):
 class GrantAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "model", "status", "granted_at", "expires_at"]
     list_filter = ["status"]
+
+
+@admin.register(GrantPeriod)
+class GrantPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "kind", "starts_at", "ends_at", "approved_by"]
+    list_filter = ["kind"]
+
+
+@admin.register(Closeout)
+class CloseoutAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "user", "reason", "status", "due_at", "filed_at", "deleted_everywhere"]
+    list_filter = ["status", "reason"]
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "subject", "key", "user", "sent_at"]
+    list_filter = ["kind"]

@@ -39,3 +39,35 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
     assert [s.text for s in policy.statements.all()] == ["I will behave.", "I will not share."]
     event = AuditEvent.objects.get(action="access.policy.updated")
     assert event.actor == admin_user and event.details["requirements"] == ["require_identity", "require_mfa"]
+
+
+def test_admin_sets_the_access_over_time_options(client, admin_user, licence):
+    model = factories.ModelFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:access_accesspolicy_add"),
+        {
+            "model": model.pk,
+            "gating": "manual",
+            "license": licence.pk,
+            "min_intended_use_chars": 40,
+            "grant_days": 365,
+            "url_ttl_seconds": 120,
+            "reminder_days_text": "14, 60, 2",
+            "renewal_window_days": 45,
+            "renewal_auto": "on",
+            "renewal_grace_days": 21,
+            "require_closeout": "on",
+            "closeout_days": 10,
+            "closeout_blocks_requests": "on",
+            "statements_text": "I will behave.",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = AccessPolicy.objects.get(model=model)
+    assert policy.reminder_days == [60, 14, 2]
+    assert (policy.renewal_window_days, policy.renewal_grace_days, policy.closeout_days) == (45, 21, 10)
+    assert (policy.renewal_auto, policy.renewal_requires_progress_report) == (True, False)
+    assert (policy.require_closeout, policy.closeout_blocks_requests) == (True, True)
+    event = AuditEvent.objects.get(action="access.policy.updated")
+    assert event.details["reminder_days"] == [60, 14, 2] and event.details["renewal_grace_days"] == 21

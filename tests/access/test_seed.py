@@ -101,3 +101,12 @@ def test_seed_demo_large_adds_a_bigger_release_of_the_open_model_once(capsys, cl
     client.force_login(researcher)
     response = client.get(page)
     assert response.status_code == 200 and shards[0] in response.content.decode()
+
+
+def test_seed_demo_configures_access_over_time(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    frontier, tiny = (AccessPolicy.objects.get(model__name=name) for name in ("frontier-demo-7b", "tiny-demo-1b"))
+    assert (frontier.require_closeout, frontier.closeout_blocks_requests) == (True, True)
+    assert (tiny.renewal_auto, tiny.renewal_window_days, tiny.require_closeout) == (True, 90, True)
+    assert tiny.reminder_days == [30, 7, 1]

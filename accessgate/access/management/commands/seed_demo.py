@@ -124,6 +124,10 @@ class Command(BaseCommand):
                 "manual",
                 licence=licence,
                 reviewer=reviewer,
+                # Access over time: renewals reviewed with a progress report; a close-out when a
+                # grant ends, and none of the demo's models accept applicants with one overdue.
+                require_closeout=True,
+                closeout_blocks_requests=True,
             )
             open_model = self._model(
                 OPEN_NAME,
@@ -132,6 +136,10 @@ class Command(BaseCommand):
                 "auto",
                 licence=licence,
                 reviewer=reviewer,
+                # The researcher's demo grant can be renewed at once (auto-renewal) or ended with a close-out.
+                renewal_window_days=90,
+                renewal_auto=True,
+                require_closeout=True,
             )
             secure_model = self._model(
                 SECURE_NAME,
