@@ -4,6 +4,8 @@ The rows are keyed by route name and checked against the URLconf itself: a route
 without a row here fails `test_every_route_has_a_row`.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -82,9 +84,12 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     grant = services.access_request_approve(actor=reviewer, access_request=approved)
     token, _ = token_create(actor=researcher, name="laptop")
     # The researcher's own ended grant with its close-out (for the close-out page).
-    make_policy(model, model.policy.license, require_closeout=True)
+    make_policy(model, model.policy.license, require_closeout=True, require_signoff=True, signoff_domains=["uni.edu"])
     ended = factories.GrantFactory(user=researcher, model=model, request__status="approved")
     services.grant_end(actor=researcher, grant=ended)
+    signoff = services.signoff_request(
+        actor=researcher, access_request=request, official_name="Dean Jones", official_email="dean@uni.edu"
+    )
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {
@@ -107,6 +112,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         "request": request,
         "grant": grant,
         "closeout": ended.closeout,
+        "signoff": signoff,
     }
 
 
@@ -247,6 +253,15 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
         "review:closeouts": (reverse("review:closeouts"), _staff(OK)),
+        "access:signoff": (
+            reverse("access:signoff", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        # Public, gated by its signed single-use token (bad, expired and used tokens: below).
+        "access:signoff_sign": (
+            reverse("access:signoff_sign", args=[services.signoff_token(world["signoff"])]),
+            dict.fromkeys(ROLES, OK),
+        ),
         "access:licence_accept": (
             reverse("access:licence_accept", args=[grant.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
@@ -350,3 +365,23 @@ def test_audit_actions_refuse_non_auditors(client, world):
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
+
+
+def test_signoff_link_refuses_bad_expired_and_used_tokens(client, world):
+    signoff = world["signoff"]
+    good = services.signoff_token(signoff)
+    for role in ("anonymous", "researcher", "admin"):
+        client.logout()
+        if world["users"][role]:
+            client.force_login(world["users"][role])
+        assert client.get(reverse("access:signoff_sign", args=[good[:-2] + "xx"])).status_code == 404, role
+        assert client.get(reverse("access:signoff_sign", args=["not-a-token"])).status_code == 404, role
+    type(signoff).objects.filter(pk=signoff.pk).update(expires_at=timezone.now())
+    client.logout()
+    assert client.get(reverse("access:signoff_sign", args=[good])).status_code == 409
+    assert client.post(reverse("access:signoff_sign", args=[good]), {"typed_name": "Dean Jones"}).status_code == 409
+    type(signoff).objects.filter(pk=signoff.pk).update(expires_at=timezone.now() + timedelta(days=1))
+    assert client.post(reverse("access:signoff_sign", args=[good]), {"typed_name": "Dean Jones"}).status_code == 200
+    assert client.get(reverse("access:signoff_sign", args=[good])).status_code == 409  # used
+    signoff.refresh_from_db()
+    assert signoff.status == "signed"

@@ -6,7 +6,17 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Closeout, Grant, GrantPeriod, ReminderSent, Review
+from .models import (
+    AccessPolicy,
+    AccessRequest,
+    Agreement,
+    Closeout,
+    Grant,
+    GrantPeriod,
+    ReminderSent,
+    Review,
+    Signoff,
+)
 
 # Access over time: renewal, grace and close-out options, passed through as they are.
 OVER_TIME_FIELDS = [
@@ -17,6 +27,8 @@ OVER_TIME_FIELDS = [
     "require_closeout",
     "closeout_days",
     "closeout_blocks_requests",
+    "require_signoff",
+    "signoff_link_days",
 ]
 
 
@@ -47,6 +59,11 @@ class AccessPolicyForm(forms.ModelForm):
         required=False,
         initial="30, 7, 1",
         help_text="Comma-separated, e.g. 30, 7, 1. Each is e-mailed once to the holder. Empty: no reminders.",
+    )
+    signoff_domains_text = forms.CharField(
+        label="Signing officials' e-mail domains",
+        required=False,
+        help_text="Comma-separated; empty: the institutional domains above (or any not denied).",
     )
     statements_text = forms.CharField(
         label="Attestation statements",
@@ -84,6 +101,7 @@ class AccessPolicyForm(forms.ModelForm):
             self.fields["institutional_domains_text"].initial = "\n".join(policy.institutional_domains)
             self.fields["denied_email_domains_text"].initial = "\n".join(policy.denied_email_domains)
             self.fields["blocked_countries_text"].initial = ", ".join(policy.blocked_countries)
+            self.fields["signoff_domains_text"].initial = ", ".join(policy.signoff_domains)
             self.fields["reminder_days_text"].initial = ", ".join(str(d) for d in policy.reminder_days)
 
 
@@ -119,6 +137,7 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
                 statements=form.cleaned_data["statements_text"].splitlines(),
                 reminder_days=_split(form.cleaned_data["reminder_days_text"]),
+                signoff_domains=_split(form.cleaned_data["signoff_domains_text"]),
                 **{name: form.cleaned_data[name] for name in OVER_TIME_FIELDS if form.cleaned_data[name] is not None},
             ),
             meta=RequestMeta.from_request(request),
@@ -168,3 +187,10 @@ class CloseoutAdmin(ReadOnlyAdmin):
 class ReminderSentAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "subject", "key", "user", "sent_at"]
     list_filter = ["kind"]
+
+
+@admin.register(Signoff)
+class SignoffAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "official_email", "status", "sent_at", "expires_at", "decided_at"]
+    list_filter = ["status"]
+    exclude = ["nonce"]  # with the secret key it would rebuild a live link

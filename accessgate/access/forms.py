@@ -101,3 +101,21 @@ class CloseoutForm(forms.Form):
     typed_name = forms.CharField(
         label="Type your full name to sign", max_length=200, help_text="Must match the full name in your profile."
     )
+
+
+class SignoffOfficialForm(forms.Form):
+    official_name = forms.CharField(label="Signing official's full name", max_length=200)
+    official_email = forms.EmailField(
+        label="Signing official's institutional e-mail",
+        help_text="Someone at your institution who can sign for it (a department head, a research office).",
+    )
+
+
+class CountersignForm(forms.Form):
+    typed_name = forms.CharField(label="Type your full name to countersign", max_length=200)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (shown to the applicant)", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )

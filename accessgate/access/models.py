@@ -69,6 +69,11 @@ class AccessPolicy(models.Model):
     closeout_blocks_requests = models.BooleanField(
         "refuse applications from researchers with an overdue close-out", default=False
     )
+    require_signoff = models.BooleanField("require a signing official's countersignature", default=False)
+    signoff_domains = models.JSONField(
+        default=list, blank=True, help_text="The official's e-mail domains (subdomains match); empty: any not denied."
+    )
+    signoff_link_days = models.PositiveIntegerField("days a sign-off link stays valid", default=14)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -318,3 +323,4 @@ class Grant(models.Model):
 
 # Access over time: grant history, reminders, close-outs (their own module, loaded with these).
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
+from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import over_time, researcher
+from .views import over_time, researcher, signoff
 
 app_name = "access"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("grants/<int:pk>/renew/", over_time.renew, name="renew"),
     path("grants/<int:pk>/end/", over_time.grant_end, name="grant_end"),
     path("closeouts/<int:pk>/", over_time.closeout, name="closeout"),
+    path("requests/<int:pk>/signoff/", signoff.name_official, name="signoff"),
+    # Public: the signed single-use link a signing official receives (no account).
+    path("signoff/<str:token>/", signoff.sign, name="signoff_sign"),
 ]

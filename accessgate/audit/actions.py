@@ -52,6 +52,10 @@ class AuditAction(models.TextChoices):
     ACCESS_CLOSEOUT_OPENED = "access.closeout.opened", "Close-out requested"
     ACCESS_CLOSEOUT_FILED = "access.closeout.filed", "Close-out attestation filed"
     ACCESS_REMINDER_SENT = "access.reminder.sent", "Reminder sent"
+    ACCESS_SIGNOFF_REQUESTED = "access.signoff.requested", "Signing official asked to countersign"
+    ACCESS_SIGNOFF_RESENT = "access.signoff.resent", "Sign-off link resent"
+    ACCESS_SIGNOFF_SIGNED = "access.signoff.signed", "Countersigned by the signing official"
+    ACCESS_SIGNOFF_DECLINED = "access.signoff.declined", "Declined by the signing official"
 
     GRANT_CREATED = "grant.created", "Grant created"
     GRANT_REVOKED = "grant.revoked", "Grant revoked"

@@ -19,6 +19,14 @@ from .reminders import reminders_send_due
 from .renewals import renewal_opens_at, renewal_refusal, renewal_submit
 from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
 from .reviews import access_request_approve, access_request_reject, access_request_request_changes
+from .signoffs import (
+    signoff_by_token,
+    signoff_countersign,
+    signoff_decline,
+    signoff_request,
+    signoff_resend,
+    signoff_token,
+)
 
 __all__ = [
     "IDENTITY_LAPSED",
@@ -42,4 +50,10 @@ __all__ = [
     "renewal_opens_at",
     "renewal_refusal",
     "renewal_submit",
+    "signoff_by_token",
+    "signoff_countersign",
+    "signoff_decline",
+    "signoff_request",
+    "signoff_resend",
+    "signoff_token",
 ]

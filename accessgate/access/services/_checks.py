@@ -8,6 +8,7 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
+from ..models_signoff import SignoffStatus
 from ..policy import can_review
 from ..requirements import Facts, application_problem, profile_incomplete
 from ..selectors import policy_for
@@ -80,3 +81,11 @@ def check_reviewer(actor: User, access_request: AccessRequest) -> None:
         raise AccessDenied("Nobody can review their own request.")
     if not can_review(actor, access_request.model):
         raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+
+
+def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:
+    """Refuse to decide an application that still waits for its countersignature."""
+    if not policy.require_signoff or access_request.renews_id:
+        return
+    if not access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
+        raise PolicyNotMet("This request waits for the signing official's countersignature.")

@@ -16,7 +16,13 @@ from accessgate.core.errors import ValidationFailed
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating
 
-REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
+REQUIREMENT_FIELDS = (
+    "require_identity",
+    "require_mfa",
+    "require_orcid",
+    "require_institutional_email",
+    "require_signoff",
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,14 @@ class PolicySettings:
     require_closeout: bool = False
     closeout_days: int = 30
     closeout_blocks_requests: bool = False
+    require_signoff: bool = False
+    signoff_domains: Sequence[str] = ()
+    signoff_link_days: int = 14
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
+        if self.signoff_link_days < 1:
+            raise ValidationFailed("A sign-off link lives at least one day.", field="signoff_link_days")
         if self.grant_days < 1:
             raise ValidationFailed("A grant lasts at least one day.", field="grant_days")
         if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
@@ -67,6 +78,7 @@ class PolicySettings:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
         values.update(
             reminder_days=_reminder_days(self.reminder_days),
+            signoff_domains=_domains(self.signoff_domains),
             gating=Gating(self.gating),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
@@ -160,6 +172,8 @@ def policy_set(
             require_closeout=policy.require_closeout,
             closeout_days=policy.closeout_days,
             closeout_blocks_requests=policy.closeout_blocks_requests,
+            signoff_domains=policy.signoff_domains,
+            signoff_link_days=policy.signoff_link_days,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy

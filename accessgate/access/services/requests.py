@@ -99,7 +99,9 @@ def access_request_submit(
         action=AuditAction.ACCESS_REQUEST_SUBMITTED,
         gating=policy.gating,
     )
-    if policy.gating == Gating.AUTO:
+    if policy.require_signoff:
+        email_applicant(access_request, "request_received")  # reviewers hear of it once countersigned
+    elif policy.gating == Gating.AUTO:
         approve(access_request, reviewer=None, message="", meta=meta)
     else:
         email_applicant(access_request, "request_received")

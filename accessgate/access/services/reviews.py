@@ -10,7 +10,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import ValidationFailed
 
 from ..models import REQUEST_TRANSITIONS, AccessRequest, Decision, Grant, RequestKind, RequestStatus, Review
-from ._checks import check_reviewer, locked, policy_of
+from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
 from .grants import grant_extend, grant_open
 
@@ -18,6 +18,7 @@ from .grants import grant_extend, grant_open
 def approve(access_request: AccessRequest, *, reviewer: User | None, message: str, meta: RequestMeta) -> Grant:
     """Approve a locked request and open its grant; `reviewer=None` is automatic approval."""
     policy = policy_of(access_request.model)
+    check_signoff(access_request, policy)
     now = timezone.now()
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.APPROVED)
     access_request.decided_at = now

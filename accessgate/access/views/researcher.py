@@ -80,6 +80,9 @@ def apply(request, namespace, name):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if policy.require_signoff:
+                messages.success(request, "Your request is submitted. Now name your institution's signing official.")
+                return redirect("access:signoff", pk=access_request.pk)
             if access_request.status == RequestStatus.APPROVED:
                 messages.success(request, f"Access to {model.full_name} is granted.")
             else:
