@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accessgate.notifications",
     "accessgate.downloads",
     "accessgate.identity",
+    "accessgate.training",
 ]
 
 # ORCID sign-in/linking through allauth, switched on by its credentials.
@@ -234,11 +235,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.access.tasks.expire_grants",
         "schedule": 3600.0,
     },
+    "training-expire": {
+        "task": "accessgate.training.tasks.expire_trainings",
+        "schedule": 3600.0,
+    },
     "access-send-reminders": {
         "task": "accessgate.access.tasks.send_reminders",
         "schedule": 3600.0,  # hourly; each reminder goes out once (access/services/reminders.py)
     },
 }
+ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES = env.int("ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES", default=5_000_000)
 ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
 ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS", default=7)
 

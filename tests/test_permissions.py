@@ -4,6 +4,7 @@ The rows are keyed by route name and checked against the URLconf itself: a route
 without a row here fails `test_every_route_has_a_row`.
 """
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,8 @@ from accessgate.audit.models import AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
 from accessgate.notifications.services import webhook_endpoint_create
+from accessgate.training.models import Training
+from accessgate.training.services import training_certificate_upload
 
 from . import factories
 from .conftest import application, make_policy
@@ -90,6 +93,10 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     signoff = services.signoff_request(
         actor=researcher, access_request=request, official_name="Dean Jones", official_email="dean@uni.edu"
     )
+    training = Training.objects.create(name="Responsible use", kind="certificate")
+    certificate = training_certificate_upload(
+        actor=researcher, training=training, upload=io.BytesIO(b"%PDF-1.4\n"), size=9, filename="c.pdf"
+    )
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
     return {
@@ -113,6 +120,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         "grant": grant,
         "closeout": ended.closeout,
         "signoff": signoff,
+        "training": training,
+        "certificate": certificate,
     }
 
 
@@ -253,6 +262,17 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
         "review:closeouts": (reverse("review:closeouts"), _staff(OK)),
+        "training:list": (reverse("training:list"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "training:detail": (
+            reverse("training:detail", args=[world["training"].pk]),
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN},
+        ),
+        "training:certificates": (reverse("training:certificates"), _staff(OK)),
+        "training:check": (reverse("training:check", args=[world["certificate"].pk]), _staff(OK)),
+        "training:certificate_file": (
+            reverse("training:certificate_file", args=[world["certificate"].pk]),
+            _staff(OK),
+        ),
         "access:signoff": (
             reverse("access:signoff", args=[request.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},

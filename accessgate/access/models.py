@@ -74,6 +74,8 @@ class AccessPolicy(models.Model):
         default=list, blank=True, help_text="The official's e-mail domains (subdomains match); empty: any not denied."
     )
     signoff_link_days = models.PositiveIntegerField("days a sign-off link stays valid", default=14)
+    require_training = models.BooleanField("require completed trainings", default=False, editable=False)
+    required_trainings = models.ManyToManyField("training.Training", blank=True, related_name="policies")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -85,6 +85,15 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     grant = active_grant(user, model)
     if grant is None:
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
+        if (
+            latest is not None
+            and latest.status == GrantStatus.SUSPENDED
+            and latest.suspended_reason == "training_expired"
+        ):
+            raise PolicyNotMet(
+                f"Your access to {model.full_name} is suspended until you complete its required training again.",
+                help_url=reverse("training:list"),
+            )
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
             raise PolicyNotMet(
                 f"Your access to {model.full_name} is suspended until you verify your identity again.",

@@ -21,6 +21,7 @@ from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails,
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 from accessgate.identity.models import IdentityVerification
 from accessgate.identity.selectors import active_verification
+from accessgate.training.selectors import valid_training_ids
 
 from .models import AccessPolicy, Gating
 from .models_over_time import Closeout, CloseoutStatus
@@ -53,6 +54,10 @@ class Facts:
     @cached_property
     def emails(self) -> list[str]:
         return verified_emails(self.user)
+
+    @cached_property
+    def trainings(self) -> set[int]:
+        return valid_training_ids(self.user)
 
     @cached_property
     def overdue_closeouts(self) -> list[Closeout]:
@@ -174,6 +179,18 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
             refusal=AccessDenied if at_download else PolicyNotMet,
         )
 
+    if policy.require_training:
+        for training in policy.required_trainings.all():
+            done = training.pk in facts.trainings
+            yield Requirement(
+                "training",
+                f"Training: {training.name}",
+                done,
+                reverse("training:detail", args=[training.pk]),
+                "" if done else "not completed, or expired",
+                f"{model} needs the training “{training.name}”, and yours is missing or expired. Complete it again.",
+                at_download=True,
+            )
     if policy.closeout_blocks_requests and not at_download:
         overdue = facts.overdue_closeouts
         first = overdue[0] if overdue else None

@@ -73,6 +73,12 @@ class AuditAction(models.TextChoices):
     IDENTITY_VERIFICATION_REDACTED = "identity.verification.redacted", "Identity data redacted"
     IDENTITY_VERIFICATION_EXPIRED = "identity.verification.expired", "Identity verification expired"
 
+    TRAINING_QUIZ_TAKEN = "training.quiz.taken", "Training quiz taken"
+    TRAINING_CERTIFICATE_UPLOADED = "training.certificate.uploaded", "Training certificate uploaded"
+    TRAINING_CERTIFICATE_APPROVED = "training.certificate.approved", "Training certificate accepted"
+    TRAINING_CERTIFICATE_REJECTED = "training.certificate.rejected", "Training certificate rejected"
+    TRAINING_EXPIRED = "training.expired", "Training expired"
+
     DOWNLOAD_URL_ISSUED = "download.url_issued", "Download URL issued"
     DOWNLOAD_MANIFEST_ISSUED = "download.manifest_issued", "Download manifest issued"
     DOWNLOAD_RELEASE_IMPORT_REQUESTED = "download.release_import_requested", "Release import requested"

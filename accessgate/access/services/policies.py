@@ -12,6 +12,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
+from accessgate.training.models import Training
 
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating
@@ -57,6 +58,7 @@ class PolicySettings:
     require_signoff: bool = False
     signoff_domains: Sequence[str] = ()
     signoff_link_days: int = 14
+    required_trainings: Sequence[Training] = ()
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
@@ -75,10 +77,13 @@ class PolicySettings:
         unknown = [code for code in blocked if code not in dict(known_countries)]
         if unknown:
             raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "statements"}
+        values = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("statements", "required_trainings")
+        }
         values.update(
             reminder_days=_reminder_days(self.reminder_days),
             signoff_domains=_domains(self.signoff_domains),
+            require_training=bool(self.required_trainings),
             gating=Gating(self.gating),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
@@ -145,6 +150,10 @@ def policy_set(
         policy.save()
     if _sync_statements(policy, statements):
         changed.append("statements")
+    trainings = {t.pk for t in terms.required_trainings}
+    if set(policy.required_trainings.values_list("pk", flat=True)) != trainings:
+        policy.required_trainings.set(trainings)
+        changed.append("required_trainings")
     if created or changed:
         record(
             actor=actor,
@@ -174,6 +183,7 @@ def policy_set(
             closeout_blocks_requests=policy.closeout_blocks_requests,
             signoff_domains=policy.signoff_domains,
             signoff_link_days=policy.signoff_link_days,
+            required_trainings=sorted(policy.required_trainings.values_list("name", flat=True)),
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
         )
     return policy
