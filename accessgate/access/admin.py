@@ -87,6 +87,7 @@ class AccessPolicyForm(forms.ModelForm):
             "require_orcid",
             "require_institutional_email",
             *OVER_TIME_FIELDS,
+            "required_trainings",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -138,6 +139,7 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 statements=form.cleaned_data["statements_text"].splitlines(),
                 reminder_days=_split(form.cleaned_data["reminder_days_text"]),
                 signoff_domains=_split(form.cleaned_data["signoff_domains_text"]),
+                required_trainings=list(form.cleaned_data["required_trainings"]),
                 **{name: form.cleaned_data[name] for name in OVER_TIME_FIELDS if form.cleaned_data[name] is not None},
             ),
             meta=RequestMeta.from_request(request),

@@ -40,6 +40,7 @@ class ReminderSent(models.Model):
     class Kind(models.TextChoices):
         GRANT_EXPIRY = "grant_expiry", "Grant expires soon"
         IDENTITY_LAPSE = "identity_lapse", "Identity verification lapses soon"
+        TRAINING_LAPSE = "training_lapse", "Training lapses soon"
         LICENCE = "licence", "New licence version to accept"
         CLOSEOUT = "closeout", "Close-out due or overdue"
 

@@ -110,3 +110,13 @@ def test_seed_demo_configures_access_over_time(settings):
     assert (frontier.require_closeout, frontier.closeout_blocks_requests) == (True, True)
     assert (tiny.renewal_auto, tiny.renewal_window_days, tiny.require_closeout) == (True, 90, True)
     assert tiny.reminder_days == [30, 7, 1]
+
+
+def test_seed_demo_secure_model_requires_the_demo_quiz(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    secure = AccessPolicy.objects.get(model__name="secure-demo-13b")
+    assert secure.require_training
+    assert [t.name for t in secure.required_trainings.all()] == ["Responsible use of model weights"]
+    assert secure.required_trainings.get().questions.count() == 3

@@ -138,3 +138,13 @@ def test_the_pages(client, researcher, reviewer, quiz, certificate):
     client.post(reverse("training:check", args=[pending.pk]), {"decision": "accept", "note": ""})
     pending.refresh_from_db()
     assert pending.status == "passed"
+
+
+def test_training_lapse_reminder_is_sent_once(researcher, reviewer, model, quiz):
+    make_policy(model, model.policy.license, required_trainings=[quiz], grant_days=90)
+    result = services.training_quiz_submit(actor=researcher, training=quiz, answers=answers(quiz))
+    request = access.access_request_submit(actor=researcher, **application(model))
+    access.access_request_approve(actor=reviewer, access_request=request)
+    later = result.expires_at - timedelta(days=5)
+    assert access.reminders_send_due(now=later)["training_lapse"] == 1
+    assert access.reminders_send_due(now=later + timedelta(hours=1))["training_lapse"] == 0

@@ -9,6 +9,7 @@ the clock.
   run that missed a day sends only the nearest one. Not while a renewal is open.
 - Identity lapse: at `ACCESSGATE_IDENTITY_REMINDER_DAYS` (default 30, 7) before a verification
   expires, to holders of a grant on a model that requires one.
+- Training lapse: the same days, to holders of a grant whose model requires the training.
 - Licence: once per (grant, licence version) to holders who have not accepted the model's
   current licence, `ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS` (default 7) after its publication.
 - Close-out: a week before it is due, and once when it is overdue.
@@ -26,6 +27,7 @@ from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.services import record
 from accessgate.identity.models import IdentityVerification
+from accessgate.training.models import TrainingRecord
 
 from ..models import OPEN_STATUSES, AccessPolicy, Agreement, Grant
 from ..models_over_time import Closeout, CloseoutStatus, ReminderSent
@@ -111,6 +113,33 @@ def remind_identity_lapse(now: datetime) -> int:
     return sent
 
 
+def remind_training_lapse(now: datetime) -> int:
+    """Like identity: holders of a grant whose model requires the training, at the same days."""
+    days = list(settings.ACCESSGATE_IDENTITY_REMINDER_DAYS)
+    if not days:
+        return 0
+    records = TrainingRecord.objects.valid(now=now).filter(
+        expires_at__lte=now + timedelta(days=max(days)),
+        training__policies__model__grants__in=Grant.objects.active(now=now),
+        training__policies__model__grants__user=F("user"),
+    )
+    sent = 0
+    for training_record in records.distinct().select_related("training", "user"):
+        day = _bucket(training_record.expires_at - now, days)
+        sent += _send_once(
+            kind=Kind.TRAINING_LAPSE,
+            target=training_record,
+            key=f"{day}d",
+            user=training_record.user,
+            template="reminder_training_lapse",
+            now=now,
+            training=training_record.training.name,
+            expires_at=training_record.expires_at,
+            training_path=reverse("training:detail", args=[training_record.training_id]),
+        )
+    return sent
+
+
 def remind_licence(now: datetime) -> int:
     after = timedelta(days=settings.ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS)
     latest = Subquery(
@@ -166,6 +195,7 @@ def reminders_send_due(*, now: datetime | None = None) -> dict[str, int]:
     return {
         Kind.GRANT_EXPIRY: remind_grant_expiry(now),
         Kind.IDENTITY_LAPSE: remind_identity_lapse(now),
+        Kind.TRAINING_LAPSE: remind_training_lapse(now),
         Kind.LICENCE: remind_licence(now),
         Kind.CLOSEOUT: remind_closeouts(now),
     }

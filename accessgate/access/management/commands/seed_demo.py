@@ -31,6 +31,7 @@ from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
 from accessgate.catalog.services import license_publish, model_create
 from accessgate.downloads.services import release_import_prepare, release_import_run
+from accessgate.training.models import Question, Training
 
 DEMO_DOMAIN = "demo.accessgate.test"
 NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
@@ -98,6 +99,14 @@ def demo_files(name: str, *, size: str | None = None, shards: int | None = None)
     )
 
 
+DEMO_QUIZ_INTRO = "Three questions on the licence's main rules. Valid for a year."
+DEMO_QUIZ = [
+    ("May you share the weights with a colleague who has no grant?", ["Yes", "No"], 1),
+    ("Must you delete the weights when your access ends?", ["Yes", "No"], 0),
+    ("May you remove the model's safety mitigations?", ["Yes, for research", "No"], 1),
+]
+
+
 class Command(BaseCommand):
     help = "Create (or refresh) the demo model and accounts, and print their log-ins."
 
@@ -150,6 +159,7 @@ class Command(BaseCommand):
                 reviewer=reviewer,
                 require_identity=True,
                 require_mfa=True,
+                required_trainings=[self._training()],
             )
             if options.get("large"):
                 files = partial(demo_files, OPEN_NAME, size="large", shards=4)
@@ -188,6 +198,19 @@ class Command(BaseCommand):
                 role_grant(actor=None, user=user, role=role)
             passwords[email] = password
         return passwords
+
+    def _training(self):
+        """A short quiz the secure model requires (access over time: required training)."""
+        training, created = Training.objects.get_or_create(
+            name="Responsible use of model weights",
+            defaults={"kind": "quiz", "validity_days": 365, "pass_mark": 100, "description": DEMO_QUIZ_INTRO},
+        )
+        if created:
+            for position, (text, choices, correct) in enumerate(DEMO_QUIZ):
+                Question.objects.create(
+                    training=training, position=position, text=text, choices=choices, correct=correct
+                )
+        return training
 
     def _licence(self):
         licence = LicenseVersion.objects.filter(name="Frontier Demo Research Licence", version="1.0").first()
