@@ -123,6 +123,7 @@ def applicant_facts(access_request: AccessRequest) -> dict:
     policy = policy_for(access_request.model)
     identity = facts.verification
     return {
+        "policy": policy,
         "requirements": list(evaluate(policy, facts)) if policy else [],
         "verified_orcid": facts.orcid,
         "identity": identity,
