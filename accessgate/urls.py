@@ -8,6 +8,8 @@ from accessgate.catalog.converters import register_converters
 register_converters()
 
 urlpatterns = [
+    # The Hugging Face protocol's API first: nothing else may answer /api/models/….
+    path("api/models/", include("accessgate.api.hf.urls")),
     path("", RedirectView.as_view(pattern_name="catalog:list", permanent=False), name="home"),
     path("", include("accessgate.downloads.urls")),
     path("models/", include("accessgate.access.apply_urls")),
@@ -20,4 +22,6 @@ urlpatterns = [
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Last: /<namespace>/<name>/resolve/<rev>/<path> for hf_hub_download (reserved names excluded).
+    path("", include("accessgate.api.hf.resolve_urls")),
 ]

@@ -128,6 +128,7 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
 def urls(world):
     model, request, grant = world["model"], world["request"], world["grant"]
     release_args = [model.namespace, model.name, model.releases.get().version]
+    hf_args = [model.namespace, model.name]
     weight_file = model.releases.get().files.get(path="config.json")
     signed_file_url = get_storage().signed_url(
         weight_file.storage_key, filename="config.json", sha256=weight_file.sha256, ttl_seconds=300, now=timezone.now()
@@ -286,6 +287,21 @@ def urls(world):
             reverse("access:licence_accept", args=[grant.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
         ),
+        # The Hugging Face protocol: the same download check; refusals are the client's 401/403.
+        **{
+            name: (url, {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": 401, "grant_holder": ok})
+            for name, url, ok in [
+                ("hf:model_info", reverse("hf:model_info", args=hf_args), OK),
+                ("hf:model_info_revision", reverse("hf:model_info_revision", args=[*hf_args, "main"]), OK),
+                ("hf:tree", reverse("hf:tree", args=[*hf_args, "main"]), OK),
+                ("hf:tree_path", reverse("hf:tree_path", args=[*hf_args, "main", "sub"]), NOT_FOUND),
+                ("hf_resolve:resolve", reverse("hf_resolve:resolve", args=[*hf_args, "main", "config.json"]), REDIRECT),
+            ]
+        },
+        # The access-request API takes tokens only (its POSTs carry no CSRF token).
+        "hf:access_requests": (reverse("hf:access_requests", args=[*hf_args, "pending"]), dict.fromkeys(ROLES, 401)),
+        "hf:access_handle": (reverse("hf:access_handle", args=hf_args), dict.fromkeys(ROLES, 405)),
+        "hf:access_grant": (reverse("hf:access_grant", args=hf_args), dict.fromkeys(ROLES, 405)),
     }
 
 
@@ -405,3 +421,50 @@ def test_signoff_link_refuses_bad_expired_and_used_tokens(client, world):
     assert client.get(reverse("access:signoff_sign", args=[good])).status_code == 409  # used
     signoff.refresh_from_db()
     assert signoff.status == "signed"
+
+
+# --- token scopes: every token-authenticated route, every scope -------------------------------
+
+SCOPES = ["download", "apply", "review", "audit"]
+
+
+def token_urls(world):
+    model = world["model"]
+    args = [model.namespace, model.name]
+    release_args = [*args, model.releases.get().version]
+    download = {"download": "ok", "apply": FORBIDDEN, "review": FORBIDDEN, "audit": FORBIDDEN}
+    return {
+        "resolve": (reverse("downloads:resolve", args=[*release_args, "config.json"]), download),
+        "manifest": (reverse("downloads:manifest", args=release_args), download),
+        "manifest_txt": (reverse("downloads:manifest_txt", args=release_args), download),
+        "sha256sums": (reverse("downloads:sha256sums", args=release_args), download),
+        "download_page": (reverse("downloads:release", args=release_args), download),
+        "hf_model_info": (reverse("hf:model_info", args=args), download),
+        "hf_tree": (reverse("hf:tree", args=[*args, "main"]), download),
+        "hf_resolve": (reverse("hf_resolve:resolve", args=[*args, "main", "config.json"]), download),
+        "hf_access_requests": (
+            reverse("hf:access_requests", args=[*args, "pending"]),
+            {"download": FORBIDDEN, "apply": FORBIDDEN, "review": "ok", "audit": FORBIDDEN},
+        ),
+    }
+
+
+def test_token_scope_matrix(client, world):
+    """A grant holder who is also the model's reviewer and an auditor, with one token per scope:
+    each route answers only the scope it needs."""
+    from accessgate.accounts.services import role_grant, token_create
+
+    user = world["users"]["grant_holder"]
+    role_grant(actor=None, user=user, role="reviewer")
+    role_grant(actor=None, user=user, role="auditor")
+    world["model"].reviewers.add(user)
+    secrets = {scope: token_create(actor=user, name=scope, scopes=[scope], mfa_passed=True)[1] for scope in SCOPES}
+    failures = []
+    for name, (url, expected_by_scope) in token_urls(world).items():
+        for scope in SCOPES:
+            response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {secrets[scope]}")
+            expected = expected_by_scope[scope]
+            ok = response.status_code in (200, 302) if expected == "ok" else response.status_code == expected
+            if not ok:
+                failures.append(f"{name} with {scope}: got {response.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)

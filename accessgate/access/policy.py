@@ -115,9 +115,15 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 help_url=apply_url,
             )
         raise AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url)
+    accept_url = reverse("access:licence_accept", args=[grant.pk])
+    if not Agreement.objects.filter(request_id=grant.request_id).exists():
+        # A grant a reviewer gave directly: nothing is signed yet.
+        raise PolicyNotMet(
+            f"Before your first download of {model.full_name}, sign its licence and statements.", help_url=accept_url
+        )
     raise PolicyNotMet(
         f"The licence of {model.full_name} has a new version; accept it before your next download.",
-        help_url=reverse("access:licence_accept", args=[grant.pk]),
+        help_url=accept_url,
     )
 
 

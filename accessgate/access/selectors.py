@@ -1,10 +1,10 @@
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, RequestStatus
+from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, RequestStatus
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod
 from .policy import reviewable_models
 from .requirements import Facts, evaluate
@@ -30,6 +30,8 @@ def grants_of(user) -> QuerySet[Grant]:
         Grant.objects.filter(user=user)
         .with_is_active()
         .annotate(latest_version=latest_release)
+        # A grant a reviewer gave directly has nothing signed until its holder signs.
+        .annotate(unsigned=~Exists(Agreement.objects.filter(request=OuterRef("request"))))
         .select_related("model")
         .order_by("-granted_at")
     )

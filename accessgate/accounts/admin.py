@@ -30,16 +30,16 @@ class UserAdmin(BaseUserAdmin):
     their own (audited) pages and the password-reset e-mail."""
 
     ordering = ["email"]
-    list_display = ["email", "is_active", "is_staff", "date_joined", "last_login"]
+    list_display = ["email", "username", "is_active", "is_staff", "date_joined", "last_login"]
     list_filter = ["is_active", "groups"]
-    search_fields = ["email", "profile__full_name", "profile__affiliation"]
+    search_fields = ["email", "username", "profile__full_name", "profile__affiliation"]
     inlines = [ProfileInline]
     fieldsets = [
-        (None, {"fields": ["email"]}),
+        (None, {"fields": ["email", "username"]}),
         ("Status", {"fields": ["is_active", "groups"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["email", "last_login", "date_joined", "groups"]
+    readonly_fields = ["email", "username", "last_login", "date_joined", "groups"]
 
     def has_add_permission(self, request):
         return False  # accounts start with sign-up and a verified e-mail

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 
 from accessgate.audit.context import client_ip
-from accessgate.core.errors import NotAuthenticated
+from accessgate.core.errors import AccessDenied, NotAuthenticated
 from accessgate.core.http import wants_json
 
 from .mfa import session_passed_mfa
@@ -56,6 +57,27 @@ def mfa_verified(request, token: ApiToken | None) -> bool:
     if token is not None:
         return token.created_with_mfa
     return session_passed_mfa(request)
+
+
+def require_scope(token, scope: str, model=None) -> None:
+    """Refuse a token that lacks `scope` or is limited to other models. Sessions pass (token None)."""
+    if token is None or token.allows(scope, model):
+        return
+    if str(scope) not in token.scopes:
+        raise AccessDenied(
+            f"This access token ({token.prefix}…) does not have the '{scope}' scope. "
+            "Create a token with it on your tokens page.",
+            help_url=_tokens_url(),
+        )
+    raise AccessDenied(
+        f"This access token ({token.prefix}…) is limited to other models than {model.full_name}. "
+        "Use a token without that limit, or create one for this model on your tokens page.",
+        help_url=_tokens_url(),
+    )
+
+
+def _tokens_url() -> str:
+    return reverse("accounts:tokens")
 
 
 def caller_of(request) -> Caller | None:

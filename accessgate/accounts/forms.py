@@ -21,9 +21,26 @@ class ProfileForm(forms.ModelForm):
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Where it will be used, e.g. 'cluster-a download script'.")
     days = forms.IntegerField(label="Valid for (days)", min_value=1, help_text="It stops working after this many days.")
+    scopes = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        initial=["download"],
+        required=False,
+        help_text="What the token may do (download only if none is ticked). "
+        "Staff scopes need a session that passed two-factor.",
+    )
+    models = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Limit to models",
+        help_text="Leave all unticked for every model.",
+    )
 
-    def __init__(self, *args, max_days: int, default_days: int, **kwargs):
+    def __init__(self, *args, max_days: int, default_days: int, scope_choices, model_choices, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = scope_choices
+        self.fields["models"].queryset = model_choices
+        self.fields["models"].label_from_instance = lambda model: model.full_name
         self.fields["days"].max_value = max_days
         self.fields["days"].validators.append(forms.fields.validators.MaxValueValidator(max_days))
         self.fields["days"].initial = default_days

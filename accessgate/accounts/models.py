@@ -3,10 +3,35 @@ import re
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
 
 ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+USERNAME_MAX = 40
+
+
+def validate_username(value: str) -> None:
+    if not USERNAME_RE.match(value or ""):
+        raise ValidationError("A username uses only letters, digits, '_', '.' and '-'.")
+
+
+def username_base(email: str) -> str:
+    """The handle an e-mail address suggests: its local part, cleaned to [A-Za-z0-9_.-]."""
+    local = (email or "").split("@", 1)[0].lower()
+    base = re.sub(r"[^a-z0-9_.-]+", "-", local).strip("._-")[: USERNAME_MAX - 6]
+    return base or "user"
+
+
+def unique_username(email: str, *, taken) -> str:
+    """`base`, or `base-2`, `base-3`… the first that `taken(candidate)` says is free."""
+    base = username_base(email)
+    candidate, n = base, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def validate_orcid(value: str) -> None:
@@ -56,7 +81,15 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractUser):
-    username = None
+    """Logs in by e-mail. `username` is a stable public handle (for the Hugging Face access-request
+    API and scripts), chosen once from the e-mail's local part; it never changes."""
+
+    username = models.CharField(
+        max_length=USERNAME_MAX,
+        unique=True,
+        validators=[validate_username],
+        help_text="A stable handle; letters, digits, '_', '.' and '-'.",
+    )
     first_name = None
     last_name = None
     email = models.EmailField("e-mail address", unique=True)
@@ -66,8 +99,20 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    class Meta(AbstractUser.Meta):
+        constraints = [models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci")]
+
     def __str__(self):
         return self.email
+
+    def save(self, *args, **kwargs):
+        if not self.username:
+            # Every way an account is created (sign-up, seed, operators) gets its handle here.
+            manager = type(self)._default_manager
+            self.username = unique_username(
+                self.email, taken=lambda name: manager.filter(username__iexact=name).exclude(pk=self.pk).exists()
+            )
+        super().save(*args, **kwargs)
 
     def get_full_name(self):
         profile = getattr(self, "profile", None)
@@ -104,6 +149,23 @@ class Profile(models.Model):
         ]
 
 
+class TokenScope(models.TextChoices):
+    """What a personal access token may do. The default is download-only."""
+
+    DOWNLOAD = "download", "Download weights"
+    APPLY = "apply", "Apply for access"
+    REVIEW = "review", "Review requests (staff)"
+    AUDIT = "audit", "Read the audit trail (staff)"
+
+
+# Staff scopes need the matching role and a session that passed two-factor.
+STAFF_SCOPES = (TokenScope.REVIEW, TokenScope.AUDIT)
+
+
+def default_token_scopes() -> list[str]:
+    return [TokenScope.DOWNLOAD.value]
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def active(self, *, now=None):
         """The one definition of a usable token: not revoked, not expired, owner active."""
@@ -125,6 +187,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=default_token_scopes, help_text="TokenScope values this token carries.")
+    models = models.ManyToManyField(
+        "catalog.Model", blank=True, related_name="+", help_text="Limit the token to these models; empty: every model."
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -133,3 +199,18 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str, model=None) -> bool:
+        """The token carries `scope` and, when it is limited to some models, `model` is one of them."""
+        if str(scope) not in self.scopes:
+            return False
+        if model is None:
+            return True
+        limited = self._limited_model_ids()
+        return not limited or model.pk in limited
+
+    def _limited_model_ids(self) -> set[int]:
+        cached = self.__dict__.get("_model_ids")
+        if cached is None:
+            cached = self.__dict__["_model_ids"] = set(self.models.values_list("pk", flat=True))
+        return cached

@@ -16,6 +16,12 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 
+# The roles that may carry each staff token scope (`TokenScope.REVIEW`, `TokenScope.AUDIT`).
+STAFF_SCOPE_ROLES: dict[str, tuple[Role, ...]] = {
+    "review": (Role.REVIEWER, Role.ADMIN),
+    "audit": (Role.AUDITOR, Role.ADMIN),
+}
+
 
 def roles_of(user) -> set[Role]:
     if not (user.is_authenticated and user.is_active):

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -15,8 +16,8 @@ from accessgate.audit.services import record
 from accessgate.core.errors import ValidationFailed
 
 from .mfa import totp_activate
-from .models import ApiToken, Profile, User
-from .roles import STAFF_ROLES, Role, roles_of
+from .models import STAFF_SCOPES, ApiToken, Profile, TokenScope, User
+from .roles import STAFF_ROLES, STAFF_SCOPE_ROLES, Role, roles_of
 
 PROFILE_FIELDS = ("full_name", "affiliation", "position", "country", "orcid")
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -144,17 +145,52 @@ def _hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _check_scopes(actor, scopes, *, mfa_passed: bool) -> list[str]:
+    scopes = sorted({str(scope) for scope in scopes})
+    if not scopes:
+        raise ValidationFailed("Choose at least one scope for the token.", field="scopes")
+    unknown = [scope for scope in scopes if scope not in TokenScope.values]
+    if unknown:
+        raise ValidationFailed(f"Unknown token scopes: {', '.join(unknown)}.", field="scopes")
+    for scope in (TokenScope(s) for s in scopes if s in STAFF_SCOPES):
+        if not roles_of(actor) & set(STAFF_SCOPE_ROLES[scope.value]):
+            raise ValidationFailed(
+                f"The '{scope.value}' scope needs the {STAFF_SCOPE_ROLES[scope.value][0].label.lower()} role.",
+                field="scopes",
+            )
+        if not mfa_passed:
+            raise ValidationFailed(
+                f"The '{scope.value}' scope needs a session that passed two-factor authentication: "
+                "sign out, sign in with your second factor, and create the token again.",
+                field="scopes",
+            )
+    return scopes
+
+
 @transaction.atomic
 def token_create(
-    *, actor: User, name: str, days: int | None = None, with_mfa: bool = False, meta: RequestMeta | None = None
+    *,
+    actor,
+    name: str,
+    days: int | None = None,
+    scopes: Collection[str] = ("download",),
+    models: Collection = (),
+    mfa_passed: bool = False,
+    meta: RequestMeta | None = None,
 ):
-    """Create a token; returns (token, secret). The secret is never stored or shown again."""
+    """Create a token; returns (token, secret). The secret is never stored or shown again.
+
+    `scopes` are `TokenScope` values (download-only by default); staff scopes need the
+    matching role and `mfa_passed` (the creating session passed two-factor). `models`
+    limits the token to those catalog models (empty: every model)."""
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed("Give the token a name, e.g. the machine or script that will use it.", field="name")
     days = settings.ACCESSGATE_TOKEN_DEFAULT_DAYS if days is None else days
     if not 1 <= days <= settings.ACCESSGATE_TOKEN_MAX_DAYS:
         raise ValidationFailed(f"A token lives between 1 and {settings.ACCESSGATE_TOKEN_MAX_DAYS} days.", field="days")
+    scopes = _check_scopes(actor, scopes, mfa_passed=mfa_passed)
+    models = sorted(set(models), key=lambda model: model.full_name)
     secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=actor,
@@ -162,8 +198,10 @@ def token_create(
         prefix=secret[: len(ApiToken.PREFIX) + 6],
         secret_hash=_hash_token(secret),
         expires_at=timezone.now() + timedelta(days=days),
-        created_with_mfa=with_mfa,
+        created_with_mfa=mfa_passed,
+        scopes=scopes,
     )
+    token.models.set(models)
     record(
         actor=actor,
         action=AuditAction.ACCOUNT_TOKEN_CREATED,
@@ -172,6 +210,9 @@ def token_create(
         name=token.name,
         prefix=token.prefix,
         expires_at=token.expires_at.isoformat(),
+        scopes=scopes,
+        models=[model.full_name for model in models],
+        mfa=mfa_passed,
     )
     return token, secret
 

@@ -14,7 +14,14 @@ from accessgate.identity.selectors import active_verification
 
 from .forms import ProfileForm, TokenForm
 from .mfa import session_passed_mfa
-from .selectors import has_mfa, profile_for, tokens_of, verified_orcid
+from .selectors import (
+    has_mfa,
+    profile_for,
+    token_model_choices,
+    token_scope_choices,
+    tokens_of,
+    verified_orcid,
+)
 from .services import profile_update, token_create, token_revoke
 
 
@@ -47,15 +54,21 @@ def profile_edit(request):
     )
 
 
+def _token_form(request, data=None):
+    return TokenForm(
+        data,
+        max_days=settings.ACCESSGATE_TOKEN_MAX_DAYS,
+        default_days=settings.ACCESSGATE_TOKEN_DEFAULT_DAYS,
+        scope_choices=token_scope_choices(request.user),
+        model_choices=token_model_choices(request.user),
+    )
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request):
-    form = TokenForm(
-        request.POST or None,
-        max_days=settings.ACCESSGATE_TOKEN_MAX_DAYS,
-        default_days=settings.ACCESSGATE_TOKEN_DEFAULT_DAYS,
-    )
+    form = _token_form(request, request.POST or None)
     created = secret = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -63,20 +76,26 @@ def tokens(request):
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 days=form.cleaned_data["days"],
-                with_mfa=session_passed_mfa(request),
+                scopes=form.cleaned_data["scopes"] or ["download"],
+                models=form.cleaned_data["models"],
+                mfa_passed=session_passed_mfa(request),
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            form = TokenForm(
-                max_days=settings.ACCESSGATE_TOKEN_MAX_DAYS, default_days=settings.ACCESSGATE_TOKEN_DEFAULT_DAYS
-            )
+            form = _token_form(request)
     # The secret is rendered in this one response only; it is never stored or shown again.
     return render(
         request,
         "accounts/tokens.html",
-        {"form": form, "tokens": tokens_of(request.user), "created": created, "secret": secret},
+        {
+            "form": form,
+            "tokens": tokens_of(request.user).prefetch_related("models"),
+            "created": created,
+            "secret": secret,
+            "mfa_passed": session_passed_mfa(request),
+        },
     )
 
 

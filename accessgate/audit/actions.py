@@ -48,6 +48,7 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_REJECTED = "access.request.rejected", "Access request rejected"
     ACCESS_REQUEST_CHANGES_REQUESTED = "access.request.changes_requested", "Changes requested"
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
+    ACCESS_REQUEST_REOPENED = "access.request.reopened", "Access request returned to pending"
     ACCESS_RENEWAL_SUBMITTED = "access.renewal.submitted", "Renewal submitted"
     ACCESS_CLOSEOUT_OPENED = "access.closeout.opened", "Close-out requested"
     ACCESS_CLOSEOUT_FILED = "access.closeout.filed", "Close-out attestation filed"

@@ -7,11 +7,17 @@ from accessgate.core.jobs import BackgroundJob
 
 
 class DownloadCounter(models.Model):
-    """How many URLs were issued for one file under one grant (for the policy's quota)."""
+    """How many downloads of one file one grant has used (for the policy's quota).
+
+    A download counts when a URL is issued and no earlier counted URL for the same grant and
+    file is still valid; `counted_until` is the expiry of the last counted URL (the URL itself
+    is never stored). Re-issuing before then (a manifest and a retry) costs nothing more.
+    """
 
     grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="download_counters")
     weight_file = models.ForeignKey(WeightFile, on_delete=models.PROTECT, related_name="download_counters")
-    issued = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField("downloads counted", default=0)
+    counted_until = models.DateTimeField("last counted URL valid until", null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -44,3 +44,15 @@ def downloads_left(grant: Grant, release: Release, limit: int | None) -> dict[in
         DownloadCounter.objects.filter(grant=grant, weight_file__release=release).values_list("weight_file", "issued")
     )
     return {pk: max(0, limit - used.get(pk, 0)) for pk in files}
+
+
+def file_metadata_headers(weight_file: WeightFile) -> dict[str, str]:
+    """The headers that describe a file without serving it (a `HEAD`, the Hugging Face client's
+    probe): the release revision it belongs to, its sha256 as the ETag, its size."""
+    etag = f'"{weight_file.sha256}"'
+    return {
+        "X-Repo-Commit": weight_file.release.revision,
+        "ETag": etag,
+        "X-Linked-Etag": etag,
+        "X-Linked-Size": str(weight_file.size),
+    }

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
-from accessgate.accounts.models import ApiToken, User
+from accessgate.accounts.auth import require_scope
+from accessgate.accounts.models import ApiToken, TokenScope, User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
@@ -45,30 +46,51 @@ def _check_rate(user: User) -> None:
     )
 
 
-def _consume_quota(grant: Grant, files: Iterable[WeightFile], limit: int | None) -> dict[int, int | None]:
-    """Count one issuance per file. Atomic: parallel requests can never pass the limit."""
+def _consume_quota(
+    grant: Grant, files: Iterable[WeightFile], limit: int | None, *, now: datetime, valid_until: datetime
+) -> tuple[dict[int, int | None], int]:
+    """Count one download per file, unless a counted URL for the same grant and file is still
+    valid (then the new URL is free). Returns (downloads left per file, how many were counted).
+
+    Race-free: one conditional UPDATE per file decides and counts. Under PostgreSQL's read
+    committed a waiting writer re-evaluates both the condition and the new values on the row
+    its predecessor committed, so parallel requests never pass the limit or count twice.
+    """
     if limit is None:
-        return {f.pk: None for f in files}
-    remaining = {}
+        return {f.pk: None for f in files}, 0
+    remaining, counted = {}, 0
     for weight_file in files:
         DownloadCounter.objects.get_or_create(grant=grant, weight_file=weight_file)
-        # The conditional UPDATE takes the row lock; under PostgreSQL's read committed a waiting
-        # writer re-checks `issued < limit` after the lock is released, so exactly `limit` pass.
-        updated = DownloadCounter.objects.filter(grant=grant, weight_file=weight_file, issued__lt=limit).update(
-            issued=F("issued") + 1
+        still_valid = Q(counted_until__gt=now)
+        rows = DownloadCounter.objects.filter(grant=grant, weight_file=weight_file).filter(
+            still_valid | Q(issued__lt=limit)
+        )
+        updated = rows.update(
+            issued=Case(When(still_valid, then=F("issued")), default=F("issued") + 1),
+            counted_until=Case(When(still_valid, then=F("counted_until")), default=Value(valid_until)),
         )
         if not updated:
             raise QuotaExceeded(
                 f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
                 "Ask the model's reviewers if you need more."
             )
-        issued = DownloadCounter.objects.values_list("issued", flat=True).get(grant=grant, weight_file=weight_file)
+        issued, until = DownloadCounter.objects.values_list("issued", "counted_until").get(
+            grant=grant, weight_file=weight_file
+        )
+        counted += until == valid_until
         remaining[weight_file.pk] = limit - issued
-    return remaining
+    return remaining, counted
 
 
 def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
+
+
+def download_probe(*, user, release: Release, token=None, mfa_verified: bool) -> Grant:
+    """The checks of a download without the download: a `HEAD` asks whether it would pass.
+    Issues nothing, counts nothing, records nothing (it changes no state)."""
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
+    return download_check(user, release, mfa_verified=mfa_verified)
 
 
 def _issue(
@@ -82,12 +104,15 @@ def _issue(
 ):
     """Shared by single files and manifests: re-check everything, count, sign."""
     _check_rate(user)
+    require_scope(token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(user, release, mfa_verified=mfa_verified)
     policy = grant.model.policy
     storage = get_storage()
     ttl = _ttl(policy, storage)
-    remaining = _consume_quota(grant, files, policy.max_downloads_per_file)
     now = timezone.now()
+    remaining, counted = _consume_quota(
+        grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
+    )
     issued = [
         IssuedUrl(
             path=f.path,
@@ -110,6 +135,7 @@ def _issue(
         "ttl_seconds": ttl,
         "via": "token" if token is not None else "session",
         "token_prefix": token.prefix if token is not None else "",
+        "quota_counted": counted,
     }
     return grant, issued, common
 

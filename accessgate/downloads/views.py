@@ -9,7 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.access.policy import download_check
-from accessgate.accounts.auth import caller_required
+from accessgate.accounts.auth import caller_required, require_scope
+from accessgate.accounts.models import TokenScope
 from accessgate.audit.context import RequestMeta
 from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, get_storage
 
@@ -25,6 +26,12 @@ def resolve(request, namespace, name, ref, path):
     """`302` to a fresh signed URL for one file, after re-checking everything."""
     caller = request.caller
     weight_file = selectors.file_by_address(namespace, name, ref, path)
+    if request.method == "HEAD":
+        # A probe: the same checks, answered with the file's metadata; no URL, no quota, no event.
+        services.download_probe(
+            user=caller.user, release=weight_file.release, token=caller.token, mfa_verified=caller.mfa
+        )
+        return file_metadata_response(weight_file)
     issued = services.download_url_issue(
         user=caller.user,
         release=weight_file.release,
@@ -36,6 +43,14 @@ def resolve(request, namespace, name, ref, path):
     response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
     if issued.remaining is not None:
         response["X-Downloads-Remaining"] = str(issued.remaining)
+    return response
+
+
+def file_metadata_response(weight_file) -> HttpResponse:
+    """What a `HEAD` learns: the file's commit, sha256 (as the ETag) and size."""
+    response = HttpResponse(status=200)
+    for header, value in selectors.file_metadata_headers(weight_file).items():
+        response[header] = value
     return response
 
 
@@ -101,6 +116,7 @@ def manifest_txt(request, namespace, name, ref):
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
     release = selectors.release_by_address(namespace, name, ref)
+    require_scope(request.caller.token, TokenScope.DOWNLOAD, release.model)
     download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
@@ -110,6 +126,7 @@ def sha256sums(request, namespace, name, ref):
 def release_page(request, namespace, name, ref):
     """The grant holder's download page: files, buttons, quotas and copy-ready commands."""
     release = selectors.release_by_address(namespace, name, ref)
+    require_scope(request.caller.token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     policy = grant.model.policy
     left = selectors.downloads_left(grant, release, policy.max_downloads_per_file)
@@ -128,6 +145,9 @@ def release_page(request, namespace, name, ref):
             "files": files,
             "example_file_url": request.build_absolute_uri(files[0]["url"]) if files else "",
             "example_file_name": files[0]["file"].path.rsplit("/", 1)[-1] if files else "",
+            "example_file_path": files[0]["file"].path if files else "",
+            # The Hugging Face client's HF_ENDPOINT: this site's root, as the researcher reaches it.
+            "hf_endpoint": request.build_absolute_uri("/").rstrip("/"),
             # …/manifest minus its last segment: the base the commands build on.
             "release_base_url": request.build_absolute_uri(reverse("downloads:manifest", args=address)).rsplit("/", 1)[
                 0

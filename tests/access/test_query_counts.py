@@ -23,9 +23,9 @@ COUNTS = {
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests
     "review": 14,
-    # token, token last-used, file, savepoint, grant, identity, MFA, profile (country), chain
-    # head, event, chain head update, release savepoint
-    "resolve": 12,
+    # token, token last-used, file, savepoint, the token's model limit, grant, identity, MFA,
+    # profile (country), chain head, event, chain head update, release savepoint
+    "resolve": 13,
 }
 
 EVERYTHING = {
@@ -74,7 +74,7 @@ def test_review_page(client, applicant, reviewer, strict_model, django_assert_nu
 
 def test_resolve(applicant, strict_model, django_assert_num_queries):
     factories.GrantFactory(user=applicant, model=strict_model)
-    _, secret = token_create(actor=applicant, name="script", days=1, with_mfa=True)
+    _, secret = token_create(actor=applicant, name="script", days=1, mfa_passed=True)
     release = strict_model.releases.get()
     url = reverse("downloads:resolve", args=[strict_model.namespace, strict_model.name, release.version, "config.json"])
     client = Client()

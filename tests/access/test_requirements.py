@@ -117,7 +117,7 @@ def test_download_needs_mfa_in_the_session_or_the_token(licence, reviewer):
     assert response.status_code == 302, response.content.decode()[-1500:]
 
     _, plain = token_create(actor=user, name="no mfa")
-    _, strong = token_create(actor=user, name="mfa", with_mfa=True)
+    _, strong = token_create(actor=user, name="mfa", mfa_passed=True)
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 403
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {strong}").status_code == 302
 

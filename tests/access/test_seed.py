@@ -52,6 +52,17 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[-1]}").status_code == 302
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens[0]}").status_code == 401
 
+    # The printed Hugging Face lines carry the researcher's download token and a reviewer
+    # token with the review scope that works on the access-request API.
+    hf_tokens = re.findall(r"HF_TOKEN=(agt_[\w-]+)", second)
+    assert hf_tokens[0] == tokens[-1] and "snapshot_download('demo-lab/tiny-demo-1b')" in second
+    review_secret = hf_tokens[-1]
+    pending = client.get(
+        "/api/models/demo-lab/frontier-demo-7b/user-access-request/pending",
+        HTTP_AUTHORIZATION=f"Bearer {review_secret}",
+    )
+    assert pending.status_code == 200 and pending.json() == []
+
     for label, role in [("reviewer", Role.REVIEWER), ("auditor", Role.AUDITOR), ("admin", Role.ADMIN)]:
         staff = User.objects.get(email=f"{label}@demo.accessgate.test")
         assert role in roles_of(staff) and has_mfa(staff)

@@ -215,12 +215,23 @@ def test_revoked_and_expired_tokens_are_refused(release, holder):
     assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {inactive_secret}").status_code == 401
 
 
+def _window_passes():
+    """Every counted URL's validity ends (as if its TTL went by)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    DownloadCounter.objects.update(counted_until=timezone.now() - timedelta(seconds=1))
+
+
 def test_quota_counts_and_refuses_with_429(client, release, holder):
     AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=2)
     client.force_login(holder)
     url = file_url(release, "config.json")
     assert client.get(url)["X-Downloads-Remaining"] == "1"
+    _window_passes()
     assert client.get(url)["X-Downloads-Remaining"] == "0"
+    _window_passes()
     response = client.get(url)
     assert response.status_code == 429
     assert "used all 2 downloads of config.json" in response.content.decode()
@@ -252,20 +263,46 @@ def test_new_licence_version_needs_reacceptance(client, release, holder, licence
     assert AuditEvent.objects.filter(action="access.agreement.renewed").count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
-    """16 threads race for a quota of 5: exactly 5 URLs are issued (PostgreSQL row locks)."""
-    licence = LicenseVersion.objects.create(name="Race", version="1", text="t")
-    reviewer = factories.UserFactory(role="reviewer")
-    model = factories.ModelFactory(reviewers=[reviewer])
-    make_policy(model, licence, max_downloads_per_file=5)
-    release = factories.make_release(model)
-    user = factories.UserFactory(profile__full_name="Racer")
-    request = access_services.access_request_submit(actor=user, **application(model, typed_name="Racer"))
-    access_services.access_request_approve(actor=reviewer, access_request=request)
-    url = file_url(release, "config.json")
+def test_reissue_while_valid_costs_nothing(client, release, holder):
+    """A manifest, then the single file, then a retry: one download counted, each URL audited."""
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=2)
+    client.force_login(holder)
+    address = [release.model.namespace, release.model.name, release.version]
+    client.get(reverse("downloads:manifest", args=address), HTTP_ACCEPT="application/json")
+    client.get(reverse("downloads:manifest_txt", args=address))
+    assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "1"
+    assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "1"
+    assert set(DownloadCounter.objects.values_list("issued", flat=True)) == {1}
+    events = AuditEvent.objects.filter(action__in=["download.url_issued", "download.manifest_issued"]).order_by("seq")
+    assert [e.details["quota_counted"] for e in events] == [len(FILES), 0, 0, 0]
+    _window_passes()
+    assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "0"
+
+
+def test_head_costs_nothing_and_records_nothing(client, release, holder):
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=1)
+    client.force_login(holder)
+    before = AuditEvent.objects.count()
+    for _ in range(3):
+        response = client.head(file_url(release, "config.json"))
+        assert response.status_code == 200 and "Location" not in response
+        assert response["X-Repo-Commit"] == release.revision
+        sha = hashlib.sha256(FILES["config.json"]).hexdigest()
+        assert response["X-Linked-Etag"] == f'"{sha}"' and response["X-Linked-Size"] == str(len(FILES["config.json"]))
+    assert AuditEvent.objects.count() == before and not DownloadCounter.objects.exists()
+    assert client.get(file_url(release, "config.json")).status_code == 302
+
+
+def test_head_is_refused_like_get(client, release):
+    client.force_login(factories.UserFactory())
+    before = AuditEvent.objects.count()
+    assert client.head(file_url(release, "config.json")).status_code == 403
+    assert AuditEvent.objects.count() == before
+
+
+def _race(url, user, threads=16):
     statuses = []
-    barrier = threading.Barrier(16)
+    barrier = threading.Barrier(threads)
 
     def worker():
         client = Client()
@@ -277,14 +314,40 @@ def test_parallel_requests_never_exceed_the_quota(postgres, backend, tmp_path):
             close_old_connections()
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
         thread.start()
-    for thread in threads:
+    for thread in workers:
         thread.join()
-    assert sorted(statuses) == [302] * 5 + [429] * 11
-    assert DownloadCounter.objects.get().issued == 5
-    assert AuditEvent.objects.filter(action="download.url_issued").count() == 5
+    return sorted(statuses)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_count_once_and_never_exceed_the_quota(postgres, backend, tmp_path):
+    """16 threads race, three times, for a quota of 2 (PostgreSQL row locks):
+    in a fresh window exactly one issuance counts and the other 15 URLs are free; once the
+    quota is used up and no counted URL is valid, all 16 are refused and nothing counts."""
+
+    licence = LicenseVersion.objects.create(name="Race", version="1", text="t")
+    reviewer = factories.UserFactory(role="reviewer")
+    model = factories.ModelFactory(reviewers=[reviewer])
+    make_policy(model, licence, max_downloads_per_file=2)
+    release = factories.make_release(model)
+    user = factories.UserFactory(profile__full_name="Racer")
+    request = access_services.access_request_submit(actor=user, **application(model, typed_name="Racer"))
+    access_services.access_request_approve(actor=reviewer, access_request=request)
+    url = file_url(release, "config.json")
+    assert _race(url, user) == [302] * 16
+    assert DownloadCounter.objects.get().issued == 1
+    _window_passes()
+    assert _race(url, user) == [302] * 16
+    assert DownloadCounter.objects.get().issued == 2
+    _window_passes()
+    assert _race(url, user) == [429] * 16
+    assert DownloadCounter.objects.get().issued == 2
+    issued = AuditEvent.objects.filter(action="download.url_issued")
+    assert issued.count() == 32
+    assert sorted(e.details["quota_counted"] for e in issued) == [0] * 30 + [1] * 2
 
 
 def test_licence_reacceptance_refusals(release, holder, licence):

@@ -6,6 +6,7 @@ access_request_submit`), so moving a function between modules changes no caller.
 
 from .agreements import agreement_renew
 from .closeouts import closeout_file, closeout_open
+from .direct import access_request_return_to_pending, grant_create_direct
 from .grants import (
     IDENTITY_LAPSED,
     grant_end,
@@ -33,6 +34,7 @@ __all__ = [
     "PolicySettings",
     "access_request_approve",
     "access_request_reject",
+    "access_request_return_to_pending",
     "access_request_request_changes",
     "access_request_resubmit",
     "access_request_submit",
@@ -40,6 +42,7 @@ __all__ = [
     "agreement_renew",
     "closeout_file",
     "closeout_open",
+    "grant_create_direct",
     "grant_end",
     "grant_expire_due",
     "grant_revoke",

@@ -177,6 +177,9 @@ def licence_accept(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Thank you; you accepted {policy.license}. Your downloads continue.")
+            messages.success(request, f"Thank you; you accepted {policy.license}. You can download now.")
             return redirect("access:my_access")
-    return render(request, "access/licence_accept.html", {"grant": grant, "policy": policy, "form": form})
+    first = not grant.request.agreements.exists()  # a direct grant: nothing signed yet
+    return render(
+        request, "access/licence_accept.html", {"grant": grant, "policy": policy, "form": form, "first": first}
+    )

@@ -38,6 +38,7 @@ NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
 OPEN_NAME = "tiny-demo-1b"  # auto-approved; the demo researcher already has access
 SECURE_NAME = "secure-demo-13b"  # auto-approved once identity is verified and two-factor is on
 DEMO_TOKEN_NAME = "demo curl"
+DEMO_REVIEW_TOKEN_NAME = "demo hf review"
 
 LICENCE_TEXT = """Frontier Demo Research Licence, version 1.0
 
@@ -168,11 +169,14 @@ class Command(BaseCommand):
             secret = self._token(researcher)
             for label in ("reviewer", "auditor", "admin"):
                 self._totp(user_by_email(f"{label}@{DEMO_DOMAIN}"))
+            # The demo reviewer has a second factor (above), so a review-scoped token is allowed.
+            review_secret = self._token(reviewer, DEMO_REVIEW_TOKEN_NAME, scopes=["review"], mfa_passed=True)
         self._print(model, open_model, secure_model, passwords, secret)
         if options.get("large"):
             self.stdout.write(
                 f"The 36 MB release: {settings.SITE_URL}/models/{open_model.full_name}/{LARGE_VERSION}/download/\n"
             )
+        self._print_hf(model, open_model, secret, review_secret)
 
     def _accounts(self) -> dict[str, str]:
         passwords = {}
@@ -273,12 +277,30 @@ class Command(BaseCommand):
         if not has_totp(user):
             mfa_totp_activate(actor=None, user=user, secret=totp_new_secret())
 
-    def _token(self, researcher) -> str:
+    def _token(self, user, name=DEMO_TOKEN_NAME, scopes=("download",), mfa_passed=False) -> str:
         # A fresh token per run; the previous demo token is revoked so only one stays valid.
-        for old in ApiToken.objects.active().filter(user=researcher, name=DEMO_TOKEN_NAME):
-            token_revoke(actor=researcher, token=old)
-        _, secret = token_create(actor=researcher, name=DEMO_TOKEN_NAME, days=30)
+        for old in ApiToken.objects.active().filter(user=user, name=name):
+            token_revoke(actor=user, token=old)
+        _, secret = token_create(actor=user, name=name, days=30, scopes=scopes, mfa_passed=mfa_passed)
         return secret
+
+    def _print_hf(self, model, open_model, secret, review_secret):
+        out, site = self.stdout, settings.SITE_URL
+        out.write("With the Hugging Face client (pip install huggingface-hub==2.4.0), as the researcher:")
+        out.write(
+            f"  HF_ENDPOINT={site} HF_TOKEN={secret} python -c "
+            f"\"from huggingface_hub import snapshot_download; print(snapshot_download('{open_model.full_name}'))\""
+        )
+        out.write(f"  HF_ENDPOINT={site} HF_TOKEN={secret} hf download {open_model.full_name} --revision {VERSION}")
+        out.write(f"As the reviewer (a token with the review scope), approve requests for {model.full_name}:")
+        out.write(
+            f'  HF_ENDPOINT={site} HF_TOKEN={review_secret} python -c "from huggingface_hub import HfApi; '
+            f"print([r.username for r in HfApi().list_pending_access_requests('{model.full_name}')])\""
+        )
+        out.write(
+            f'  HF_ENDPOINT={site} HF_TOKEN={review_secret} python -c "from huggingface_hub import HfApi; '
+            f"HfApi().accept_access_request('{model.full_name}', '<username>')\"\n"
+        )
 
     def _print(self, model, open_model, secure_model, passwords, secret):
         out = self.stdout

@@ -1,0 +1,143 @@
+"""Reviewer moves that the Hugging Face access-request API needs beyond the review pages:
+granting without a request, and returning a decided request to the pending list."""
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accessgate.accounts.models import User
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta
+from accessgate.audit.services import record
+from accessgate.catalog.models import Model
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
+
+from ..models import GRANT_TRANSITIONS, AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
+from ..policy import can_review
+from ._checks import locked, policy_of
+from ._emails import email_applicant
+from .grants import grant_open
+from .reviews import access_request_approve
+
+DIRECT_GRANT_NOTE = "Granted directly by a reviewer, without an application."
+RETURNED_TO_PENDING = "Access returned to pending review by a reviewer."
+
+
+@transaction.atomic
+def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestMeta | None = None) -> Grant:
+    """Give `user` access to `model` without an application of theirs.
+
+    An open (submitted) request is approved as it is. Otherwise an approved request row records
+    the decision and the grant hangs off it, with no signed agreement: the download check then
+    asks the researcher to sign the licence and statements before their first download.
+    """
+    meta = meta or RequestMeta()
+    if actor.pk == user.pk:
+        raise AccessDenied("Nobody can grant themself access.")
+    if not can_review(actor, model):
+        raise AccessDenied(f"You are not a reviewer of {model.full_name}.")
+    policy = policy_of(model)
+    if Grant.objects.active().filter(user=user, model=model).exists():
+        raise Conflict(f"{user.username} already has access to {model.full_name}.")
+    if Grant.objects.filter(user=user, model=model, status=GrantStatus.SUSPENDED).exists():
+        raise Conflict(f"{user.username}'s access to {model.full_name} is suspended until they verify again.")
+    submitted = AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.SUBMITTED).first()
+    if submitted is not None:
+        return access_request_approve(actor=actor, access_request=submitted, meta=meta)
+    if AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.CHANGES_REQUESTED).exists():
+        raise Conflict(f"{user.username} has a request for {model.full_name} waiting on their changes.")
+    now = timezone.now()
+    access_request = AccessRequest.objects.create(
+        user=user,
+        model=model,
+        status=RequestStatus.APPROVED,
+        intended_use="",
+        decided_at=now,
+        reviewer_message=DIRECT_GRANT_NOTE,
+    )
+    review = Review.objects.create(
+        request=access_request, reviewer=actor, decision=Decision.APPROVED, message=DIRECT_GRANT_NOTE
+    )
+    grant = grant_open(access_request=access_request, days=policy.grant_days, now=now, approved_by=actor)
+    record(
+        actor=actor,
+        action=AuditAction.GRANT_CREATED,
+        target=grant,
+        meta=meta,
+        user=user.email,
+        model=model.full_name,
+        request_id=access_request.pk,
+        review_id=review.pk,
+        expires_at=grant.expires_at.isoformat(),
+        direct=True,
+        agreement_signed=False,
+    )
+    email_applicant(
+        access_request,
+        "request_approved",
+        message=f"{DIRECT_GRANT_NOTE} Sign the licence and statements before your first download: "
+        + reverse("access:licence_accept", args=[grant.pk]),
+        expires_at=grant.expires_at,
+    )
+    return grant
+
+
+@transaction.atomic
+def access_request_return_to_pending(
+    *, actor: User, access_request: AccessRequest, meta: RequestMeta | None = None
+) -> AccessRequest:
+    """Undo a decision: an approved request's grant is revoked, and a new pending request with
+    the same intended use opens for review (the decided one stays as history; decisions are
+    never rewritten). Its approval needs the researcher to sign again before downloading.
+
+    Transition: APPROVED or REJECTED request -> a new SUBMITTED request; active grant -> REVOKED.
+    """
+    meta = meta or RequestMeta()
+    access_request = locked(access_request)
+    if access_request.user_id == actor.pk:
+        raise AccessDenied("Nobody can review their own request.")
+    if not can_review(actor, access_request.model):
+        raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+    if access_request.status not in (RequestStatus.APPROVED, RequestStatus.REJECTED):
+        raise InvalidTransition(
+            f"This request is {access_request.get_status_display().lower()}; only a decided request can go back "
+            "to pending."
+        )
+    revoked = None
+    grant = Grant.objects.select_for_update().filter(request=access_request, status=GrantStatus.ACTIVE).first()
+    if grant is not None:
+        GRANT_TRANSITIONS.move(grant, GrantStatus.REVOKED)
+        grant.ended_at = timezone.now()
+        grant.revoked_by, grant.revoke_reason = actor, RETURNED_TO_PENDING
+        grant.save(update_fields=["status", "ended_at", "revoked_by", "revoke_reason"])
+        record(
+            actor=actor,
+            action=AuditAction.GRANT_REVOKED,
+            target=grant,
+            meta=meta,
+            user=grant.user.email,
+            model=grant.model.full_name,
+            reason=RETURNED_TO_PENDING,
+        )
+        revoked = grant.pk
+    reopened = AccessRequest(
+        user=access_request.user, model=access_request.model, intended_use=access_request.intended_use
+    )
+    try:
+        with transaction.atomic():
+            reopened.save()
+    except IntegrityError as error:
+        raise Conflict(f"{access_request.user.username} already has an open request for this model.") from error
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_REOPENED,
+        target=reopened,
+        meta=meta,
+        model=access_request.model.full_name,
+        previous_request_id=access_request.pk,
+        previous_status=access_request.status,
+        revoked_grant_id=revoked,
+    )
+    if revoked:
+        email_applicant(access_request, "grant_revoked", message=RETURNED_TO_PENDING)
+    return reopened

@@ -1,0 +1,101 @@
+"""Direct grants and returning a decided request to pending (the HF access-request API's moves)."""
+
+import pytest
+
+from accessgate.access import services
+from accessgate.access.models import AccessRequest
+from accessgate.access.policy import download_check
+from accessgate.access.services import access_request_return_to_pending, grant_create_direct
+from accessgate.audit.models import AuditEvent
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet
+
+from .. import factories
+from ..conftest import application
+
+pytestmark = pytest.mark.django_db
+
+
+def test_direct_grant_audited_and_needs_signature(model, researcher, reviewer, events):
+    grant = grant_create_direct(actor=reviewer, user=researcher, model=model)
+    assert events() == ["grant.created"]
+    details = AuditEvent.objects.get(action="grant.created").details
+    assert details["direct"] is True and details["agreement_signed"] is False
+    assert grant.request.status == "approved" and not grant.request.agreements.exists()
+    with pytest.raises(PolicyNotMet, match="Before your first download") as error:
+        download_check(researcher, model.releases.get())
+    assert error.value.help_url == f"/access/grants/{grant.pk}/accept-licence/"
+    ids = set(model.policy.statements.filter(is_active=True).values_list("pk", flat=True))
+    services.agreement_renew(actor=researcher, grant=grant, accepted_statement_ids=ids, typed_name="Rosalind Franklin")
+    assert download_check(researcher, model.releases.get()) == grant
+
+
+def test_direct_grant_approves_a_pending_request(model, researcher, reviewer, events):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    grant = grant_create_direct(actor=reviewer, user=researcher, model=model)
+    assert grant.request == request
+    assert events()[-2:] == ["access.request.approved", "grant.created"]
+    assert download_check(researcher, model.releases.get()) == grant  # signed when applying
+
+
+def test_direct_grant_refusals(model, researcher, reviewer):
+    with pytest.raises(AccessDenied):
+        grant_create_direct(actor=factories.UserFactory(role="reviewer"), user=researcher, model=model)
+    with pytest.raises(AccessDenied):
+        grant_create_direct(actor=reviewer, user=reviewer, model=model)
+    grant_create_direct(actor=reviewer, user=researcher, model=model)
+    with pytest.raises(Conflict, match="already has access"):
+        grant_create_direct(actor=reviewer, user=researcher, model=model)
+
+
+def test_return_approved_to_pending_revokes_and_reopens(model, researcher, reviewer, events):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    grant = services.access_request_approve(actor=reviewer, access_request=request)
+    start = len(events())
+    reopened = access_request_return_to_pending(actor=reviewer, access_request=request)
+    assert events()[start:] == ["grant.revoked", "access.request.reopened"]
+    grant.refresh_from_db()
+    request.refresh_from_db()
+    assert grant.status == "revoked" and request.status == "approved"  # history is not rewritten
+    assert reopened.status == "submitted" and reopened.intended_use == request.intended_use
+    details = AuditEvent.objects.get(action="access.request.reopened").details
+    assert details == {
+        "model": model.full_name,
+        "previous_request_id": request.pk,
+        "previous_status": "approved",
+        "revoked_grant_id": grant.pk,
+    }
+    # Approving the reopened request grants again; the researcher signs before downloading.
+    again = services.access_request_approve(actor=reviewer, access_request=reopened)
+    with pytest.raises(PolicyNotMet, match="Before your first download"):
+        download_check(researcher, model.releases.get())
+    assert again.status == "active"
+
+
+def test_return_rejected_to_pending(model, researcher, reviewer):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    services.access_request_reject(actor=reviewer, access_request=request, reason="No.")
+    reopened = access_request_return_to_pending(actor=reviewer, access_request=request)
+    assert AccessRequest.objects.get(pk=reopened.pk).status == "submitted"
+
+
+def test_return_to_pending_refusals(model, researcher, reviewer):
+    request = services.access_request_submit(actor=researcher, **application(model))
+    with pytest.raises(InvalidTransition):
+        access_request_return_to_pending(actor=reviewer, access_request=request)
+    services.access_request_reject(actor=reviewer, access_request=request, reason="No.")
+    with pytest.raises(AccessDenied):
+        access_request_return_to_pending(actor=factories.UserFactory(role="reviewer"), access_request=request)
+    with pytest.raises(AccessDenied):
+        access_request_return_to_pending(actor=researcher, access_request=request)
+    access_request_return_to_pending(actor=reviewer, access_request=request)
+    with pytest.raises(Conflict):
+        access_request_return_to_pending(actor=reviewer, access_request=request)
+
+
+def test_my_access_points_a_direct_grant_to_the_signing_page(client, model, researcher, reviewer):
+    from django.urls import reverse
+
+    grant = grant_create_direct(actor=reviewer, user=researcher, model=model)
+    client.force_login(researcher)
+    page = client.get(reverse("access:my_access")).content.decode()
+    assert f'href="/access/grants/{grant.pk}/accept-licence/">Sign the licence</a>' in page
