@@ -141,7 +141,13 @@ class TestReminders:
         assert entry["task"] == "accessgate.access.tasks.send_reminders"
         from accessgate.access.tasks import send_reminders
 
-        assert send_reminders() == {"grant_expiry": 0, "identity_lapse": 0, "licence": 0, "closeout": 0}
+        assert send_reminders() == {
+            "grant_expiry": 0,
+            "identity_lapse": 0,
+            "training_lapse": 0,
+            "licence": 0,
+            "closeout": 0,
+        }
 
 
 # --- renewal --------------------------------------------------------------------------------

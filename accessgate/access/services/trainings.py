@@ -46,7 +46,7 @@ def grants_restore_after_training(*, user: User) -> list[Grant]:
     now = timezone.now()
     valid = valid_training_ids(user, now=now)
     for grant in (
-        Grant.objects.select_for_update()
+        Grant.objects.select_for_update(of=("self",))  # the policy is the nullable side of a join
         .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=TRAINING_LAPSED)
         .select_related("model__policy")
     ):
