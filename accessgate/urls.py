@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("accessgate.api.urls")),
     # Last: /<namespace>/<name>/resolve/<rev>/<path> for hf_hub_download (reserved names excluded).
     path("", include("accessgate.api.hf.resolve_urls")),
 ]

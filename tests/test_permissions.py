@@ -302,6 +302,7 @@ def urls(world):
         "hf:access_requests": (reverse("hf:access_requests", args=[*hf_args, "pending"]), dict.fromkeys(ROLES, 401)),
         "hf:access_handle": (reverse("hf:access_handle", args=hf_args), dict.fromkeys(ROLES, 405)),
         "hf:access_grant": (reverse("hf:access_grant", args=hf_args), dict.fromkeys(ROLES, 405)),
+        **api_urls(world),
     }
 
 
@@ -467,4 +468,134 @@ def test_token_scope_matrix(client, world):
             ok = response.status_code in (200, 302) if expected == "ok" else response.status_code == expected
             if not ok:
                 failures.append(f"{name} with {scope}: got {response.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)
+
+
+# --- the REST API (/api/v1/) ------------------------------------------------------------------
+
+UNAUTHORIZED = 401
+
+
+def api_urls(world):
+    """The REST API's routes: what each role's browser session gets on a GET. Anonymous callers
+    get 401 (JSON); a POST-only operation answers 405 to a GET once the role check passed."""
+    model, request, grant = world["model"], world["request"], world["grant"]
+    base = f"/api/v1/models/{model.full_name}"
+    export, run = world["export"].pk, world["run"].pk
+    everyone = {**dict.fromkeys(ROLES, OK), "anonymous": UNAUTHORIZED}
+    signed_in = {**dict.fromkeys(ROLES, 405), "anonymous": UNAUTHORIZED}
+    reviewers = {**_staff(OK), "anonymous": UNAUTHORIZED}
+    auditors = {**_auditors(), "anonymous": UNAUTHORIZED}
+    decide = {**_staff(405), "anonymous": UNAUTHORIZED}
+    return {
+        "api_v1:schema": ("/api/v1/schema/", dict.fromkeys(ROLES, OK)),
+        "api_v1:docs": ("/api/v1/docs/", dict.fromkeys(ROLES, OK)),
+        "api_v1:redoc": ("/api/v1/redoc/", dict.fromkeys(ROLES, OK)),
+        "api_v1:not_found": ("/api/v1/no/such/thing/", dict.fromkeys(ROLES, NOT_FOUND)),
+        "api_v1:models": ("/api/v1/models/", everyone),
+        "api_v1:model": (f"{base}/", everyone),
+        "api_v1:release": (f"{base}/releases/1.0/", everyone),
+        "api_v1:manifest": (
+            f"{base}/releases/1.0/manifest/",
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": UNAUTHORIZED, "grant_holder": OK},
+        ),
+        "api_v1:me": ("/api/v1/me/", everyone),
+        "api_v1:requests": ("/api/v1/requests/", everyone),
+        "api_v1:request": (
+            f"/api/v1/requests/{request.pk}/",
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": UNAUTHORIZED, "researcher": OK},
+        ),
+        "api_v1:request_withdraw": (f"/api/v1/requests/{request.pk}/withdraw/", signed_in),
+        "api_v1:request_resubmit": (f"/api/v1/requests/{request.pk}/resubmit/", signed_in),
+        "api_v1:grants": ("/api/v1/grants/", everyone),
+        "api_v1:grant_accept_licence": (f"/api/v1/grants/{grant.pk}/accept-licence/", signed_in),
+        "api_v1:review_queue": ("/api/v1/review/requests/", reviewers),
+        "api_v1:review_request": (
+            f"/api/v1/review/requests/{request.pk}/",
+            {**reviewers, "other_reviewer": NOT_FOUND},
+        ),
+        "api_v1:review_approve": (f"/api/v1/review/requests/{request.pk}/approve/", decide),
+        "api_v1:review_reject": (f"/api/v1/review/requests/{request.pk}/reject/", decide),
+        "api_v1:review_changes": (f"/api/v1/review/requests/{request.pk}/request-changes/", decide),
+        "api_v1:review_grants": ("/api/v1/review/grants/", reviewers),
+        "api_v1:review_revoke": (f"/api/v1/review/grants/{grant.pk}/revoke/", decide),
+        "api_v1:audit_events": ("/api/v1/audit/events/", auditors),
+        "api_v1:audit_verifications": ("/api/v1/audit/verifications/", {**auditors, "auditor": 405, "admin": 405}),
+        "api_v1:audit_verification": (f"/api/v1/audit/verifications/{run}/", auditors),
+        "api_v1:audit_exports": ("/api/v1/audit/exports/", auditors),
+        "api_v1:audit_export": (f"/api/v1/audit/exports/{export}/", auditors),
+        "api_v1:audit_export_manifest": (f"/api/v1/audit/exports/{export}/manifest/", auditors),
+        "api_v1:audit_export_file": (
+            f"/api/v1/audit/exports/{export}/file/",
+            {**auditors, "auditor": REDIRECT, "admin": REDIRECT},
+        ),
+    }
+
+
+def api_operations(world):
+    """(name, method, url, the scope it needs or None for any, who calls it)."""
+    model, request, grant = world["model"], world["request"], world["grant"]
+    base = f"/api/v1/models/{model.full_name}"
+    export = world["export"].pk
+    return [
+        ("models", "get", "/api/v1/models/", None, "researcher"),
+        ("model", "get", f"{base}/", None, "researcher"),
+        ("me", "get", "/api/v1/me/", None, "researcher"),
+        ("requests", "get", "/api/v1/requests/", None, "researcher"),
+        ("request", "get", f"/api/v1/requests/{request.pk}/", None, "researcher"),
+        ("grants", "get", "/api/v1/grants/", None, "grant_holder"),
+        ("apply", "post", "/api/v1/requests/", "apply", "other_researcher"),
+        ("withdraw", "post", f"/api/v1/requests/{request.pk}/withdraw/", "apply", "researcher"),
+        ("resubmit", "post", f"/api/v1/requests/{request.pk}/resubmit/", "apply", "researcher"),
+        ("manifest", "get", f"{base}/releases/1.0/manifest/", "download", "grant_holder"),
+        ("accept_licence", "post", f"/api/v1/grants/{grant.pk}/accept-licence/", "apply", "grant_holder"),
+        ("review_queue", "get", "/api/v1/review/requests/", "review", "reviewer"),
+        ("review_request", "get", f"/api/v1/review/requests/{request.pk}/", "review", "reviewer"),
+        ("approve", "post", f"/api/v1/review/requests/{request.pk}/approve/", "review", "reviewer"),
+        ("reject", "post", f"/api/v1/review/requests/{request.pk}/reject/", "review", "reviewer"),
+        ("changes", "post", f"/api/v1/review/requests/{request.pk}/request-changes/", "review", "reviewer"),
+        ("review_grants", "get", "/api/v1/review/grants/", "review", "reviewer"),
+        ("revoke", "post", f"/api/v1/review/grants/{grant.pk}/revoke/", "review", "reviewer"),
+        ("audit_events", "get", "/api/v1/audit/events/", "audit", "auditor"),
+        ("verify", "post", "/api/v1/audit/verifications/", "audit", "auditor"),
+        ("verification", "get", f"/api/v1/audit/verifications/{world['run'].pk}/", "audit", "auditor"),
+        ("exports", "get", "/api/v1/audit/exports/", "audit", "auditor"),
+        ("export_create", "post", "/api/v1/audit/exports/", "audit", "auditor"),
+        ("export", "get", f"/api/v1/audit/exports/{export}/", "audit", "auditor"),
+        ("export_file", "get", f"/api/v1/audit/exports/{export}/file/", "audit", "auditor"),
+        ("export_manifest", "get", f"/api/v1/audit/exports/{export}/manifest/", "audit", "auditor"),
+    ]
+
+
+def test_api_scope_matrix(world):
+    """Every operation refuses a token without its scope (and nothing changes), and lets one with it through."""
+    from rest_framework.test import APIClient
+
+    from accessgate.accounts.selectors import token_scope_choices
+    from accessgate.accounts.services import token_create
+    from accessgate.audit.models import AuditEvent
+
+    def client_with(user, scopes):
+        _, secret = token_create(actor=user, name="matrix", scopes=scopes, mfa_passed=True)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return api
+
+    failures = []
+    for name, method, url, scope, role in api_operations(world):
+        user = world["users"][role]
+        allowed = [value for value, _ in token_scope_choices(user)]
+        others = [value for value in allowed if value != scope]
+        if scope is not None and others:
+            before = AuditEvent.objects.count()
+            response = getattr(client_with(user, others), method)(url, {}, format="json")
+            message = response.json()["error"]["message"] if response.status_code == 403 else ""
+            if response.status_code != 403 or f"'{scope}' scope" not in message:
+                failures.append(f"{name} without '{scope}': got {response.status_code} {message}")
+            if AuditEvent.objects.count() != before + 1:  # only the token's creation
+                failures.append(f"{name} without '{scope}' changed something")
+        single = [scope] if scope else [allowed[0]]
+        response = getattr(client_with(user, single), method)(url, {}, format="json")
+        if response.status_code in (401, 403) and "scope" in response.content.decode():
+            failures.append(f"{name} with {single}: refused for scope ({response.status_code})")
     assert not failures, "\n".join(failures)

@@ -5,7 +5,7 @@ from collections.abc import Collection
 from accessgate.accounts.models import Profile, User, same_person_name
 from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.models import Model
-from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
+from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
 
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
 from ..models_signoff import SignoffStatus
@@ -41,8 +41,25 @@ def check_profile(user: User) -> Profile:
     return profile
 
 
+def check_shown(policy: AccessPolicy, shown_license_sha256: str | None) -> None:
+    """A client that shows the licence itself says which text it showed; a stale one is refused."""
+    if shown_license_sha256 is not None and shown_license_sha256 != policy.license.sha256:
+        raise Conflict(
+            f"The licence of {policy.model.full_name} is now {policy.license} (sha256 {policy.license.sha256}), "
+            "not the text that was shown. Show the current licence and statements and ask again.",
+            field="license_sha256",
+        )
+
+
 def check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[int]) -> list[AttestationStatement]:
     statements = list(policy.statements.filter(is_active=True))
+    unknown = set(accepted_statement_ids) - {s.pk for s in statements}
+    if unknown:
+        raise Conflict(
+            f"Statements {', '.join(map(str, sorted(unknown)))} are not among the current statements of "
+            f"{policy.model.full_name}. Show the current statements and ask again.",
+            field="statements",
+        )
     missing = [s for s in statements if s.pk not in set(accepted_statement_ids)]
     if missing:
         raise ValidationFailed(
@@ -61,8 +78,15 @@ def check_signature(profile: Profile, typed_name: str) -> None:
 
 
 def check_application(
-    *, policy: AccessPolicy, user: User, intended_use: str, accepted_statement_ids: Collection[int], typed_name: str
+    *,
+    policy: AccessPolicy,
+    user: User,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    shown_license_sha256: str | None = None,
 ) -> tuple[str, list[AttestationStatement]]:
+    check_shown(policy, shown_license_sha256)
     profile = check_profile(user)
     intended_use = intended_use.strip()
     if len(intended_use) < policy.min_intended_use_chars:

@@ -13,7 +13,7 @@ from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
 from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant
 from ..policy import signed_under
-from ._checks import check_profile, check_signature, check_statements, policy_of
+from ._checks import check_profile, check_shown, check_signature, check_statements, policy_of
 
 
 def agreement_sign(
@@ -55,6 +55,7 @@ def agreement_renew(
     grant: Grant,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> Agreement:
     """Sign the model's current licence and statements under an existing grant."""
@@ -69,6 +70,7 @@ def agreement_renew(
     current = Agreement.objects.filter(signed_under(grant)).order_by("-signed_at", "-id").first()
     if current is not None and current.license_id == policy.license_id:
         raise Conflict(f"You have already accepted {policy.license}.")
+    check_shown(policy, shown_license_sha256)
     profile = check_profile(actor)
     statements = check_statements(policy, accepted_statement_ids)
     check_signature(profile, typed_name)

@@ -63,9 +63,12 @@ def access_request_submit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
-    """Apply for a model: sign its licence and statements. Auto-gated models grant at once."""
+    """Apply for a model: sign its licence and statements. Auto-gated models grant at once.
+
+    `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
     policy = policy_of(model)
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
@@ -82,6 +85,7 @@ def access_request_submit(
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        shown_license_sha256=shown_license_sha256,
     )
     access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
     try:
@@ -117,6 +121,7 @@ def access_request_resubmit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Answer a reviewer's request for changes; the earlier agreement and reviews stay in the history."""
@@ -132,6 +137,7 @@ def access_request_resubmit(
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        shown_license_sha256=shown_license_sha256,
     )
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
