@@ -116,6 +116,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'accessgate.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# Least privilege on PostgreSQL: the portal connects with DATABASE_URL as a runtime role that
+# may only SELECT and INSERT audit events; `manage.py migrate` connects with this URL (same
+# database, the owner role) when set. `manage.py db_roles_sql` prints the roles' SQL.
+ACCESSGATE_MIGRATE_DATABASE_URL = env.str("ACCESSGATE_MIGRATE_DATABASE_URL", default="")
 # Keep connections between requests: opening one costs PostgreSQL a process fork, which
 # dominated the resolve endpoint's time in bench/. Health checks drop dead ones first.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
@@ -230,6 +234,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.audit.tasks.daily_export",
         "schedule": 3600.0,  # hourly; it exports each finished UTC day once
     },
+    "audit-checkpoint": {
+        "task": "accessgate.audit.tasks.checkpoint",
+        "schedule": float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300)),  # no-op when unchanged
+    },
+    "audit-refusals-flush": {
+        "task": "accessgate.audit.tasks.flush_refusals",
+        "schedule": 60.0,
+    },
     "identity-expire-verifications": {
         "task": "accessgate.identity.tasks.expire_verifications",
         "schedule": 24 * 3600.0,
@@ -294,6 +306,13 @@ ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file els
 # Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
+# Signed checkpoints of the chain head (audit/checkpoints.py): where in the storage they go,
+# S3 Object Lock retention sent with each one (days; 0 = none; the bucket must have Object
+# Lock enabled), and auditors who get each one by e-mail.
+ACCESSGATE_AUDIT_CHECKPOINT_PREFIX = env.str("ACCESSGATE_AUDIT_CHECKPOINT_PREFIX", default="audit-checkpoints/")
+ACCESSGATE_AUDIT_CHECKPOINT_LOCK_DAYS = env.int("ACCESSGATE_AUDIT_CHECKPOINT_LOCK_DAYS", default=0)
+ACCESSGATE_AUDIT_CHECKPOINT_LOCK_MODE = env.str("ACCESSGATE_AUDIT_CHECKPOINT_LOCK_MODE", default="COMPLIANCE")
+ACCESSGATE_AUDIT_CHECKPOINT_EMAILS = env.list("ACCESSGATE_AUDIT_CHECKPOINT_EMAILS", default=[])
 
 # Identity verification: `stripe` (Stripe Identity), `dev` (demo buttons; refused with DEBUG
 # off) or `none`. Verified identities expire after ACCESSGATE_IDENTITY_VALID_DAYS.

@@ -207,6 +207,19 @@ def urls(world):
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
         ),
         "audit:public_key": (reverse("audit:public_key"), dict.fromkeys(ROLES, OK)),
+        # Checkpoints are public (anyone may poll and keep them); signing one is POST-only.
+        "audit:checkpoints": (reverse("audit:checkpoints"), dict.fromkeys(ROLES, OK)),
+        "audit:checkpoint_latest": (reverse("audit:checkpoint_latest"), dict.fromkeys(ROLES, OK)),
+        "audit:checkpoint_now": (reverse("audit:checkpoint_now"), {**_auditors(), "auditor": 405, "admin": 405}),
+        "access:request_receipt": (
+            reverse("access:request_receipt", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        # Only the reviewer who decided has a decision to prove (the admin sees the request).
+        "review:decision_receipt": (
+            reverse("review:decision_receipt", args=[grant.request_id]),
+            {**_staff(NOT_FOUND), "reviewer": OK},
+        ),
         "identity:status": (reverse("identity:status"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "identity:returned": (reverse("identity:returned"), {**dict.fromkeys(ROLES, REDIRECT), "anonymous": LOGIN}),
         # The webhook is POST-only and authenticates by signature, not by session.
@@ -401,6 +414,7 @@ def test_audit_actions_refuse_non_auditors(client, world):
         client.force_login(world["users"][role])
         assert client.post(reverse("audit:verify")).status_code == 403
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
+        assert client.post(reverse("audit:checkpoint_now")).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
 
 

@@ -63,6 +63,12 @@ def _current_grants(user) -> QuerySet[Grant]:
     )
 
 
+def _because(error: DomainError, reason: str) -> DomainError:
+    """Tag a refusal with its reason code (audited by the download services)."""
+    error.reason = reason
+    return error
+
+
 def download_check(user, release: Release, *, mfa_verified: bool = False) -> Grant:
     """Everything that must hold for a new download URL, or the reason it does not.
 
@@ -72,9 +78,11 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     model = release.model
     apply_url = reverse("apply:form", args=[model.namespace, model.name])
     if not (user.is_authenticated and user.is_active):
-        raise AccessDenied("Your account is not active.")
+        raise _because(AccessDenied("Your account is not active."), "account_inactive")
     if not release.is_active:
-        raise AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn.")
+        raise _because(
+            AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn."), "release_withdrawn"
+        )
     # One query on the success path; the explanations below run only on refusal.
     grant = _current_grants(user).filter(model=model).select_related("model__policy").first()
     if grant is not None:
@@ -95,9 +103,12 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 help_url=reverse("training:list"),
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
-            raise PolicyNotMet(
-                f"Your access to {model.full_name} is suspended until you verify your identity again.",
-                help_url=reverse("identity:status"),
+            raise _because(
+                PolicyNotMet(
+                    f"Your access to {model.full_name} is suspended until you verify your identity again.",
+                    help_url=reverse("identity:status"),
+                ),
+                "suspended",
             )
         if latest is not None and latest.status == GrantStatus.ENDED:
             raise AccessDenied(
@@ -105,25 +116,43 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 help_url=apply_url,
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
-            raise AccessDenied(
-                f"Your access to {model.full_name} was revoked on {latest.ended_at:%Y-%m-%d}: {latest.revoke_reason}",
-                help_url=apply_url,
+            raise _because(
+                AccessDenied(
+                    f"Your access to {model.full_name} was revoked on {latest.ended_at:%Y-%m-%d}: "
+                    f"{latest.revoke_reason}",
+                    help_url=apply_url,
+                ),
+                "revoked",
             )
         if latest is not None:
-            raise AccessDenied(
-                f"Your access to {model.full_name} expired on {latest.expires_at:%Y-%m-%d}. Apply again to renew it.",
-                help_url=apply_url,
+            raise _because(
+                AccessDenied(
+                    f"Your access to {model.full_name} expired on {latest.expires_at:%Y-%m-%d}. "
+                    "Apply again to renew it.",
+                    help_url=apply_url,
+                ),
+                "expired",
             )
-        raise AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url)
+        raise _because(
+            AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url),
+            "no_grant",
+        )
     accept_url = reverse("access:licence_accept", args=[grant.pk])
     if not Agreement.objects.filter(request_id=grant.request_id).exists():
         # A grant a reviewer gave directly: nothing is signed yet.
-        raise PolicyNotMet(
-            f"Before your first download of {model.full_name}, sign its licence and statements.", help_url=accept_url
+        raise _because(
+            PolicyNotMet(
+                f"Before your first download of {model.full_name}, sign its licence and statements.",
+                help_url=accept_url,
+            ),
+            "licence_not_accepted",
         )
-    raise PolicyNotMet(
-        f"The licence of {model.full_name} has a new version; accept it before your next download.",
-        help_url=accept_url,
+    raise _because(
+        PolicyNotMet(
+            f"The licence of {model.full_name} has a new version; accept it before your next download.",
+            help_url=accept_url,
+        ),
+        "licence_not_accepted",
     )
 
 

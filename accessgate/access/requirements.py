@@ -206,10 +206,17 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
         )
 
 
+DOWNLOAD_REASONS = {"identity": "identity_required", "mfa": "mfa_required", "country": "country_blocked"}
+
+
 def download_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:
     """The first requirement that stops a download now, as the error to raise, or None."""
     unmet = next((r for r in evaluate(policy, facts, at_download=True) if not r.met), None)
-    return unmet.error() if unmet else None
+    if unmet is None:
+        return None
+    error = unmet.error()
+    error.reason = DOWNLOAD_REASONS.get(unmet.key, unmet.key)  # audited as download.refused
+    return error
 
 
 def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:

@@ -1,6 +1,8 @@
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.selectors import latest_event
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
@@ -131,6 +133,32 @@ def applicant_facts(access_request: AccessRequest) -> dict:
         "identity": identity,
         "identity_name_matches": name_matches(identity, profile_name=facts.profile.full_name) if identity else None,
     }
+
+
+AGREEMENT_ACTIONS = (
+    AuditAction.ACCESS_REQUEST_SUBMITTED,
+    AuditAction.ACCESS_REQUEST_RESUBMITTED,
+    AuditAction.ACCESS_AGREEMENT_RENEWED,
+    AuditAction.ACCESS_RENEWAL_SUBMITTED,
+)
+DECISION_ACTIONS = (
+    AuditAction.ACCESS_REQUEST_APPROVED,
+    AuditAction.ACCESS_REQUEST_REJECTED,
+    AuditAction.ACCESS_REQUEST_CHANGES_REQUESTED,
+)
+
+
+def agreement_event(access_request: AccessRequest):
+    """The audit event that recorded the request's latest signed agreement."""
+    agreement = access_request.agreements.order_by("-signed_at", "-id").first()
+    if agreement is None:
+        return None
+    return latest_event(actions=AGREEMENT_ACTIONS, agreement_id=agreement.pk)
+
+
+def decision_event(access_request: AccessRequest, reviewer):
+    """The audit event of `reviewer`'s latest decision on the request."""
+    return latest_event(actions=DECISION_ACTIONS, target=access_request, actor=reviewer)
 
 
 # --- access over time ----------------------------------------------------------------------

@@ -12,13 +12,15 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
-from accessgate.audit.context import client_ip
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.context import RequestMeta, client_ip
+from accessgate.audit.refusals import refusal_note
 from accessgate.core.errors import AccessDenied, NotAuthenticated
 from accessgate.core.http import wants_json
 
 from .mfa import session_passed_mfa
 from .models import ApiToken, User
-from .services import token_authenticate
+from .services import token_authenticate, token_rejection
 
 LOGIN_OR_TOKEN = "Log in or send 'Authorization: Bearer <token>' to download."
 
@@ -42,14 +44,32 @@ def request_identity(request) -> tuple[User, ApiToken | None]:
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
+            _rejected(request, "bad_token", None, scheme=scheme[:32])
             raise NotAuthenticated("Use 'Authorization: Bearer <token>' with a personal access token.")
         token = token_authenticate(secret.strip(), ip=client_ip(request))
         if token is None:
+            reason, known = token_rejection(secret.strip())
+            _rejected(request, reason, known)
             raise NotAuthenticated(
                 "This access token is invalid, expired or revoked. Create a new one in your account."
             )
         return token.user, token
     return request.user, None
+
+
+def _rejected(request, reason: str, token, **details) -> None:
+    """Count a rejected token in the trail (`account.token.rejected`, aggregated per caller,
+    reason and minute). A token we do not know is keyed by IP, and no part of it is kept."""
+    refusal_note(
+        action=AuditAction.ACCOUNT_TOKEN_REJECTED,
+        reason=reason,
+        actor=token.user if token is not None else None,
+        target=token,
+        meta=RequestMeta.from_request(request),
+        path=request.path[:200],
+        token_prefix=token.prefix if token is not None else "",
+        **details,
+    )
 
 
 def mfa_verified(request, token: ApiToken | None) -> bool:
@@ -64,16 +84,20 @@ def require_scope(token, scope: str, model=None) -> None:
     if token is None or token.allows(scope, model):
         return
     if str(scope) not in token.scopes:
-        raise AccessDenied(
+        error = AccessDenied(
             f"This access token ({token.prefix}…) does not have the '{scope}' scope. "
             "Create a token with it on your tokens page.",
             help_url=_tokens_url(),
         )
-    raise AccessDenied(
+        error.reason = "token_scope"  # audited as download.refused by the download services
+        raise error
+    error = AccessDenied(
         f"This access token ({token.prefix}…) is limited to other models than {model.full_name}. "
         "Use a token without that limit, or create one for this model on your tokens page.",
         help_url=_tokens_url(),
     )
+    error.reason = "token_model"
+    raise error
 
 
 def _tokens_url() -> str:

@@ -230,6 +230,26 @@ def token_revoke(*, actor: User, token: ApiToken, meta: RequestMeta | None = Non
     return token
 
 
+def token_rejection(secret: str):
+    """Why a presented secret is refused: (reason code, the token if it is one of ours)."""
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    if not secret.startswith(ApiToken.PREFIX):
+        return "bad_token", None
+    token = ApiToken.objects.select_related("user").filter(secret_hash=_hash_token(secret)).first()
+    if token is None:
+        return "bad_token", None
+    if token.revoked_at is not None:
+        return "revoked_token", token
+    if token.expires_at <= timezone.now():
+        return "expired_token", token
+    if not token.user.is_active:
+        return "inactive_user", token
+    return "bad_token", token
+
+
 def token_authenticate(secret: str, *, ip: str | None = None):
     """The active token for a presented secret, or None. Records when and from where it was used."""
     if not secret.startswith(ApiToken.PREFIX):

@@ -99,6 +99,10 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORT_COMPLETED = "audit.export.completed", "Audit export completed"
     AUDIT_EXPORT_FAILED = "audit.export.failed", "Audit export failed"
     AUDIT_EXPORT_DOWNLOADED = "audit.export.downloaded", "Audit export downloaded"
+    AUDIT_CHECKPOINT_CREATED = "audit.checkpoint.created", "Audit checkpoint signed"
+
+    DOWNLOAD_REFUSED = "download.refused", "Download refused"
+    ACCOUNT_TOKEN_REJECTED = "account.token.rejected", "Access token rejected"
 
 
 _known: dict[str, str] = dict(AuditAction.choices)

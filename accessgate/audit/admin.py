@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accessgate.core.admin import ReadOnlyAdmin
 
-from .models import AuditEvent, AuditExport, VerificationRun
+from .models import AuditEvent, AuditExport, Checkpoint, RefusalTally, VerificationRun
 
 
 @admin.register(AuditEvent)
@@ -21,3 +21,15 @@ class AuditExportAdmin(ReadOnlyAdmin):
 @admin.register(VerificationRun)
 class VerificationRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "status", "ok", "checked", "broken_seq"]
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "reason", "key_id", "storage_key", "stored_at"]
+    list_filter = ["reason"]
+
+
+@admin.register(RefusalTally)
+class RefusalTallyAdmin(ReadOnlyAdmin):
+    list_display = ["window_start", "action", "reason", "caller_key", "target_key", "count", "recorded_seq"]
+    list_filter = ["action", "reason"]

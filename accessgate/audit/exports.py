@@ -22,7 +22,27 @@ CSV_COLUMNS = [
     "seq", "created_at", "actor_id", "actor_label", "action", "target_type", "target_id",
     "target_label", "ip", "user_agent", "details", "prev_hash", "hash",
 ]  # fmt: skip
-FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip")
+FILTER_KEYS = ("since", "until", "actor", "action", "model", "ip", "reason")
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP "CSV
+# injection"). CSV cells that begin with one of them, or with the quote itself, get a
+# leading "'"; a reader removes exactly one leading "'" to get the exact value back.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_QUOTE = "'"
+
+
+def csv_cell(value) -> str:
+    """The text written to a CSV cell: exact, except a formula-looking start is neutralised."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(CSV_FORMULA_STARTS) or text.startswith(CSV_QUOTE):
+        return CSV_QUOTE + text
+    return text
+
+
+def csv_value(cell: str) -> str:
+    """The exact value of a CSV cell written by `csv_cell` (the inverse)."""
+    return cell[1:] if cell.startswith(CSV_QUOTE) else cell
 
 
 def clean_filters(filters: dict) -> dict:
@@ -49,7 +69,7 @@ def write_rows(rows, handle, file_format: str, progress=None) -> tuple[int, dict
     for row in rows:
         if writer:
             values = {**row, "details": canonical_json(row["details"]).decode()}
-            writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+            writer.writerow([csv_cell(values[c]) for c in CSV_COLUMNS])
         else:
             handle.write(canonical_json(row) + b"\n")
         first = first or row

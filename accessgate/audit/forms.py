@@ -2,6 +2,7 @@ from django import forms
 
 from .actions import known_actions
 from .models import ExportFormat
+from .refusals import REASONS
 
 
 class AuditFilterForm(forms.Form):
@@ -19,6 +20,15 @@ class AuditFilterForm(forms.Form):
     )
     model = forms.CharField(required=False, label="Model (namespace/name)", max_length=200)
     ip = forms.GenericIPAddressField(required=False, label="IP address")
+    reason = forms.SlugField(
+        required=False,
+        label="Reason (refusals)",
+        max_length=64,
+        help_text="e.g. no_grant, quota, bad_token",
+        widget=forms.TextInput(attrs={"list": "audit-reasons"}),
+    )
+
+    reasons = REASONS
 
     @property
     def actions(self) -> list[str]:
@@ -34,7 +44,7 @@ class AuditFilterForm(forms.Form):
         return {
             key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in self.cleaned_data.items()
-            if value not in (None, "") and key in ("since", "until", "actor", "action", "model", "ip")
+            if value not in (None, "") and key in ("since", "until", "actor", "action", "model", "ip", "reason")
         }
 
 

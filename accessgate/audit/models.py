@@ -140,3 +140,72 @@ class AuditExport(BackgroundJob):
     def file_name(self) -> str:
         day = f"-{self.scheduled_day:%Y-%m-%d}" if self.scheduled_day else ""
         return f"audit-export-{self.pk}{day}.{self.format}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of the chain head (`seq`, `hash`), written outside the database.
+
+    This row is for listing and publishing; verification relies on the copies kept in
+    storage (`storage_key`) and by outside parties, which a database administrator cannot
+    rewrite. See `audit/checkpoints.py`.
+    """
+
+    seq = models.PositiveBigIntegerField(db_index=True)
+    hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=32)
+    key_id = models.CharField(max_length=32)
+    document = models.JSONField()
+    signature = models.TextField()
+    storage_key = models.CharField(max_length=1024, blank=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+    store_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+
+    def __str__(self):
+        return f"checkpoint #{self.seq} ({self.hash[:12]}…)"
+
+    @property
+    def signed(self) -> dict:
+        return {"checkpoint": self.document, "signature": self.signature}
+
+
+class RefusalTally(models.Model):
+    """Refusals counted per (action, reason, caller, target, minute); each closed window
+    becomes one audit event carrying the count (`audit/refusals.py`)."""
+
+    action = models.CharField(max_length=64)
+    reason = models.CharField(max_length=64)
+    caller_key = models.CharField(max_length=128)
+    target_key = models.CharField(max_length=160, blank=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    recorded_seq = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "reason", "caller_key", "target_key", "window_start"], name="audit_refusal_window"
+            )
+        ]
+        indexes = [models.Index(fields=["recorded_seq", "window_start"])]
+
+    def __str__(self):
+        return f"{self.action} {self.reason} × {self.count} ({self.caller_key})"

@@ -59,4 +59,18 @@ def filter_events(filters: dict) -> QuerySet[AuditEvent]:
         )
     if filters.get("ip"):
         events = events.filter(ip=filters["ip"])
+    if filters.get("reason"):
+        events = events.filter(details__reason=filters["reason"])
     return events
+
+
+def latest_event(*, actions, target=None, actor=None, **details) -> AuditEvent | None:
+    """The newest event of one of `actions` (on `target`, by `actor`, with these details)."""
+    events = AuditEvent.objects.filter(action__in=[str(a) for a in actions])
+    if target is not None:
+        events = events.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+    if actor is not None:
+        events = events.filter(actor_id=actor.pk)
+    for key, value in details.items():
+        events = events.filter(**{f"details__{key}": value})
+    return events.order_by("-seq").first()

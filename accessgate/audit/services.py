@@ -1,4 +1,5 @@
 import json
+import logging
 import tempfile
 from datetime import UTC, date, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from .signals import event_recorded
 from .verification import verify_chain
 
 SYSTEM_LABEL = "system"
+logger = logging.getLogger(__name__)
 
 
 def _check_details(value, path="details"):
@@ -79,6 +81,17 @@ def record(
     # Still inside the caller's transaction: what receivers write commits with the event.
     event_recorded.send(sender=AuditEvent, event=event)
     return event
+
+
+def chain_head(*, lock: bool = False) -> tuple[int, str]:
+    """The chain's head (`seq`, `hash`); with `lock`, held until the transaction ends, so no
+    event can be appended meanwhile (appends lock the same row)."""
+    heads = ChainHead.objects.select_for_update() if lock else ChainHead.objects
+    if lock:
+        head = heads.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})[0]
+    else:
+        head = heads.filter(id=1).first()
+    return (head.seq, head.hash) if head else (0, GENESIS)
 
 
 # --- requests (audited, from the views) ----------------------------------------------------
@@ -191,6 +204,13 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
                 last_seq=manifest["last_seq"],
                 storage_key=key,
             )
+        # Every export also signs the head (covering its own completion) outside the database.
+        from .checkpoints import EXPORT, checkpoint_create
+
+        try:
+            checkpoint_create(actor=None, reason=EXPORT)
+        except Exception:  # the export itself is done; the scheduled job signs the head later
+            logger.exception("No checkpoint after export #%s", export.pk)
         return export
     except Exception as error:
         with transaction.atomic():

@@ -68,3 +68,21 @@ def key_id() -> str:
 def sign(document: dict) -> str:
     """Base64 Ed25519 signature over the document's canonical JSON."""
     return base64.b64encode(private_key().sign(canonical_json(document))).decode()
+
+
+def verify(document: dict, signature: str, key: Ed25519PublicKey | None = None) -> bool:
+    """Whether `signature` (base64) is the portal key's (or `key`'s) signature of `document`."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        (key or public_key()).verify(base64.b64decode(signature, validate=True), canonical_json(document))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key

@@ -37,3 +37,22 @@ def daily_export() -> str:
         return "already exported"
     queue_now(run_export, export.pk, job=(AuditExport, export.pk), what="the daily export")
     return f"queued export #{export.pk}"
+
+
+@shared_task
+def checkpoint() -> str:
+    """Beat job: sign the head when events arrived since the last checkpoint (else nothing),
+    and store any checkpoint that storage refused before."""
+    from .checkpoints import SCHEDULED, checkpoint_create, store_pending
+
+    store_pending()
+    made, created = checkpoint_create(actor=None, reason=SCHEDULED)
+    return f"checkpoint #{made.seq}" if created else "unchanged"
+
+
+@shared_task
+def flush_refusals() -> str:
+    """Beat job (every minute): each closed window of refusals becomes one audit event."""
+    from .refusals import refusals_flush
+
+    return f"recorded {refusals_flush()} refusal windows"

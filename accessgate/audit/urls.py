@@ -14,4 +14,7 @@ urlpatterns = [
     path("exports/<int:pk>/download", views.export_download, name="export_download"),
     path("exports/<int:pk>/manifest.json", views.export_manifest, name="export_manifest"),
     path("public-key.pem", views.public_key, name="public_key"),
+    path("checkpoints/", views.checkpoint_list, name="checkpoints"),
+    path("checkpoints/latest.json", views.checkpoint_latest, name="checkpoint_latest"),
+    path("checkpoints/new/", views.checkpoint_now, name="checkpoint_now"),
 ]

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -8,9 +9,10 @@ from accessgate.accounts.roles import Role, role_required
 
 from . import selectors, signing
 from .chain import canonical_json, event_payload
+from .checkpoints import MANUAL, checkpoint_create, latest_checkpoint
 from .context import RequestMeta
 from .forms import AuditFilterForm, ExportForm
-from .models import AuditExport, VerificationRun
+from .models import AuditExport, Checkpoint, VerificationRun
 from .selectors import filter_events
 from .services import audit_export_download, audit_export_request, audit_verification_request
 
@@ -45,6 +47,7 @@ def trail(request):
             "query": query.urlencode(),
             "export_form": ExportForm(initial=filters),
             "verifications": selectors.recent_verifications(),
+            "checkpoint": latest_checkpoint(),
         },
     )
 
@@ -126,3 +129,60 @@ def public_key(request):
     response["X-Key-Id"] = signing.key_id()
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+# --- checkpoints: public, cacheable, for anyone to poll and keep -------------------------
+
+CHECKPOINT_PAGE = 100
+PUBLIC_CACHE = "public, max-age=60"
+
+
+def _public_json(request, document, *, etag: str, status: int = 200):
+    quoted = f'"{etag}"'
+    if request.headers.get("If-None-Match") == quoted:
+        response = HttpResponse(status=304)
+    else:
+        response = JsonResponse(document, status=status, json_dumps_params={"indent": 2, "sort_keys": True})
+    response["ETag"] = quoted
+    response["Cache-Control"] = PUBLIC_CACHE
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def checkpoint_latest(request):
+    """The newest signed checkpoint: `{"checkpoint": {...}, "signature": "..."}`."""
+    latest = latest_checkpoint()
+    if latest is None:
+        missing = {"error": {"code": "not_found", "message": "No checkpoint yet."}}
+        return _public_json(request, missing, etag="none", status=404)
+    return _public_json(request, latest.signed, etag=f"{latest.seq}-{latest.hash}")
+
+
+@require_http_methods(["GET", "HEAD"])
+def checkpoint_list(request):
+    """Every checkpoint, newest first, `CHECKPOINT_PAGE` per page; `next` links the older ones."""
+    before = _int(request.GET.get("before"))
+    rows = Checkpoint.objects.order_by("-seq", "-id")
+    if before is not None:
+        rows = rows.filter(seq__lt=before)
+    page = list(rows[: CHECKPOINT_PAGE + 1])
+    more, page = len(page) > CHECKPOINT_PAGE, page[:CHECKPOINT_PAGE]
+    document = {
+        "checkpoints": [c.signed for c in page],
+        "next": f"{reverse('audit:checkpoints')}?before={page[-1].seq}" if more else None,
+        "public_key": reverse("audit:public_key"),
+    }
+    etag = f"{before}-{page[0].seq}-{page[0].hash}-{len(page)}" if page else f"{before}-empty"
+    return _public_json(request, document, etag=etag)
+
+
+@auditor_required
+@require_POST
+def checkpoint_now(request):
+    checkpoint, created = checkpoint_create(actor=request.user, reason=MANUAL, meta=RequestMeta.from_request(request))
+    if created:
+        messages.success(request, f"Checkpoint #{checkpoint.seq} signed; it is written to storage and published.")
+    else:
+        messages.info(request, f"Nothing new since checkpoint #{checkpoint.seq}.")
+    return redirect("audit:trail")

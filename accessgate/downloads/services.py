@@ -16,10 +16,11 @@ from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import ApiToken, TokenScope, User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.refusals import refusal_note
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.catalog.services import FileSpec, release_create
-from accessgate.core.errors import QuotaExceeded, ValidationFailed
+from accessgate.core.errors import DomainError, QuotaExceeded, ValidationFailed
 from accessgate.core.jobs import job_done, job_fail, job_start, job_update
 from accessgate.core.ratelimit import check_rate, parse
 from accessgate.core.storage import Storage, get_storage, sha256_of
@@ -39,11 +40,15 @@ class IssuedUrl:
 
 def _check_rate(user: User) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
-    check_rate(
-        f"download:{user.pk}",
-        settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
-        f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
-    )
+    try:
+        check_rate(
+            f"download:{user.pk}",
+            settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
+            f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
+        )
+    except QuotaExceeded as error:
+        error.reason = "rate_limited"
+        raise
 
 
 def _consume_quota(
@@ -70,10 +75,12 @@ def _consume_quota(
             counted_until=Case(When(still_valid, then=F("counted_until")), default=Value(valid_until)),
         )
         if not updated:
-            raise QuotaExceeded(
+            error = QuotaExceeded(
                 f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
                 "Ask the model's reviewers if you need more."
             )
+            error.reason = "quota"
+            raise error
         issued, until = DownloadCounter.objects.values_list("issued", "counted_until").get(
             grant=grant, weight_file=weight_file
         )
@@ -140,7 +147,25 @@ def _issue(
     return grant, issued, common
 
 
-@transaction.atomic
+def _refused(error: DomainError, *, user, release: Release, target, meta: RequestMeta, token, **details) -> None:
+    """Count a refused issuance (aggregated per caller, target, reason and minute; see
+    audit/refusals.py). Outside the refused transaction, which rolls back."""
+    reason = getattr(error, "reason", None)
+    if reason:
+        refusal_note(
+            action=AuditAction.DOWNLOAD_REFUSED,
+            reason=reason,
+            actor=user,
+            target=target,
+            meta=meta,
+            model=release.model.full_name,
+            version=release.version,
+            via="token" if token is not None else "session",
+            token_prefix=token.prefix if token is not None else "",
+            **details,
+        )
+
+
 def download_url_issue(
     *,
     user: User,
@@ -150,8 +175,20 @@ def download_url_issue(
     token: ApiToken | None = None,
     mfa_verified: bool,
 ) -> IssuedUrl:
-    """One signed URL for one file, after re-checking the grant, licence and quota."""
+    """One signed URL for one file, after re-checking the grant, licence and quota.
+    A refusal is counted in the trail (`download.refused`) and raised."""
     meta = meta or RequestMeta()
+    try:
+        return _download_url_issue(
+            user=user, release=release, weight_file=weight_file, meta=meta, token=token, mfa_verified=mfa_verified
+        )
+    except DomainError as error:
+        _refused(error, user=user, release=release, target=weight_file, meta=meta, token=token, path=weight_file.path)
+        raise
+
+
+@transaction.atomic
+def _download_url_issue(*, user, release, weight_file, meta, token, mfa_verified) -> IssuedUrl:
     _, issued, common = _issue(
         user=user, release=release, files=[weight_file], meta=meta, token=token, mfa_verified=mfa_verified
     )
@@ -168,7 +205,6 @@ def download_url_issue(
     return issued[0]
 
 
-@transaction.atomic
 def download_manifest_issue(
     *,
     user: User,
@@ -178,8 +214,20 @@ def download_manifest_issue(
     format: str = "json",
     mfa_verified: bool,
 ) -> list[IssuedUrl]:
-    """Signed URLs for every file of a release; one audit event naming them all."""
+    """Signed URLs for every file of a release; one audit event naming them all. A refusal
+    is counted in the trail (`download.refused`) and raised."""
     meta = meta or RequestMeta()
+    try:
+        return _download_manifest_issue(
+            user=user, release=release, meta=meta, token=token, format=format, mfa_verified=mfa_verified
+        )
+    except DomainError as error:
+        _refused(error, user=user, release=release, target=release, meta=meta, token=token, format=format)
+        raise
+
+
+@transaction.atomic
+def _download_manifest_issue(*, user, release, meta, token, format, mfa_verified) -> list[IssuedUrl]:
     files = list(release.files.order_by("path"))
     _, issued, common = _issue(
         user=user, release=release, files=files, meta=meta, token=token, mfa_verified=mfa_verified

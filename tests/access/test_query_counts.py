@@ -21,8 +21,9 @@ COUNTS = {
     # statements, identity, MFA, ORCID, e-mails, roles (for the menu)
     "apply": 13,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
-    # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests
-    "review": 14,
+    # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, the
+    # reviewer's own decision event (the receipt link)
+    "review": 15,
     # token, token last-used, file, savepoint, the token's model limit, grant, identity, MFA,
     # profile (country), chain head, event, chain head update, release savepoint
     "resolve": 13,

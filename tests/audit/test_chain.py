@@ -82,8 +82,9 @@ class TestChain:
 
     def test_verify_command_passes_and_takes_a_range(self):
         append(10)
-        assert run_verify() == (0, "The chain is whole: 10 events, #1 to #10.\n")
-        assert run_verify("--from", "4", "--to", "7") == (0, "The chain is whole: 4 events, #4 to #7.\n")
+        none = "No checkpoints to check against (none stored or given).\n"
+        assert run_verify() == (0, "The chain is whole: 10 events, #1 to #10.\n" + none)
+        assert run_verify("--from", "4", "--to", "7") == (0, "The chain is whole: 4 events, #4 to #7.\n" + none)
 
     @pytest.mark.parametrize(
         ("sql", "broken", "reason"),
@@ -127,12 +128,17 @@ def test_rolled_back_transaction_leaves_no_gap():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_make_one_valid_chain(postgres):
-    """8 threads, each appending in its own transactions, on PostgreSQL."""
-    errors = []
+    """8 threads on PostgreSQL, each appending 40 events through `record()` in its own
+    transactions, while a 9th signs checkpoints: one gap-free chain, no fork, and every
+    checkpoint matches it."""
+    from accessgate.audit.checkpoints import SCHEDULED, check_all, checkpoint_create
+
+    writers, per_writer = 8, 40
+    errors, done = [], threading.Event()
 
     def writer(index):
         try:
-            for i in range(15):
+            for i in range(per_writer):
                 with transaction.atomic():
                     record(actor=None, action=AuditAction.GRANT_EXPIRED, writer=index, i=i)
         except Exception as error:  # pragma: no cover - reported below
@@ -140,15 +146,37 @@ def test_concurrent_writers_make_one_valid_chain(postgres):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    def checkpointer():
+        try:
+            while not done.is_set():
+                checkpoint_create(actor=None, reason=SCHEDULED)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    signer = threading.Thread(target=checkpointer)
+    signer.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    done.set()
+    signer.join()
     assert not errors
-    assert AuditEvent.objects.count() == 120
+    written = AuditEvent.objects.filter(action="grant.expired")
+    assert written.count() == writers * per_writer
+    for index in range(writers):  # each writer's events, all there, in its own order
+        mine = list(written.filter(details__writer=index).order_by("seq").values_list("details__i", flat=True))
+        assert mine == list(range(per_writer))
+    rows = list(AuditEvent.objects.order_by("seq").values_list("seq", "prev_hash", "hash"))
+    assert [seq for seq, _, _ in rows] == list(range(1, len(rows) + 1))  # gap-free
+    assert len({prev for _, prev, _ in rows}) == len(rows)  # no two events share a parent: no fork
     result = verify_chain()
-    assert result.ok and result.checked == 120 and result.last_seq == 120
+    assert result.ok and result.checked == len(rows) and result.last_seq == len(rows)
+    count, problems = check_all([])
+    assert count >= 1 and problems == []
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.receipts import receipt_response
 from accessgate.catalog.models import Model
 from accessgate.catalog.selectors import model_by_name
 from accessgate.core.errors import DomainError
@@ -108,6 +109,17 @@ def my_access(request):
 def request_detail(request, pk):
     access_request = _own_request_or_404(request, pk)
     return render(request, "access/request_detail.html", {"access_request": access_request})
+
+
+@login_required
+@require_http_methods(["GET"])
+def request_receipt(request, pk):
+    """The signed receipt of the applicant's latest agreement (what they signed, and when)."""
+    access_request = _own_request_or_404(request, pk)
+    event = selectors.agreement_event(access_request)
+    if event is None:
+        raise Http404("No signed agreement on this request.")
+    return receipt_response(request, event)
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.accounts.roles import Role, role_required
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.receipts import receipt_response
 from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 
@@ -49,6 +50,7 @@ def _detail_page(request, access_request, *, form=None, failed_decision=None, st
             "form": form or ReviewDecisionForm(),
             "failed_decision": failed_decision,
             "is_own": access_request.user_id == request.user.pk,
+            "my_decision": selectors.decision_event(access_request, request.user),
             **applicant_facts(access_request),
         },
         status=status,
@@ -61,6 +63,16 @@ def detail(request, pk):
     if access_request is None:
         raise Http404("No such request in your queue.")
     return _detail_page(request, access_request)
+
+
+@reviewer_required
+def decision_receipt(request, pk):
+    """The signed receipt of this reviewer's latest decision on the request."""
+    access_request = selectors.request_for_review(request.user, pk)
+    event = selectors.decision_event(access_request, request.user) if access_request else None
+    if event is None:
+        raise Http404("You have not decided this request.")
+    return receipt_response(request, event)
 
 
 @reviewer_required

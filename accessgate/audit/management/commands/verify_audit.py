@@ -1,24 +1,65 @@
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from accessgate.audit.checkpoints import check_all
+from accessgate.audit.receipts import check_receipt
 from accessgate.audit.verification import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Check the audit trail's hash chain. Exits 0 when whole, 1 naming the first broken event."
+    help = (
+        "Check the audit trail's hash chain, and the chain against every signed checkpoint in "
+        "storage and given as files. Exits 0 when all holds, 1 naming what breaks."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="from_seq", type=int, help="first seq to check")
         parser.add_argument("--to", dest="to_seq", type=int, help="last seq to check")
+        parser.add_argument(
+            "--checkpoint",
+            dest="checkpoints",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="FILE",
+            help="saved checkpoint files (from /audit/checkpoints/…, e-mail or storage) to check against",
+        )
+        parser.add_argument(
+            "--receipt", dest="receipts", nargs="+", action="extend", default=[], metavar="FILE", help="receipts"
+        )
+        parser.add_argument(
+            "--no-stored-checkpoints", action="store_true", help="do not read the checkpoints in storage"
+        )
 
-    def handle(self, *args, from_seq=None, to_seq=None, **options):
+    def handle(self, *args, from_seq=None, to_seq=None, checkpoints=(), receipts=(), **options):
         def progress(count):
             self.stderr.write(f"… {count} events checked")
 
+        failed = False
         result = verify_chain(from_seq=from_seq, to_seq=to_seq, progress=progress if options["verbosity"] > 1 else None)
         if result.ok:
             self.stdout.write(self.style.SUCCESS(result.summary()))
-            return
-        self.stderr.write(self.style.ERROR(result.summary()))
-        sys.exit(1)
+        else:
+            self.stderr.write(self.style.ERROR(result.summary()))
+            failed = True
+        files = [(path, Path(path).read_bytes()) for path in checkpoints]
+        count, problems = check_all(files, use_storage=not options["no_stored_checkpoints"])
+        for problem in problems:
+            self.stderr.write(self.style.ERROR(f"FAILED {problem}"))
+        if problems:
+            failed = True
+        elif count:
+            self.stdout.write(self.style.SUCCESS(f"All {count} checkpoints match the chain."))
+        else:
+            self.stdout.write(self.style.WARNING("No checkpoints to check against (none stored or given)."))
+        for path in receipts:
+            receipt_problems = check_receipt(path, Path(path).read_bytes())
+            for problem in receipt_problems:
+                self.stderr.write(self.style.ERROR(f"FAILED {problem}"))
+            failed = failed or bool(receipt_problems)
+            if not receipt_problems:
+                self.stdout.write(self.style.SUCCESS(f"Receipt {path} holds."))
+        if failed:
+            sys.exit(1)

@@ -1,0 +1,256 @@
+"""Checkpoints: the chain head signed by the portal and kept outside the database.
+
+A checkpoint is the document
+
+    {"format": "accessgate-audit-checkpoint/1", "seq": int, "hash": str, "created_at": str,
+     "key_id": str, "signature_algorithm": "Ed25519", "reason": str, "portal": str}
+
+signed with the audit key (Ed25519 over its canonical JSON, like export manifests) and kept
+as `{"checkpoint": …, "signature": …}`. Each one is written to the configured storage under
+its own prefix (never overwritten: the key names seq and hash), published at
+`/audit/checkpoints/latest.json` and optionally e-mailed. The row in the database is for
+listing; `verify_audit` checks the chain against the stored copies and any saved files.
+
+Creating a checkpoint is itself an audit event, and the checkpoint signs the head *including*
+that event; so while no other event arrives, the head stays the checkpoint's and the
+scheduled job writes nothing (idempotent).
+"""
+
+import base64
+import hashlib
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from accessgate.core.storage import get_storage
+
+from . import signing
+from .actions import AuditAction
+from .chain import format_time
+from .models import AuditEvent, Checkpoint
+from .services import chain_head, record
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "accessgate-audit-checkpoint/1"
+SCHEDULED, EXPORT, MANUAL, RECEIPT = "scheduled", "export", "manual", "receipt"
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-seq", "-id").first()
+
+
+def checkpoint_create(*, actor, reason: str, meta=None) -> tuple[Checkpoint, bool]:
+    """Sign the current head; returns (checkpoint, created). Unchanged head: the latest one."""
+    with transaction.atomic():
+        seq, head_hash = chain_head(lock=True)  # no append can slip in between check and sign
+        latest = latest_checkpoint()
+        if latest is not None and (latest.seq, latest.hash) == (seq, head_hash):
+            return latest, False
+        event = record(
+            actor=actor,
+            action=AuditAction.AUDIT_CHECKPOINT_CREATED,
+            meta=meta,
+            reason=reason,
+            previous_seq=latest.seq if latest else None,
+        )
+        document = {
+            "format": FORMAT,
+            "seq": event.seq,
+            "hash": event.hash,
+            "created_at": format_time(event.created_at),
+            "key_id": signing.key_id(),
+            "signature_algorithm": "Ed25519",
+            "reason": reason,
+            "portal": settings.SITE_URL,
+        }
+        checkpoint = Checkpoint.objects.create(
+            seq=event.seq,
+            hash=event.hash,
+            created_at=event.created_at,
+            reason=reason,
+            key_id=document["key_id"],
+            document=document,
+            signature=signing.sign(document),
+        )
+        # Stored after commit only: a stored checkpoint of a rolled-back head would later
+        # look like tampering.
+        transaction.on_commit(lambda: checkpoint_store(checkpoint))
+    return checkpoint, True
+
+
+def storage_key(checkpoint: Checkpoint) -> str:
+    # seq zero-padded (listing order) and the hash (a later checkpoint at the same seq, after
+    # a rewrite, cannot overwrite the earlier one).
+    return f"{settings.ACCESSGATE_AUDIT_CHECKPOINT_PREFIX}{checkpoint.seq:012d}-{checkpoint.hash[:16]}.json"
+
+
+def checkpoint_file(checkpoint: Checkpoint) -> bytes:
+    return json.dumps(checkpoint.signed, indent=2, sort_keys=True).encode() + b"\n"
+
+
+def _put(key: str, body: bytes) -> None:
+    storage = get_storage()
+    client = getattr(storage, "client", None)
+    if client is not None:  # S3: one PUT, with Object Lock retention when configured
+        extra = {}
+        days = settings.ACCESSGATE_AUDIT_CHECKPOINT_LOCK_DAYS
+        if days:
+            extra = {
+                "ObjectLockMode": settings.ACCESSGATE_AUDIT_CHECKPOINT_LOCK_MODE,
+                "ObjectLockRetainUntilDate": timezone.now() + timedelta(days=days),
+            }
+        client.put_object(
+            Bucket=storage.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            ContentMD5=base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode(),  # noqa: S324 (S3 Object Lock requires Content-MD5)
+            **extra,
+        )
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "checkpoint.json"
+        path.write_bytes(body)
+        storage.put_file(key, path)
+
+
+def checkpoint_store(checkpoint: Checkpoint) -> bool:
+    """Write the checkpoint to storage (and e-mail it); a failure is kept for the next try."""
+    key, body = storage_key(checkpoint), checkpoint_file(checkpoint)
+    try:
+        _put(key, body)
+    except Exception as error:
+        logger.exception("Audit checkpoint #%s could not be stored", checkpoint.seq)
+        Checkpoint.objects.filter(pk=checkpoint.pk).update(store_error=str(error)[:2000])
+        return False
+    Checkpoint.objects.filter(pk=checkpoint.pk).update(storage_key=key, stored_at=timezone.now(), store_error="")
+    checkpoint.storage_key = key
+    recipients = settings.ACCESSGATE_AUDIT_CHECKPOINT_EMAILS
+    if recipients:
+        message = EmailMessage(
+            subject=f"[accessgate] audit checkpoint #{checkpoint.seq}",
+            body=(
+                f"The audit chain's head at #{checkpoint.seq} is {checkpoint.hash}, signed by key "
+                f"{checkpoint.key_id}.\nKeep the attached file: `manage.py verify_audit --checkpoint FILE` "
+                "or scripts/verify_audit_export.py checks the trail against it.\n"
+            ),
+            to=recipients,
+        )
+        message.attach(key.rsplit("/", 1)[-1], body, "application/json")
+        try:
+            message.send()
+        except Exception:
+            logger.exception("Audit checkpoint #%s could not be e-mailed", checkpoint.seq)
+    return True
+
+
+def store_pending() -> int:
+    """Retry checkpoints that were not stored (storage down); returns how many are stored now."""
+    return sum(checkpoint_store(c) for c in Checkpoint.objects.filter(stored_at=None).order_by("seq"))
+
+
+# --- checking the chain against checkpoints ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckpointProblem:
+    name: str
+    seq: int | None
+    problem: str
+
+    def __str__(self):
+        at = f" (#{self.seq})" if self.seq is not None else ""
+        return f"checkpoint {self.name}{at}: {self.problem}"
+
+
+def stored_checkpoint_files():
+    """(name, bytes) of every checkpoint in storage."""
+    storage = get_storage()
+    for item in storage.list(settings.ACCESSGATE_AUDIT_CHECKPOINT_PREFIX):
+        if item.key.endswith(".json"):
+            stream = storage.open(item.key)
+            try:
+                yield f"storage:{item.key}", stream.read()
+            finally:
+                stream.close()
+
+
+def parse_signed(data: bytes | dict, kind: str = "checkpoint") -> tuple[dict, str]:
+    document = json.loads(data) if isinstance(data, (bytes, str)) else data
+    if not isinstance(document, dict) or not isinstance(document.get(kind), dict):
+        raise ValueError(f"not a signed {kind} (no '{kind}' object)")
+    if not isinstance(document.get("signature"), str):
+        raise ValueError(f"not a signed {kind} (no 'signature')")
+    return document[kind], document["signature"]
+
+
+def check_checkpoint(
+    name: str, data: bytes | dict, *, key=None, hashes: dict | None = None
+) -> CheckpointProblem | None:
+    """None when the checkpoint is validly signed and the chain still holds its head.
+    `hashes`: {seq: hash} already read from the trail (saves a query per checkpoint)."""
+    try:
+        document, signature = parse_signed(data)
+        seq, expected = int(document["seq"]), str(document["hash"])
+    except (ValueError, KeyError, TypeError) as error:
+        return CheckpointProblem(name, None, f"unreadable ({error})")
+    if not signing.verify(document, signature, key):
+        return CheckpointProblem(
+            name, seq, f"bad signature (changed, or signed by key {document.get('key_id')}, not {signing.key_id()})"
+        )
+    if hashes is not None and seq in hashes:
+        found = hashes[seq]
+    else:
+        found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
+    if found is None:
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        if last < seq:
+            return CheckpointProblem(
+                name, seq, f"the chain is shorter than this checkpoint: it ends at #{last} (history was cut)"
+            )
+        return CheckpointProblem(name, seq, f"event #{seq} is missing")
+    if found != expected:
+        return CheckpointProblem(
+            name,
+            seq,
+            f"does not match: event #{seq} has hash {found[:16]}…, the checkpoint signed {expected[:16]}… "
+            "(history up to it was rewritten)",
+        )
+    return None
+
+
+def check_all(files: list[tuple[str, bytes]], *, use_storage: bool = True) -> tuple[int, list[CheckpointProblem]]:
+    """Check every given and stored checkpoint; returns (how many were read, problems)."""
+    sources, problems = list(files), []
+    if use_storage:
+        try:
+            sources += list(stored_checkpoint_files())
+        except Exception as error:
+            problems.append(CheckpointProblem("storage", None, f"could not be read ({error})"))
+    hashes = _hashes_at(sources)
+    problems += [p for name, data in sources if (p := check_checkpoint(name, data, hashes=hashes))]
+    return len(sources), problems
+
+
+def _hashes_at(sources) -> dict[int, str]:
+    """The trail's hashes at every seq the checkpoints name, read in a few queries."""
+    seqs = set()
+    for _, data in sources:
+        try:
+            seqs.add(int(parse_signed(data)[0]["seq"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    ordered, hashes = sorted(seqs), {}
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        hashes.update(AuditEvent.objects.filter(seq__in=chunk).values_list("seq", "hash"))
+    return hashes
