@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test bench lint services chromium node clean
+.PHONY: demo test bench lint services chromium node clean prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo $(SEED_ARGS)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
+# DEBUG off). Needs the environment described in README "Deploying".
+prod: $(VENV)/.runtime-installed
+	PYTHON=$(BIN)/python scripts/run-production.sh
 
 test: $(VENV)/.dev-installed services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -79,6 +79,10 @@ if ACCESSGATE_ORCID_CLIENT_ID:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("allauth.mfa"), "allauth.socialaccount.providers.orcid")
 
 MIDDLEWARE = [
+    "accessgate.http_guards.RequestIdMiddleware",
+    "accessgate.http_guards.SecurityHeadersMiddleware",
+    "accessgate.http_guards.OutageMiddleware",
+    "accessgate.http_guards.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +95,7 @@ MIDDLEWARE = [
     "accessgate.middleware.DomainErrorMiddleware",
     "accessgate.accounts.middleware.StaffMFARequiredMiddleware",
     "accessgate.accounts.middleware.AccountTransactionMiddleware",
+    "accessgate.accounts.middleware.LoginThrottleStatusMiddleware",
 ]
 
 ROOT_URLCONF = "accessgate.urls"
@@ -125,10 +130,23 @@ ACCESSGATE_MIGRATE_DATABASE_URL = env.str("ACCESSGATE_MIGRATE_DATABASE_URL", def
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The demo database takes concurrent writers: WAL lets readers go on while one writes,
+    # IMMEDIATE transactions take the write lock at BEGIN (so two writers queue instead of
+    # deadlocking on a lock upgrade, which SQLite answers at once with "database is
+    # locked"), and a writer waits up to 20 s for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accessgate")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A dead cache must fail fast (503, see README "When a service is down"), not hang a worker.
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -166,6 +184,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# allauth keys its per-IP limits on REMOTE_ADDR unless told how many proxies to trust; the
+# same number as the portal's own client_ip(), so X-Forwarded-For is ignored by default.
+ALLAUTH_TRUSTED_PROXY_COUNT = ACCESSGATE_TRUSTED_PROXY_COUNT
 ACCOUNT_RATE_LIMITS_ENABLED = env.bool("ACCESSGATE_RATE_LIMITS", default=True)
 if not ACCOUNT_RATE_LIMITS_ENABLED:
     ACCOUNT_RATE_LIMITS = False
@@ -267,11 +288,20 @@ ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AF
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"  # pages that show signed URLs send no-referrer (http_guards)
+# No inline script or style anywhere: everything comes from our own static files.
+ACCESSGATE_CSP = env.str(
+    "ACCESSGATE_CSP",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+)
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("ACCESSGATE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]  # load balancers probe over plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("ACCESSGATE_HSTS_SECONDS", default=31536000)
@@ -331,6 +361,10 @@ ACCESSGATE_WEBHOOK_SECRET_KEY = env.str("ACCESSGATE_WEBHOOK_SECRET_KEY", default
 ACCESSGATE_WEBHOOK_TIMEOUT = env.int("ACCESSGATE_WEBHOOK_TIMEOUT", default=5)
 ACCESSGATE_WEBHOOK_ALLOW_HTTP = env.bool("ACCESSGATE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
 
+# System checks a deployment has decided to accept, e.g. accessgate.W020 (no identity
+# provider) for a lab that does not verify identities. `check --deploy` must be clean otherwise.
+SILENCED_SYSTEM_CHECKS = env.list("ACCESSGATE_SILENCED_CHECKS", default=[])
+
 # Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
 # tests that need it instead of skipping them.
 ACCESSGATE_REQUIRE_SERVICES = env.bool("ACCESSGATE_REQUIRE_SERVICES", default=False)
@@ -377,9 +411,46 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs: plain text by default; ACCESSGATE_LOG_JSON=1 writes one JSON object per line, with
+# the request id (also sent as the X-Request-ID response header). Signed /dl/ tokens are
+# redacted from the development server's access log (gunicorn: scripts/gunicorn.conf.py).
+ACCESSGATE_LOG_JSON = env.bool("ACCESSGATE_LOG_JSON", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "accessgate.logs.RequestIdFilter"},
+        "redact_tokens": {"()": "accessgate.logs.RedactTokensFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "accessgate.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact_tokens"],
+            "formatter": "json" if ACCESSGATE_LOG_JSON else "text",
+        },
+    },
+    "loggers": {
+        # Django's defaults give these their own unfiltered handlers; ours redact tokens.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env.str("ACCESSGATE_LOG_LEVEL", default="INFO")},
 }
+
+# Optional error reporting: set SENTRY_DSN (and pip install the pinned sentry-sdk, which
+# requirements.txt carries). Nothing is sent when it is empty.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        before_send=lambda event, hint: __import__("accessgate.logs", fromlist=["x"]).scrub_sentry_event(event),
+    )

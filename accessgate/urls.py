@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accessgate import health
 from accessgate.catalog.converters import register_converters
 
 # The one place path converters are registered: before any include() imports an app's URLs.
@@ -22,7 +23,11 @@ urlpatterns = [
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
     path("api/", include("accessgate.api.urls")),
     # Last: /<namespace>/<name>/resolve/<rev>/<path> for hf_hub_download (reserved names excluded).
     path("", include("accessgate.api.hf.resolve_urls")),
 ]
+
+handler500 = "accessgate.http_guards.server_error"

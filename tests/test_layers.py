@@ -33,7 +33,19 @@ LAYERS = {
     "api": 4,
     "project": 5,
 }
-PROJECT_MODULES = {"settings", "urls", "wsgi", "celery", "middleware", "__init__"}
+PROJECT_MODULES = {
+    "settings",
+    "urls",
+    "wsgi",
+    "celery",
+    "middleware",
+    "__init__",
+    # request guards, logging, health endpoints, gunicorn's access logger
+    "http_guards",
+    "logs",
+    "health",
+    "gunicorn_logger",
+}
 # The last part of a module's path that makes it an interface module.
 INTERFACE = {
     "views",

@@ -28,10 +28,11 @@ from .conftest import application, make_policy
 #   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
 # - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model
 #   permissions itself. Its front door, `admin:index`, keeps a row; tests/*/test_admin.py
-#   cover what admins can change. The webhook pages (custom admin views and the read-only
+#   cover what admins can change. Our staff-roles page and the webhook pages (custom admin views and the read-only
 #   lists that stand in for a staff page) keep rows too: admins only, everyone else to log in.
 KEPT_ROWS = {
     "admin:index",
+    "admin:roles",
     "admin:notifications_webhookendpoint_changelist",
     "admin:notifications_webhookendpoint_add",
     "admin:notifications_webhookendpoint_change",
@@ -167,6 +168,10 @@ def urls(world):
             {**_staff(OK), "other_reviewer": NOT_FOUND},
         ),
         "admin:index": (reverse("admin:index"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        "admin:roles": (reverse("admin:roles"), {**dict.fromkeys(ROLES, LOGIN), "admin": OK}),
+        # For load balancers: public, no session needed.
+        "health_live": (reverse("health_live"), dict.fromkeys(ROLES, OK)),
+        "health_ready": (reverse("health_ready"), dict.fromkeys(ROLES, OK)),
         "admin:notifications_webhookendpoint_changelist": (
             reverse("admin:notifications_webhookendpoint_changelist"),
             _admin_only(),
@@ -388,7 +393,7 @@ def test_reviewer_cannot_decide_own_request(client, world):
     page = client.get(reverse("review:detail", args=[own.pk])).content.decode()
     assert "This is your own request" in page
     response = client.post(reverse("review:decide", args=[own.pk, "approve"]), {"message": ""})
-    assert response.status_code == 400
+    assert response.status_code == 403  # the domain error's own status (AccessDenied)
     assert "Nobody can review their own request." in response.content.decode()
     own.refresh_from_db()
     assert own.status == "submitted"

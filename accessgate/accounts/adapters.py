@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.core.exceptions import ValidationError
 
 from accessgate.notifications.services import email_queue_message
 
@@ -10,6 +11,15 @@ class AccountAdapter(DefaultAccountAdapter):
         # Celery like every other e-mail, so a slow SMTP server never blocks a request.
         message = self.render_mail(template_prefix, email, context)
         email_queue_message(message)
+
+    def pre_authenticate(self, request, **credentials):
+        # Throttled (ACCOUNT_RATE_LIMITS["login_failed"]): remembered so that the response
+        # becomes a 429 (accounts.middleware.LoginThrottleStatusMiddleware).
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            request._accessgate_login_throttled = True
+            raise
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,25 @@ class ProfileInline(admin.StackedInline):
         return False
 
 
+class UserStatusForm(forms.ModelForm):
+    deactivation_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to deactivate: the user receives it by e-mail, and it is kept in the audit trail.",
+    )
+
+    class Meta:
+        model = User
+        fields = ["is_active"]
+
+    def clean(self):
+        data = super().clean()
+        if "is_active" in self.changed_data and not data.get("is_active") and not data.get("deactivation_reason"):
+            self.add_error("deactivation_reason", "Give a reason for the deactivation.")
+        return data
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     """Admins deactivate and reactivate accounts here (audited). Roles change with
@@ -34,9 +54,10 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "groups"]
     search_fields = ["email", "username", "profile__full_name", "profile__affiliation"]
     inlines = [ProfileInline]
+    form = UserStatusForm
     fieldsets = [
         (None, {"fields": ["email", "username"]}),
-        ("Status", {"fields": ["is_active", "groups"]}),
+        ("Status", {"fields": ["is_active", "deactivation_reason", "groups"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     readonly_fields = ["email", "username", "last_login", "date_joined", "groups"]
@@ -50,11 +71,19 @@ class UserAdmin(BaseUserAdmin):
     def user_change_password(self, request, id, form_url=""):
         raise PermissionDenied("Passwords are reset by their owner through the password-reset e-mail.")
 
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = UserStatusForm
+        return admin.ModelAdmin.get_form(self, request, obj, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if "is_active" in form.changed_data:
             try:
                 user_set_active(
-                    actor=request.user, user=obj, active=obj.is_active, meta=RequestMeta.from_request(request)
+                    actor=request.user,
+                    user=obj,
+                    active=obj.is_active,
+                    reason=form.cleaned_data.get("deactivation_reason", ""),
+                    meta=RequestMeta.from_request(request),
                 )
             except DomainError as error:
                 messages.error(request, error.message)

@@ -44,3 +44,22 @@ class AccountTransactionMiddleware:
             with transaction.atomic():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+class LoginThrottleStatusMiddleware:
+    """allauth answers a throttled log-in with the form and an error message, status 200.
+    Scripts (and the issue's tester) read that as "not throttled"; we send 429 with
+    Retry-After on the same page, so the throttle is visible to every client."""
+
+    RETRY_AFTER_SECONDS = 300
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "_accessgate_login_throttled", False) and response.status_code == 200:
+            response.status_code = 429
+            response.reason_phrase = "Too Many Requests"
+            response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

@@ -46,18 +46,46 @@ def profile_update(*, actor: User, user: User, meta: RequestMeta | None = None, 
 
 
 @transaction.atomic
-def user_set_active(*, actor: User | None, user: User, active: bool, meta: RequestMeta | None = None) -> bool:
+def user_set_active(
+    *, actor: User | None, user: User, active: bool, reason: str = "", meta: RequestMeta | None = None
+) -> bool:
     """Deactivate or reactivate an account (accounts are never deleted: history refers to them).
-    An inactive user's sessions and tokens stop working at once. Returns whether it changed."""
+
+    Deactivation needs a reason, revokes every access token for good (reactivation does not
+    revive them) and e-mails the user the reason. Sessions stop working at once (an inactive
+    user is logged out by Django's auth). Returns whether it changed."""
+    from accessgate.notifications.services import email_queue
+
+    reason = " ".join((reason or "").split())
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return False
     if actor is not None and actor.pk == user.pk and not active:
         raise ValidationFailed("You cannot deactivate your own account here.")
+    if not active and not reason:
+        raise ValidationFailed("Give a reason for the deactivation; the user receives it by e-mail.", field="reason")
     user.is_active = active
     user.save(update_fields=["is_active"])
-    action = AuditAction.ACCOUNT_REACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED
-    record(actor=actor, action=action, target=user, meta=meta)
+    if active:
+        record(actor=actor, action=AuditAction.ACCOUNT_REACTIVATED, target=user, meta=meta)
+        return True
+    revoked = list(
+        ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).values_list("prefix", flat=True)
+    )
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    record(
+        actor=actor,
+        action=AuditAction.ACCOUNT_DEACTIVATED,
+        target=user,
+        meta=meta,
+        reason=reason[:500],
+        tokens_revoked=revoked,
+    )
+    email_queue(
+        to=[user.email],
+        template="account_deactivated",
+        context={"email": user.email, "reason": reason, "tokens_revoked": len(revoked)},
+    )
     return True
 
 

@@ -17,6 +17,7 @@ from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, ge
 from . import selectors, services
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+MAX_DIGITS = 18
 
 
 @never_cache
@@ -175,6 +176,11 @@ def _byte_range(header: str, size: int):
     first, last = match.groups()
     if not first and not last:
         return None
+    # Past 18 digits a position exceeds any file (and int() of 4,300+ digits raises).
+    if len(first) > MAX_DIGITS:
+        return "invalid"
+    if len(last) > MAX_DIGITS:
+        last = str(size)
     if not first:
         length = int(last)
         return (max(0, size - length), size - 1) if length else "invalid"
@@ -206,6 +212,9 @@ def local_file(request, token, filename):
         return _forbidden("This download link has expired. Ask the portal for a new one.")
     except signing.BadSignature:
         return _forbidden("This download link is not valid.")
+    if payload.get("n", filename) != filename:
+        # A link serves its file under the file's own name only, never as "invoice.pdf.exe".
+        return HttpResponse("No such file at this link.\n", status=404, content_type="text/plain; charset=utf-8")
     storage = get_storage()
     if not isinstance(storage, LocalStorage) or not storage.exists(payload["k"]):
         return _forbidden("This download link is not valid.")

@@ -30,7 +30,7 @@ def test_admin_deactivates_an_account_audited_and_effective_at_once(client, admi
     user = factories.UserFactory()
     _, secret = token_create(actor=user, name="cluster")
     client.force_login(admin_user)
-    response = change_user(client, user, is_active="")
+    response = change_user(client, user, is_active="", deactivation_reason="Left the lab.")
     assert response.status_code == 302, [str(e) for e in response.context["errors"]] if response.context else ""
     user.refresh_from_db()
     assert not user.is_active
@@ -43,7 +43,7 @@ def test_admin_deactivates_an_account_audited_and_effective_at_once(client, admi
 
 def test_admin_cannot_deactivate_themself(client, admin_user):
     client.force_login(admin_user)
-    change_user(client, admin_user, is_active="")
+    change_user(client, admin_user, is_active="", deactivation_reason="Testing.")
     admin_user.refresh_from_db()
     assert admin_user.is_active and not AuditEvent.objects.filter(action="account.deactivated").exists()
 

@@ -83,6 +83,7 @@ def decide(request, pk, decision):
         raise Http404("No such request in your queue.")
     service, message_argument, success = DECISIONS[decision]
     form = ReviewDecisionForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             service(
@@ -92,11 +93,13 @@ def decide(request, pk, decision):
                 **{message_argument: form.cleaned_data["message"]},
             )
         except DomainError as error:
+            # e.g. 409 when another reviewer decided this request a moment ago
             add_domain_error(form, error)
+            status = error.http_status
         else:
             messages.success(request, success)
             return redirect("review:queue")
-    return _detail_page(request, access_request, form=form, failed_decision=decision, status=400)
+    return _detail_page(request, access_request, form=form, failed_decision=decision, status=status)
 
 
 @reviewer_required

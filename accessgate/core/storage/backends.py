@@ -38,11 +38,13 @@ class StoredObject:
 
 
 def content_disposition(filename: str) -> str:
-    """`attachment` with the file's own name, ASCII fallback plus RFC 5987 UTF-8 form."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    if ascii_name == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    """`attachment` per RFC 6266: an ASCII `filename` fallback (no control characters,
+    quotes or backslashes) and, when the name is not plain ASCII, `filename*=UTF-8''…`."""
+    name = "".join(ch for ch in filename if ch >= " " and ch != "\x7f") or "download"
+    fallback = "".join(ch if " " <= ch < "\x7f" and ch not in '"\\' else "_" for ch in name)
+    if fallback == name:
+        return f'attachment; filename="{fallback}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def sha256_of(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
@@ -98,7 +100,10 @@ class LocalStorage(Storage):
     def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
         # Rounded up: a link never lives shorter than its TTL.
         expires = math.ceil((now + timedelta(seconds=ttl_seconds)).timestamp())
-        token = signing.dumps({"k": key, "h": sha256, "e": expires}, salt=LOCAL_TOKEN_SALT, compress=True)
+        # "n": the one file name the link serves under (the view answers 404 to any other).
+        token = signing.dumps(
+            {"k": key, "h": sha256, "e": expires, "n": filename}, salt=LOCAL_TOKEN_SALT, compress=True
+        )
         return reverse("downloads:local_file", args=[token, filename])
 
     @staticmethod

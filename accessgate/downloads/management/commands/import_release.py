@@ -38,6 +38,8 @@ class Command(BaseCommand):
             release = release_import_run(job)
         except DomainError as error:
             raise CommandError(error.message) from error
+        except Exception as error:  # storage unreachable, disk full…: recorded on the job, said plainly
+            raise CommandError(f"The import failed and created nothing: {error}") from error
         job.refresh_from_db()
         if job.status != JobStatus.DONE:
             raise CommandError(job.error or "The import failed.")

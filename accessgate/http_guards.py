@@ -1,0 +1,205 @@
+"""Middleware that keeps bad input and outages from becoming 500s, and tags every request.
+
+- `RequestIdMiddleware` gives each request an id (`X-Request-ID`, echoed in the response
+  and put on every log record of the request).
+- `BadInputMiddleware` answers 400 to a control character in the path, the query string or
+  a form field, before any view or database sees it.
+- `OutageMiddleware` turns "the database / cache / broker cannot be reached" into a 503
+  with `Retry-After` instead of a debug page. The transaction the view was in has been
+  rolled back by then, so nothing was changed.
+- `SecurityHeadersMiddleware` adds the Content-Security-Policy and makes pages that
+  carry signed URLs `Referrer-Policy: no-referrer`.
+"""
+
+import contextvars
+import logging
+import re
+import uuid
+
+from django.conf import settings
+from django.core.signals import request_finished
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
+
+from accessgate.core.http import wants_json
+
+logger = logging.getLogger("accessgate.outage")
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("accessgate_request_id", default="-")
+
+# C0 controls and DEL. Form fields may carry tab and line breaks (textareas); paths and
+# query strings may not.
+CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_FORM = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+RETRY_AFTER_SECONDS = 30
+
+
+def error_response(request, status: int, code: str, message: str) -> HttpResponse:
+    """The portal's error answer: JSON for API/bearer clients, a small page for browsers."""
+    if wants_json(request):
+        # The API's one error shape (api/v1/errors.py): help_url and fields always present.
+        return JsonResponse(
+            {"error": {"code": code, "message": message, "help_url": None, "fields": {}}}, status=status
+        )
+    try:
+        body = render_to_string("error.html", {"error": {"message": message}, "status": status})
+    except Exception:  # noqa: BLE001 (the template layer itself may be what failed)
+        body = message + "\n"
+    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request id on every log record (`%(request_id)s`)."""
+
+    def filter(self, record):
+        record.request_id = request_id_var.get()
+        return True
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        # Cleared on request_finished (below), not here: Django logs 4xx/5xx responses
+        # (`django.request`) after the middleware chain has returned.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def _clear_request_id(**kwargs):
+    request_id_var.set("-")
+
+
+request_finished.connect(_clear_request_id, dispatch_uid="accessgate.request_id")
+
+
+class BadInputMiddleware:
+    """400 for a NUL or other control character anywhere a user can type: the path, the
+    query string, or a form field (names and values; uploaded file contents are not text)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = self._problem(request)
+        if problem:
+            message = f"The request contains a control character in {problem}."
+            return error_response(request, 400, "bad_request", message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _problem(request) -> str | None:
+        if CONTROL_ANY.search(request.path) or CONTROL_ANY.search(request.path_info):
+            return "its path"
+        try:
+            query = request.GET
+        except Exception:  # noqa: BLE001 (undecodable query strings)
+            return "its query string"
+        for key, values in query.lists():
+            if CONTROL_ANY.search(key) or any(CONTROL_ANY.search(value) for value in values):
+                return "its query string"
+        content_type = request.content_type or ""
+        if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            try:
+                form = request.POST
+            except MultiPartParserError:
+                return "its form data (malformed)"
+            for key, values in form.lists():
+                if CONTROL_FORM.search(key) or any(CONTROL_FORM.search(value) for value in values):
+                    return f"the form field '{CONTROL_ANY.sub('?', key)[:40]}'"
+        return None
+
+
+def _is_outage(exception: BaseException) -> str | None:
+    """Which service an exception says is unreachable, or None when it is something else."""
+    if isinstance(exception, OperationalError | InterfaceError):
+        return "database"
+    if isinstance(exception, DatabaseError) and "connection" in str(exception).lower():
+        return "database"
+    try:
+        import redis.exceptions
+
+        if isinstance(exception, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return "cache"
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import kombu.exceptions
+
+        if isinstance(exception, kombu.exceptions.OperationalError):
+            return "broker"
+    except ImportError:  # pragma: no cover
+        pass
+    return None
+
+
+class OutageMiddleware:
+    """503 + Retry-After when a backing service is down, and on every 503 the portal sends.
+
+    Views' exceptions arrive in `process_exception`; one raised by another middleware
+    reaches `handler500` (`server_error` below), which gives the same answer.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 503 and not response.has_header("Retry-After"):
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    def process_exception(self, request, exception):
+        service = _is_outage(exception)
+        if service is None:
+            return None
+        logger.error("%s unavailable while serving %s: %s", service, request.path, exception)
+        response = error_response(
+            request,
+            503,
+            "service_unavailable",
+            f"The portal cannot reach its {service} right now, so nothing was changed. Try again in a minute.",
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+# Pages whose HTML or redirect carries a signed download URL or token: never leak it in a Referer.
+NO_REFERRER_PREFIXES = ("/dl/", "/accounts/tokens/")
+NO_REFERRER_PATTERN = re.compile(
+    r"^/models/[^/]+/[^/]+/[^/]+/(files/|manifest|download/)"  # the portal's download routes
+    r"|^/[^/]+/[^/]+/resolve/"  # the Hugging Face protocol's redirect to a signed URL
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "ACCESSGATE_CSP", "")
+        if policy and not response.has_header("Content-Security-Policy"):
+            response["Content-Security-Policy"] = policy
+        if request.path.startswith(NO_REFERRER_PREFIXES) or NO_REFERRER_PATTERN.match(request.path):
+            response["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+def server_error(request):
+    """`handler500`: a 503 when the unhandled exception was an outage, else a plain 500 page."""
+    import sys
+
+    exception = sys.exc_info()[1]
+    if exception is not None and _is_outage(exception):
+        return OutageMiddleware(lambda r: None).process_exception(request, exception)
+    return error_response(request, 500, "server_error", "Something went wrong on our side; it has been logged.")
