@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "accessgate.downloads",
     "accessgate.identity",
     "accessgate.training",
+    "accessgate.publishing",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -279,6 +280,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.access.tasks.send_reminders",
         "schedule": 3600.0,  # hourly; each reminder goes out once (access/services/reminders.py)
     },
+    "access-review-digests": {
+        "task": "accessgate.access.tasks.send_review_digests",
+        "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
+    },
+    "access-activate-ready-grants": {
+        "task": "accessgate.access.tasks.activate_ready_grants",
+        "schedule": 300.0,
+    },
 }
 ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES = env.int("ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES", default=5_000_000)
 ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
@@ -310,6 +319,8 @@ if not DEBUG:
 
 # Where LocalStorage keeps weight files (the embedded default backend).
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
+# Where browser uploads wait (local backend only) until their release is imported.
+ACCESSGATE_UPLOAD_ROOT = Path(env.str("ACCESSGATE_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
 
 # Weight storage: `local` (files under ACCESSGATE_LOCAL_STORAGE_ROOT, served by /dl/) or
 # `s3` (any S3-compatible endpoint; presigned GET URLs).

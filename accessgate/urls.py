@@ -17,6 +17,7 @@ urlpatterns = [
     path("models/", include("accessgate.catalog.urls")),
     path("access/", include("accessgate.access.urls")),
     path("review/", include("accessgate.access.review_urls")),
+    path("publish/", include("accessgate.publishing.urls")),
     path("audit/", include("accessgate.audit.urls")),
     path("identity/", include("accessgate.identity.urls")),
     path("training/", include("accessgate.training.urls")),

@@ -35,6 +35,7 @@ def _fast_settings(settings, tmp_path, audit_signing_key_pem):
     settings.ACCESSGATE_AUDIT_SIGNING_KEY = audit_signing_key_pem
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ACCESSGATE_LOCAL_STORAGE_ROOT = tmp_path / "weights"
+    settings.ACCESSGATE_UPLOAD_ROOT = tmp_path / "uploads"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = "http://testserver"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -115,6 +116,11 @@ def reviewer(db):
 @pytest.fixture
 def auditor(db):
     return factories.UserFactory(role="auditor")
+
+
+@pytest.fixture
+def publisher(db):
+    return factories.UserFactory(role="publisher")
 
 
 @pytest.fixture

@@ -87,6 +87,11 @@ class ModelFactory(factory.django.DjangoModelFactory):
         if extracted:
             self.reviewers.set(extracted)
 
+    @factory.post_generation
+    def publishers(self, create, extracted, **kwargs):
+        if extracted:
+            self.publishers.set(extracted)
+
 
 def make_release(model, version="1.0", files=None):
     """A release whose bytes are really in the configured storage."""

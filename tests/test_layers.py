@@ -31,6 +31,7 @@ LAYERS = {
     "downloads": 3,
     "training": 3,
     "api": 4,
+    "publishing": 4,
     "project": 5,
 }
 PROJECT_MODULES = {

@@ -16,6 +16,8 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
+from accessgate.downloads.services import release_import_prepare
+from accessgate.downloads.uploads import upload_start
 from accessgate.notifications.services import webhook_endpoint_create
 from accessgate.training.models import Training
 from accessgate.training.services import training_certificate_upload
@@ -71,13 +73,15 @@ ROLES = [
     "reviewer",
     "other_reviewer",
     "auditor",
+    "publisher",
+    "other_publisher",
     "admin",
 ]
 OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 
 
 @pytest.fixture
-def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model):
+def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model, tmp_path):
     # Registered first, so the requests below leave deliveries in its log (pending: the
     # test's transaction never commits, so nothing is sent).
     endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
@@ -100,7 +104,21 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     )
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
+    collection = services.collection_create(
+        actor=None, namespace=model.namespace, name="family", display_name="Family", lead=model
+    )
+    # The publisher owns `model`; the other publisher owns another model only.
+    publisher = factories.UserFactory(role="publisher")
+    model.publishers.add(publisher)
+    other_publisher = factories.UserFactory(role="publisher")
+    factories.ModelFactory().publishers.add(other_publisher)
+    (tmp_path / "weights.bin").write_bytes(b"123")
+    job = release_import_prepare(actor=publisher, model=model, version="9.9", source=str(tmp_path))
+    upload = upload_start(actor=publisher, model=model, version="9.8", files=[("a.bin", 3)])
     return {
+        "collection": collection,
+        "job": job,
+        "upload": upload,
         "endpoint": endpoint,
         "delivery": endpoint.deliveries.get(),
         "token": token,
@@ -114,6 +132,8 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
             "reviewer": reviewer,
             "other_reviewer": factories.UserFactory(role="reviewer"),
             "auditor": auditor,
+            "publisher": publisher,
+            "other_publisher": other_publisher,
             "admin": admin_user,
         },
         "model": model,
@@ -146,6 +166,11 @@ def urls(world):
             reverse("apply:form", args=[model.namespace, model.name]),
             {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
         ),
+        # The collection's lead is `model`: the same answers as its own apply page.
+        "apply:collection": (
+            reverse("apply:collection", args=[world["collection"].namespace, world["collection"].name]),
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN, "researcher": REDIRECT, "grant_holder": REDIRECT},
+        ),
         "access:my_access": (reverse("access:my_access"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
         "access:request_detail": (
             reverse("access:request_detail", args=[request.pk]),
@@ -163,6 +188,19 @@ def urls(world):
         "review:queue": (reverse("review:queue"), _staff(OK)),
         "review:detail": (reverse("review:detail", args=[request.pk]), {**_staff(OK), "other_reviewer": NOT_FOUND}),
         "review:grants": (reverse("review:grants"), _staff(OK)),
+        "review:grant_suspend": (
+            reverse("review:grant_suspend", args=[grant.pk]),
+            {**_staff(OK), "other_reviewer": NOT_FOUND},
+        ),
+        "review:grant_reinstate": (
+            reverse("review:grant_reinstate", args=[grant.pk]),
+            {**_staff(OK), "other_reviewer": NOT_FOUND},
+        ),
+        # The appeal form lives on the request page; a GET goes back there (only for the applicant).
+        "access:request_appeal": (
+            reverse("access:request_appeal", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": REDIRECT},
+        ),
         "review:grant_revoke": (
             reverse("review:grant_revoke", args=[grant.pk]),
             {**_staff(OK), "other_reviewer": NOT_FOUND},
@@ -260,6 +298,12 @@ def urls(world):
         "downloads:local_file": (signed_file_url, dict.fromkeys(ROLES, OK)),
         # POST-only actions: a GET is refused after the role check (their POSTs are tested below).
         "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
+        "review:recuse": (reverse("review:recuse", args=[request.pk]), _staff(405)),
+        "review:assign": (reverse("review:assign", args=[request.pk]), _staff(405)),
+        "review:note_add": (reverse("review:note_add", args=[request.pk]), _staff(405)),
+        "review:bulk": (reverse("review:bulk"), _staff(405)),
+        "review:notifications": (reverse("review:notifications"), _staff(405)),
+        "review:appeal_decide": (reverse("review:appeal_decide", args=[request.pk, "grant"]), _staff(405)),
         "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
         "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),
         # Grant pages: only the holder. Renew redirects to the grant page (the window opens
@@ -321,6 +365,65 @@ def urls(world):
         "hf:access_handle": (reverse("hf:access_handle", args=hf_args), dict.fromkeys(ROLES, 405)),
         "hf:access_grant": (reverse("hf:access_grant", args=hf_args), dict.fromkeys(ROLES, 405)),
         **api_urls(world),
+        **publish_urls(world),
+    }
+
+
+def publish_urls(world):
+    """The publisher's console: publishers of the model and admins; another model's publisher
+    does not learn the model exists (404); everyone else is refused by role (403)."""
+    model, m = world["model"], [world["model"].namespace, world["model"].name]
+    upload = world["upload"]
+    uploaded = upload.files.get()
+    up = [*m, upload.pk]
+    version = model.releases.get().version
+    request, grant = world["request"], world["grant"]
+    pages = {
+        "publish:console": m,
+        "publish:card": m,
+        "publish:policy": m,
+        "publish:licence": m,
+        "publish:reviewers": m,
+        "publish:releases": m,
+        "publish:import": [*m, world["job"].pk],
+        "publish:access": m,
+        "publish:reports": m,
+        "publish:report_csv": m,
+        "publish:upload_state": up,
+    }
+    rows = {name: (reverse(name, args=args), _publishers(OK)) for name, args in pages.items()}
+    posts = {
+        "publish:card_preview": m,
+        "publish:publish": m,
+        "publish:release_action": [*m, version, "withdraw"],
+        "publish:upload_start": m,
+        "publish:upload_part": [*up, uploaded.pk, 1],
+        "publish:upload_chunk": [*up, uploaded.pk],
+        "publish:upload_complete": [*up, uploaded.pk],
+        "publish:upload_finish": up,
+        "publish:access_decide": [*m, request.pk, "approve"],
+        "publish:access_revoke": [*m, grant.pk],
+        "publish:access_grant": m,
+    }
+    # POST-only: a GET is refused after the role check (their POSTs are tested below).
+    rows |= {name: (reverse(name, args=args), _publishers(405, other=405)) for name, args in posts.items()}
+    everyone_publishing = {**_publishers(OK), "other_publisher": OK}
+    rows["publish:list"] = (reverse("publish:list"), everyone_publishing)
+    rows["publish:new"] = (reverse("publish:new"), everyone_publishing)
+    rows["publish:roles"] = (
+        reverse("publish:roles"),
+        {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "admin": OK},
+    )
+    return rows
+
+
+def _publishers(ok, other=NOT_FOUND):
+    return {
+        **dict.fromkeys(ROLES, FORBIDDEN),
+        "anonymous": LOGIN,
+        "publisher": ok,
+        "other_publisher": other,
+        "admin": ok,
     }
 
 
@@ -384,6 +487,51 @@ def test_review_posts_refuse_non_reviewers(client, world, decision):
     assert world["request"].status == "submitted"
 
 
+@pytest.mark.parametrize(
+    ("route", "args", "field"),
+    [
+        ("review:recuse", ["request"], "reason"),
+        ("review:assign", ["request"], "assignee"),
+        ("review:note_add", ["request"], "text"),
+        ("review:appeal_decide", ["request", "grant"], "message"),
+        ("review:grant_suspend", ["grant"], "reason"),
+        ("review:grant_reinstate", ["grant"], "reason"),
+    ],
+)
+def test_new_review_posts_refuse_non_reviewers(client, world, events, route, args, field):
+    url = reverse(route, args=[world[a].pk if a in world else a for a in args])
+    expectations = {"anonymous": LOGIN, "researcher": 403, "grant_holder": 403, "auditor": 403, "other_reviewer": 404}
+    for role, status in expectations.items():
+        client.logout()
+        if world["users"][role]:
+            client.force_login(world["users"][role])
+        response = client.post(url, {field: "x"})
+        if status == LOGIN:
+            assert response.status_code == 302 and "login" in response["Location"], role
+        else:
+            assert response.status_code == status, role
+    assert [e for e in events() if e != "account.logged_in"] == []
+
+
+def test_bulk_post_refuses_non_reviewers_and_other_reviewers_get_per_request_refusals(client, world, events):
+    url = reverse("review:bulk")
+    for role in ("researcher", "grant_holder", "auditor"):
+        client.force_login(world["users"][role])
+        assert client.post(url, {"ids": [world["request"].pk], "decision": "approve"}).status_code == 403, role
+    client.force_login(world["users"]["other_reviewer"])
+    page = client.post(url, {"ids": [world["request"].pk], "decision": "approve"}).content.decode()
+    assert "Not done:" in page and "You are not a reviewer of" in page
+    assert [e for e in events() if e != "account.logged_in"] == []
+
+
+def test_appeal_post_refuses_everyone_but_the_applicant(client, world, events):
+    url = reverse("access:request_appeal", args=[world["request"].pk])
+    for role in ("other_researcher", "grant_holder", "reviewer", "auditor", "admin"):
+        client.force_login(world["users"][role])
+        assert client.post(url, {"message": "please"}).status_code == 404, role
+    assert [e for e in events() if e != "account.logged_in"] == []
+
+
 def test_reviewer_cannot_decide_own_request(client, world):
     reviewer = world["users"]["reviewer"]
     own = services.access_request_submit(
@@ -441,6 +589,23 @@ def test_signoff_link_refuses_bad_expired_and_used_tokens(client, world):
     assert client.get(reverse("access:signoff_sign", args=[good])).status_code == 409  # used
     signoff.refresh_from_db()
     assert signoff.status == "signed"
+
+
+def test_console_posts_refuse_other_roles(client, world):
+    """Every POST of the console, as each role that may not use it: nothing changes."""
+    before = (world["request"].status, world["grant"].status, world["model"].releases.get().is_active)
+    rows = publish_urls(world)
+    expectations = {"researcher": 403, "reviewer": 403, "auditor": 403, "grant_holder": 403, "other_publisher": 404}
+    for name, (url, expected) in rows.items():
+        if expected["publisher"] != 405:
+            continue
+        for role, status in expectations.items():
+            client.force_login(world["users"][role])
+            response = client.post(url, {"message": "x", "reason": "x", "etag": "x"})
+            assert response.status_code == status, f"{name} as {role}: {response.status_code}"
+    world["request"].refresh_from_db()
+    world["grant"].refresh_from_db()
+    assert (world["request"].status, world["grant"].status, world["model"].releases.get().is_active) == before
 
 
 # --- token scopes: every token-authenticated route, every scope -------------------------------
@@ -538,6 +703,10 @@ def api_urls(world):
         "api_v1:review_changes": (f"/api/v1/review/requests/{request.pk}/request-changes/", decide),
         "api_v1:review_grants": ("/api/v1/review/grants/", reviewers),
         "api_v1:review_revoke": (f"/api/v1/review/grants/{grant.pk}/revoke/", decide),
+        "api_v1:access_report": (
+            f"{base}/access-report/",
+            {**_publishers(OK), "anonymous": UNAUTHORIZED},
+        ),
         "api_v1:audit_events": ("/api/v1/audit/events/", auditors),
         "api_v1:audit_verifications": ("/api/v1/audit/verifications/", {**auditors, "auditor": 405, "admin": 405}),
         "api_v1:audit_verification": (f"/api/v1/audit/verifications/{run}/", auditors),

@@ -69,7 +69,11 @@ def production(tmp_path, redis_url):
     log = tmp_path / "production.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [str(ROOT / "scripts" / "run-production.sh")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [str(ROOT / "scripts" / "run-production.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
@@ -101,7 +105,11 @@ def test_apply_approve_download_through_the_production_shape(production):
     import psycopg
 
     seeded = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=production["env"], capture_output=True, text=True,
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=production["env"],
+        capture_output=True,
+        text=True,
         timeout=180,
     )
     assert seeded.returncode == 0, seeded.stderr[-3000:]
@@ -122,8 +130,11 @@ def test_apply_approve_download_through_the_production_shape(production):
     statements = {name: "on" for name in re.findall(r'name="(statement_\d+)"', form.text)}
     applied = researcher.post(
         f"{MODEL}/apply/",
-        {"intended_use": "Evaluating refusal robustness for a university safety study.",
-         "typed_name": "Rosalind Franklin", **statements},
+        {
+            "intended_use": "Evaluating refusal robustness for a university safety study.",
+            "typed_name": "Rosalind Franklin",
+            **statements,
+        },
     )
     assert applied.status_code == 302, applied.text[:1000]
     request_pk = re.search(r"/access/requests/(\d+)/", applied.headers["Location"]).group(1)

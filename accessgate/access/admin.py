@@ -10,11 +10,15 @@ from .models import (
     AccessPolicy,
     AccessRequest,
     Agreement,
+    Appeal,
     Closeout,
+    Collection,
     Grant,
     GrantPeriod,
+    Recusal,
     ReminderSent,
     Review,
+    ReviewNote,
     Signoff,
 )
 
@@ -30,6 +34,12 @@ OVER_TIME_FIELDS = [
     "require_signoff",
     "signoff_link_days",
 ]
+
+
+def _stored_or_new(policy: AccessPolicy, license) -> services.PolicySettings:
+    if policy.pk:
+        return services.PolicySettings.of(AccessPolicy.objects.get(pk=policy.pk))
+    return services.PolicySettings(license=license)
 
 
 def _split(text: str) -> list[str]:
@@ -88,6 +98,12 @@ class AccessPolicyForm(forms.ModelForm):
             "require_institutional_email",
             *OVER_TIME_FIELDS,
             "required_trainings",
+            "requirements_timing",
+            "approvals_required",
+            "conflict_blocks",
+            "reapply_cooldown_days",
+            "review_target_days",
+            "notification_email",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -122,7 +138,9 @@ class AccessPolicyAdmin(admin.ModelAdmin):
         saved = services.policy_set(
             actor=request.user,
             model=obj.model,
-            terms=services.PolicySettings(
+            # Built on the stored settings so options this form does not show (the custom
+            # questions) are kept.
+            terms=_stored_or_new(obj, form.cleaned_data["license"]).updated(
                 license=form.cleaned_data["license"],
                 gating=form.cleaned_data["gating"],
                 min_intended_use_chars=form.cleaned_data["min_intended_use_chars"],
@@ -141,6 +159,12 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 signoff_domains=_split(form.cleaned_data["signoff_domains_text"]),
                 required_trainings=list(form.cleaned_data["required_trainings"]),
                 **{name: form.cleaned_data[name] for name in OVER_TIME_FIELDS if form.cleaned_data[name] is not None},
+                requirements_timing=form.cleaned_data["requirements_timing"],
+                approvals_required=form.cleaned_data["approvals_required"],
+                conflict_blocks=form.cleaned_data["conflict_blocks"],
+                reapply_cooldown_days=form.cleaned_data["reapply_cooldown_days"],
+                review_target_days=form.cleaned_data["review_target_days"],
+                notification_email=form.cleaned_data["notification_email"],
             ),
             meta=RequestMeta.from_request(request),
         )
@@ -196,3 +220,59 @@ class SignoffAdmin(ReadOnlyAdmin):
     list_display = ["id", "request", "official_email", "status", "sent_at", "expires_at", "decided_at"]
     list_filter = ["status"]
     exclude = ["nonce"]  # with the secret key it would rebuild a live link
+
+
+@admin.register(Recusal)
+class RecusalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "reviewer", "created_at"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "outcome", "decided_by", "created_at"]
+    list_filter = ["outcome"]
+
+
+@admin.register(ReviewNote)
+class ReviewNoteAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "author", "created_at"]
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    """Create a collection, or add models to it (through the audited services; members are
+    never removed here, since grants were opened on them)."""
+
+    list_display = ["namespace", "name", "display_name", "lead", "covers_later_models"]
+    fields = ["namespace", "name", "display_name", "summary", "lead", "members", "covers_later_models"]
+    filter_horizontal = ["members"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["namespace", "name", "lead", "covers_later_models"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        meta = RequestMeta.from_request(request)
+        if not change:
+            created = services.collection_create(
+                actor=request.user,
+                namespace=form.cleaned_data["namespace"],
+                name=form.cleaned_data["name"],
+                display_name=form.cleaned_data["display_name"],
+                summary=form.cleaned_data["summary"],
+                lead=form.cleaned_data["lead"],
+                members=list(form.cleaned_data["members"]),
+                covers_later_models=form.cleaned_data["covers_later_models"],
+                meta=meta,
+            )
+            obj.pk = created.pk
+            return
+        current = set(obj.members.values_list("pk", flat=True))
+        for model in form.cleaned_data["members"]:
+            if model.pk not in current:
+                services.collection_add_model(actor=request.user, collection=obj, model=model, meta=meta)
+
+    def save_related(self, request, form, formsets, change):
+        pass

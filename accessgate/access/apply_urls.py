@@ -8,4 +8,5 @@ app_name = "apply"
 
 urlpatterns = [
     path("<part:namespace>/<part:name>/apply/", researcher.apply, name="form"),
+    path("collections/<part:namespace>/<part:name>/apply/", researcher.apply_collection, name="collection"),
 ]

@@ -1,6 +1,31 @@
 from django import forms
+from django_countries import countries
 
+from .formfields import FieldKind
 from .models import AccessPolicy
+
+
+def question_field(question) -> forms.Field:
+    """The form input for one custom question; the service checks the answer again."""
+    common = {"label": question.label, "required": question.required, "help_text": question.help_text}
+    choices = [(c, c) for c in question.choices]
+    match question.kind:
+        case FieldKind.LONG_TEXT:
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, **common)
+        case FieldKind.SINGLE_CHOICE:
+            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+        case FieldKind.MULTIPLE_CHOICE:
+            return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+        case FieldKind.CHECKBOX:
+            return forms.BooleanField(**common)
+        case FieldKind.COUNTRY:
+            return forms.ChoiceField(choices=[("", "—"), *countries], **common)
+        case FieldKind.DATE:
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        case FieldKind.URL:
+            return forms.URLField(max_length=2000, assume_scheme="https", **common)
+        case _:
+            return forms.CharField(max_length=500, **common)
 
 
 class SignatureForm(forms.Form):
@@ -33,7 +58,7 @@ class SignatureForm(forms.Form):
 
 
 class ApplicationForm(SignatureForm):
-    """The application: the intended use, then the signature."""
+    """The application: the intended use, the policy's own questions, then the signature."""
 
     intended_use = forms.CharField(
         label="Intended use",
@@ -46,6 +71,20 @@ class ApplicationForm(SignatureForm):
         minimum = self.policy.min_intended_use_chars
         self.fields["intended_use"].help_text += f" At least {minimum} characters."
         self.fields["intended_use"].validators.append(forms.fields.validators.MinLengthValidator(minimum))
+        self.questions = list(self.policy.form_fields.filter(is_active=True))
+        for question in self.questions:
+            self.fields[f"field_{question.key}"] = question_field(question)
+
+    def question_fields(self):
+        return [self[f"field_{question.key}"] for question in self.questions]
+
+    def answers(self) -> dict:
+        """{key: value} for the service (dates as YYYY-MM-DD)."""
+        answers = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(f"field_{question.key}")
+            answers[question.key] = value.isoformat() if hasattr(value, "isoformat") else value
+        return answers
 
 
 class ReviewDecisionForm(forms.Form):
@@ -54,6 +93,26 @@ class ReviewDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=5000,
+    )
+    grant_days = forms.IntegerField(
+        label="Grant length in days",
+        required=False,
+        min_value=1,
+        help_text="Empty: the policy's maximum. You may set a shorter grant, never a longer one.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class AppealForm(forms.Form):
+    message = forms.CharField(
+        label="Why should the decision change?",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text="A reviewer who did not reject your request decides the appeal. You can appeal once; "
+        "the outcome is final.",
     )
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.transitions import Transitions
 
+from .formfields import FormField  # noqa: F401 (a model of this app, defined beside its rules)
 from .freemail import default_denied_domains
 
 
@@ -18,6 +19,11 @@ def default_reminder_days() -> list[int]:
 class Gating(models.TextChoices):
     AUTO = "auto", "Automatic: approved at once when every requirement holds"
     MANUAL = "manual", "Manual: a reviewer approves each request"
+
+
+class RequirementTiming(models.TextChoices):
+    BEFORE = "before", "Before approval: Approve is refused until every requirement holds"
+    AFTER = "after", "May be completed after approval: the grant waits for them"
 
 
 class AccessPolicy(models.Model):
@@ -76,6 +82,30 @@ class AccessPolicy(models.Model):
     signoff_link_days = models.PositiveIntegerField("days a sign-off link stays valid", default=14)
     require_training = models.BooleanField("require completed trainings", default=False, editable=False)
     required_trainings = models.ManyToManyField("training.Training", blank=True, related_name="policies")
+    requirements_timing = models.CharField(
+        "hard requirements",
+        max_length=8,
+        choices=RequirementTiming.choices,
+        default=RequirementTiming.BEFORE,
+    )
+    approvals_required = models.PositiveSmallIntegerField(
+        "approvals required",
+        choices=[(1, "One reviewer"), (2, "Two distinct reviewers")],
+        default=1,
+    )
+    conflict_blocks = models.BooleanField(
+        "a conflict of interest blocks the reviewer",
+        default=False,
+        help_text="Shared institution or e-mail domain: off, the review page flags it; on, that reviewer "
+        "cannot decide.",
+    )
+    review_target_days = models.PositiveIntegerField(
+        "review target in days", null=True, blank=True, help_text="The queue marks older requests overdue."
+    )
+    notification_email = models.EmailField(
+        "notification address", blank=True, help_text="Also told of each new request (a team list, say)."
+    )
+    reapply_cooldown_days = models.PositiveIntegerField("days before a rejected applicant may apply again", default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -83,6 +113,9 @@ class AccessPolicy(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(grant_days__gte=1), name="access_policy_grant_days_positive"),
             models.CheckConstraint(condition=Q(url_ttl_seconds__gte=1), name="access_policy_url_ttl_positive"),
+            models.CheckConstraint(
+                condition=Q(approvals_required__in=[1, 2]), name="access_policy_approvals_one_or_two"
+            ),
         ]
 
     def __str__(self):
@@ -124,6 +157,7 @@ class RequestStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    APPEALED = "appealed", "Rejected; appeal under review"
 
 
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.CHANGES_REQUESTED)
@@ -137,7 +171,9 @@ REQUEST_TRANSITIONS = Transitions(
         ),
         RequestStatus.CHANGES_REQUESTED: frozenset({RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN}),
         RequestStatus.APPROVED: frozenset(),
-        RequestStatus.REJECTED: frozenset(),
+        # One appeal per request; its outcome is final.
+        RequestStatus.REJECTED: frozenset({RequestStatus.APPEALED}),
+        RequestStatus.APPEALED: frozenset({RequestStatus.APPROVED, RequestStatus.REJECTED}),
         RequestStatus.WITHDRAWN: frozenset(),
     },
     verbs={
@@ -146,6 +182,7 @@ REQUEST_TRANSITIONS = Transitions(
         RequestStatus.REJECTED: "rejected",
         RequestStatus.CHANGES_REQUESTED: "sent back for changes",
         RequestStatus.WITHDRAWN: "withdrawn",
+        RequestStatus.APPEALED: "appealed",
     },
 )
 
@@ -167,6 +204,13 @@ class AccessRequest(models.Model):
     renewal_grace_until = models.DateTimeField(
         null=True, blank=True, help_text="While this renewal is open, the grant stays in effect until then."
     )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_requests"
+    )
+    review_due_at = models.DateTimeField(null=True, blank=True, help_text="From the policy's review target.")
+    collection = models.ForeignKey(
+        "access.Collection", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -186,6 +230,11 @@ class AccessRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def grant(self) -> "Grant | None":
+        """The grant on the request's own model (a collection request has one per member)."""
+        return next((g for g in self.grants.all() if g.model_id == self.model_id), None)
+
 
 class Agreement(models.Model):
     """Exactly what the applicant signed, frozen: one row per (re)submission."""
@@ -195,6 +244,10 @@ class Agreement(models.Model):
     license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="agreements")
     license_sha256 = models.CharField(max_length=64)
     attestations = models.JSONField(help_text="[{'text': …, 'sha256': …}] as shown and ticked")
+    answers = models.JSONField(
+        default=list, blank=True, help_text="[{'key', 'label', 'kind', 'field_sha256', 'value'}] as answered"
+    )
+    answers_sha256 = models.CharField(max_length=64, blank=True)
     intended_use = models.TextField()
     typed_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField(default=timezone.now)
@@ -236,6 +289,7 @@ class Review(models.Model):
 
 
 class GrantStatus(models.TextChoices):
+    PENDING = "pending", "Approved, waiting for requirements"
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
@@ -246,23 +300,31 @@ class GrantStatus(models.TextChoices):
 GRANT_TRANSITIONS = Transitions(
     noun="grant",
     allowed={
+        # Approved while requirements were missing; active the moment they hold.
+        GrantStatus.PENDING: frozenset(
+            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
+        ),
         GrantStatus.ACTIVE: frozenset(
             {GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED, GrantStatus.ENDED}
         ),
-        # An identity suspension lifts when the holder verifies again, or ends at the grant's expiry.
-        GrantStatus.SUSPENDED: frozenset({GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.ENDED}),
+        # A suspension lifts (identity or training again, or reinstated by hand), or ends at
+        # expiry, revocation, or the holder ending it.
+        GrantStatus.SUSPENDED: frozenset(
+            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
+        ),
         GrantStatus.EXPIRED: frozenset(),
         GrantStatus.REVOKED: frozenset(),
         GrantStatus.ENDED: frozenset(),
     },
     verbs={
+        GrantStatus.PENDING: "approved",
         GrantStatus.ACTIVE: "restored",
         GrantStatus.EXPIRED: "expired",
         GrantStatus.REVOKED: "revoked",
         GrantStatus.SUSPENDED: "suspended",
         GrantStatus.ENDED: "ended",
     },
-    # Every refused move is from a grant that has already ended.
+    # Every refused move is from a grant that has already ended, or is already where asked.
     message="This {noun} is already {state}.",
 )
 
@@ -293,7 +355,8 @@ class GrantQuerySet(models.QuerySet):
 class Grant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="grants")
-    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="grant")
+    # One request opens one grant per model: its own, or each member of its collection.
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="grants")
     status = models.CharField(max_length=16, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -303,6 +366,8 @@ class Grant(models.Model):
     )
     revoke_reason = models.TextField(blank=True)
     suspended_reason = models.CharField(max_length=64, blank=True)
+    suspension_message = models.TextField("reason shown to the researcher", blank=True)
+    waiting_for = models.JSONField(default=list, blank=True, help_text="Labels of the requirements still missing.")
 
     objects = GrantQuerySet.as_manager()
 
@@ -314,6 +379,12 @@ class Grant(models.Model):
                 condition=Q(status="active"),
                 name="access_grant_one_active_per_model",
             ),
+            models.UniqueConstraint(
+                fields=["user", "model"],
+                condition=Q(status="pending"),
+                name="access_grant_one_pending_per_model",
+            ),
+            models.UniqueConstraint(fields=["request", "model"], name="access_grant_one_per_request_model"),
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("granted_at")), name="access_grant_expires_after_start"
             ),
@@ -326,3 +397,49 @@ class Grant(models.Model):
 # Access over time: grant history, reminders, close-outs (their own module, loaded with these).
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
 from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401
+
+
+class Recusal(models.Model):
+    """A reviewer stepping aside from one request; they can no longer decide it."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="recusals")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recusals")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "reviewer"], name="access_recusal_once_per_reviewer"),
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} recused from request #{self.request_id}"
+
+
+class AppealOutcome(models.TextChoices):
+    PENDING = "pending", "Under review"
+    GRANTED = "granted", "Granted: the request is approved"
+    DENIED = "denied", "Denied: the rejection stands"
+
+
+class Appeal(models.Model):
+    """The one appeal a rejected applicant may make; decided by someone who did not reject."""
+
+    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="appeal")
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=8, choices=AppealOutcome.choices, default=AppealOutcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_message = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"
+
+
+# The workbench's own models live beside it (imported here so Django registers them).
+from .collection_models import Collection  # noqa: E402, F401
+from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

@@ -13,26 +13,48 @@ from accessgate.catalog.models import Model, Release
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 
 from .models import AccessPolicy, Agreement, Grant, GrantStatus
-from .requirements import Facts, Requirement, download_problem, evaluate
+from .requirements import Facts, Requirement, download_problem, evaluate, facts_for, waiting_label
 
 
 def requirements_for(user: User, policy: AccessPolicy, facts: Facts | None = None) -> list[Requirement]:
     """The checklist a researcher sees before applying, and a reviewer sees beside a request."""
-    return list(evaluate(policy, facts or Facts(user)))
+    return list(evaluate(policy, facts or facts_for(user)))
 
 
 def reviewable_models(user) -> QuerySet[Model]:
+    """Reviewers review the models they are assigned to; publishers decide on the models they
+    own (from their console); admins on every model."""
     if has_role(user, Role.ADMIN):
         return Model.objects.all()
+    q = Q()
     if has_role(user, Role.REVIEWER):
-        return Model.objects.filter(reviewers=user)
+        q |= Q(reviewers=user)
+    if has_role(user, Role.PUBLISHER):
+        q |= Q(publishers=user)
+    return Model.objects.filter(q).distinct() if q else Model.objects.none()
+
+
+def publishable_models(user) -> QuerySet[Model]:
+    """The models whose console this user may open: their own as a publisher, all as an admin."""
+    if has_role(user, Role.ADMIN):
+        return Model.objects.all()
+    if has_role(user, Role.PUBLISHER):
+        return Model.objects.filter(publishers=user)
     return Model.objects.none()
+
+
+def can_publish(user, model: Model) -> bool:
+    if has_role(user, Role.ADMIN):
+        return True
+    return has_role(user, Role.PUBLISHER) and model.publishers.filter(pk=user.pk).exists()
 
 
 def can_review(user, model: Model) -> bool:
     if has_role(user, Role.ADMIN):
         return True
-    return has_role(user, Role.REVIEWER) and model.reviewers.filter(pk=user.pk).exists()
+    if has_role(user, Role.REVIEWER) and model.reviewers.filter(pk=user.pk).exists():
+        return True
+    return can_publish(user, model)
 
 
 def active_grant(user, model: Model) -> Grant | None:
@@ -44,13 +66,18 @@ def active_grant(user, model: Model) -> Grant | None:
 def signed_under(grant_ref) -> Q:
     """Agreements signed for a grant: its request's, and its renewals' (a renewal signs the
     current licence)."""
-    return Q(request__grant=grant_ref) | Q(request__renews=grant_ref)
+    return Q(request__grants=grant_ref) | Q(request__renews=grant_ref)
 
 
 def _latest_signed_licence():
     return Subquery(
         Agreement.objects.filter(signed_under(OuterRef("pk"))).order_by("-signed_at", "-id").values("license")[:1]
     )
+
+
+def grants_with_signed_licence(model: Model) -> QuerySet[Grant]:
+    """The model's active grants, annotated with `signed_licence` (the version last signed)."""
+    return Grant.objects.active().filter(model=model).annotate(signed_licence=_latest_signed_licence())
 
 
 def _current_grants(user) -> QuerySet[Grant]:
@@ -93,6 +120,14 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     grant = active_grant(user, model)
     if grant is None:
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
+        if latest is not None and latest.status == GrantStatus.PENDING:
+            raise PolicyNotMet(
+                f"Your access to {model.full_name} is {waiting_label(latest.waiting_for)}. "
+                "It starts the moment they hold.",
+                help_url=reverse("access:my_access"),
+            )
+        if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:
+            raise AccessDenied(f"Your access to {model.full_name} is suspended: {latest.suspension_message}")
         if (
             latest is not None
             and latest.status == GrantStatus.SUSPENDED
@@ -174,5 +209,5 @@ def downloadable_releases(user, *, mfa_verified: bool = False) -> QuerySet[Relea
 
 
 def can_see_files(user, model: Model) -> bool:
-    """File lists are for grant holders, and for admins who publish the files."""
-    return has_role(user, Role.ADMIN) or active_grant(user, model) is not None
+    """File lists are for grant holders, and for the admins and publishers who publish the files."""
+    return can_publish(user, model) or active_grant(user, model) is not None

@@ -73,6 +73,24 @@ class Facts:
         return [code for code in (str(self.profile.country), document) if code]
 
 
+class NobodyFacts(Facts):
+    """Facts of a visitor who is not signed in: nothing is known, so every requirement the
+    policy sets is listed as still to do (the public model page)."""
+
+    def __init__(self):
+        super().__init__(None)
+
+    profile = Profile()
+    verification = None
+    has_mfa = False
+    orcid = None
+    emails = ()
+
+
+def facts_for(user) -> Facts:
+    return Facts(user) if user is not None and user.is_authenticated else NobodyFacts()
+
+
 @dataclass(frozen=True)
 class Requirement:
     key: str
@@ -231,3 +249,15 @@ def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | Non
         if unmet:
             return PolicyNotMet(f"Complete these requirements first: {'; '.join(unmet)}.")
     return None
+
+
+def unmet_requirements(policy: AccessPolicy, facts: Facts) -> list[Requirement]:
+    """The hard requirements that do not hold now (the profile, needed to apply at all, aside):
+    what approval refuses under "before approval", or what a grant waits for under "after"."""
+    return [r for r in evaluate(policy, facts) if not r.met and r.key != "profile"]
+
+
+def waiting_label(labels: list[str], *, sentence: bool = False) -> str:
+    """ "approved, waiting for: A, B" — the words the reviewer, e-mail, My access and API share;
+    `sentence` capitalises the first word only (the labels keep their own capitals)."""
+    return f"{'Approved' if sentence else 'approved'}, waiting for: {', '.join(labels)}"

@@ -1,4 +1,6 @@
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from accessgate.audit.actions import AuditAction
@@ -6,10 +8,35 @@ from accessgate.audit.selectors import latest_event
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, RequestStatus
+from .conflicts import conflicts
+from .freemail import FREE_MAIL_DOMAINS
+from .models import (
+    OPEN_STATUSES,
+    AccessPolicy,
+    AccessRequest,
+    Agreement,
+    Appeal,
+    Collection,
+    Decision,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+    Review,
+    ReviewerSettings,
+    ReviewNotifications,
+)
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod
 from .policy import reviewable_models
-from .requirements import Facts, evaluate
+from .requirements import Facts, blocked_country, evaluate
+
+
+def collection_by_name(namespace: str, name: str) -> Collection | None:
+    return (
+        Collection.objects.filter(namespace=namespace, name=name)
+        .select_related("lead")
+        .prefetch_related("members")
+        .first()
+    )
 
 
 def policy_for(model: Model) -> AccessPolicy | None:
@@ -21,17 +48,25 @@ def active_statements(policy: AccessPolicy):
 
 
 def requests_of(user) -> QuerySet[AccessRequest]:
-    return AccessRequest.objects.filter(user=user).select_related("model", "grant").order_by("-submitted_at")
+    return (
+        AccessRequest.objects.filter(user=user)
+        .select_related("model")
+        .prefetch_related("grants")
+        .order_by("-submitted_at")
+    )
 
 
 def grants_of(user) -> QuerySet[Grant]:
     latest_release = Subquery(
         Release.objects.filter(model=OuterRef("model"), is_active=True).order_by("-created_at").values("version")[:1]
     )
+    signed = Subquery(
+        Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
+    )
     return (
         Grant.objects.filter(user=user)
         .with_is_active()
-        .annotate(latest_version=latest_release)
+        .annotate(latest_version=latest_release, signed_licence=signed, current_licence=F("model__policy__license"))
         # A grant a reviewer gave directly has nothing signed until its holder signs.
         .annotate(unsigned=~Exists(Agreement.objects.filter(request=OuterRef("request"))))
         .select_related("model")
@@ -48,8 +83,8 @@ def open_request(user, model: Model) -> AccessRequest | None:
 def own_request(user, pk: int) -> AccessRequest | None:
     return (
         AccessRequest.objects.filter(user=user, pk=pk)
-        .select_related("model", "grant")
-        .prefetch_related("agreements__license", "reviews")
+        .select_related("model", "collection")
+        .prefetch_related("agreements__license", "reviews", "grants__model")
         .first()
     )
 
@@ -70,14 +105,41 @@ def review_queue(reviewer, *, search: str = "", status: str = RequestStatus.SUBM
             | Q(model__name__icontains=search)
             | Q(model__namespace__icontains=search)
         )
-    return requests.order_by("submitted_at", "pk")
+    # Overdue (past the policy's review target) first, then the oldest submission.
+    overdue = Case(When(review_due_at__lt=timezone.now(), then=Value(1)), default=Value(0))
+    return requests.select_related("assigned_to").annotate(overdue=overdue).order_by("-overdue", "submitted_at", "pk")
+
+
+def queue_flags(access_request: AccessRequest, reviewer) -> list[str]:
+    """What a reviewer should look at twice, for one queue row."""
+    user = access_request.user
+    facts = Facts(user)
+    policy = policy_for(access_request.model)
+    flags = []
+    identity = facts.verification
+    if identity is None:
+        flags.append("identity not verified")
+    elif name_matches(identity, profile_name=facts.profile.full_name) is False:
+        flags.append("verified name differs")
+    if user.email.rsplit("@", 1)[-1].lower() in FREE_MAIL_DOMAINS:
+        flags.append("free-mail address")
+    if policy is not None and blocked_country(facts, policy):
+        flags.append("blocked country")
+    if AccessRequest.objects.filter(user=user, status=RequestStatus.REJECTED).exclude(pk=access_request.pk).exists():
+        flags.append("earlier rejection")
+    ips = Agreement.objects.filter(user=user, ip__isnull=False).values("ip")
+    if Agreement.objects.filter(ip__in=ips).exclude(user=user).exists():
+        flags.append("same IP as another account")
+    if conflicts(reviewer, user):
+        flags.append("conflict of interest")
+    return flags
 
 
 def request_for_review(reviewer, pk: int) -> AccessRequest | None:
     return (
         AccessRequest.objects.filter(pk=pk, model__in=reviewable_models(reviewer))
-        .select_related("model", "user__profile", "grant")
-        .prefetch_related("agreements__license", Prefetch("reviews__reviewer"))
+        .select_related("model", "user__profile", "collection")
+        .prefetch_related("agreements__license", Prefetch("reviews__reviewer"), "grants")
         .first()
     )
 
@@ -95,8 +157,9 @@ def applicant_history(access_request: AccessRequest) -> QuerySet[AccessRequest]:
 
 def grants_for_review(reviewer, *, search: str = "", active_only: bool = True) -> QuerySet[Grant]:
     grants = Grant.objects.filter(model__in=reviewable_models(reviewer)).with_is_active()
-    if active_only:
-        grants = grants.active()
+    if active_only:  # running: active, waiting for requirements, or suspended
+        running = [GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.SUSPENDED]
+        grants = grants.filter(status__in=running, expires_at__gt=timezone.now())
     search = search.strip()
     if search:
         grants = grants.filter(
@@ -120,19 +183,71 @@ def own_active_grant(user, pk: int) -> Grant | None:
     return Grant.objects.active().filter(user=user, pk=pk).select_related("model", "request").first()
 
 
-def applicant_facts(access_request: AccessRequest) -> dict:
+def current_approvals(access_request: AccessRequest) -> QuerySet[Review]:
+    """The approvals given since the request was last (re)submitted, oldest first."""
+    if access_request.status != RequestStatus.SUBMITTED:
+        return Review.objects.none()
+    return (
+        access_request.reviews.filter(decision=Decision.APPROVED, created_at__gte=access_request.submitted_at)
+        .select_related("reviewer")
+        .order_by("created_at", "pk")
+    )
+
+
+def last_answers(access_request: AccessRequest) -> dict:
+    """The latest agreement's answers as form initial values (`field_<key>`)."""
+    agreement = access_request.agreements.order_by("-signed_at", "-id").first()
+    return {f"field_{a['key']}": a["value"] for a in agreement.answers} if agreement else {}
+
+
+def appeal_of(access_request: AccessRequest) -> Appeal | None:
+    return Appeal.objects.filter(request=access_request).select_related("decided_by").first()
+
+
+def reapply_after(user, model: Model, *, now: datetime | None = None) -> datetime | None:
+    """When a rejected applicant may apply for `model` again, if that is still in the future."""
+    policy = policy_for(model)
+    if policy is None or not policy.reapply_cooldown_days:
+        return None
+    rejected = (
+        AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.REJECTED, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+    )
+    if rejected is None:
+        return None
+    until = rejected + timedelta(days=policy.reapply_cooldown_days)
+    return until if until > (now or timezone.now()) else None
+
+
+def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
     """What a reviewer sees beside a request: the policy checklist and the verified facts,
-    each read once."""
+    each read once; the approvals so far, recusals, and what reviewer and applicant share."""
     facts = Facts(access_request.user)
     policy = policy_for(access_request.model)
     identity = facts.verification
+    approvals = list(current_approvals(access_request))
+    recusals = list(access_request.recusals.select_related("reviewer"))
     return {
         "policy": policy,
+        "approvals": approvals,
+        "approved_by_me": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in approvals),
+        "recusals": recusals,
+        "notes": list(access_request.notes.select_related("author")),
+        "appeal": appeal_of(access_request) if access_request.status == RequestStatus.APPEALED else None,
+        "recused": reviewer is not None and any(r.reviewer_id == reviewer.pk for r in recusals),
+        "conflicts": conflicts(reviewer, access_request.user) if reviewer is not None else [],
         "requirements": list(evaluate(policy, facts)) if policy else [],
         "verified_orcid": facts.orcid,
         "identity": identity,
         "identity_name_matches": name_matches(identity, profile_name=facts.profile.full_name) if identity else None,
     }
+
+
+def review_notifications_of(user) -> str:
+    preference = ReviewerSettings.objects.filter(user=user).values_list("notifications", flat=True).first()
+    return preference or ReviewNotifications.EACH
 
 
 AGREEMENT_ACTIONS = (
@@ -145,6 +260,9 @@ DECISION_ACTIONS = (
     AuditAction.ACCESS_REQUEST_APPROVED,
     AuditAction.ACCESS_REQUEST_REJECTED,
     AuditAction.ACCESS_REQUEST_CHANGES_REQUESTED,
+    AuditAction.ACCESS_REQUEST_APPROVAL_RECORDED,  # the first of two approvals
+    AuditAction.ACCESS_APPEAL_GRANTED,
+    AuditAction.ACCESS_APPEAL_DENIED,
 )
 
 

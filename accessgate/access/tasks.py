@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import grant_expire_due, reminders_send_due
+from .services import grant_expire_due, grants_activate_all_ready, reminders_send_due, review_digests_send
 
 
 @shared_task
@@ -11,3 +11,14 @@ def expire_grants() -> int:
 @shared_task
 def send_reminders() -> dict[str, int]:
     return {str(kind): count for kind, count in reminders_send_due().items()}
+
+
+@shared_task
+def activate_ready_grants() -> int:
+    """Pending grants whose requirements now hold (a safety net; signals catch most at once)."""
+    return grants_activate_all_ready()
+
+
+@shared_task
+def send_review_digests() -> int:
+    return review_digests_send()

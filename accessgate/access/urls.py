@@ -10,6 +10,7 @@ urlpatterns = [
     path("requests/<int:pk>/receipt.json", researcher.request_receipt, name="request_receipt"),
     path("requests/<int:pk>/withdraw/", researcher.request_withdraw, name="request_withdraw"),
     path("requests/<int:pk>/resubmit/", researcher.request_resubmit, name="request_resubmit"),
+    path("requests/<int:pk>/appeal/", researcher.request_appeal, name="request_appeal"),
     path("grants/<int:pk>/accept-licence/", researcher.licence_accept, name="licence_accept"),
     path("grants/<int:pk>/", over_time.grant_detail, name="grant_detail"),
     path("grants/<int:pk>/renew/", over_time.renew, name="renew"),

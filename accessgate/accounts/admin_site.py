@@ -84,9 +84,7 @@ class AccessgateAdminSite(admin.AdminSite):
                     form.add_error(None, error.message)
                 else:
                     verb = "granted to" if form.cleaned_data["verb"] == "grant" else "removed from"
-                    messages.success(
-                        request, f"{role.label} {verb} {user.email}." if changed else "Nothing to change."
-                    )
+                    messages.success(request, f"{role.label} {verb} {user.email}." if changed else "Nothing to change.")
                     return redirect("admin:roles")
         staff = (
             get_user_model()

@@ -6,6 +6,7 @@ def roles(request):
     return {
         "user_roles": {role.value for role in user_roles},
         "is_reviewer": bool(user_roles & {Role.REVIEWER, Role.ADMIN}),
+        "is_publisher": bool(user_roles & {Role.PUBLISHER, Role.ADMIN}),
         "is_auditor": bool(user_roles & {Role.AUDITOR, Role.ADMIN}),
         "is_admin": Role.ADMIN in user_roles,
     }

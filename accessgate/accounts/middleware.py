@@ -5,12 +5,12 @@ from django.shortcuts import redirect
 from .roles import STAFF_ROLES, has_role
 from .selectors import has_mfa
 
-STAFF_PREFIXES = ("/review/", "/audit/", "/admin/")
+STAFF_PREFIXES = ("/review/", "/publish/", "/audit/", "/admin/")
 PUBLIC_PATHS = ("/audit/public-key.pem",)
 
 
 class StaffMFARequiredMiddleware:
-    """Reviewers, auditors and admins must set up a second factor before any staff page opens."""
+    """Reviewers, publishers, auditors and admins must set up a second factor before any staff page opens."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -10,15 +10,18 @@ class Role(models.TextChoices):
 
     RESEARCHER = "researcher", "Researcher"
     REVIEWER = "reviewer", "Reviewer"
+    # Owns the models listed in `Model.publishers` (a lab's release manager): their console at /publish/.
+    PUBLISHER = "publisher", "Publisher"
     AUDITOR = "auditor", "Auditor"
     ADMIN = "admin", "Admin"
 
 
-STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+STAFF_ROLES = (Role.REVIEWER, Role.PUBLISHER, Role.AUDITOR, Role.ADMIN)
 
 # The roles that may carry each staff token scope (`TokenScope.REVIEW`, `TokenScope.AUDIT`).
 STAFF_SCOPE_ROLES: dict[str, tuple[Role, ...]] = {
-    "review": (Role.REVIEWER, Role.ADMIN),
+    # Publishers decide on their own models' requests, so they may hold it too.
+    "review": (Role.REVIEWER, Role.PUBLISHER, Role.ADMIN),
     "audit": (Role.AUDITOR, Role.ADMIN),
 }
 

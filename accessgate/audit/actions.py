@@ -40,14 +40,33 @@ class AuditAction(models.TextChoices):
     CATALOG_MODEL_CREATED = "catalog.model.created", "Model created"
     CATALOG_MODEL_UPDATED = "catalog.model.updated", "Model updated"
     CATALOG_RELEASE_CREATED = "catalog.release.created", "Release created"
+    CATALOG_RELEASE_WITHDRAWN = "catalog.release.withdrawn", "Release withdrawn"
+    CATALOG_RELEASE_RESTORED = "catalog.release.restored", "Release restored"
+    CATALOG_MODEL_PUBLISHED = "catalog.model.published", "Model published"
+    CATALOG_MODEL_PUBLISHERS_CHANGED = "catalog.model.publishers_changed", "Model publishers changed"
 
+    ACCESS_POLICY_CREATED = "access.policy.created", "Access policy created"
     ACCESS_POLICY_UPDATED = "access.policy.updated", "Access policy updated"
+    ACCESS_POLICY_LICENCE_SWITCHED = (
+        "access.policy.licence_switched",
+        "Licence version switched; holders must re-accept",
+    )
     ACCESS_REQUEST_SUBMITTED = "access.request.submitted", "Access request submitted"
     ACCESS_REQUEST_RESUBMITTED = "access.request.resubmitted", "Access request resubmitted"
     ACCESS_REQUEST_APPROVED = "access.request.approved", "Access request approved"
     ACCESS_REQUEST_REJECTED = "access.request.rejected", "Access request rejected"
     ACCESS_REQUEST_CHANGES_REQUESTED = "access.request.changes_requested", "Changes requested"
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", "Access request withdrawn"
+    ACCESS_REQUEST_APPROVAL_RECORDED = "access.request.approval_recorded", "Approval recorded (more needed)"
+    ACCESS_REQUEST_RECUSED = "access.request.recused", "Reviewer recused"
+    ACCESS_REQUEST_ASSIGNED = "access.request.assigned", "Request assigned"
+    ACCESS_REQUEST_NOTE_ADDED = "access.request.note_added", "Internal note added"
+    ACCESS_COLLECTION_CREATED = "access.collection.created", "Collection created"
+    ACCESS_COLLECTION_MODEL_ADDED = "access.collection.model_added", "Model added to a collection"
+    ACCESS_REVIEWER_NOTIFICATIONS_SET = "access.reviewer.notifications_set", "Review notifications chosen"
+    ACCESS_REQUEST_APPEALED = "access.request.appealed", "Rejection appealed"
+    ACCESS_APPEAL_GRANTED = "access.appeal.granted", "Appeal granted"
+    ACCESS_APPEAL_DENIED = "access.appeal.denied", "Appeal denied"
     ACCESS_REQUEST_REOPENED = "access.request.reopened", "Access request returned to pending"
     ACCESS_RENEWAL_SUBMITTED = "access.renewal.submitted", "Renewal submitted"
     ACCESS_CLOSEOUT_OPENED = "access.closeout.opened", "Close-out requested"
@@ -65,6 +84,8 @@ class AuditAction(models.TextChoices):
     GRANT_RESTORED = "grant.restored", "Grant restored"
     GRANT_RENEWED = "grant.renewed", "Grant renewed"
     GRANT_ENDED = "grant.ended", "Grant ended by the holder"
+    GRANT_ACTIVATED = "grant.activated", "Grant active (requirements now met)"
+    GRANT_REINSTATED = "grant.reinstated", "Grant reinstated"
 
     IDENTITY_VERIFICATION_STARTED = "identity.verification.started", "Identity verification started"
     IDENTITY_VERIFICATION_PROCESSING = "identity.verification.processing", "Identity verification processing"
@@ -84,6 +105,8 @@ class AuditAction(models.TextChoices):
     DOWNLOAD_MANIFEST_ISSUED = "download.manifest_issued", "Download manifest issued"
     DOWNLOAD_RELEASE_IMPORT_REQUESTED = "download.release_import_requested", "Release import requested"
     DOWNLOAD_RELEASE_IMPORTED = "download.release_imported", "Release imported"
+    DOWNLOAD_UPLOAD_STARTED = "download.upload.started", "Browser upload started"
+    DOWNLOAD_UPLOAD_COMPLETED = "download.upload.completed", "Browser upload completed"
 
     ACCESS_AGREEMENT_RENEWED = "access.agreement.renewed", "Licence re-accepted"
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
+from accessgate.accounts.roles import Role
 from accessgate.audit.context import RequestMeta
 from accessgate.core.admin import ReadOnlyAdmin
 
@@ -9,10 +11,27 @@ from .models import LicenseVersion, Model, Release, WeightFile
 
 @admin.register(Model)
 class ModelAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "display_name", "is_listed", "created_at"]
+    list_display = ["__str__", "display_name", "status", "is_listed", "created_at"]
+    list_filter = ["status"]
     search_fields = ["namespace", "name", "display_name"]
-    filter_horizontal = ["reviewers"]
-    fields = ["namespace", "name", "display_name", "summary", "card_markdown", "is_listed", "reviewers"]
+    filter_horizontal = ["reviewers", "publishers"]
+    fields = [
+        "namespace",
+        "name",
+        "display_name",
+        "summary",
+        "card_markdown",
+        "is_listed",
+        "reviewers",
+        "publishers",
+    ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Only holders of the role are offered (the services refuse anyone else).
+        role = {"reviewers": Role.REVIEWER, "publishers": Role.PUBLISHER}.get(db_field.name)
+        if role is not None:
+            kwargs["queryset"] = get_user_model().objects.filter(groups__name=role.value).order_by("email")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return ["namespace", "name"] if obj else []
@@ -41,11 +60,12 @@ class ModelAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
     def save_related(self, request, form, formsets, change):
+        meta = RequestMeta.from_request(request)
         services.model_update(
-            actor=request.user,
-            model=form.instance,
-            reviewers=list(form.cleaned_data["reviewers"]),
-            meta=RequestMeta.from_request(request),
+            actor=request.user, model=form.instance, reviewers=list(form.cleaned_data["reviewers"]), meta=meta
+        )
+        services.model_publishers_set(
+            actor=request.user, model=form.instance, publishers=form.cleaned_data["publishers"], meta=meta
         )
 
 

@@ -8,8 +8,17 @@ from django.utils import timezone
 from .names import validate_file_path, validate_name_part, validate_version
 
 
+class ModelStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
 class Model(models.Model):
-    """A published AI model, named `<namespace>/<name>` like on the Hugging Face Hub."""
+    """An AI model, named `<namespace>/<name>` like on the Hugging Face Hub.
+
+    A draft is seen only by its publishers, its reviewers and admins (catalog selectors);
+    publishing it is an explicit, audited step once it has a licence, a policy and a release.
+    """
 
     namespace = models.CharField(max_length=96, validators=[validate_name_part])
     name = models.CharField(max_length=96, validators=[validate_name_part])
@@ -18,6 +27,10 @@ class Model(models.Model):
     card_markdown = models.TextField("model card (Markdown)", blank=True)
     is_listed = models.BooleanField("listed in the catalog", default=True)
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_models")
+    publishers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="published_models")
+    # Models made before drafts existed (and from the admin or seed_demo) are published.
+    status = models.CharField(max_length=16, choices=ModelStatus.choices, default=ModelStatus.PUBLISHED)
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -33,6 +46,10 @@ class Model(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ModelStatus.DRAFT
 
 
 class LicenseVersion(models.Model):
@@ -67,7 +84,9 @@ class Release(models.Model):
     version = models.CharField(max_length=64, validators=[validate_version])
     revision = models.CharField(max_length=40, editable=False)
     notes = models.TextField(blank=True)
+    # False: withdrawn; downloads are refused (access.policy.download_check).
     is_active = models.BooleanField(default=True)
+    withdrawn_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

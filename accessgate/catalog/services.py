@@ -2,14 +2,16 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accessgate.accounts.models import User
+from accessgate.accounts.roles import Role, has_role
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import Conflict, ValidationFailed
 
-from .models import LicenseVersion, Model, Release, WeightFile
+from .models import LicenseVersion, Model, ModelStatus, Release, WeightFile
 from .names import SHA256_RE, compute_revision, validate_file_path
 
 MODEL_EDITABLE_FIELDS = ("display_name", "summary", "card_markdown", "is_listed")
@@ -27,8 +29,21 @@ def _full_clean(instance, exclude=None):
     try:
         instance.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as error:
-        messages = [f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items()]
-        raise ValidationFailed("; ".join(messages)) from error
+        errors = error.message_dict
+        if len(errors) == 1:  # one field: the form shows the message beside it
+            ((field, messages),) = errors.items()
+            raise ValidationFailed(" ".join(messages), field=field) from error
+        raise ValidationFailed("; ".join(f"{field}: {' '.join(errs)}" for field, errs in errors.items())) from error
+
+
+def _check_role(users, role: Role, noun: str) -> None:
+    """Only users holding the role may be assigned to a model in it (a researcher made a
+    model's reviewer would only meet 403s)."""
+    missing = sorted(user.email for user in users if not has_role(user, role, Role.ADMIN))
+    if missing:
+        raise ValidationFailed(
+            f"These users do not have the {noun} role: {', '.join(missing)}. Grant it first.", field=f"{noun}s"
+        )
 
 
 @transaction.atomic
@@ -60,14 +75,25 @@ def model_create(
     summary: str = "",
     card_markdown: str = "",
     reviewers=(),
+    publishers=(),
+    draft: bool = False,
     meta: RequestMeta | None = None,
 ) -> Model:
+    """A new model; `draft=True` (the publisher's console) keeps it hidden until `model_publish`."""
+    _check_role(reviewers, Role.REVIEWER, "reviewer")
+    _check_role(publishers, Role.PUBLISHER, "publisher")
     model = Model(
-        namespace=namespace, name=name, display_name=display_name, summary=summary, card_markdown=card_markdown
+        namespace=namespace,
+        name=name,
+        display_name=display_name,
+        summary=summary,
+        card_markdown=card_markdown,
+        status=ModelStatus.DRAFT if draft else ModelStatus.PUBLISHED,
+        published_at=None if draft else timezone.now(),
     )
     _full_clean(model)
     if Model.objects.filter(namespace__iexact=namespace, name__iexact=name).exists():
-        raise Conflict(f"A model named {namespace}/{name} already exists.")
+        raise Conflict(f"A model named {namespace}/{name} already exists.", field="name")
     try:
         with transaction.atomic():
             model.save()
@@ -75,12 +101,16 @@ def model_create(
         raise Conflict(f"A model named {namespace}/{name} already exists.") from error
     if reviewers:
         model.reviewers.set(reviewers)
+    if publishers:
+        model.publishers.set(publishers)
     record(
         actor=actor,
         action=AuditAction.CATALOG_MODEL_CREATED,
         target=model,
         meta=meta,
+        status=model.status,
         reviewers=sorted(user.email for user in reviewers),
+        publishers=sorted(user.email for user in publishers),
     )
     return model
 
@@ -100,6 +130,7 @@ def model_update(
     model.save()
     details = {"fields": changed}
     if reviewers is not None:
+        _check_role(reviewers, Role.REVIEWER, "reviewer")
         before = set(model.reviewers.values_list("email", flat=True))
         model.reviewers.set(reviewers)
         after = {user.email for user in reviewers}
@@ -154,5 +185,84 @@ def release_create(
         revision=revision,
         file_count=len(files),
         total_bytes=sum(spec.size for spec in files),
+    )
+    return release
+
+
+@transaction.atomic
+def model_publishers_set(*, actor: User | None, model: Model, publishers, meta: RequestMeta | None = None) -> Model:
+    """Who owns the model's console. Every publisher must hold the publisher role."""
+    publishers = list(publishers)
+    _check_role(publishers, Role.PUBLISHER, "publisher")
+    before = set(model.publishers.values_list("email", flat=True))
+    after = {user.email for user in publishers}
+    if before != after:
+        model.publishers.set(publishers)
+        record(
+            actor=actor,
+            action=AuditAction.CATALOG_MODEL_PUBLISHERS_CHANGED,
+            target=model,
+            meta=meta,
+            added=sorted(after - before),
+            removed=sorted(before - after),
+        )
+    return model
+
+
+@transaction.atomic
+def model_mark_published(*, actor: User | None, model: Model, meta: RequestMeta | None = None) -> Model:
+    """Turn a draft into a published model. Callers check what publishing needs first
+    (a licence, a policy, an active release: `publishing.services.model_publish`)."""
+    model = Model.objects.select_for_update().get(pk=model.pk)
+    if not model.is_draft:
+        raise Conflict(f"{model.full_name} is already published.")
+    model.status = ModelStatus.PUBLISHED
+    model.published_at = timezone.now()
+    model.save(update_fields=["status", "published_at", "updated_at"])
+    record(actor=actor, action=AuditAction.CATALOG_MODEL_PUBLISHED, target=model, meta=meta)
+    return model
+
+
+@transaction.atomic
+def release_withdraw(*, actor: User | None, release: Release, reason: str, meta: RequestMeta | None = None) -> Release:
+    """Stop all downloads of a release (new URLs are refused; issued ones die at their TTL)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Say why the release is withdrawn.", field="reason")
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    if not release.is_active:
+        raise Conflict(f"Release {release.version} is already withdrawn.")
+    release.is_active = False
+    release.withdrawn_reason = reason
+    release.save(update_fields=["is_active", "withdrawn_reason"])
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_RELEASE_WITHDRAWN,
+        target=release,
+        meta=meta,
+        version=release.version,
+        reason=reason,
+    )
+    return release
+
+
+@transaction.atomic
+def release_restore(*, actor: User | None, release: Release, reason: str, meta: RequestMeta | None = None) -> Release:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Say why the release is restored.", field="reason")
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    if release.is_active:
+        raise Conflict(f"Release {release.version} is not withdrawn.")
+    release.is_active = True
+    release.withdrawn_reason = ""
+    release.save(update_fields=["is_active", "withdrawn_reason"])
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_RELEASE_RESTORED,
+        target=release,
+        meta=meta,
+        version=release.version,
+        reason=reason,
     )
     return release

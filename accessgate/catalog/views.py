@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -12,16 +13,19 @@ PAGE_SIZE = 20
 
 def catalog_list(request):
     search = request.GET.get("q", "")
-    page = Paginator(listed_models(search=search), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listed_models(search=search, user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/list.html", {"page": page, "search": search})
 
 
 def model_detail(request, namespace, name):
-    model = model_by_name(namespace, name)
+    model = model_by_name(namespace, name, user=request.user)
     if model is None or (not model.is_listed and not access_policy.can_see_files(request.user, model)):
         raise Http404("No model with this name.")
+    # "View as a researcher" (the console's link): the page a visitor sees, even of a draft.
+    as_researcher = request.GET.get("as") == "researcher"
+    viewer = AnonymousUser() if as_researcher else request.user
     policy = access_selectors.policy_for(model)
-    can_see_files = access_policy.can_see_files(request.user, model)
+    can_see_files = access_policy.can_see_files(viewer, model)
     releases = active_releases(model).prefetch_related("files") if can_see_files else active_releases(model)
     return render(
         request,
@@ -30,9 +34,13 @@ def model_detail(request, namespace, name):
             "model": model,
             "policy": policy,
             "statements": access_selectors.active_statements(policy) if policy else [],
+            # The same evaluator and list as the apply page: the whole truth, before applying.
+            "requirements": access_policy.requirements_for(viewer, policy) if policy else [],
+            "can_publish": access_policy.can_publish(request.user, model),
+            "as_researcher": as_researcher,
             "releases": releases,
             "can_see_files": can_see_files,
-            "grant": access_policy.active_grant(request.user, model),
-            "open_request": access_selectors.open_request(request.user, model),
+            "grant": access_policy.active_grant(viewer, model),
+            "open_request": access_selectors.open_request(viewer, model),
         },
     )

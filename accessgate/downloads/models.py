@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 
@@ -52,3 +54,61 @@ class ReleaseImport(BackgroundJob):
 
     def __str__(self):
         return f"{self.model.full_name} {self.version} from {self.source}"
+
+
+UPLOAD_PART_SIZE = 16 * 1024 * 1024  # S3 parts (at least 5 MiB except the last)
+LOCAL_CHUNK_SIZE = 8 * 1024 * 1024  # chunks the browser posts to the portal (local backend)
+
+
+class ReleaseUpload(models.Model):
+    """A release being uploaded from the browser; once every file is in, it becomes a
+    `ReleaseImport` of the staged files (so hashing and the release follow one path)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Uploading"
+        FINISHED = "finished", "Uploaded; importing"
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="uploads")
+    version = models.CharField(max_length=64)
+    notes = models.TextField(blank=True)
+    backend = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    release_import = models.ForeignKey(ReleaseImport, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Upload #{self.pk}: {self.model.full_name} {self.version}"
+
+    @property
+    def prefix(self) -> str:
+        return f"_uploads/{self.pk}/"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where a local-backend upload's files wait until the import copies them."""
+        return Path(settings.ACCESSGATE_UPLOAD_ROOT) / str(self.pk)
+
+
+class UploadedFile(models.Model):
+    upload = models.ForeignKey(ReleaseUpload, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=500)
+    size = models.PositiveBigIntegerField()
+    bytes_received = models.PositiveBigIntegerField(default=0)  # local backend
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
+    parts = models.JSONField(default=dict, blank=True, help_text="{part number: ETag} of the parts stored")
+    completed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["upload", "path"], name="downloads_upload_unique_path")]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def part_count(self) -> int:
+        return max(1, -(-self.size // UPLOAD_PART_SIZE))

@@ -1,22 +1,23 @@
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Release, WeightFile
 from accessgate.catalog.names import REVISION_RE
-from accessgate.catalog.selectors import model_by_name, release_by_ref
+from accessgate.catalog.selectors import model_by_name, release_by_ref, visible_models
 from accessgate.core.errors import NotFound
 
 from .models import DownloadCounter
 
 
-def release_by_address(namespace: str, name: str, ref: str) -> Release:
-    """The release at `/models/<namespace>/<name>/<version or revision>`, or NotFound."""
-    model = model_by_name(namespace, name)
+def release_by_address(namespace: str, name: str, ref: str, *, user=None) -> Release:
+    """The release at `/models/<namespace>/<name>/<version or revision>`, or NotFound
+    (also for a draft `user` may not see)."""
+    model = model_by_name(namespace, name, user=user)
     release = release_by_ref(model, ref) if model is not None else None
     if release is None:
         raise NotFound(f"No release {ref} of {namespace}/{name}.")
     return release
 
 
-def file_by_address(namespace: str, name: str, ref: str, path: str) -> WeightFile:
+def file_by_address(namespace: str, name: str, ref: str, path: str, *, user=None) -> WeightFile:
     """The file at `/models/<namespace>/<name>/<ref>/files/<path>`, with its release and model, in one query."""
     release_field = "release__revision" if REVISION_RE.match(ref) else "release__version"
     weight_file = (
@@ -24,13 +25,14 @@ def file_by_address(namespace: str, name: str, ref: str, path: str) -> WeightFil
         .filter(
             release__model__namespace__iexact=namespace,
             release__model__name__iexact=name,
+            release__model__in=visible_models(user),
             path=path,
             **{release_field: ref},
         )
         .first()
     )
     if weight_file is None:
-        release_by_address(namespace, name, ref)  # says which part is missing
+        release_by_address(namespace, name, ref, user=user)  # says which part is missing
         raise NotFound(f"{namespace}/{name} {ref} has no file {path}.")
     return weight_file
 

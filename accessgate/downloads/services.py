@@ -53,17 +53,19 @@ def _check_rate(user: User) -> None:
 
 def _consume_quota(
     grant: Grant, files: Iterable[WeightFile], limit: int | None, *, now: datetime, valid_until: datetime
-) -> tuple[dict[int, int | None], int]:
+) -> tuple[dict[int, int | None], dict[int, datetime], int]:
     """Count one download per file, unless a counted URL for the same grant and file is still
-    valid (then the new URL is free). Returns (downloads left per file, how many were counted).
+    valid (then the new URL is free). Returns (downloads left per file, when each new URL must
+    expire, how many were counted). A free URL expires with the counted one it copies, so
+    re-issuing never stretches one counted download beyond its TTL.
 
     Race-free: one conditional UPDATE per file decides and counts. Under PostgreSQL's read
     committed a waiting writer re-evaluates both the condition and the new values on the row
     its predecessor committed, so parallel requests never pass the limit or count twice.
     """
     if limit is None:
-        return {f.pk: None for f in files}, 0
-    remaining, counted = {}, 0
+        return {f.pk: None for f in files}, {f.pk: valid_until for f in files}, 0
+    remaining, expiry, counted = {}, {}, 0
     for weight_file in files:
         DownloadCounter.objects.get_or_create(grant=grant, weight_file=weight_file)
         still_valid = Q(counted_until__gt=now)
@@ -86,7 +88,14 @@ def _consume_quota(
         )
         counted += until == valid_until
         remaining[weight_file.pk] = limit - issued
-    return remaining, counted
+        expiry[weight_file.pk] = min(until, valid_until)
+    return remaining, expiry, counted
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds from `now` to `moment`, at least 1 (a free URL issued in the counted
+    URL's last second still works for that second)."""
+    return max(1, int((moment - now).total_seconds()))
 
 
 def _ttl(policy: AccessPolicy, storage: Storage) -> int:
@@ -117,18 +126,23 @@ def _issue(
     storage = get_storage()
     ttl = _ttl(policy, storage)
     now = timezone.now()
-    remaining, counted = _consume_quota(
+    remaining, expiry, counted = _consume_quota(
         grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
     )
+    ttls = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}
     issued = [
         IssuedUrl(
             path=f.path,
             size=f.size,
             sha256=f.sha256,
             url=storage.signed_url(
-                f.storage_key, filename=f.path.rsplit("/", 1)[-1], sha256=f.sha256, ttl_seconds=ttl, now=now
+                f.storage_key,
+                filename=f.path.rsplit("/", 1)[-1],
+                sha256=f.sha256,
+                ttl_seconds=ttls[f.pk],
+                now=now,
             ),
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + timedelta(seconds=ttls[f.pk]),
             remaining=remaining[f.pk],
         )
         for f in files
@@ -303,7 +317,9 @@ def release_import_prepare(
 
 
 def release_import_run(job: ReleaseImport, *, actor: User | None = None) -> Release:
-    """Hash (streaming) and upload every file, then create the release in one audited transaction."""
+    """Hash (streaming) and upload every file, then create the release in one audited transaction.
+    The actor is whoever asked for the import (`job.requested_by`) unless given."""
+    actor = actor or job.requested_by
     job_start(job)
     storage = get_storage()
     try:

@@ -1,8 +1,10 @@
+import shutil
+
 from celery import shared_task
 
 from accessgate.core.jobs import JobStatus
 
-from .models import ReleaseImport
+from .models import ReleaseImport, ReleaseUpload
 from .services import release_import_run
 
 
@@ -13,4 +15,7 @@ def run_release_import(job_id: int) -> str:
     if job.status in (JobStatus.DONE, JobStatus.RUNNING):
         return job.status
     release_import_run(job, actor=job.requested_by)
+    # A browser upload's staged copies (local backend) are in the store now.
+    for upload in ReleaseUpload.objects.filter(release_import=job, backend="local"):
+        shutil.rmtree(upload.staging_dir, ignore_errors=True)
     return JobStatus.DONE

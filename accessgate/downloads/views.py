@@ -26,7 +26,7 @@ MAX_DIGITS = 18
 def resolve(request, namespace, name, ref, path):
     """`302` to a fresh signed URL for one file, after re-checking everything."""
     caller = request.caller
-    weight_file = selectors.file_by_address(namespace, name, ref, path)
+    weight_file = selectors.file_by_address(namespace, name, ref, path, user=request.caller.user)
     if request.method == "HEAD":
         # A probe: the same checks, answered with the file's metadata; no URL, no quota, no event.
         services.download_probe(
@@ -57,7 +57,7 @@ def file_metadata_response(weight_file) -> HttpResponse:
 
 def _manifest(request, namespace, name, ref, fmt):
     caller = request.caller
-    release = selectors.release_by_address(namespace, name, ref)
+    release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
     issued = services.download_manifest_issue(
         user=caller.user,
         release=release,
@@ -116,7 +116,7 @@ def manifest_txt(request, namespace, name, ref):
 @caller_required
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
-    release = selectors.release_by_address(namespace, name, ref)
+    release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
     require_scope(request.caller.token, TokenScope.DOWNLOAD, release.model)
     download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
@@ -126,7 +126,7 @@ def sha256sums(request, namespace, name, ref):
 @caller_required
 def release_page(request, namespace, name, ref):
     """The grant holder's download page: files, buttons, quotas and copy-ready commands."""
-    release = selectors.release_by_address(namespace, name, ref)
+    release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
     require_scope(request.caller.token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
     policy = grant.model.policy

@@ -35,6 +35,12 @@ WEBHOOK_EVENTS = [
     AuditAction.GRANT_EXPIRED,
     AuditAction.GRANT_SUSPENDED,
     AuditAction.GRANT_RESTORED,
+    AuditAction.ACCESS_REQUEST_APPROVAL_RECORDED,
+    AuditAction.ACCESS_REQUEST_APPEALED,
+    AuditAction.ACCESS_APPEAL_GRANTED,
+    AuditAction.ACCESS_APPEAL_DENIED,
+    AuditAction.GRANT_ACTIVATED,
+    AuditAction.GRANT_REINSTATED,
 ]
 _EVENT_VALUES = frozenset(str(action.value) for action in WEBHOOK_EVENTS)
 RESPONSE_EXCERPT = 300

@@ -28,6 +28,10 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
             "denied_email_domains_text": "gmail.com\nqq.com",
             "blocked_countries_text": "kp, ir",
             "statements_text": "I will behave.\nI will not share.",
+            "requirements_timing": "after",
+            "approvals_required": 2,
+            "conflict_blocks": "on",
+            "reapply_cooldown_days": 30,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -37,8 +41,11 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
     assert policy.denied_email_domains == ["gmail.com", "qq.com"]
     assert policy.blocked_countries == ["IR", "KP"]
     assert [s.text for s in policy.statements.all()] == ["I will behave.", "I will not share."]
-    event = AuditEvent.objects.get(action="access.policy.updated")
+    event = AuditEvent.objects.get(action="access.policy.created")
     assert event.actor == admin_user and event.details["requirements"] == ["require_identity", "require_mfa"]
+    assert (policy.requirements_timing, policy.approvals_required, policy.conflict_blocks) == ("after", 2, True)
+    assert policy.reapply_cooldown_days == 30
+    assert (event.details["approvals_required"], event.details["reapply_cooldown_days"]) == (2, 30)
 
 
 def test_admin_sets_the_access_over_time_options(client, admin_user, licence):
@@ -61,6 +68,9 @@ def test_admin_sets_the_access_over_time_options(client, admin_user, licence):
             "closeout_days": 10,
             "closeout_blocks_requests": "on",
             "statements_text": "I will behave.",
+            "requirements_timing": "before",
+            "approvals_required": 1,
+            "reapply_cooldown_days": 0,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -69,5 +79,5 @@ def test_admin_sets_the_access_over_time_options(client, admin_user, licence):
     assert (policy.renewal_window_days, policy.renewal_grace_days, policy.closeout_days) == (45, 21, 10)
     assert (policy.renewal_auto, policy.renewal_requires_progress_report) == (True, False)
     assert (policy.require_closeout, policy.closeout_blocks_requests) == (True, True)
-    event = AuditEvent.objects.get(action="access.policy.updated")
+    event = AuditEvent.objects.get(action="access.policy.created")
     assert event.details["reminder_days"] == [60, 14, 2] and event.details["renewal_grace_days"] == 21

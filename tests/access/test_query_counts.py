@@ -18,12 +18,13 @@ from ..identity.test_lifecycle import verify
 pytestmark = pytest.mark.django_db
 COUNTS = {
     # session, user, model, policy (with licence and model), grant, open request, profile,
-    # statements, identity, MFA, ORCID, e-mails, roles (for the menu)
-    "apply": 13,
+    # statements, identity, MFA, ORCID, e-mails, roles (for the menu), custom questions
+    "apply": 14,
     # session, user, roles, MFA (the staff gate), request, agreements, licences, reviews, policy,
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, the
-    # reviewer's own decision event (the receipt link)
-    "review": 15,
+    # reviewer's own decision event (the receipt link), approvals so far, recusals, internal
+    # notes, the request's grants, the reviewer's profile (conflicts)
+    "review": 20,
     # token, token last-used, file, savepoint, the token's model limit, grant, identity, MFA,
     # profile (country), chain head, event, chain head update, release savepoint
     "resolve": 13,

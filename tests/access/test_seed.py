@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accessgate.access.management.commands.seed_demo import demo_files
-from accessgate.access.models import AccessPolicy
+from accessgate.access.models import AccessPolicy, Collection
 from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, roles_of
 from accessgate.accounts.selectors import has_mfa
@@ -24,7 +24,8 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
     call_command("seed_demo")
     second = capsys.readouterr().out
 
-    assert Model.objects.count() == 3 and Release.objects.count() == 3 and AccessPolicy.objects.count() == 3
+    # Three models with files, and the two-person model with questions (no release yet).
+    assert Model.objects.count() == 4 and Release.objects.count() == 3 and AccessPolicy.objects.count() == 4
     assert User.objects.count() == 4
     # Each release holds its genuine demo checkpoint (two sharded, one single file), stored
     # with the sha256 its manifest lists.
@@ -68,6 +69,11 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client, setti
         assert role in roles_of(staff) and has_mfa(staff)
     secure = AccessPolicy.objects.get(model__name="secure-demo-13b")
     assert secure.require_identity and secure.require_mfa and secure.gating == "auto"
+    council = AccessPolicy.objects.get(model__name="council-demo-70b")
+    assert (council.approvals_required, council.reapply_cooldown_days) == (2, 14)
+    assert council.form_fields.filter(is_active=True).count() == 8
+    family = Collection.objects.get(name="frontier-family")
+    assert set(family.members.values_list("name", flat=True)) == {"frontier-demo-7b", "council-demo-70b"}
 
     # The passwords printed by the latest run log in.
     logins = re.findall(r"^\s+(\S+@demo\.accessgate\.test)\s+(demo-\S+)$", second, re.M)

@@ -155,6 +155,9 @@ class TestReview:
             "review_id": pending.reviews.get().pk,
             "grant_id": grant.pk,
             "automatic": False,
+            "approved_by": [reviewer.email],
+            "grant_days": 30,
+            "waiting_for": [],
         }
         assert mail.outbox[-1].to == [pending.user.email]
         assert "Welcome" in mail.outbox[-1].body
@@ -380,7 +383,7 @@ class TestPolicy:
         assert active == ["A", "C"]
         assert policy.statements.get(text="A").pk == first_ids[0]
         assert not policy.statements.get(text="B").is_active
-        assert events() == ["access.policy.updated", "access.policy.updated"]
+        assert events() == ["access.policy.created", "access.policy.updated"]
 
     def test_policy_refuses_duplicate_statements_and_zero_days(self, licence):
         model = factories.ModelFactory()

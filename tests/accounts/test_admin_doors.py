@@ -62,7 +62,11 @@ def test_every_admin_change_is_audited_or_refused(client, admin_user, populated)
             # bulk actions (delete_selected, "make verified", "run task"…)
             for action in model_admin.get_actions(type("R", (), {"user": admin_user, "GET": {}, "POST": {}})()) or {}:
                 attempts.append(
-                    (f"action {action}", _url(model, "changelist"), {"action": action, "_selected_action": [obj.pk], "post": "yes"})
+                    (
+                        f"action {action}",
+                        _url(model, "changelist"),
+                        {"action": action, "_selected_action": [obj.pk], "post": "yes"},
+                    )
                 )
         for what, url, data in attempts:
             if url is None:
@@ -86,8 +90,14 @@ def test_every_admin_change_is_audited_or_refused(client, admin_user, populated)
 
 
 @pytest.mark.parametrize(
-    "label", ["account.emailaddress", "mfa.authenticator", "auth.group", "django_celery_beat.periodictask",
-              "socialaccount.socialapp"]
+    "label",
+    [
+        "account.emailaddress",
+        "mfa.authenticator",
+        "auth.group",
+        "django_celery_beat.periodictask",
+        "socialaccount.socialapp",
+    ],
 )
 def test_foreign_models_are_read_only(client, admin_user, label):
     model = apps.get_model(label)
@@ -145,7 +155,9 @@ class TestRolesPage:
 
     def test_unknown_user_is_an_error_and_changes_nothing(self, client, admin_user, events):
         client.force_login(admin_user)
-        response = client.post(reverse("admin:roles"), {"email": "nobody@example.org", "role": "auditor", "verb": "grant"})
+        response = client.post(
+            reverse("admin:roles"), {"email": "nobody@example.org", "role": "auditor", "verb": "grant"}
+        )
         assert response.status_code == 400 and changes(events) == []
 
     @pytest.mark.parametrize("role", [None, "researcher", "reviewer", "auditor"])

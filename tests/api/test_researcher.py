@@ -42,6 +42,17 @@ def test_unlisted_and_unknown_models_are_not_found(as_researcher):
         assert error_of(as_researcher.get(path), 404, "not_found")["help_url"] is None
 
 
+def test_nul_bytes_in_the_address_are_not_found_not_a_server_error(as_researcher, model):
+    """PostgreSQL text never holds a NUL: a query with one fails, so the address is checked first."""
+    for path in (
+        "/api/v1/models/demo%00lab/x/",
+        f"/api/v1/models/{model.full_name}/releases/1%000/",
+        f"/api/v1/models/{model.full_name}/releases/%00/manifest/",
+    ):
+        assert as_researcher.get(path).status_code in {400, 404}  # the bad-input guard, or the view
+    assert as_researcher.get("/api/v1/models/?q=a%00b").status_code in {200, 400}
+
+
 def test_release_files_only_for_grant_holders(researcher, as_researcher, model):
     url = f"/api/v1/models/{model.full_name}/releases/1.0/"
     assert as_researcher.get(url).json()["files"] is None

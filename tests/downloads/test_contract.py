@@ -22,6 +22,7 @@ from accessgate.catalog.models import LicenseVersion, Release
 from accessgate.catalog.services import license_publish
 from accessgate.core.errors import AccessDenied, Conflict
 from accessgate.downloads.models import DownloadCounter
+from accessgate.downloads.services import download_manifest_issue, download_url_issue
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -277,6 +278,27 @@ def test_reissue_while_valid_costs_nothing(client, release, holder):
     assert [e.details["quota_counted"] for e in events] == [len(FILES), 0, 0, 0]
     _window_passes()
     assert client.get(file_url(release, "config.json"))["X-Downloads-Remaining"] == "0"
+
+
+def test_free_reissue_expires_with_the_counted_url(release, holder):
+    """A free URL is a copy of the counted one: re-issuing late in its life must not hand out
+    a URL that outlives it (else each counted download could be stretched to twice the TTL)."""
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=2)
+    weight_file = release.files.get(path="config.json")
+    first = download_url_issue(user=holder, release=release, weight_file=weight_file, mfa_verified=False)
+    # The counted URL is about to expire (10 s left of its 300 s).
+    counted_until = timezone.now() + timedelta(seconds=10)
+    DownloadCounter.objects.update(counted_until=counted_until)
+    again = download_url_issue(user=holder, release=release, weight_file=weight_file, mfa_verified=False)
+    assert first.remaining == again.remaining == 1
+    assert again.expires_at <= counted_until
+    [manifest_entry] = [
+        item
+        for item in download_manifest_issue(user=holder, release=release, mfa_verified=False)
+        if item.path == "config.json"
+    ]
+    assert manifest_entry.expires_at <= counted_until
+    assert DownloadCounter.objects.get(weight_file=weight_file).counted_until == counted_until
 
 
 def test_head_costs_nothing_and_records_nothing(client, release, holder):

@@ -132,3 +132,12 @@ class TestLocalFileView:
     def test_keys_cannot_escape_the_root(self, storage):
         with pytest.raises(ValueError):
             storage.path("../../etc/passwd")
+
+
+@pytest.mark.parametrize("name", ["a\r\nSet-Cookie: x=1.bin", "nul\x00.bin", "tab\x7f.bin", "back\\\\slash.bin"])
+def test_content_disposition_never_carries_a_control_character(name):
+    """The local backend's `/dl/<token>/<filename>` takes the name from the URL: whatever it
+    holds, the header stays one line of printable ASCII (else a 500, or a split header)."""
+    disposition = content_disposition(name)
+    assert all(" " <= char <= "~" for char in disposition)
+    assert disposition.startswith('attachment; filename="') and "\\" not in disposition.split(";")[1]

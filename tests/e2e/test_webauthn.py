@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_security_key_counts_as_two_factor_for_downloads(new_page, licence, reviewer, settings):
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True  # http://localhost in the test server
     model = factories.ModelFactory(reviewers=[reviewer])
-    make_policy(model, licence, require_mfa=True)
+    make_policy(model, licence, require_mfa=True, requirements_timing="after")  # approved first, the key comes later
     release = factories.make_release(model)
     user = factories.UserFactory(email="ada@example.org", profile__full_name="Ada Lovelace")
     request = services.access_request_submit(actor=user, **application(model, typed_name="Ada Lovelace"))

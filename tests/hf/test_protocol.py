@@ -195,3 +195,67 @@ def test_clearance_refusals_name_the_page_that_fixes_them(client, hf_model, hf_h
     response = client.head(resolve_url(), **auth(secret))
     assert (response.status_code, response["X-Error-Code"]) == (403, "GatedRepo")
     assert page in response["X-Error-Message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user": "x", "status": ["accepted"]},
+        {"user": "x", "status": {"accepted": 1}},
+        {"requestId": "\u00b2", "status": "accepted"},
+        {"requestId": "9" * 30, "status": "accepted"},
+        {"requestId": 9 * 10**30, "status": "accepted"},
+    ],
+)
+def test_handle_answers_odd_bodies_without_a_server_error(client, hf_model, review_token, body):
+    response = client.post(
+        reverse("hf:access_handle", args=REPO), body, content_type="application/json", **auth(review_token)
+    )
+    assert response.status_code in {400, 404}
+    assert response.json()["error"]
+
+
+def test_handle_refuses_a_reason_that_is_not_text(client, hf_model, researcher, review_token):
+    from accessgate.access import services as access_services
+
+    from ..conftest import application
+
+    model, _ = hf_model
+    access_services.access_request_submit(actor=researcher, **application(model))
+    response = client.post(
+        reverse("hf:access_handle", args=REPO),
+        {"user": researcher.username, "status": "rejected", "rejectionReason": {"why": "no"}},
+        content_type="application/json",
+        **auth(review_token),
+    )
+    assert response.status_code == 400 and "rejectionReason" in response.json()["error"]
+    assert not AuditEvent.objects.filter(action="access.request.rejected").exists()
+
+
+@pytest.mark.parametrize("revision", ["%00", "a%01b%7F", "%E2%80%AE"])
+def test_error_headers_carry_no_control_characters(client, hf_model, revision):
+    """gunicorn refuses a response header with a control character (the client sees a 500),
+    so nothing the caller sends may reach X-Error-Message raw."""
+    url = f"/api/models/{'/'.join(REPO)}/revision/{revision}"
+    response = client.get(url)
+    # The bad-input guard may answer a control character in the path with 400 first.
+    assert response.status_code in {400, 404}
+    if response.status_code == 404:
+        assert response["X-Error-Code"] == "RevisionNotFound"
+    assert all(" " <= char <= "~" for char in response.get("X-Error-Message", ""))
+
+
+def test_nul_bytes_in_a_path_or_username_are_not_found(client, hf_model, hf_holder, review_token):
+    """PostgreSQL fails a query holding a NUL; such input is answered before it reaches one."""
+    _, secret = hf_holder
+    # In a path the bad-input guard may answer 400 first; the views refuse it themselves too.
+    assert client.get(resolve_url(path="config%00.json"), **auth(secret)).status_code in {400, 404}
+    assert client.get("/api/models/demo%00lab/tiny-demo-1b", **auth(secret)).status_code in {400, 404}
+    for view in ("hf:access_grant", "hf:access_handle"):
+        response = client.post(
+            reverse(view, args=REPO),
+            {"user": "rosalind\u0000", "status": "accepted"},
+            content_type="application/json",
+            **auth(review_token),
+        )
+        assert response.status_code == 404

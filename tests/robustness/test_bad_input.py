@@ -63,7 +63,10 @@ def holder_url(researcher, auto_model):
     services.access_request_submit(actor=researcher, **application(auto_model))
     weight_file = auto_model.releases.get().files.get(path="model.safetensors")
     url = get_storage().signed_url(
-        weight_file.storage_key, filename="model.safetensors", sha256=weight_file.sha256, ttl_seconds=60,
+        weight_file.storage_key,
+        filename="model.safetensors",
+        sha256=weight_file.sha256,
+        ttl_seconds=60,
         now=timezone.now(),
     )
     return url, weight_file
@@ -135,7 +138,7 @@ def test_malformed_multipart_is_400(client, researcher, model):
     response = client.generic(
         "POST",
         reverse("apply:form", args=[model.namespace, model.name]),
-        b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue-without-end",
+        b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue-without-end',
         content_type="multipart/form-data",  # no boundary
     )
     assert response.status_code == 400

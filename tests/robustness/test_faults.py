@@ -41,7 +41,11 @@ def terminate_my_backend():
     pid = connection.connection.info.backend_pid
     db = connection.settings_dict
     with psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"],
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=db["NAME"],
         autocommit=True,
     ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
@@ -177,7 +181,9 @@ def test_broker_goes_away_and_the_outbox_delivers_when_it_is_back(client, review
         assert approval.status == EmailStatus.PENDING
 
         proxy.start()
-        Email.objects.filter(status=EmailStatus.PENDING).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
+        Email.objects.filter(status=EmailStatus.PENDING).update(
+            created_at=timezone.now() - timezone.timedelta(minutes=5)
+        )
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             assert redeliver_pending() >= 1
             for _ in range(200):

@@ -178,8 +178,11 @@ def test_sentry_is_initialised_only_with_a_dsn():
     env["DJANGO_SETTINGS_MODULE"] = "accessgate.settings"
     off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     on = subprocess.run(
-        [sys.executable, "-c", code], env={**env, "SENTRY_DSN": "https://key@127.0.0.1:9/1"},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        env={**env, "SENTRY_DSN": "https://key@127.0.0.1:9/1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert off.stdout.strip() == "False", off.stderr[-500:]
     assert on.stdout.strip() == "True", on.stderr[-500:]

@@ -33,7 +33,11 @@ def _free_port() -> int:
 def demo(tmp_path):
     port = _free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("ACCESSGATE_", "PYTEST", "DJANGO_", "DATABASE_URL"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("ACCESSGATE_", "PYTEST", "DJANGO_", "DATABASE_URL"))
+        },
         "ACCESSGATE_VAR_DIR": str(tmp_path),
         "ACCESSGATE_SITE_URL": f"http://127.0.0.1:{port}",
         "ACCESSGATE_DOWNLOAD_RATE_LIMIT": "1000/60",
@@ -45,7 +49,11 @@ def demo(tmp_path):
     log = open(tmp_path / "server.log", "w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -57,7 +65,12 @@ def demo(tmp_path):
             except requests.RequestException:
                 assert time.monotonic() < deadline and server.poll() is None
                 time.sleep(0.3)
-        yield {"base": base, "stdout": seeded.stdout, "db": tmp_path / "accessgate.sqlite3", "log": tmp_path / "server.log"}
+        yield {
+            "base": base,
+            "stdout": seeded.stdout,
+            "db": tmp_path / "accessgate.sqlite3",
+            "log": tmp_path / "server.log",
+        }
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -70,17 +83,24 @@ def test_parallel_downloads_and_approvals_give_no_500(demo):
     passwords = dict(re.findall(r"^\s+(\S+@demo\.accessgate\.test)\s+(demo-\S+)$", out, re.M))
     with sqlite3.connect(demo["db"]) as conn:
         pass
-        files = [row[0] for row in conn.execute(
-            "SELECT f.path FROM catalog_weightfile f JOIN catalog_release r ON r.id = f.release_id "
-            "JOIN catalog_model m ON m.id = r.model_id WHERE m.name = 'tiny-demo-1b'")]
+        files = [
+            row[0]
+            for row in conn.execute(
+                "SELECT f.path FROM catalog_weightfile f JOIN catalog_release r ON r.id = f.release_id "
+                "JOIN catalog_model m ON m.id = r.model_id WHERE m.name = 'tiny-demo-1b'"
+            )
+        ]
         totp_secret = conn.execute(
             "SELECT json_extract(a.data, '$.secret') FROM mfa_authenticator a JOIN accounts_user u "
-            "ON u.id = a.user_id WHERE u.email = 'reviewer@demo.accessgate.test'").fetchone()[0]
+            "ON u.id = a.user_id WHERE u.email = 'reviewer@demo.accessgate.test'"
+        ).fetchone()[0]
 
     def download(i):
         response = requests.get(
-            base + OPEN_FILE + files[i % len(files)], headers={"Authorization": f"Bearer {token}"},
-            allow_redirects=False, timeout=60,
+            base + OPEN_FILE + files[i % len(files)],
+            headers={"Authorization": f"Bearer {token}"},
+            allow_redirects=False,
+            timeout=60,
         )
         return response.status_code
 
@@ -93,9 +113,14 @@ def test_parallel_downloads_and_approvals_give_no_500(demo):
     researcher.log_in("researcher@demo.accessgate.test", passwords["researcher@demo.accessgate.test"])
     form = researcher.get(f"{MODEL}/apply/")
     statements = {name: "on" for name in re.findall(r'name="(statement_\d+)"', form.text)}
-    applied = researcher.post(f"{MODEL}/apply/", {
-        "intended_use": "Evaluating refusal robustness for a university safety study.",
-        "typed_name": "Rosalind Franklin", **statements})
+    applied = researcher.post(
+        f"{MODEL}/apply/",
+        {
+            "intended_use": "Evaluating refusal robustness for a university safety study.",
+            "typed_name": "Rosalind Franklin",
+            **statements,
+        },
+    )
     assert applied.status_code == 302, applied.text[:500]
     pk = re.search(r"/access/requests/(\d+)/", applied.headers["Location"]).group(1)
 
@@ -106,7 +131,9 @@ def test_parallel_downloads_and_approvals_give_no_500(demo):
 
     def approve(_):
         return reviewer._send(
-            "POST", f"/review/requests/{pk}/approve/", data={"csrfmiddlewaretoken": csrf, "message": ""},
+            "POST",
+            f"/review/requests/{pk}/approve/",
+            data={"csrfmiddlewaretoken": csrf, "message": ""},
             headers={"Origin": reviewer.origin},
         ).status_code
 

@@ -24,6 +24,8 @@ function parseAmzDate(value) {
 }
 
 async function verifyPresignedV4(ctx, next) {
+  // A CORS preflight carries no credentials (as on AWS): s3rver answers it from the bucket's CORS rules.
+  if (ctx.method === "OPTIONS") return next();
   const query = ctx.query;
   if (query["X-Amz-Algorithm"] !== "AWS4-HMAC-SHA256") return next();
   const [accessKeyId, , region, service] = String(query["X-Amz-Credential"] || "").split("/");
@@ -69,12 +71,24 @@ async function verifyPresignedV4(ctx, next) {
   return next();
 }
 
+const CORS = `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+  </CORSRule>
+</CORSConfiguration>`;
+
 const server = new S3rver({
   address: "127.0.0.1",
   port: Number(port),
   directory,
   silent: true,
-  configureBuckets: [{ name: bucket }],
+  // Browsers PUT upload parts straight to the bucket (the publisher's console), so the bucket
+  // allows cross-origin PUTs and exposes the ETag, as a real deployment's bucket must.
+  configureBuckets: [{ name: bucket, configs: [CORS] }],
 });
 server.middleware.unshift(verifyPresignedV4);
 server.run().then((address) => {

@@ -1,12 +1,15 @@
 """What every application path checks before it changes anything (private to the package)."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from accessgate.accounts.models import Profile, User, same_person_name
 from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
 
+from ..conflicts import conflicts
+from ..formfields import clean_answers
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
 from ..models_signoff import SignoffStatus
 from ..policy import can_review
@@ -21,7 +24,7 @@ def locked(access_request: AccessRequest) -> AccessRequest:
 def policy_of(model: Model) -> AccessPolicy:
     """The model's policy, or the refusal to apply for a model that has none yet."""
     policy = policy_for(model)
-    if policy is None:
+    if policy is None or model.is_draft:
         raise PolicyNotMet(f"{model.full_name} is not open for applications yet.")
     return policy
 
@@ -84,8 +87,9 @@ def check_application(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    answers: Mapping[str, Any] | None = None,
     shown_license_sha256: str | None = None,
-) -> tuple[str, list[AttestationStatement]]:
+) -> tuple[str, list[AttestationStatement], list[dict]]:
     check_shown(policy, shown_license_sha256)
     profile = check_profile(user)
     intended_use = intended_use.strip()
@@ -95,16 +99,27 @@ def check_application(
             f"(you wrote {len(intended_use)}).",
             field="intended_use",
         )
+    cleaned_answers = clean_answers(policy.form_fields.filter(is_active=True), answers or {})
     statements = check_statements(policy, accepted_statement_ids)
     check_signature(profile, typed_name)
-    return intended_use, statements
+    return intended_use, statements, cleaned_answers
 
 
 def check_reviewer(actor: User, access_request: AccessRequest) -> None:
+    """Who may decide this request: a reviewer of the model (or an admin), not the applicant,
+    not recused, and not in a conflict of interest when the policy makes that a block."""
     if access_request.user_id == actor.pk:
         raise AccessDenied("Nobody can review their own request.")
     if not can_review(actor, access_request.model):
         raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+    if access_request.recusals.filter(reviewer=actor).exists():
+        raise AccessDenied("You recused yourself from this request; another reviewer must decide it.")
+    policy = policy_of(access_request.model)
+    shared = conflicts(actor, access_request.user) if policy.conflict_blocks else []
+    if shared:
+        raise AccessDenied(
+            f"You share {' and '.join(shared)} with the applicant; this model's policy asks another reviewer to decide."
+        )
 
 
 def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:

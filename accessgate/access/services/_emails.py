@@ -8,13 +8,25 @@ from accessgate.accounts.selectors import profile_for, users_with_role
 from accessgate.catalog.models import Model
 from accessgate.notifications.services import email_queue
 
-from ..models import AccessRequest
+from ..models import AccessRequest, ReviewerSettings, ReviewNotifications
+from ..selectors import policy_for
 
 
 def _reviewer_emails(model: Model) -> list[str]:
+    """Who hears of each new request at once: the model's reviewers (else the admins), except
+    those who chose the daily digest, and the policy's notification address."""
     reviewers = list(model.reviewers.filter(is_active=True, groups__name=Role.REVIEWER.value))
     reviewers = reviewers or list(users_with_role(Role.ADMIN))
-    return [user.email for user in reviewers]
+    digest = set(
+        ReviewerSettings.objects.filter(user__in=reviewers, notifications=ReviewNotifications.DIGEST).values_list(
+            "user_id", flat=True
+        )
+    )
+    emails = [user.email for user in reviewers if user.pk not in digest]
+    policy = policy_for(model)
+    if policy is not None and policy.notification_email and policy.notification_email not in emails:
+        emails.append(policy.notification_email)
+    return emails
 
 
 def _context(access_request: AccessRequest, **extra) -> dict:
@@ -33,11 +45,14 @@ def email_applicant(access_request: AccessRequest, template: str, **extra) -> No
     email_queue(to=[access_request.user.email], template=template, context=_context(access_request, **extra))
 
 
-def email_reviewers(access_request: AccessRequest, *, resubmitted: bool) -> None:
+def email_reviewers(access_request: AccessRequest, *, resubmitted: bool, appeal: str = "") -> None:
+    to = _reviewer_emails(access_request.model)
+    if not to:
+        return
     email_queue(
-        to=_reviewer_emails(access_request.model),
+        to=to,
         template="review_new_request",
-        context=_context(access_request, resubmitted=resubmitted),
+        context=_context(access_request, resubmitted=resubmitted, appeal=appeal),
     )
 
 

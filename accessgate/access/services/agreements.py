@@ -11,6 +11,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
+from ..formfields import answers_sha256
 from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant
 from ..policy import signed_under
 from ._checks import check_profile, check_shown, check_signature, check_statements, policy_of
@@ -23,8 +24,10 @@ def agreement_sign(
     statements: Collection[AttestationStatement],
     typed_name: str,
     meta: RequestMeta,
+    answers: list[dict] = (),
 ) -> Agreement:
-    """Record exactly what was signed: the licence version, each statement's text and hash."""
+    """Record exactly what was signed: the licence version, each statement's text and hash,
+    and the answers to the form's questions (each with its question's hash; one hash of all)."""
     return Agreement.objects.create(
         request=access_request,
         user=access_request.user,
@@ -32,6 +35,8 @@ def agreement_sign(
         license_sha256=policy.license.sha256,
         attestations=[{"text": s.text, "sha256": s.sha256} for s in statements],
         intended_use=access_request.intended_use,
+        answers=list(answers),
+        answers_sha256=answers_sha256(list(answers)),
         typed_name=" ".join(typed_name.split()),
         ip=meta.ip,
         user_agent=meta.user_agent,
@@ -45,6 +50,8 @@ def signed_details(agreement: Agreement, policy: AccessPolicy) -> dict:
         "license": str(policy.license),
         "license_sha256": agreement.license_sha256,
         "attestation_sha256s": [a["sha256"] for a in agreement.attestations],
+        "answers": {a["key"]: a["value"] for a in agreement.answers},
+        "answers_sha256": agreement.answers_sha256,
     }
 
 
@@ -75,7 +82,12 @@ def agreement_renew(
     statements = check_statements(policy, accepted_statement_ids)
     check_signature(profile, typed_name)
     agreement = agreement_sign(
-        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
+        meta=meta,
+        answers=current.answers if current else (),  # the answers stand; only the licence is new
     )
     record(
         actor=actor,

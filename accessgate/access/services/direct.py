@@ -12,11 +12,11 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
-from ..models import GRANT_TRANSITIONS, AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
+from ..models import AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
 from ..policy import can_review
 from ._checks import locked, policy_of
 from ._emails import email_applicant
-from .grants import grant_open
+from .grants import grant_open, revoke_locked
 from .reviews import access_request_approve
 
 DIRECT_GRANT_NOTE = "Granted directly by a reviewer, without an application."
@@ -106,19 +106,7 @@ def access_request_return_to_pending(
     revoked = None
     grant = Grant.objects.select_for_update().filter(request=access_request, status=GrantStatus.ACTIVE).first()
     if grant is not None:
-        GRANT_TRANSITIONS.move(grant, GrantStatus.REVOKED)
-        grant.ended_at = timezone.now()
-        grant.revoked_by, grant.revoke_reason = actor, RETURNED_TO_PENDING
-        grant.save(update_fields=["status", "ended_at", "revoked_by", "revoke_reason"])
-        record(
-            actor=actor,
-            action=AuditAction.GRANT_REVOKED,
-            target=grant,
-            meta=meta,
-            user=grant.user.email,
-            model=grant.model.full_name,
-            reason=RETURNED_TO_PENDING,
-        )
+        revoke_locked(grant, actor=actor, reason=RETURNED_TO_PENDING, meta=meta)
         revoked = grant.pk
     reopened = AccessRequest(
         user=access_request.user, model=access_request.model, intended_use=access_request.intended_use

@@ -1,5 +1,6 @@
-"""Grants: created on approval, revoked by a reviewer, expired by the clock, suspended while
-the holder's identity has lapsed."""
+"""Grants: created on approval (pending while requirements are missing, under a policy that
+lets them be completed after approval), revoked by a reviewer, expired by the clock,
+suspended while the holder's identity has lapsed or by hand, reinstated by hand."""
 
 from datetime import datetime, timedelta
 
@@ -25,22 +26,38 @@ from ..models import (
     RequestStatus,
 )
 from ..policy import can_review
+from ..requirements import Facts, unmet_requirements
 from ._emails import email_applicant
 from .closeouts import closeout_open
 
 IDENTITY_LAPSED = "identity_expired"
+BY_HAND = "by_hand"
 
 
-def grant_open(*, access_request: AccessRequest, days: int, now: datetime, approved_by: User | None = None) -> Grant:
-    """The grant row of an approved request, inside the approval's transaction. The approval
-    records `grant.created` after its own event, which names the grant."""
-    _end_lapsed(access_request.user, access_request.model, now)
+def grant_open(
+    *,
+    access_request: AccessRequest,
+    days: int | None,
+    now: datetime,
+    waiting_for: list[str] = (),
+    model: Model | None = None,
+    expires_at: datetime | None = None,
+    approved_by: User | None = None,
+) -> Grant:
+    """A grant row of an approved request, inside the approval's transaction: on the request's
+    model (or `model`, a collection member), pending while `waiting_for` names missing
+    requirements, with its first period (the grant's history). The approval records
+    `grant.created` after its own event."""
+    model = model or access_request.model
+    _end_lapsed(access_request.user, model, now)
     grant = Grant.objects.create(
         user=access_request.user,
-        model=access_request.model,
+        model=model,
         request=access_request,
+        status=GrantStatus.PENDING if waiting_for else GrantStatus.ACTIVE,
+        waiting_for=list(waiting_for),
         granted_at=now,
-        expires_at=now + timedelta(days=days),
+        expires_at=expires_at or now + timedelta(days=days),
     )
     GrantPeriod.objects.create(
         grant=grant,
@@ -87,11 +104,20 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | 
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Give a reason for revoking; the researcher will see it.", field="reason")
+    revoke_locked(grant, actor=actor, reason=reason, meta=meta)
+    email_applicant(grant.request, "grant_revoked", message=reason)
+    return grant
+
+
+def revoke_locked(grant: Grant, *, actor: User, reason: str, meta: RequestMeta | None) -> None:
+    """End a grant the caller has locked and may revoke, and record `grant.revoked`; the one
+    revocation step of `grant_revoke` and of returning a request to pending."""
     GRANT_TRANSITIONS.move(grant, GrantStatus.REVOKED)
+    grant.waiting_for = []
     grant.ended_at = timezone.now()
     grant.revoked_by = actor
     grant.revoke_reason = reason
-    grant.save(update_fields=["status", "ended_at", "revoked_by", "revoke_reason"])
+    grant.save(update_fields=["status", "waiting_for", "ended_at", "revoked_by", "revoke_reason"])
     record(
         actor=actor,
         action=AuditAction.GRANT_REVOKED,
@@ -171,9 +197,10 @@ def grant_expire_due(*, now: datetime | None = None) -> int:
     """Mark grants past their expiry as expired, one transaction (and audit event) each."""
     now = now or timezone.now()
     expired = 0
+    running = [GrantStatus.ACTIVE, GrantStatus.PENDING]
     in_effect = Grant.objects.active(now=now).values("pk")  # a pending renewal's grace
     due = (
-        Grant.objects.filter(status=GrantStatus.ACTIVE, expires_at__lte=now)
+        Grant.objects.filter(status__in=running, expires_at__lte=now)
         .exclude(pk__in=in_effect)
         .values_list("pk", flat=True)
     )
@@ -182,7 +209,7 @@ def grant_expire_due(*, now: datetime | None = None) -> int:
             grant = (
                 Grant.objects.select_for_update()
                 .select_related("user", "model")
-                .filter(pk=grant_id, status=GrantStatus.ACTIVE, expires_at__lte=now)
+                .filter(pk=grant_id, status__in=running, expires_at__lte=now)
                 .exclude(pk__in=in_effect)
                 .first()
             )
@@ -246,3 +273,111 @@ def grants_restore_after_identity(*, user: User, meta: RequestMeta | None = None
         )
         restored.append(grant)
     return restored
+
+
+# --- pending grants, and suspensions by hand -------------------------------------------------
+
+
+@transaction.atomic
+def grants_activate_ready(*, user: User, meta: RequestMeta | None = None) -> list[Grant]:
+    """Activate the user's pending grants whose requirements all hold now (e-mailing each),
+    and refresh what the others still wait for. Called when the user verifies an identity,
+    adds a second factor or an e-mail, opens My access, and by a periodic task."""
+    activated = []
+    now = timezone.now()
+    facts = Facts(user)
+    for grant in (
+        # Lock only the grant rows: the policy is joined from the nullable side.
+        Grant.objects.select_for_update(of=("self",))
+        .filter(user=user, status=GrantStatus.PENDING)
+        .select_related("model__policy", "request", "user")
+    ):
+        if grant.expires_at <= now:
+            _expire(grant, now)
+            continue
+        missing = [r.label for r in unmet_requirements(grant.model.policy, facts)]
+        if missing:
+            if missing != grant.waiting_for:
+                grant.waiting_for = missing
+                grant.save(update_fields=["waiting_for"])
+            continue
+        GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
+        grant.waiting_for = []
+        grant.save(update_fields=["status", "waiting_for"])
+        record(
+            actor=None,
+            action=AuditAction.GRANT_ACTIVATED,
+            target=grant,
+            meta=meta,
+            user=user.email,
+            model=grant.model.full_name,
+            expires_at=grant.expires_at.isoformat(),
+        )
+        email_applicant(grant.request, "grant_activated", expires_at=grant.expires_at)
+        activated.append(grant)
+    return activated
+
+
+def grants_activate_all_ready() -> int:
+    """The periodic sweep: every user with a pending grant, one transaction each."""
+    users = User.objects.filter(grants__status=GrantStatus.PENDING).distinct()
+    return sum(len(grants_activate_ready(user=user)) for user in users)
+
+
+def _reviewed_grant(actor: User, grant: Grant, reason: str, *, missing: str) -> tuple[Grant, str]:
+    grant = Grant.objects.select_for_update().select_related("model", "user", "request").get(pk=grant.pk)
+    if not can_review(actor, grant.model):
+        raise AccessDenied(f"You are not a reviewer of {grant.model.full_name}.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(missing, field="reason")
+    return grant, reason
+
+
+@transaction.atomic
+def grant_suspend(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
+    """Stop an active grant's downloads until a reviewer reinstates it; the reason is shown."""
+    grant, reason = _reviewed_grant(
+        actor, grant, reason, missing="Give a reason for the suspension; the researcher will see it."
+    )
+    GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
+    grant.suspended_reason = BY_HAND
+    grant.suspension_message = reason
+    grant.save(update_fields=["status", "suspended_reason", "suspension_message"])
+    record(
+        actor=actor,
+        action=AuditAction.GRANT_SUSPENDED,
+        target=grant,
+        meta=meta,
+        user=grant.user.email,
+        model=grant.model.full_name,
+        reason=BY_HAND,
+        message=reason,
+    )
+    email_applicant(grant.request, "grant_suspended", message=reason)
+    return grant
+
+
+@transaction.atomic
+def grant_reinstate(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
+    """Lift a suspension made by hand (an identity suspension lifts when the holder verifies)."""
+    grant, reason = _reviewed_grant(actor, grant, reason, missing="Say why the grant is reinstated.")
+    if grant.status == GrantStatus.SUSPENDED and grant.suspended_reason == IDENTITY_LAPSED:
+        raise InvalidTransition("This grant is suspended until its holder verifies their identity again.")
+    if grant.status == GrantStatus.SUSPENDED and grant.expires_at <= timezone.now():
+        raise InvalidTransition("This grant has expired; the researcher must apply again.")
+    GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
+    grant.suspended_reason = ""
+    grant.suspension_message = ""
+    grant.save(update_fields=["status", "suspended_reason", "suspension_message"])
+    record(
+        actor=actor,
+        action=AuditAction.GRANT_REINSTATED,
+        target=grant,
+        meta=meta,
+        user=grant.user.email,
+        model=grant.model.full_name,
+        reason=reason,
+    )
+    email_applicant(grant.request, "grant_reinstated", message=reason)
+    return grant

@@ -1,9 +1,11 @@
 """Publishing a model's access policy: one typed value in, one audited change out."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django_countries import countries as known_countries
 
 from accessgate.accounts.models import User
@@ -12,10 +14,13 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
+from accessgate.notifications.services import email_queue
 from accessgate.training.models import Training
 
+from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 from ..freemail import default_denied_domains
-from ..models import AccessPolicy, AttestationStatement, Gating
+from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
+from ..policy import grants_with_signed_licence
 
 REQUIREMENT_FIELDS = (
     "require_identity",
@@ -27,12 +32,47 @@ REQUIREMENT_FIELDS = (
 
 
 @dataclass(frozen=True)
+class QuestionSpec:
+    """One custom question of the application form (see `access.formfields`)."""
+
+    key: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    help_text: str = ""
+    choices: Sequence[str] = ()
+
+    def cleaned(self) -> dict:
+        label = " ".join(self.label.split())
+        key = self.key.strip()
+        if not key or not key.replace("_", "").replace("-", "").isalnum() or not label:
+            raise ValidationFailed(
+                f"A question needs a key (letters, digits, _ or -) and a label: {key!r}.", field="form_fields"
+            )
+        kind = FieldKind(self.kind)
+        choices = [" ".join(c.split()) for c in self.choices if c.strip()]
+        if kind in CHOICE_KINDS and len(choices) < 2:
+            raise ValidationFailed(f"The question {label!r} needs at least two choices.", field="form_fields")
+        if kind not in CHOICE_KINDS and choices:
+            raise ValidationFailed(f"Only choice questions have choices ({label!r}).", field="form_fields")
+        return definition(
+            key=key, label=label, kind=kind, required=self.required, help_text=self.help_text.strip(), choices=choices
+        )
+
+
+# Not columns of `AccessPolicy`: rows of their own (statements, questions) or many-to-many.
+_NOT_COLUMNS = ("statements", "form_fields", "required_trainings")
+
+
+@dataclass(frozen=True)
 class PolicySettings:
     """Everything a publisher decides about a model's access. A new policy option is a field
     here, a column on `AccessPolicy` and (if checked) a rule in `access.requirements`."""
 
     license: LicenseVersion
     statements: Sequence[str] = ()
+    # Custom questions on the application form, in order.
+    form_fields: Sequence[QuestionSpec] = ()
     gating: Gating = Gating.MANUAL
     min_intended_use_chars: int = 100
     grant_days: int = 365
@@ -46,6 +86,18 @@ class PolicySettings:
     # None: the built-in free-mail list.
     denied_email_domains: Sequence[str] | None = None
     blocked_countries: Sequence[str] = ()
+    # Hard requirements must hold before approval, or the grant waits for them after it.
+    requirements_timing: RequirementTiming = RequirementTiming.BEFORE
+    # 2: two distinct reviewers approve (neither the applicant, neither recused).
+    approvals_required: int = 1
+    # A shared institution or e-mail domain stops that reviewer (otherwise it is only flagged).
+    conflict_blocks: bool = False
+    # Days after a rejection before the applicant may apply for the model again.
+    reapply_cooldown_days: int = 0
+    # Days a review should take; the queue shows an age badge and puts overdue requests first.
+    review_target_days: int | None = None
+    # Also e-mailed for each new request (beside the model's reviewers).
+    notification_email: str = ""
     # Access over time.
     reminder_days: Sequence[int] = (30, 7, 1)
     renewal_window_days: int = 30
@@ -58,36 +110,91 @@ class PolicySettings:
     require_signoff: bool = False
     signoff_domains: Sequence[str] = ()
     signoff_link_days: int = 14
-    required_trainings: Sequence[Training] = ()
+    # Training objects (or their ids); `require_training` on the policy follows from it.
+    required_trainings: Sequence[Training | int] = ()
+
+    @classmethod
+    def of(cls, policy: AccessPolicy) -> "PolicySettings":
+        """The settings a stored policy holds, so a form that edits some options keeps the rest."""
+        stored = {f.name: getattr(policy, f.name) for f in fields(cls) if f.name not in _NOT_COLUMNS}
+        return cls(
+            **stored,
+            required_trainings=list(policy.required_trainings.order_by("pk")) if policy.pk else [],
+            statements=[s.text for s in policy.statements.filter(is_active=True).order_by("position")],
+            form_fields=[
+                QuestionSpec(
+                    key=q.key,
+                    label=q.label,
+                    kind=FieldKind(q.kind),
+                    required=q.required,
+                    help_text=q.help_text,
+                    choices=tuple(q.choices),
+                )
+                for q in policy.form_fields.filter(is_active=True).order_by("position")
+            ],
+        )
+
+    def updated(self, **changes) -> "PolicySettings":
+        return replace(self, **changes)
+
+    def problems(self) -> list[ValidationFailed]:
+        """Every value no policy can hold, each naming its field (forms show them all at once)."""
+        found = []
+        if self.grant_days < 1:
+            found.append(ValidationFailed("A grant lasts at least one day.", field="grant_days"))
+        if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
+            found.append(ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds"))
+        if self.max_downloads_per_file is not None and self.max_downloads_per_file < 1:
+            found.append(
+                ValidationFailed(
+                    "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
+                )
+            )
+        if self.signoff_link_days < 1:
+            found.append(ValidationFailed("A sign-off link lives at least one day.", field="signoff_link_days"))
+        if self.approvals_required not in (1, 2):
+            found.append(ValidationFailed("A request needs one or two approvals.", field="approvals_required"))
+        if self.review_target_days is not None and not 1 <= self.review_target_days <= 365:
+            found.append(ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days"))
+        if not 0 <= self.reapply_cooldown_days <= 3650:
+            found.append(ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days"))
+        unknown = [code for code in self._blocked() if code not in dict(known_countries)]
+        if unknown:
+            found.append(ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries"))
+        checks = (
+            lambda: _domains(self.institutional_domains),
+            lambda: _email(self.notification_email),
+            lambda: _reminder_days(self.reminder_days),
+            lambda: _domains(self.signoff_domains),
+            self.cleaned_statements,
+        )
+        for check in checks:
+            try:
+                check()
+            except ValidationFailed as error:
+                found.append(error)
+        return found
+
+    def _blocked(self) -> list[str]:
+        return sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
 
     def cleaned(self) -> dict:
         """The column values to store, normalised; refuses values no policy can hold."""
-        if self.signoff_link_days < 1:
-            raise ValidationFailed("A sign-off link lives at least one day.", field="signoff_link_days")
-        if self.grant_days < 1:
-            raise ValidationFailed("A grant lasts at least one day.", field="grant_days")
-        if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
-            raise ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds")
-        if self.max_downloads_per_file is not None and self.max_downloads_per_file < 1:
-            raise ValidationFailed(
-                "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
-            )
+        problems = self.problems()
+        if problems:
+            raise problems[0]
         denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
-        blocked = sorted({code.strip().upper() for code in self.blocked_countries if code.strip()})
-        unknown = [code for code in blocked if code not in dict(known_countries)]
-        if unknown:
-            raise ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries")
-        values = {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("statements", "required_trainings")
-        }
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_COLUMNS}
         values.update(
             reminder_days=_reminder_days(self.reminder_days),
             signoff_domains=_domains(self.signoff_domains),
             require_training=bool(self.required_trainings),
             gating=Gating(self.gating),
+            requirements_timing=RequirementTiming(self.requirements_timing),
             institutional_domains=_domains(self.institutional_domains),
             denied_email_domains=_domains(denied),
-            blocked_countries=blocked,
+            blocked_countries=self._blocked(),
+            notification_email=_email(self.notification_email),
         )
         return values
 
@@ -106,6 +213,41 @@ def _reminder_days(values: Sequence[int]) -> list[int]:
     if any(not 1 <= day <= 365 for day in days):
         raise ValidationFailed("Each reminder is 1 to 365 days before expiry.", field="reminder_days")
     return days
+
+
+def _cleaned_questions(questions: Sequence[QuestionSpec]) -> list[dict]:
+    cleaned = [q.cleaned() for q in questions]
+    keys = [q["key"] for q in cleaned]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed("Two questions have the same key.", field="form_fields")
+    return cleaned
+
+
+def _sync_questions(policy: AccessPolicy, questions: list[dict]) -> bool:
+    """Like statements: a question whose definition is unchanged keeps its row; others retire."""
+    wanted = {canonical_sha256(q): q for q in questions}
+    current = {f.sha256: f for f in policy.form_fields.filter(is_active=True)}
+    retired = [f for sha, f in current.items() if sha not in wanted]
+    for question in retired:
+        question.is_active = False
+        question.save(update_fields=["is_active"])
+    added = False
+    for position, (sha, spec) in enumerate(wanted.items()):
+        question = current.get(sha)
+        if question is None:
+            FormField.objects.create(policy=policy, position=position, **spec)
+            added = True
+        elif question.position != position:
+            question.position = position
+            question.save(update_fields=["position"])
+    return added or bool(retired)
+
+
+def _email(value: str) -> str:
+    value = (value or "").strip().lower()
+    if value and (value.count("@") != 1 or "." not in value.rsplit("@", 1)[1] or " " in value):
+        raise ValidationFailed(f"{value} is not an e-mail address.", field="notification_email")
+    return value
 
 
 def _domains(values: Sequence[str]) -> list[str]:
@@ -142,6 +284,7 @@ def policy_set(
     """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
     values = terms.cleaned()
     statements = terms.cleaned_statements()
+    questions = _cleaned_questions(terms.form_fields)
     policy, created = AccessPolicy.objects.select_for_update().get_or_create(model=model, defaults=values)
     changed = [name for name, value in values.items() if getattr(policy, name) != value]
     for name in changed:
@@ -150,14 +293,16 @@ def policy_set(
         policy.save()
     if _sync_statements(policy, statements):
         changed.append("statements")
-    trainings = {t.pk for t in terms.required_trainings}
+    trainings = {getattr(t, "pk", t) for t in terms.required_trainings}
     if set(policy.required_trainings.values_list("pk", flat=True)) != trainings:
         policy.required_trainings.set(trainings)
         changed.append("required_trainings")
+    if _sync_questions(policy, questions):
+        changed.append("form_fields")
     if created or changed:
         record(
             actor=actor,
-            action=AuditAction.ACCESS_POLICY_UPDATED,
+            action=AuditAction.ACCESS_POLICY_CREATED if created else AuditAction.ACCESS_POLICY_UPDATED,
             target=policy,
             meta=meta,
             model=model.full_name,
@@ -184,6 +329,59 @@ def policy_set(
             signoff_domains=policy.signoff_domains,
             signoff_link_days=policy.signoff_link_days,
             required_trainings=sorted(policy.required_trainings.values_list("name", flat=True)),
+            requirements_timing=policy.requirements_timing,
+            approvals_required=policy.approvals_required,
+            conflict_blocks=policy.conflict_blocks,
+            reapply_cooldown_days=policy.reapply_cooldown_days,
+            review_target_days=policy.review_target_days,
+            notification_email=policy.notification_email,
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
+            form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )
     return policy
+
+
+def holders_to_reaccept(model: Model, license: LicenseVersion | None):
+    """Active grants of `model` whose holder last signed another licence version than `license`
+    (None: a version not published yet, so every active holder)."""
+    grants = grants_with_signed_licence(model)
+    return grants.exclude(signed_licence=license.pk) if license is not None else grants
+
+
+@transaction.atomic
+def policy_licence_switch(
+    *, actor: User | None, model: Model, license: LicenseVersion, meta: RequestMeta | None = None
+) -> int:
+    """Make `license` the version applicants and holders sign. Holders who signed another
+    version are told by e-mail and cannot download until they accept it; returns how many."""
+    policy = AccessPolicy.objects.select_for_update().filter(model=model).first()
+    if policy is None:
+        raise ValidationFailed("Set the model's access policy first.", field="license")
+    if policy.license_id == license.pk:
+        raise ValidationFailed(f"{model.full_name} already uses {license}.", field="license")
+    previous = policy.license
+    policy.license = license
+    policy.save(update_fields=["license", "updated_at"])
+    holders = list(holders_to_reaccept(model, license).select_related("user"))
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_POLICY_LICENCE_SWITCHED,
+        target=policy,
+        meta=meta,
+        model=model.full_name,
+        previous=str(previous),
+        license=str(license),
+        license_sha256=license.sha256,
+        holders_to_reaccept=len(holders),
+    )
+    for grant in holders:
+        email_queue(
+            to=[grant.user.email],
+            template="licence_new_version",
+            context={
+                "model_name": model.full_name,
+                "license": str(license),
+                "accept_url": settings.SITE_URL + reverse("access:licence_accept", args=[grant.pk]),
+            },
+        )
+    return len(holders)

@@ -3,8 +3,9 @@ a progress report and the current licence. A renewal is an access request of kin
 linked to the grant, so reviewers decide it on the same pages through the same services;
 approval extends the same grant (`grants.grant_extend`)."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +15,8 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, ValidationFailed
 
-from ..models import OPEN_STATUSES, AccessPolicy, AccessRequest, Grant, GrantStatus, RequestKind
+from ..models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, GrantStatus, RequestKind
+from ..policy import signed_under
 from ..requirements import Facts, evaluate
 from ._checks import check_application, check_requirements, policy_of
 from ._emails import email_applicant, email_reviewers
@@ -52,12 +54,14 @@ def renewal_submit(
     intended_use: str,
     accepted_statement_ids: Collection[int],
     typed_name: str,
+    answers: Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
     now: datetime | None = None,
 ) -> AccessRequest:
     """Ask to renew a grant before it expires. Downloads continue past the expiry, up to the
     policy's grace, while this renewal is open. Auto-renewing policies approve at once when
-    every requirement still holds."""
+    every requirement still holds. The custom questions' `answers` default to those last
+    signed for this grant (questions added since must then be answered)."""
     meta = meta or RequestMeta()
     now = now or timezone.now()
     grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=grant.pk)
@@ -74,12 +78,15 @@ def renewal_submit(
             field="progress_report",
         )
     check_requirements(policy, actor)
-    intended_use, statements = check_application(
+    if answers is None:
+        answers = _answers_signed_for(grant, policy)
+    intended_use, statements, cleaned_answers = check_application(
         policy=policy,
         user=actor,
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        answers=answers,
     )
     renewal = AccessRequest(
         user=actor,
@@ -105,6 +112,7 @@ def renewal_submit(
         typed_name=typed_name,
         meta=meta,
         action=AuditAction.ACCESS_RENEWAL_SUBMITTED,
+        answers=cleaned_answers,
         grant_id=grant.pk,
         expires_at=grant.expires_at.isoformat(),
         grace_until=renewal.renewal_grace_until.isoformat(),
@@ -116,3 +124,11 @@ def renewal_submit(
         email_applicant(renewal, "request_received")
         email_reviewers(renewal, resubmitted=False)
     return renewal
+
+
+def _answers_signed_for(grant: Grant, policy: AccessPolicy) -> dict[str, Any]:
+    """The custom answers last signed under this grant, for the questions the form still asks."""
+    agreement = Agreement.objects.filter(signed_under(grant)).order_by("-signed_at", "-id").first()
+    asked = set(policy.form_fields.filter(is_active=True).values_list("key", flat=True))
+    signed = agreement.answers if agreement is not None else []
+    return {answer["key"]: answer["value"] for answer in signed or [] if answer.get("key") in asked}

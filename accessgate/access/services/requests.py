@@ -1,6 +1,8 @@
 """The researcher's side of an access request: submit, resubmit after changes, withdraw."""
 
-from collections.abc import Collection
+from collections import abc
+from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,7 +12,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model
-from accessgate.core.errors import AccessDenied, Conflict
+from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
 
 from ..models import (
     OPEN_STATUSES,
@@ -18,15 +20,22 @@ from ..models import (
     AccessPolicy,
     AccessRequest,
     AttestationStatement,
+    Collection,
     Gating,
     Grant,
     GrantStatus,
     RequestStatus,
 )
+from ..selectors import reapply_after
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
+from .grants import IDENTITY_LAPSED
 from .reviews import approve
+
+
+def _review_due(policy: AccessPolicy, submitted_at):
+    return submitted_at + timedelta(days=policy.review_target_days) if policy.review_target_days else None
 
 
 def _sign_and_record(
@@ -38,11 +47,17 @@ def _sign_and_record(
     typed_name: str,
     meta: RequestMeta,
     action: AuditAction,
+    answers: list[dict],
     **details,
 ) -> None:
     """Sign the application's agreement and record the (re)submission naming what was signed."""
     agreement = agreement_sign(
-        access_request=access_request, policy=policy, statements=statements, typed_name=typed_name, meta=meta
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
+        meta=meta,
+        answers=answers,
     )
     record(
         actor=actor,
@@ -61,33 +76,62 @@ def access_request_submit(
     actor: User,
     model: Model,
     intended_use: str,
-    accepted_statement_ids: Collection[int],
+    accepted_statement_ids: abc.Collection[int],
     typed_name: str,
+    answers: abc.Mapping[str, Any] | None = None,
+    collection: Collection | None = None,
     shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
-    """Apply for a model: sign its licence and statements. Auto-gated models grant at once.
+    """Apply for a model: answer its questions, sign its licence and statements. Auto-gated
+    models grant at once. With `collection` (whose lead `model` must be), one request and
+    one agreement cover every member: approval opens a grant on each.
 
     `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
+    if collection is not None and collection.lead_id != model.pk:
+        raise ValidationFailed(f"Apply for {collection.full_name} through its lead model, {collection.lead}.")
     policy = policy_of(model)
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
         raise Conflict(f"You already have an open request for {model.full_name}; see My access.")
     existing = Grant.objects.active().filter(user=actor, model=model).first()
     if existing:
         raise Conflict(f"You already have access to {model.full_name} until {existing.expires_at:%Y-%m-%d}.")
-    if Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).exists():
+    if Grant.objects.filter(user=actor, model=model, status=GrantStatus.PENDING).exists():
+        raise Conflict(f"Your access to {model.full_name} is already approved; see My access for what it waits for.")
+    suspended = Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).first()
+    if suspended is not None and suspended.suspended_reason == IDENTITY_LAPSED:
         raise Conflict(f"Your access to {model.full_name} is suspended until you verify your identity again.")
+    if suspended is not None:
+        raise Conflict(f"Your access to {model.full_name} is suspended: {suspended.suspension_message}")
+    if AccessRequest.objects.filter(user=actor, model=model, status=RequestStatus.APPEALED).exists():
+        raise Conflict(f"Your appeal for {model.full_name} is under review; wait for its outcome.")
+    until = reapply_after(actor, model)
+    if until is not None:
+        raise PolicyNotMet(
+            f"Your last request for {model.full_name} was rejected; "
+            f"you may apply again from {until:%Y-%m-%d %H:%M} UTC."
+        )
     check_requirements(policy, actor)
-    intended_use, statements = check_application(
+    intended_use, statements, cleaned_answers = check_application(
         policy=policy,
         user=actor,
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        answers=answers,
         shown_license_sha256=shown_license_sha256,
     )
-    access_request = AccessRequest(user=actor, model=model, intended_use=intended_use)
+    now = timezone.now()
+    access_request = AccessRequest(
+        user=actor,
+        model=model,
+        intended_use=intended_use,
+        created_at=now,
+        submitted_at=now,
+        review_due_at=_review_due(policy, now),
+        collection=collection,
+    )
     try:
         with transaction.atomic():
             access_request.save()
@@ -100,8 +144,10 @@ def access_request_submit(
         statements=statements,
         typed_name=typed_name,
         meta=meta,
+        answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_SUBMITTED,
         gating=policy.gating,
+        **({"collection": collection.full_name} if collection else {}),
     )
     if policy.require_signoff:
         email_applicant(access_request, "request_received")  # reviewers hear of it once countersigned
@@ -119,8 +165,9 @@ def access_request_resubmit(
     actor: User,
     access_request: AccessRequest,
     intended_use: str,
-    accepted_statement_ids: Collection[int],
+    accepted_statement_ids: abc.Collection[int],
     typed_name: str,
+    answers: abc.Mapping[str, Any] | None = None,
     shown_license_sha256: str | None = None,
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
@@ -131,17 +178,19 @@ def access_request_resubmit(
         raise AccessDenied("Only the applicant can resubmit this request.")
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.SUBMITTED)
     policy = policy_of(access_request.model)
-    intended_use, statements = check_application(
+    intended_use, statements, cleaned_answers = check_application(
         policy=policy,
         user=actor,
         intended_use=intended_use,
         accepted_statement_ids=accepted_statement_ids,
         typed_name=typed_name,
+        answers=answers,
         shown_license_sha256=shown_license_sha256,
     )
     access_request.intended_use = intended_use
     access_request.submitted_at = timezone.now()
-    access_request.save(update_fields=["status", "intended_use", "submitted_at"])
+    access_request.review_due_at = _review_due(policy, access_request.submitted_at)
+    access_request.save(update_fields=["status", "intended_use", "submitted_at", "review_due_at"])
     _sign_and_record(
         actor=actor,
         access_request=access_request,
@@ -149,6 +198,7 @@ def access_request_resubmit(
         statements=statements,
         typed_name=typed_name,
         meta=meta,
+        answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
     )
     email_reviewers(access_request, resubmitted=True)

@@ -1,4 +1,5 @@
-"""Review decisions: approve (which opens a grant), reject, ask for changes."""
+"""Review decisions: approve (which opens a grant, or records one of two approvals), reject,
+ask for changes, recuse."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -7,18 +8,66 @@ from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.core.errors import ValidationFailed
+from accessgate.core.errors import Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
 
-from ..models import REQUEST_TRANSITIONS, AccessRequest, Decision, Grant, RequestKind, RequestStatus, Review
+from ..models import (
+    REQUEST_TRANSITIONS,
+    AccessPolicy,
+    AccessRequest,
+    Decision,
+    Grant,
+    Recusal,
+    RequestKind,
+    RequestStatus,
+    RequirementTiming,
+    Review,
+)
+from ..requirements import Facts, unmet_requirements, waiting_label
+from ..selectors import current_approvals
 from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
+from .collections import collection_grants_open
 from .grants import grant_extend, grant_open
 
 
-def approve(access_request: AccessRequest, *, reviewer: User | None, message: str, meta: RequestMeta) -> Grant:
-    """Approve a locked request and open its grant; `reviewer=None` is automatic approval."""
+def _grant_days(policy: AccessPolicy, days: int | None) -> int:
+    """The reviewer may shorten a grant below the policy's maximum, never lengthen it."""
+    if days is None:
+        return policy.grant_days
+    if not 1 <= days <= policy.grant_days:
+        raise ValidationFailed(
+            f"A grant on {policy.model.full_name} lasts between 1 and {policy.grant_days} days.", field="grant_days"
+        )
+    return days
+
+
+def _missing(policy: AccessPolicy, access_request: AccessRequest) -> list[str]:
+    """The requirements the grant would wait for; refused outright under "before approval"."""
+    missing = [r.label for r in unmet_requirements(policy, Facts(access_request.user))]
+    if missing and policy.requirements_timing == RequirementTiming.BEFORE:
+        raise PolicyNotMet(
+            f"This model's policy needs every requirement before approval; the applicant is missing: "
+            f"{'; '.join(missing)}. Ask for changes, or approve once they hold."
+        )
+    return missing
+
+
+def approve(
+    access_request: AccessRequest,
+    *,
+    reviewer: User | None,
+    message: str,
+    meta: RequestMeta,
+    grant_days: int | None = None,
+    approved_by: list[str] = (),
+) -> Grant:
+    """Approve a locked request and open its grant; `reviewer=None` is automatic approval.
+    Under "after approval" the grant is pending until the missing requirements hold."""
     policy = policy_of(access_request.model)
     check_signoff(access_request, policy)
+    REQUEST_TRANSITIONS.check(access_request.status, RequestStatus.APPROVED, state=_state(access_request))
+    days = _grant_days(policy, grant_days)
+    waiting_for = _missing(policy, access_request)
     now = timezone.now()
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.APPROVED)
     access_request.decided_at = now
@@ -28,9 +77,16 @@ def approve(access_request: AccessRequest, *, reviewer: User | None, message: st
         request=access_request, reviewer=reviewer, decision=Decision.APPROVED, message=message
     )
     if access_request.kind == RequestKind.RENEWAL:
-        grant = grant_extend(access_request=access_request, days=policy.grant_days, now=now, approved_by=reviewer)
+        # A renewal extends the grant it renews (which already exists, so it never waits).
+        waiting_for = []
+        grant = grant_extend(access_request=access_request, days=days, now=now, approved_by=reviewer)
     else:
-        grant = grant_open(access_request=access_request, days=policy.grant_days, now=now, approved_by=reviewer)
+        grant = grant_open(
+            access_request=access_request, days=days, now=now, waiting_for=waiting_for, approved_by=reviewer
+        )
+    if waiting_for:
+        access_request.reviewer_message = f"{waiting_label(waiting_for, sentence=True)}. {message}".strip()
+        access_request.save(update_fields=["reviewer_message"])
     record(
         actor=reviewer,
         action=AuditAction.ACCESS_REQUEST_APPROVED,
@@ -40,6 +96,9 @@ def approve(access_request: AccessRequest, *, reviewer: User | None, message: st
         review_id=review.pk,
         grant_id=grant.pk,
         automatic=reviewer is None,
+        approved_by=[*approved_by, reviewer.email] if reviewer else [],
+        grant_days=days,
+        waiting_for=waiting_for,
     )
     if access_request.kind == RequestKind.RENEWAL:
         email_applicant(access_request, "request_approved", message=message, expires_at=grant.expires_at)
@@ -53,18 +112,104 @@ def approve(access_request: AccessRequest, *, reviewer: User | None, message: st
         model=access_request.model.full_name,
         request_id=access_request.pk,
         expires_at=grant.expires_at.isoformat(),
+        status=grant.status,
+        waiting_for=waiting_for,
     )
-    email_applicant(access_request, "request_approved", message=message, expires_at=grant.expires_at)
+    members = []
+    if access_request.collection_id:
+        members = [g.model.full_name for g in collection_grants_open(access_request, grant, meta=meta)]
+    email_applicant(
+        access_request,
+        "request_approved",
+        message=message,
+        expires_at=grant.expires_at,
+        waiting_for=waiting_for,
+        also=members,
+    )
     return grant
+
+
+def _state(access_request: AccessRequest) -> str:
+    return access_request.get_status_display().lower()
+
+
+def check_not_appealed(access_request: AccessRequest) -> None:
+    if access_request.status == RequestStatus.APPEALED:
+        raise InvalidTransition("This request is under appeal; decide the appeal instead.")
 
 
 @transaction.atomic
 def access_request_approve(
-    *, actor: User, access_request: AccessRequest, message: str = "", meta: RequestMeta | None = None
-) -> Grant:
+    *,
+    actor: User,
+    access_request: AccessRequest,
+    message: str = "",
+    grant_days: int | None = None,
+    meta: RequestMeta | None = None,
+) -> Grant | None:
+    """Approve: the grant, or None when the policy needs two approvals and this is the first
+    (recorded as its own review and audit event; the request stays awaiting review).
+
+    The request row is locked first, so two reviewers approving at the same moment are
+    decided one after the other: exactly one of them opens the grant."""
+    meta = meta or RequestMeta()
     access_request = locked(access_request)
     check_reviewer(actor, access_request)
-    return approve(access_request, reviewer=actor, message=message.strip(), meta=meta or RequestMeta())
+    check_not_appealed(access_request)
+    REQUEST_TRANSITIONS.check(access_request.status, RequestStatus.APPROVED, state=_state(access_request))
+    policy = policy_of(access_request.model)
+    message = message.strip()
+    earlier = list(current_approvals(access_request))
+    if any(review.reviewer_id == actor.pk for review in earlier):
+        raise Conflict("You have already approved this request; a second, different reviewer must approve it.")
+    if len(earlier) + 1 >= policy.approvals_required:
+        return approve(
+            access_request,
+            reviewer=actor,
+            message=message,
+            meta=meta,
+            grant_days=grant_days,
+            approved_by=[review.reviewer.email for review in earlier],
+        )
+    check_signoff(access_request, policy)
+    _grant_days(policy, grant_days)
+    _missing(policy, access_request)
+    review = Review.objects.create(request=access_request, reviewer=actor, decision=Decision.APPROVED, message=message)
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_APPROVAL_RECORDED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        review_id=review.pk,
+        approvals=len(earlier) + 1,
+        approvals_required=policy.approvals_required,
+    )
+    return None
+
+
+@transaction.atomic
+def access_request_recuse(
+    *, actor: User, access_request: AccessRequest, reason: str, meta: RequestMeta | None = None
+) -> Recusal:
+    """Step aside from a request: this reviewer can no longer decide it (nor its appeal)."""
+    access_request = locked(access_request)
+    check_reviewer(actor, access_request)
+    if not access_request.is_open and access_request.status != RequestStatus.APPEALED:
+        raise InvalidTransition(f"This request is {_state(access_request)}; there is nothing left to decide.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Give a reason for recusing; other reviewers see it.", field="reason")
+    recusal = Recusal.objects.create(request=access_request, reviewer=actor, reason=reason)
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_REQUEST_RECUSED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        reason=reason,
+    )
+    return recusal
 
 
 def _decide(
@@ -82,6 +227,7 @@ def _decide(
     message is required, is kept on the request and in a review row, and is e-mailed."""
     access_request = locked(access_request)
     check_reviewer(actor, access_request)
+    check_not_appealed(access_request)
     text = text.strip()
     if not text:
         raise ValidationFailed(missing, field="message")

@@ -14,13 +14,13 @@ from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 
 from .. import selectors, services
-from ..forms import ApplicationForm, SignatureForm
-from ..models import RequestStatus
+from ..forms import AppealForm, ApplicationForm, SignatureForm
+from ..models import GrantStatus, RequestStatus
 from ..policy import active_grant, requirements_for
 
 
-def _model_or_404(namespace: str, name: str) -> Model:
-    model = model_by_name(namespace, name)
+def _model_or_404(request, namespace: str, name: str) -> Model:
+    model = model_by_name(namespace, name, user=request.user)
     if model is None:
         raise Http404("No model with this name.")
     return model
@@ -33,7 +33,7 @@ def _own_request_or_404(request, pk):
     return access_request
 
 
-def _application_page(request, *, model, policy, form, access_request=None):
+def _application_page(request, *, model, policy, form, access_request=None, collection=None):
     return render(
         request,
         "access/apply.html",
@@ -42,6 +42,7 @@ def _application_page(request, *, model, policy, form, access_request=None):
             "policy": policy,
             "form": form,
             "access_request": access_request,
+            "collection": collection or (access_request.collection if access_request else None),
             "requirements": requirements_for(request.user, policy),
         },
     )
@@ -49,8 +50,18 @@ def _application_page(request, *, model, policy, form, access_request=None):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apply(request, namespace, name):
-    model = _model_or_404(namespace, name)
+def apply_collection(request, namespace, name):
+    """One application for every model of a collection, on its lead model's policy."""
+    collection = selectors.collection_by_name(namespace, name)
+    if collection is None:
+        raise Http404("No such collection.")
+    return apply(request, collection.lead.namespace, collection.lead.name, collection=collection)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request, namespace, name, collection=None):
+    model = _model_or_404(request, namespace, name)
     policy = selectors.policy_for(model)
     if policy is None:
         messages.error(request, f"{model.full_name} is not open for applications yet.")
@@ -76,6 +87,8 @@ def apply(request, namespace, name):
                 intended_use=form.cleaned_data["intended_use"],
                 accepted_statement_ids=form.accepted_statement_ids(),
                 typed_name=form.cleaned_data["typed_name"],
+                answers=form.answers(),
+                collection=collection,
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
@@ -89,26 +102,67 @@ def apply(request, namespace, name):
             else:
                 messages.success(request, "Your request is submitted. We will e-mail you when it is reviewed.")
             return redirect("access:request_detail", pk=access_request.pk)
-    return _application_page(request, model=model, policy=policy, form=form)
+    return _application_page(request, model=model, policy=policy, form=form, collection=collection)
 
 
 @login_required
 def my_access(request):
+    grants = selectors.grants_of(request.user)
+    if any(grant.status == GrantStatus.PENDING for grant in grants):
+        # A grant waiting for requirements starts as soon as they hold; check now, not at the next sweep.
+        services.grants_activate_ready(user=request.user, meta=RequestMeta.from_request(request))
+        grants = selectors.grants_of(request.user)
     return render(
         request,
         "access/my_access.html",
         {
             "requests": selectors.requests_of(request.user),
-            "grants": selectors.grants_of(request.user),
+            "grants": grants,
             "closeouts_due": selectors.closeouts_of(request.user).filter(status="due"),
         },
     )
 
 
+def _request_page(request, access_request, *, appeal_form=None, status=200):
+    return render(
+        request,
+        "access/request_detail.html",
+        {
+            "access_request": access_request,
+            "reapply_after": selectors.reapply_after(request.user, access_request.model),
+            "appeal": selectors.appeal_of(access_request),
+            "appeal_form": appeal_form or AppealForm(),
+        },
+        status=status,
+    )
+
+
 @login_required
 def request_detail(request, pk):
+    return _request_page(request, _own_request_or_404(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_appeal(request, pk):
     access_request = _own_request_or_404(request, pk)
-    return render(request, "access/request_detail.html", {"access_request": access_request})
+    if request.method == "GET":
+        return redirect("access:request_detail", pk=pk)
+    form = AppealForm(request.POST)
+    if form.is_valid():
+        try:
+            services.access_request_appeal(
+                actor=request.user,
+                access_request=access_request,
+                message=form.cleaned_data["message"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Your appeal is sent; a reviewer who did not reject your request decides it.")
+            return redirect("access:request_detail", pk=pk)
+    return _request_page(request, access_request, appeal_form=form, status=400)
 
 
 @login_required
@@ -146,7 +200,7 @@ def request_resubmit(request, pk):
     policy = selectors.policy_for(model)
     form = ApplicationForm(
         request.POST or None,
-        initial={"intended_use": access_request.intended_use},
+        initial={"intended_use": access_request.intended_use, **selectors.last_answers(access_request)},
         policy=policy,
         statements=selectors.active_statements(policy),
     )
@@ -158,6 +212,7 @@ def request_resubmit(request, pk):
                 intended_use=form.cleaned_data["intended_use"],
                 accepted_statement_ids=form.accepted_statement_ids(),
                 typed_name=form.cleaned_data["typed_name"],
+                answers=form.answers(),
                 meta=RequestMeta.from_request(request),
             )
         except DomainError as error:

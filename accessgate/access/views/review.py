@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.accounts.roles import Role, role_required
@@ -11,8 +12,9 @@ from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 
 from .. import selectors, services
-from ..forms import ReviewDecisionForm, RevokeForm
-from ..models import RequestStatus
+from ..forms import ReasonForm, ReviewDecisionForm, RevokeForm
+from ..models import GrantStatus, RequestStatus, ReviewNotifications
+from ..requirements import waiting_label
 from ..selectors import applicant_facts
 
 PAGE_SIZE = 25
@@ -25,6 +27,15 @@ DECISIONS = {
 }
 
 
+def _approved_message(grant, access_request) -> str:
+    if grant is None:
+        required = access_request.model.policy.approvals_required
+        return f"Your approval is recorded: 1 of {required} approvals. A second reviewer must approve."
+    if grant.status == GrantStatus.PENDING:
+        return f"{waiting_label(grant.waiting_for, sentence=True)}. The grant starts the moment they hold."
+    return DECISIONS["approve"][2]
+
+
 @reviewer_required
 def queue(request):
     search = request.GET.get("q", "")
@@ -33,14 +44,26 @@ def queue(request):
         status = RequestStatus.SUBMITTED
     requests = selectors.review_queue(request.user, search=search, status=status)
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for row in page:
+        row.flags = selectors.queue_flags(row, request.user)
+        row.age_days = (now - row.submitted_at).days
+        row.is_overdue = row.review_due_at is not None and row.review_due_at < now
     return render(
         request,
         "access/review/queue.html",
-        {"page": page, "search": search, "status": status, "statuses": RequestStatus.choices},
+        {
+            "page": page,
+            "search": search,
+            "status": status,
+            "statuses": RequestStatus.choices,
+            "notifications": selectors.review_notifications_of(request.user),
+            "notification_choices": ReviewNotifications.choices,
+        },
     )
 
 
-def _detail_page(request, access_request, *, form=None, failed_decision=None, status=200):
+def _detail_page(request, access_request, *, form=None, recuse_form=None, failed_decision=None, status=200):
     return render(
         request,
         "access/review/detail.html",
@@ -48,10 +71,11 @@ def _detail_page(request, access_request, *, form=None, failed_decision=None, st
             "access_request": access_request,
             "history": selectors.applicant_history(access_request),
             "form": form or ReviewDecisionForm(),
+            "recuse_form": recuse_form or ReasonForm(),
             "failed_decision": failed_decision,
             "is_own": access_request.user_id == request.user.pk,
             "my_decision": selectors.decision_event(access_request, request.user),
-            **applicant_facts(access_request),
+            **applicant_facts(access_request, request.user),
         },
         status=status,
     )
@@ -85,12 +109,71 @@ def decide(request, pk, decision):
     form = ReviewDecisionForm(request.POST)
     status = 400
     if form.is_valid():
+        extra = {"grant_days": form.cleaned_data["grant_days"]} if decision == "approve" else {}
         try:
-            service(
+            result = service(
                 actor=request.user,
                 access_request=access_request,
                 meta=RequestMeta.from_request(request),
                 **{message_argument: form.cleaned_data["message"]},
+                **extra,
+            )
+        except DomainError as error:
+            # e.g. 409 when another reviewer decided this request a moment ago
+            add_domain_error(form, error)
+            status = error.http_status
+        else:
+            messages.success(request, _approved_message(result, access_request) if decision == "approve" else success)
+            return redirect("review:queue")
+    return _detail_page(request, access_request, form=form, failed_decision=decision, status=status)
+
+
+@reviewer_required
+@require_POST
+def recuse(request, pk):
+    access_request = selectors.request_for_review(request.user, pk)
+    if access_request is None:
+        raise Http404("No such request in your queue.")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.access_request_recuse(
+                actor=request.user,
+                access_request=access_request,
+                reason=form.cleaned_data["reason"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"You recused yourself from request #{access_request.pk}.")
+            return redirect("review:queue")
+    return _detail_page(request, access_request, recuse_form=form, status=400)
+
+
+APPEAL_OUTCOMES = {
+    "grant": (True, "Appeal granted; the request is approved."),
+    "deny": (False, "Appeal denied; the rejection stands and the applicant is told."),
+}
+
+
+@reviewer_required
+@require_POST
+def appeal_decide(request, pk, outcome):
+    access_request = selectors.request_for_review(request.user, pk)
+    if access_request is None or outcome not in APPEAL_OUTCOMES:
+        raise Http404("No such request in your queue.")
+    grant, success = APPEAL_OUTCOMES[outcome]
+    form = ReviewDecisionForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.access_request_appeal_decide(
+                actor=request.user,
+                access_request=access_request,
+                grant=grant,
+                message=form.cleaned_data["message"],
+                meta=RequestMeta.from_request(request),
             )
         except DomainError as error:
             # e.g. 409 when another reviewer decided this request a moment ago
@@ -99,7 +182,7 @@ def decide(request, pk, decision):
         else:
             messages.success(request, success)
             return redirect("review:queue")
-    return _detail_page(request, access_request, form=form, failed_decision=decision, status=status)
+    return _detail_page(request, access_request, form=form, status=status)
 
 
 @reviewer_required
@@ -132,3 +215,43 @@ def grant_revoke(request, pk):
             messages.success(request, f"Grant #{grant.pk} is revoked; no new download links will be issued.")
             return redirect("review:grants")
     return render(request, "access/review/confirm_revoke.html", {"grant": grant, "form": form})
+
+
+GRANT_ACTIONS = {
+    "suspend": (services.grant_suspend, "Grant #{pk} is suspended; downloads are refused with your reason."),
+    "reinstate": (services.grant_reinstate, "Grant #{pk} is reinstated."),
+}
+
+
+def _grant_action(request, pk, action):
+    grant = selectors.grant_for_review(request.user, pk)
+    if grant is None:
+        raise Http404("No such grant on your models.")
+    service, success = GRANT_ACTIONS[action]
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(
+                actor=request.user,
+                grant=grant,
+                reason=form.cleaned_data["reason"],
+                meta=RequestMeta.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, success.format(pk=grant.pk))
+            return redirect("review:grants")
+    return render(request, "access/review/confirm_grant_action.html", {"grant": grant, "form": form, "action": action})
+
+
+@reviewer_required
+@require_http_methods(["GET", "POST"])
+def grant_suspend(request, pk):
+    return _grant_action(request, pk, "suspend")
+
+
+@reviewer_required
+@require_http_methods(["GET", "POST"])
+def grant_reinstate(request, pk):
+    return _grant_action(request, pk, "reinstate")

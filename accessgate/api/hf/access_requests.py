@@ -15,7 +15,7 @@ from accessgate.access.models import AccessRequest, Grant, RequestStatus
 from accessgate.access.policy import can_review
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.accounts.auth import require_scope
-from accessgate.accounts.models import TokenScope
+from accessgate.accounts.models import USERNAME_RE, TokenScope
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, NotFound
@@ -49,6 +49,10 @@ def _entry(access_request: AccessRequest, status: str) -> dict:
     profile = profile_for(user)
     if profile.affiliation:
         fields["affiliation"] = profile.affiliation
+    # The answers to the model's own questions, as signed (the latest agreement), by key.
+    agreement = access_request.agreements.order_by("-signed_at", "-id").first()
+    for answer in agreement.answers if agreement else ():
+        fields[answer["key"]] = answer["value"]
     return {
         "user": {"user": user.username, "fullname": profile.full_name, "email": user.email, "type": "user"},
         "requestId": str(access_request.pk),
@@ -66,7 +70,7 @@ def request_list(request, namespace, name, status):
     requests = AccessRequest.objects.filter(model=model, status=LISTS[status]).select_related("user__profile")
     if status == "accepted":
         # Accepted means "has access now": the request's grant is active.
-        requests = requests.filter(grant__in=Grant.objects.active())
+        requests = requests.filter(grants__in=Grant.objects.active()).distinct()
     items = [_entry(r, status) for r in requests.order_by("submitted_at", "pk")]
     return paginated(request, items, PAGE_SIZE)
 
@@ -82,16 +86,34 @@ def _payload(request) -> dict:
 
 
 def _user_named(username):
-    user = get_user_model().objects.filter(username__iexact=str(username or ""), is_active=True).first()
+    name = str(username or "")
+    found = get_user_model().objects.filter(username__iexact=name, is_active=True) if USERNAME_RE.match(name) else None
+    user = found.first() if found is not None else None
     if user is None:
         raise HfError(404, None, f"No user {username!r}.")
     return user
 
 
+def _request_id(value) -> int:
+    """A request id as the client sends it (a number or its digits); 0 (no such row) otherwise,
+    also for ids beyond a database integer."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return 0
+    return int(text)
+
+
+def _reason(data) -> str:
+    reason = data.get("rejectionReason")
+    if reason is not None and not isinstance(reason, str):
+        raise HfError(400, None, "rejectionReason must be text.")
+    return reason or ""
+
+
 def _latest_request(model, data) -> AccessRequest:
     requests = AccessRequest.objects.filter(model=model)
     if data.get("requestId") is not None:
-        found = requests.filter(pk=int(data["requestId"]) if str(data["requestId"]).isdigit() else 0).first()
+        found = requests.filter(pk=_request_id(data["requestId"])).first()
     else:
         found = requests.filter(user=_user_named(data.get("user"))).order_by("-created_at", "-pk").first()
     if found is None:
@@ -108,7 +130,7 @@ def handle(request, namespace, name):
     reviewer, model = _reviewer(request, namespace, name)
     data = _payload(request)
     status = data.get("status")
-    if status not in LISTS:
+    if not isinstance(status, str) or status not in LISTS:
         raise HfError(400, None, "status must be one of accepted, rejected, pending.")
     access_request = _latest_request(model, data)
     meta = RequestMeta.from_request(request)
@@ -123,13 +145,13 @@ def handle(request, namespace, name):
         access_services.access_request_approve(actor=reviewer, access_request=access_request, meta=meta)
     elif status == "rejected" and current == "pending":
         access_services.access_request_reject(
-            actor=reviewer, access_request=access_request, reason=data.get("rejectionReason") or "", meta=meta
+            actor=reviewer, access_request=access_request, reason=_reason(data), meta=meta
         )
     elif status == "rejected" and current == "accepted":
         grant = Grant.objects.active().filter(request=access_request).first()
         if grant is None:
             raise HfError(400, None, "This user's access has already ended.")
-        access_services.grant_revoke(actor=reviewer, grant=grant, reason=data.get("rejectionReason") or "", meta=meta)
+        access_services.grant_revoke(actor=reviewer, grant=grant, reason=_reason(data), meta=meta)
     elif status == "pending" and current in {"accepted", "rejected"}:
         access_request_return_to_pending(actor=reviewer, access_request=access_request, meta=meta)
     else:

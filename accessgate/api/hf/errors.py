@@ -35,7 +35,9 @@ def entry_not_found(repo_id: str, path: str, commit: str) -> HfError:
 
 
 def _header_safe(text: str) -> str:
-    return " ".join(text.encode("ascii", "replace").decode().replace("?", "'").split())
+    """Printable ASCII on one line: servers (gunicorn) refuse a header with a control character."""
+    ascii_text = text.encode("ascii", "replace").decode().replace("?", "'")
+    return " ".join("".join(char if " " <= char <= "~" else " " for char in ascii_text).split())
 
 
 def with_help(request, error: DomainError) -> str:

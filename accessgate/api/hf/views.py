@@ -16,8 +16,7 @@ from accessgate.access.policy import can_review, can_see_files
 from accessgate.access.selectors import policy_for
 from accessgate.accounts.auth import mfa_verified, request_identity
 from accessgate.audit.context import RequestMeta
-from accessgate.catalog.names import REVISION_RE
-from accessgate.catalog.selectors import active_releases, model_by_name
+from accessgate.catalog.selectors import active_releases, model_by_name, release_by_ref
 from accessgate.downloads import services as downloads
 from accessgate.downloads.selectors import file_metadata_headers
 
@@ -36,7 +35,7 @@ def caller(request):
 def visible_model(namespace: str, name: str, user):
     """The model, if this caller may know it exists; unlisted models are for grant holders,
     admins and their reviewers, as on the model page. Otherwise RepoNotFound."""
-    model = model_by_name(namespace, name)
+    model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
     if model is None or policy_for(model) is None:
         raise repo_not_found(f"{namespace}/{name}")
     if not (model.is_listed or can_see_files(user, model) or can_review(user, model)):
@@ -52,8 +51,7 @@ def release_for(model, revision: str):
         if release is None:
             raise revision_not_found(model.full_name, revision, f"{model.full_name} has no active release yet.")
         return release
-    field = "revision" if REVISION_RE.match(revision) else "version"
-    release = model.releases.filter(**{field: revision}).first()
+    release = release_by_ref(model, revision)
     if release is None:
         raise revision_not_found(model.full_name, revision)
     if not release.is_active:
@@ -203,7 +201,8 @@ def resolve(request, namespace, name, revision, path):
     user, token = caller(request)
     model = visible_model(namespace, name, user)
     release = release_for(model, revision)
-    weight_file = release.files.filter(path=path).select_related("release__model").first()
+    # A NUL byte is in no stored path (and PostgreSQL would fail the query on it).
+    weight_file = None if "\x00" in path else release.files.filter(path=path).select_related("release__model").first()
     if weight_file is None or not user.is_authenticated or request.method == "HEAD":
         require_download(request, model, release, user, token)
         if weight_file is None:

@@ -78,6 +78,18 @@ class MyAccessSerializer(serializers.Serializer):
     grant_expires_at = serializers.DateTimeField(allow_null=True)
 
 
+class QuestionSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The answer's name in `answers`.")
+    label = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="text, long_text, single_choice, multiple_choice, checkbox, country, date (YYYY-MM-DD) or url."
+    )
+    required = serializers.BooleanField()
+    help_text = serializers.CharField(allow_blank=True)
+    choices = serializers.ListField(child=serializers.CharField())
+    sha256 = serializers.CharField()
+
+
 class PolicySerializer(serializers.Serializer):
     gating = serializers.CharField(
         help_text="`auto`: granted at once when every requirement holds; `manual`: reviewed."
@@ -85,6 +97,8 @@ class PolicySerializer(serializers.Serializer):
     licence = LicenceSerializer(source="license")
     statements = StatementSerializer(many=True, help_text="Every one must be shown and accepted to apply.")
     min_intended_use_chars = serializers.IntegerField()
+    questions = QuestionSerializer(many=True, help_text="The policy's own questions, in order; answer them by key.")
+    approvals_required = serializers.IntegerField()
     requirements = RequirementSerializer(many=True, help_text="Each requirement and whether the caller meets it.")
 
 
@@ -121,6 +135,10 @@ class AgreementSerializer(serializers.Serializer):
     attestation_sha256s = serializers.SerializerMethodField()
     typed_name = serializers.CharField()
     signed_at = serializers.DateTimeField()
+    answers = serializers.ListField(
+        child=serializers.DictField(), help_text="The answers to the policy's questions, as signed."
+    )
+    answers_sha256 = serializers.CharField(help_text="sha256 of the answers' canonical JSON; empty without questions.")
 
     def get_attestation_sha256s(self, agreement) -> list[str]:
         return [a["sha256"] for a in agreement.attestations]
@@ -157,6 +175,9 @@ class ApplicationSerializer(serializers.Serializer):
     )
     intended_use = serializers.CharField(max_length=20000, allow_blank=True)
     typed_name = serializers.CharField(max_length=200, allow_blank=True, help_text="The person's signature.")
+    answers = serializers.DictField(
+        required=False, default=dict, help_text="Answers to the policy's own questions, by question key."
+    )
 
 
 class SignatureSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from .views import audit, researcher, review
+from .views import audit, publishing, researcher, review
 from .views.misc import NotFoundView
 
 app_name = "api_v1"
@@ -40,6 +40,8 @@ urlpatterns = [
     path("review/requests/<int:pk>/request-changes/", review.RequestChanges.as_view(), name="review_changes"),
     path("review/grants/", review.Grants.as_view(), name="review_grants"),
     path("review/grants/<int:pk>/revoke/", review.GrantRevoke.as_view(), name="review_revoke"),
+    # Publishers
+    path(MODEL + "access-report/", publishing.AccessReport.as_view(), name="access_report"),
     # Auditors
     path("audit/events/", audit.Events.as_view(), name="audit_events"),
     path("audit/verifications/", audit.Verifications.as_view(), name="audit_verifications"),

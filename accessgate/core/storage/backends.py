@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -190,6 +190,36 @@ class S3Storage(Storage):
             addressing_style=addressing_style,
         )
         self.transfer_config = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=16 * CHUNK)
+
+    # Browser uploads (the publisher's console): the server opens and completes a multipart
+    # upload, the browser PUTs each part to a presigned URL; no byte passes through the portal.
+    def multipart_create(self, key: str) -> str:
+        return self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+
+    def multipart_part_url(self, key: str, upload_id: str, part_number: int, ttl_seconds: int = 3600) -> str:
+        return self.client.generate_presigned_url(
+            "upload_part",
+            Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number},
+            ExpiresIn=ttl_seconds,
+        )
+
+    def multipart_complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)]},
+        )
+
+    def upload_origin(self) -> str:
+        """The origin browsers PUT parts to (for the page's Content-Security-Policy `connect-src`).
+        Presigning is local computation: this makes no request."""
+        url = self.multipart_part_url("origin-probe", "probe", 1, ttl_seconds=60)
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def size_of(self, key: str) -> int:
+        return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
 
     def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
         return self.presigner.presign_get(

@@ -12,7 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessgate.access.models import Grant
-from accessgate.access.services import PolicySettings, access_request_submit, policy_set
+from accessgate.access.selectors import collection_by_name
+from accessgate.access.services import (
+    PolicySettings,
+    QuestionSpec,
+    access_request_submit,
+    collection_create,
+    policy_set,
+)
 from accessgate.accounts.mfa import has_totp, totp_new_secret
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.roles import Role
@@ -37,6 +44,21 @@ DEMO_DOMAIN = "demo.accessgate.test"
 NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
 OPEN_NAME = "tiny-demo-1b"  # auto-approved; the demo researcher already has access
 SECURE_NAME = "secure-demo-13b"  # auto-approved once identity is verified and two-factor is on
+COUNCIL_NAME = "council-demo-70b"  # two approvals (the reviewer and the admin) and custom questions; no files yet
+COUNCIL_QUESTIONS = [
+    QuestionSpec("project", "Project name", help_text="As on your grant or ethics approval."),
+    QuestionSpec(
+        "sector", "Sector", kind="single_choice", choices=["Academic", "Non-profit", "Industry", "Government"]
+    ),
+    QuestionSpec(
+        "uses", "Planned uses", kind="multiple_choice", choices=["Evaluation", "Interpretability", "Fine-tuning"]
+    ),
+    QuestionSpec("ethics", "An ethics board or equivalent approved this work", kind="checkbox"),
+    QuestionSpec("country", "Country where the weights will be stored", kind="country"),
+    QuestionSpec("start", "Planned start", kind="date", required=False),
+    QuestionSpec("lab_url", "Lab or project web page", kind="url", required=False),
+    QuestionSpec("plan", "Safety plan", kind="long_text", help_text="Who has access, where the weights live."),
+]
 DEMO_TOKEN_NAME = "demo curl"
 DEMO_REVIEW_TOKEN_NAME = "demo hf review"
 
@@ -162,6 +184,8 @@ class Command(BaseCommand):
                 require_mfa=True,
                 required_trainings=[self._training()],
             )
+            council = self._council(licence=licence, reviewer=reviewer)
+            family = self._family(model, council)
             if options.get("large"):
                 files = partial(demo_files, OPEN_NAME, size="large", shards=4)
                 self._release(open_model, LARGE_VERSION, files, notes="A larger checkpoint (random weights).")
@@ -172,6 +196,13 @@ class Command(BaseCommand):
             # The demo reviewer has a second factor (above), so a review-scoped token is allowed.
             review_secret = self._token(reviewer, DEMO_REVIEW_TOKEN_NAME, scopes=["review"], mfa_passed=True)
         self._print(model, open_model, secure_model, passwords, secret)
+        self.stdout.write(
+            f"{council.full_name} needs two approvals (the reviewer's and the admin's), asks its own questions, "
+            "and makes a rejected researcher wait 14 days:\n"
+            f"  {settings.SITE_URL}/models/{council.full_name}/\n"
+            f"One application to the collection {family.full_name} covers {model.full_name} and {council.full_name}:\n"
+            f"  {settings.SITE_URL}/models/collections/{family.full_name}/apply/\n"
+        )
         if options.get("large"):
             self.stdout.write(
                 f"The 36 MB release: {settings.SITE_URL}/models/{open_model.full_name}/{LARGE_VERSION}/download/\n"
@@ -223,7 +254,7 @@ class Command(BaseCommand):
         )
 
     def _model(self, name, display_name, summary, gating, *, licence, reviewer, **requirements):
-        model = model_by_name(NAMESPACE, name)
+        model = model_by_name(NAMESPACE, name, include_drafts=True)
         if model is None:
             model = model_create(
                 actor=None,
@@ -250,6 +281,49 @@ class Command(BaseCommand):
         )
         self._release(model, VERSION, partial(demo_files, name), notes="First public release.")
         return model
+
+    def _council(self, *, licence, reviewer):
+        """Two-person approval with custom questions (added by issue 13; no release, so no files)."""
+        model = model_by_name(NAMESPACE, COUNCIL_NAME)
+        if model is None:
+            model = model_create(
+                actor=None,
+                namespace=NAMESPACE,
+                name=COUNCIL_NAME,
+                display_name="Council Demo 70B",
+                summary="Two reviewers must approve; the application asks its own questions.",
+                card_markdown=MODEL_CARD.replace("Frontier Demo 7B", "Council Demo 70B"),
+                reviewers=[reviewer],
+            )
+        policy_set(
+            actor=None,
+            model=model,
+            terms=PolicySettings(
+                license=licence,
+                statements=STATEMENTS,
+                form_fields=COUNCIL_QUESTIONS,
+                gating="manual",
+                min_intended_use_chars=50,
+                grant_days=90,
+                approvals_required=2,
+                reapply_cooldown_days=14,
+                review_target_days=3,
+            ),
+        )
+        return model
+
+    def _family(self, lead, *members):
+        """A collection (added by issue 13): one application, a grant on each member."""
+        family = collection_by_name(NAMESPACE, "frontier-family")
+        return family or collection_create(
+            actor=None,
+            namespace=NAMESPACE,
+            name="frontier-family",
+            display_name="Frontier family",
+            summary="Every demo-lab model with the manual review licence.",
+            lead=lead,
+            members=list(members),
+        )
 
     def _release(self, model, version, make_files, *, notes):
         if release_by_ref(model, version) is None:

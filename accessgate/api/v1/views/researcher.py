@@ -31,7 +31,7 @@ APPLICATION_FIELDS = {"statements": "statement_ids"}
 
 def _visible_model(user, namespace: str, name: str):
     """The model as the catalog page shows it: unlisted models only to those who may see files."""
-    model = model_by_name(namespace, name)
+    model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
     if model is None or (not model.is_listed and not can_see_files(user, model)):
         raise NotFound(f"No model {namespace}/{name}.")
     return model
@@ -49,7 +49,7 @@ class ModelList(ApiView, generics.ListAPIView):
     pagination_class = ByName
 
     def get_queryset(self):
-        return listed_models(search=self.request.query_params.get("q", "")[:200])
+        return listed_models(search=self.request.query_params.get("q", "")[:200], user=self.request.user)
 
 
 class ModelDetail(ApiView):
@@ -83,6 +83,8 @@ class ModelDetail(ApiView):
                 "license": policy.license,
                 "statements": list(access_selectors.active_statements(policy)),
                 "min_intended_use_chars": policy.min_intended_use_chars,
+                "questions": list(policy.form_fields.filter(is_active=True)),
+                "approvals_required": policy.approvals_required,
                 "requirements": requirements_for(user, policy),
             }
         return Response(self.get_serializer(data).data)
@@ -202,6 +204,7 @@ class MyRequests(ApiView, generics.ListCreateAPIView):
             intended_use=data["intended_use"],
             accepted_statement_ids=data["statement_ids"],
             typed_name=data["typed_name"],
+            answers=data["answers"],
             shown_license_sha256=data["license_sha256"],
             meta=self.meta(),
         )
@@ -255,6 +258,7 @@ class MyRequestResubmit(ApiView):
             intended_use=data["intended_use"],
             accepted_statement_ids=data["statement_ids"],
             typed_name=data["typed_name"],
+            answers=data["answers"],
             shown_license_sha256=data["license_sha256"],
             meta=self.meta(),
         )

@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accessgate.catalog.selectors import model_by_name
@@ -21,16 +22,24 @@ class Command(BaseCommand):
         parser.add_argument("source", help="a local directory or s3://bucket/prefix")
         parser.add_argument("--notes", default="", help="release notes")
         parser.add_argument(
+            "--requested-by", default="", metavar="EMAIL", help="the account asking (recorded on the job and audited)"
+        )
+        parser.add_argument(
             "--background", action="store_true", help="queue a Celery task and return; follow it in the admin"
         )
 
-    def handle(self, *args, model, version, source, notes, background, **options):
+    def handle(self, *args, model, version, source, notes, background, requested_by, **options):
         namespace, _, name = model.partition("/")
-        target = model_by_name(namespace, name)
+        target = model_by_name(namespace, name, include_drafts=True)
         if target is None:
             raise CommandError(f"No model named {model}.")
+        actor = None
+        if requested_by:
+            actor = get_user_model().objects.filter(email__iexact=requested_by).first()
+            if actor is None:
+                raise CommandError(f"No account with the e-mail address {requested_by}.")
         try:
-            job = release_import_prepare(actor=None, model=target, version=version, source=source, notes=notes)
+            job = release_import_prepare(actor=actor, model=target, version=version, source=source, notes=notes)
             if background:
                 queue_after_commit(run_release_import, job.pk, job=(ReleaseImport, job.pk), what="the import")
                 self.stdout.write(f"Queued import #{job.pk}; follow it under Downloads › Release imports in the admin.")

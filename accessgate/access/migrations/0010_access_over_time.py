@@ -25,7 +25,7 @@ def original_periods(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0004_requirements'),
+        ('access', '0009_collections'),
         ('training', '0001_trainings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='grant',
             name='status',
-            field=models.CharField(choices=[('active', 'Active'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('suspended', 'Suspended'), ('ended', 'Ended by the holder')], default='active', max_length=16),
+            field=models.CharField(choices=[('pending', 'Approved, waiting for requirements'), ('active', 'Active'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('suspended', 'Suspended'), ('ended', 'Ended by the holder')], default='active', max_length=16),
         ),
         migrations.CreateModel(
             name='Closeout',
