@@ -18,8 +18,9 @@ from accessgate.access.models import (
     RequestStatus,
 )
 from accessgate.access.policy import download_check
+from accessgate.access.services import QuestionSpec
 from accessgate.audit.models import AuditEvent
-from accessgate.core.errors import AccessDenied, InvalidTransition, PolicyNotMet, ValidationFailed
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
 from accessgate.identity.models import IdentityVerification, VerificationStatus
 from accessgate.notifications.models import Email
 
@@ -176,6 +177,34 @@ class TestRenewal:
         event = AuditEvent.objects.get(action="grant.renewed")
         assert event.details["previous_expires_at"] == first_expiry.isoformat()
         assert event.details["late"] is False
+
+    def test_a_renewal_needs_two_reviewers_when_the_policy_says_two(self, researcher, model, reviewer, events):
+        grant = approved_grant(researcher, model, reviewer)
+        set_policy(model, approvals_required=2)
+        second = factories.UserFactory(role="reviewer")
+        model.reviewers.add(second)
+        first_expiry = grant.expires_at
+        renewal = renew(researcher, grant)
+        start = len(events())
+        assert services.access_request_approve(actor=reviewer, access_request=renewal) is None
+        renewal.refresh_from_db()
+        grant.refresh_from_db()
+        assert (renewal.status, grant.expires_at) == (RequestStatus.SUBMITTED, first_expiry)
+        assert events()[start:] == ["access.request.approval_recorded"]
+        with pytest.raises(Conflict, match="already approved"):
+            services.access_request_approve(actor=reviewer, access_request=renewal)
+        services.access_request_approve(actor=second, access_request=renewal)
+        grant.refresh_from_db()
+        assert grant.expires_at == first_expiry + timedelta(days=30)
+        assert events()[start + 1 :] == ["grant.renewed", "access.request.approved"]
+        approved = AuditEvent.objects.get(action="access.request.approved", target_id=str(renewal.pk))
+        assert approved.details["approved_by"] == [reviewer.email, second.email]
+
+    def test_a_renewal_carries_the_custom_answers_last_signed(self, researcher, model, reviewer):
+        set_policy(model, form_fields=[QuestionSpec("project", "Project name")])
+        grant = approved_grant(researcher, model, reviewer, answers={"project": "Refusal study"})
+        renewal = renew(researcher, grant)
+        assert [a["value"] for a in renewal.agreements.get().answers] == ["Refusal study"]
 
     def test_renewal_window_and_progress_report_are_enforced(self, researcher, model, reviewer):
         grant = approved_grant(researcher, model, reviewer)
