@@ -289,7 +289,7 @@ class Review(models.Model):
 
 
 class GrantStatus(models.TextChoices):
-    PENDING = "pending", "Approved, waiting for requirements"
+    PENDING = "pending", "Approved, waiting for requirements"  # active the moment they hold
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
@@ -300,15 +300,13 @@ class GrantStatus(models.TextChoices):
 GRANT_TRANSITIONS = Transitions(
     noun="grant",
     allowed={
-        # Approved while requirements were missing; active the moment they hold.
         GrantStatus.PENDING: frozenset(
             {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
         ),
         GrantStatus.ACTIVE: frozenset(
             {GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED, GrantStatus.ENDED}
         ),
-        # A suspension lifts (identity or training again, or reinstated by hand), or ends at
-        # expiry, revocation, or the holder ending it.
+        # A suspension lifts (identity, training, by hand) or ends (expiry, revocation, holder).
         GrantStatus.SUSPENDED: frozenset(
             {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
         ),
@@ -394,52 +392,9 @@ class Grant(models.Model):
         return f"Grant #{self.pk}: {self.user} → {self.model}"
 
 
-# Access over time: grant history, reminders, close-outs (their own module, loaded with these).
+# Models in their own modules, imported here so Django registers them.
+from .collection_models import Collection  # noqa: E402, F401
+from .decision_models import Appeal, AppealOutcome, Recusal  # noqa: E402, F401
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
 from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401
-
-
-class Recusal(models.Model):
-    """A reviewer stepping aside from one request; they can no longer decide it."""
-
-    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="recusals")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recusals")
-    reason = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["request", "reviewer"], name="access_recusal_once_per_reviewer"),
-        ]
-
-    def __str__(self):
-        return f"{self.reviewer} recused from request #{self.request_id}"
-
-
-class AppealOutcome(models.TextChoices):
-    PENDING = "pending", "Under review"
-    GRANTED = "granted", "Granted: the request is approved"
-    DENIED = "denied", "Denied: the rejection stands"
-
-
-class Appeal(models.Model):
-    """The one appeal a rejected applicant may make; decided by someone who did not reject."""
-
-    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="appeal")
-    message = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=8, choices=AppealOutcome.choices, default=AppealOutcome.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_message = models.TextField(blank=True)
-
-    def __str__(self):
-        return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"
-
-
-# The workbench's own models live beside it (imported here so Django registers them).
-from .collection_models import Collection  # noqa: E402, F401
 from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

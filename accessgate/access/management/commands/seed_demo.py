@@ -384,8 +384,7 @@ class Command(BaseCommand):
         for email, password in passwords.items():
             out.write(f"  {email:<36} {password}")
         out.write("The reviewer, auditor and admin have an authenticator app set up. When asked for a code, run:")
-        out.write(f"  .venv/bin/python manage.py totp_code reviewer@{DEMO_DOMAIN}")
-        out.write("")
+        out.write(f"  .venv/bin/python manage.py totp_code reviewer@{DEMO_DOMAIN}\n")
         out.write(f"Apply as the researcher to {model.full_name} and approve as the reviewer in the review queue:")
         out.write(f"  {site}/models/{model.full_name}/")
         out.write(f"The researcher already has access to {open_model.full_name}. Download a file now:")
