@@ -30,7 +30,9 @@ def suspend_for_training(sender, *, user, training, **kwargs) -> list[str]:
 
 @receiver(training_restored, dispatch_uid="access.restore_after_training")
 def restore_after_training(sender, *, user, **kwargs) -> list[str]:
-    return [grant.model.full_name for grant in grants_restore_after_training(user=user)]
+    restored = [grant.model.full_name for grant in grants_restore_after_training(user=user)]
+    # A grant approved while waiting for this training starts now.
+    return restored + [grant.model.full_name for grant in grants_activate_ready(user=user)]
 
 
 # A grant approved while requirements were missing starts the moment they hold.

@@ -148,3 +148,18 @@ def test_training_lapse_reminder_is_sent_once(researcher, reviewer, model, quiz)
     later = result.expires_at - timedelta(days=5)
     assert access.reminders_send_due(now=later)["training_lapse"] == 1
     assert access.reminders_send_due(now=later + timedelta(hours=1))["training_lapse"] == 0
+
+
+def test_a_grant_approved_while_waiting_for_the_training_starts_when_it_is_passed(
+    researcher, reviewer, model, quiz, events
+):
+    make_policy(model, model.policy.license, required_trainings=[quiz], requirements_timing="after")
+    request = access.access_request_submit(actor=researcher, **application(model))
+    grant = access.access_request_approve(actor=reviewer, access_request=request)
+    assert (grant.status, grant.waiting_for) == (GrantStatus.PENDING, ["Training: Responsible use"])
+    start = len(events())
+    services.training_quiz_submit(actor=researcher, training=quiz, answers=answers(quiz))
+    grant.refresh_from_db()
+    assert (grant.status, grant.waiting_for) == (GrantStatus.ACTIVE, [])
+    assert events()[start:] == ["training.quiz.taken", "grant.activated"]
+    assert download_check(researcher, model.releases.get()) == grant
