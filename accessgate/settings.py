@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "accessgate.notifications",
     "accessgate.downloads",
     "accessgate.identity",
+    "accessgate.training",
     "accessgate.publishing",
     "rest_framework",
     "drf_spectacular",
@@ -284,6 +285,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accessgate.access.tasks.expire_grants",
         "schedule": 3600.0,
     },
+    "training-expire": {
+        "task": "accessgate.training.tasks.expire_trainings",
+        "schedule": 3600.0,
+    },
+    "access-send-reminders": {
+        "task": "accessgate.access.tasks.send_reminders",
+        "schedule": 3600.0,  # hourly; each reminder goes out once (access/services/reminders.py)
+    },
     "access-review-digests": {
         "task": "accessgate.access.tasks.send_review_digests",
         "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
@@ -293,6 +302,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
 }
+ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES = env.int("ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES", default=5_000_000)
+ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
+ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS", default=7)
 
 # Security. Production (DEBUG off) is HTTPS only, with HSTS and secure cookies.
 SESSION_COOKIE_HTTPONLY = True

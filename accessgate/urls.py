@@ -30,6 +30,7 @@ urlpatterns = [
     path("publish/", include("accessgate.publishing.urls")),
     path("audit/", include("accessgate.audit.urls")),
     path("identity/", include("accessgate.identity.urls")),
+    path("training/", include("accessgate.training.urls")),
     path("accounts/", include("accessgate.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

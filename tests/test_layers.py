@@ -29,6 +29,7 @@ LAYERS = {
     "access": 3,
     "identity": 3,
     "downloads": 3,
+    "training": 3,
     "api": 4,
     "publishing": 4,
     "project": 5,

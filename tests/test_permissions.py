@@ -4,6 +4,9 @@ The rows are keyed by route name and checked against the URLconf itself: a route
 without a row here fails `test_every_route_has_a_row`.
 """
 
+import io
+from datetime import timedelta
+
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -16,9 +19,11 @@ from accessgate.core.storage import get_storage
 from accessgate.downloads.services import release_import_prepare
 from accessgate.downloads.uploads import upload_start
 from accessgate.notifications.services import webhook_endpoint_create
+from accessgate.training.models import Training
+from accessgate.training.services import training_certificate_upload
 
 from . import factories
-from .conftest import application
+from .conftest import application, make_policy
 
 # Included URLconfs whose pages guard themselves, so the matrix does not list them one by one:
 # - allauth's (`allauth.urls`: log-in, sign-up, e-mail, MFA, ORCID). Its views decide who may
@@ -88,6 +93,17 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     from accessgate.audit.chainer import chain_all
 
     token, _ = token_create(actor=researcher, name="laptop")
+    # The researcher's own ended grant with its close-out (for the close-out page).
+    make_policy(model, model.policy.license, require_closeout=True, require_signoff=True, signoff_domains=["uni.edu"])
+    ended = factories.GrantFactory(user=researcher, model=model, request__status="approved")
+    services.grant_end(actor=researcher, grant=ended)
+    signoff = services.signoff_request(
+        actor=researcher, access_request=request, official_name="Dean Jones", official_email="dean@uni.edu"
+    )
+    training = Training.objects.create(name="Responsible use", kind="certificate")
+    certificate = training_certificate_upload(
+        actor=researcher, training=training, upload=io.BytesIO(b"%PDF-1.4\n"), size=9, filename="c.pdf"
+    )
     chain_all()  # the on-commit step, had the test's transaction committed: event #1 exists
     export = audit_export_run(AuditExport.objects.create(requested_by=auditor, requested_by_label=auditor.email))
     run = VerificationRun.objects.create(requested_by=auditor)
@@ -126,6 +142,10 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
         "model": model,
         "request": request,
         "grant": grant,
+        "closeout": ended.closeout,
+        "signoff": signoff,
+        "training": training,
+        "certificate": certificate,
     }
 
 
@@ -293,6 +313,45 @@ def urls(world):
         "review:appeal_decide": (reverse("review:appeal_decide", args=[request.pk, "grant"]), _staff(405)),
         "audit:verify": (reverse("audit:verify"), {**_auditors(), "auditor": 405, "admin": 405}),
         "identity:start": (reverse("identity:start"), {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN}),
+        # Grant pages: only the holder. Renew redirects to the grant page (the window opens
+        # 30 days before expiry; the fixture's grant has 30 days, so it is open: 200).
+        "access:grant_detail": (
+            reverse("access:grant_detail", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "access:renew": (
+            reverse("access:renew", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "access:grant_end": (
+            reverse("access:grant_end", args=[grant.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
+        ),
+        "access:closeout": (
+            reverse("access:closeout", args=[world["closeout"].pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        "review:closeouts": (reverse("review:closeouts"), _staff(OK)),
+        "training:list": (reverse("training:list"), {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}),
+        "training:detail": (
+            reverse("training:detail", args=[world["training"].pk]),
+            {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN},
+        ),
+        "training:certificates": (reverse("training:certificates"), _staff(OK)),
+        "training:check": (reverse("training:check", args=[world["certificate"].pk]), _staff(OK)),
+        "training:certificate_file": (
+            reverse("training:certificate_file", args=[world["certificate"].pk]),
+            _staff(OK),
+        ),
+        "access:signoff": (
+            reverse("access:signoff", args=[request.pk]),
+            {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "researcher": OK},
+        ),
+        # Public, gated by its signed single-use token (bad, expired and used tokens: below).
+        "access:signoff_sign": (
+            reverse("access:signoff_sign", args=[services.signoff_token(world["signoff"])]),
+            dict.fromkeys(ROLES, OK),
+        ),
         "access:licence_accept": (
             reverse("access:licence_accept", args=[grant.pk]),
             {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN, "grant_holder": OK},
@@ -517,6 +576,26 @@ def test_audit_actions_refuse_non_auditors(client, world):
         assert client.post(reverse("audit:exports"), {"format": "jsonl"}).status_code == 403
         assert client.post(reverse("audit:checkpoint_now")).status_code == 403
     assert (VerificationRun.objects.count(), AuditExport.objects.count()) == before
+
+
+def test_signoff_link_refuses_bad_expired_and_used_tokens(client, world):
+    signoff = world["signoff"]
+    good = services.signoff_token(signoff)
+    for role in ("anonymous", "researcher", "admin"):
+        client.logout()
+        if world["users"][role]:
+            client.force_login(world["users"][role])
+        assert client.get(reverse("access:signoff_sign", args=[good[:-2] + "xx"])).status_code == 404, role
+        assert client.get(reverse("access:signoff_sign", args=["not-a-token"])).status_code == 404, role
+    type(signoff).objects.filter(pk=signoff.pk).update(expires_at=timezone.now())
+    client.logout()
+    assert client.get(reverse("access:signoff_sign", args=[good])).status_code == 409
+    assert client.post(reverse("access:signoff_sign", args=[good]), {"typed_name": "Dean Jones"}).status_code == 409
+    type(signoff).objects.filter(pk=signoff.pk).update(expires_at=timezone.now() + timedelta(days=1))
+    assert client.post(reverse("access:signoff_sign", args=[good]), {"typed_name": "Dean Jones"}).status_code == 200
+    assert client.get(reverse("access:signoff_sign", args=[good])).status_code == 409  # used
+    signoff.refresh_from_db()
+    assert signoff.status == "signed"
 
 
 def test_console_posts_refuse_other_roles(client, world):

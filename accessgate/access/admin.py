@@ -6,7 +6,34 @@ from accessgate.core.admin import ReadOnlyAdmin
 
 from . import services
 from .freemail import FREE_MAIL_DOMAINS
-from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Collection, Grant, Recusal, Review, ReviewNote
+from .models import (
+    AccessPolicy,
+    AccessRequest,
+    Agreement,
+    Appeal,
+    Closeout,
+    Collection,
+    Grant,
+    GrantPeriod,
+    Recusal,
+    ReminderSent,
+    Review,
+    ReviewNote,
+    Signoff,
+)
+
+# Access over time: renewal, grace and close-out options, passed through as they are.
+OVER_TIME_FIELDS = [
+    "renewal_window_days",
+    "renewal_requires_progress_report",
+    "renewal_auto",
+    "renewal_grace_days",
+    "require_closeout",
+    "closeout_days",
+    "closeout_blocks_requests",
+    "require_signoff",
+    "signoff_link_days",
+]
 
 
 def _stored_or_new(policy: AccessPolicy, license) -> services.PolicySettings:
@@ -37,6 +64,17 @@ class AccessPolicyForm(forms.ModelForm):
         required=False,
         help_text="ISO 3166 codes, comma-separated, e.g. KP, IR. Matched against profile and identity document.",
     )
+    reminder_days_text = forms.CharField(
+        label="Expiry reminders (days before)",
+        required=False,
+        initial="30, 7, 1",
+        help_text="Comma-separated, e.g. 30, 7, 1. Each is e-mailed once to the holder. Empty: no reminders.",
+    )
+    signoff_domains_text = forms.CharField(
+        label="Signing officials' e-mail domains",
+        required=False,
+        help_text="Comma-separated; empty: the institutional domains above (or any not denied).",
+    )
     statements_text = forms.CharField(
         label="Attestation statements",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -58,6 +96,8 @@ class AccessPolicyForm(forms.ModelForm):
             "require_mfa",
             "require_orcid",
             "require_institutional_email",
+            *OVER_TIME_FIELDS,
+            "required_trainings",
             "requirements_timing",
             "approvals_required",
             "conflict_blocks",
@@ -70,12 +110,16 @@ class AccessPolicyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
         policy = self.instance
+        for name in OVER_TIME_FIELDS:
+            self.fields[name].required = False  # empty: the default
         self.fields["denied_email_domains_text"].initial = "\n".join(FREE_MAIL_DOMAINS)
         if policy.pk:
             self.fields["statements_text"].initial = "\n".join(s.text for s in policy.statements.filter(is_active=True))
             self.fields["institutional_domains_text"].initial = "\n".join(policy.institutional_domains)
             self.fields["denied_email_domains_text"].initial = "\n".join(policy.denied_email_domains)
             self.fields["blocked_countries_text"].initial = ", ".join(policy.blocked_countries)
+            self.fields["signoff_domains_text"].initial = ", ".join(policy.signoff_domains)
+            self.fields["reminder_days_text"].initial = ", ".join(str(d) for d in policy.reminder_days)
 
 
 @admin.register(AccessPolicy)
@@ -111,6 +155,10 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 denied_email_domains=_split(form.cleaned_data["denied_email_domains_text"]),
                 blocked_countries=_split(form.cleaned_data["blocked_countries_text"]),
                 statements=form.cleaned_data["statements_text"].splitlines(),
+                reminder_days=_split(form.cleaned_data["reminder_days_text"]),
+                signoff_domains=_split(form.cleaned_data["signoff_domains_text"]),
+                required_trainings=list(form.cleaned_data["required_trainings"]),
+                **{name: form.cleaned_data[name] for name in OVER_TIME_FIELDS if form.cleaned_data[name] is not None},
                 requirements_timing=form.cleaned_data["requirements_timing"],
                 approvals_required=form.cleaned_data["approvals_required"],
                 conflict_blocks=form.cleaned_data["conflict_blocks"],
@@ -147,6 +195,31 @@ class ReviewAdmin(ReadOnlyAdmin):
 class GrantAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "model", "status", "granted_at", "expires_at"]
     list_filter = ["status"]
+
+
+@admin.register(GrantPeriod)
+class GrantPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "kind", "starts_at", "ends_at", "approved_by"]
+    list_filter = ["kind"]
+
+
+@admin.register(Closeout)
+class CloseoutAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "user", "reason", "status", "due_at", "filed_at", "deleted_everywhere"]
+    list_filter = ["status", "reason"]
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "subject", "key", "user", "sent_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Signoff)
+class SignoffAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request", "official_email", "status", "sent_at", "expires_at", "decided_at"]
+    list_filter = ["status"]
+    exclude = ["nonce"]  # with the secret key it would rebuild a live link
 
 
 @admin.register(Recusal)

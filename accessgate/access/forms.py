@@ -120,3 +120,61 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(
         label="Reason (shown to the researcher)", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
+
+
+class RenewalForm(ApplicationForm):
+    """A renewal: the progress report, the intended use (changed if it changed), the signature."""
+
+    progress_report = forms.CharField(
+        label="Progress report",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What you did with the weights since your access began, results or papers, and what comes next.",
+        max_length=20000,
+    )
+    field_order = ["progress_report", "intended_use"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["progress_report"].required = self.policy.renewal_requires_progress_report
+
+
+class CloseoutForm(forms.Form):
+    systems = forms.CharField(
+        label="Every system the weights or derived copies were on",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: machines, clusters, buckets, backups, fine-tuned or quantised copies.",
+        max_length=10000,
+    )
+    deleted_everywhere = forms.TypedChoiceField(
+        label="What happened to them",
+        choices=[("yes", "Deleted from every system listed"), ("no", "Something remains")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    remaining = forms.CharField(
+        label="What remains, where, and why",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=10000,
+    )
+    typed_name = forms.CharField(
+        label="Type your full name to sign", max_length=200, help_text="Must match the full name in your profile."
+    )
+
+
+class SignoffOfficialForm(forms.Form):
+    official_name = forms.CharField(label="Signing official's full name", max_length=200)
+    official_email = forms.EmailField(
+        label="Signing official's institutional e-mail",
+        help_text="Someone at your institution who can sign for it (a department head, a research office).",
+    )
+
+
+class CountersignForm(forms.Form):
+    typed_name = forms.CharField(label="Type your full name to countersign", max_length=200)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (shown to the applicant)", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )

@@ -12,6 +12,10 @@ from .formfields import FormField  # noqa: F401 (a model of this app, defined be
 from .freemail import default_denied_domains
 
 
+def default_reminder_days() -> list[int]:
+    return [30, 7, 1]
+
+
 class Gating(models.TextChoices):
     AUTO = "auto", "Automatic: approved at once when every requirement holds"
     MANUAL = "manual", "Manual: a reviewer approves each request"
@@ -54,6 +58,30 @@ class AccessPolicy(models.Model):
     blocked_countries = models.JSONField(
         default=list, blank=True, help_text="ISO 3166 codes; matched against the profile and the identity document."
     )
+    # Access over time (reminders, renewal, close-out): see `models_over_time.py` and README.
+    reminder_days = models.JSONField(
+        "expiry reminders (days before)", default=default_reminder_days, blank=True, help_text="e.g. [30, 7, 1]"
+    )
+    renewal_window_days = models.PositiveIntegerField(
+        "renewal window (days before expiry)", default=30, help_text="0: no renewal; holders apply again."
+    )
+    renewal_requires_progress_report = models.BooleanField("a renewal needs a progress report", default=True)
+    renewal_auto = models.BooleanField("renew automatically when every requirement still holds", default=False)
+    renewal_grace_days = models.PositiveIntegerField(
+        "downloads continue this many days past expiry while a timely renewal is pending", default=14
+    )
+    require_closeout = models.BooleanField("a close-out attestation when a grant ends", default=False)
+    closeout_days = models.PositiveIntegerField("days to file the close-out", default=30)
+    closeout_blocks_requests = models.BooleanField(
+        "refuse applications from researchers with an overdue close-out", default=False
+    )
+    require_signoff = models.BooleanField("require a signing official's countersignature", default=False)
+    signoff_domains = models.JSONField(
+        default=list, blank=True, help_text="The official's e-mail domains (subdomains match); empty: any not denied."
+    )
+    signoff_link_days = models.PositiveIntegerField("days a sign-off link stays valid", default=14)
+    require_training = models.BooleanField("require completed trainings", default=False, editable=False)
+    required_trainings = models.ManyToManyField("training.Training", blank=True, related_name="policies")
     requirements_timing = models.CharField(
         "hard requirements",
         max_length=8,
@@ -118,6 +146,11 @@ class AttestationStatement(models.Model):
         super().save(*args, **kwargs)
 
 
+class RequestKind(models.TextChoices):
+    APPLICATION = "application", "Application"
+    RENEWAL = "renewal", "Renewal"
+
+
 class RequestStatus(models.TextChoices):
     SUBMITTED = "submitted", "Awaiting review"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
@@ -163,6 +196,14 @@ class AccessRequest(models.Model):
     submitted_at = models.DateTimeField("last submitted", default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     reviewer_message = models.TextField("latest message to the applicant", blank=True)
+    # A renewal is a request of kind "renewal" linked to the grant it extends; it is reviewed
+    # on the same pages and approved by the same service, which extends that grant.
+    kind = models.CharField(max_length=16, choices=RequestKind.choices, default=RequestKind.APPLICATION)
+    renews = models.ForeignKey("access.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals")
+    progress_report = models.TextField(blank=True)
+    renewal_grace_until = models.DateTimeField(
+        null=True, blank=True, help_text="While this renewal is open, the grant stays in effect until then."
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_requests"
     )
@@ -248,23 +289,30 @@ class Review(models.Model):
 
 
 class GrantStatus(models.TextChoices):
-    PENDING = "pending", "Approved, waiting for requirements"
+    PENDING = "pending", "Approved, waiting for requirements"  # active the moment they hold
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
     SUSPENDED = "suspended", "Suspended"
+    ENDED = "ended", "Ended by the holder"
 
 
 GRANT_TRANSITIONS = Transitions(
     noun="grant",
     allowed={
-        # Approved while requirements were missing; active the moment they hold.
-        GrantStatus.PENDING: frozenset({GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED}),
-        GrantStatus.ACTIVE: frozenset({GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED}),
-        # A suspension lifts (identity verified again, or reinstated by hand), or ends at expiry or revocation.
-        GrantStatus.SUSPENDED: frozenset({GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED}),
+        GrantStatus.PENDING: frozenset(
+            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
+        ),
+        GrantStatus.ACTIVE: frozenset(
+            {GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED, GrantStatus.ENDED}
+        ),
+        # A suspension lifts (identity, training, by hand) or ends (expiry, revocation, holder).
+        GrantStatus.SUSPENDED: frozenset(
+            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
+        ),
         GrantStatus.EXPIRED: frozenset(),
         GrantStatus.REVOKED: frozenset(),
+        GrantStatus.ENDED: frozenset(),
     },
     verbs={
         GrantStatus.PENDING: "approved",
@@ -272,6 +320,7 @@ GRANT_TRANSITIONS = Transitions(
         GrantStatus.EXPIRED: "expired",
         GrantStatus.REVOKED: "revoked",
         GrantStatus.SUSPENDED: "suspended",
+        GrantStatus.ENDED: "ended",
     },
     # Every refused move is from a grant that has already ended, or is already where asked.
     message="This {noun} is already {state}.",
@@ -279,8 +328,15 @@ GRANT_TRANSITIONS = Transitions(
 
 
 def _active_grant_q(now=None) -> Q:
-    # The one definition of an active grant: marked active and not yet past its expiry.
-    return Q(status=GrantStatus.ACTIVE, expires_at__gt=now or timezone.now())
+    # The one definition of an active grant: marked active and not yet past its expiry, or
+    # past it by less than the grace of a renewal submitted in time and still open.
+    now = now or timezone.now()
+    in_grace = models.Exists(
+        AccessRequest.objects.filter(
+            renews=models.OuterRef("pk"), status__in=OPEN_STATUSES, renewal_grace_until__gt=now
+        )
+    )
+    return Q(status=GrantStatus.ACTIVE) & (Q(expires_at__gt=now) | in_grace)
 
 
 class GrantQuerySet(models.QuerySet):
@@ -336,47 +392,9 @@ class Grant(models.Model):
         return f"Grant #{self.pk}: {self.user} → {self.model}"
 
 
-class Recusal(models.Model):
-    """A reviewer stepping aside from one request; they can no longer decide it."""
-
-    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="recusals")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recusals")
-    reason = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["request", "reviewer"], name="access_recusal_once_per_reviewer"),
-        ]
-
-    def __str__(self):
-        return f"{self.reviewer} recused from request #{self.request_id}"
-
-
-class AppealOutcome(models.TextChoices):
-    PENDING = "pending", "Under review"
-    GRANTED = "granted", "Granted: the request is approved"
-    DENIED = "denied", "Denied: the rejection stands"
-
-
-class Appeal(models.Model):
-    """The one appeal a rejected applicant may make; decided by someone who did not reject."""
-
-    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="appeal")
-    message = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=8, choices=AppealOutcome.choices, default=AppealOutcome.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_message = models.TextField(blank=True)
-
-    def __str__(self):
-        return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"
-
-
-# The workbench's own models live beside it (imported here so Django registers them).
+# Models in their own modules, imported here so Django registers them.
 from .collection_models import Collection  # noqa: E402, F401
+from .decision_models import Appeal, AppealOutcome, Recusal  # noqa: E402, F401
+from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
+from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401
 from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

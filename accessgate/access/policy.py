@@ -63,9 +63,15 @@ def active_grant(user, model: Model) -> Grant | None:
     return Grant.objects.active().filter(user=user, model=model).first()
 
 
+def signed_under(grant_ref) -> Q:
+    """Agreements signed for a grant: its request's, and its renewals' (a renewal signs the
+    current licence)."""
+    return Q(request__grants=grant_ref) | Q(request__renews=grant_ref)
+
+
 def _latest_signed_licence():
     return Subquery(
-        Agreement.objects.filter(request=OuterRef("request")).order_by("-signed_at", "-id").values("license")[:1]
+        Agreement.objects.filter(signed_under(OuterRef("pk"))).order_by("-signed_at", "-id").values("license")[:1]
     )
 
 
@@ -122,6 +128,15 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:
             raise AccessDenied(f"Your access to {model.full_name} is suspended: {latest.suspension_message}")
+        if (
+            latest is not None
+            and latest.status == GrantStatus.SUSPENDED
+            and latest.suspended_reason == "training_expired"
+        ):
+            raise PolicyNotMet(
+                f"Your access to {model.full_name} is suspended until you complete its required training again.",
+                help_url=reverse("training:list"),
+            )
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
             raise _because(
                 PolicyNotMet(
@@ -129,6 +144,11 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                     help_url=reverse("identity:status"),
                 ),
                 "suspended",
+            )
+        if latest is not None and latest.status == GrantStatus.ENDED:
+            raise AccessDenied(
+                f"You ended your access to {model.full_name} on {latest.ended_at:%Y-%m-%d}. Apply again to use it.",
+                help_url=apply_url,
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
             raise _because(

@@ -6,8 +6,10 @@ from allauth.socialaccount.signals import social_account_added
 from django.dispatch import receiver
 
 from accessgate.identity.signals import verification_lapsed, verification_restored
+from accessgate.training.signals import training_lapsed, training_restored
 
 from .services import grants_activate_ready, grants_restore_after_identity, grants_suspend_for_identity
+from .services.trainings import grants_restore_after_training, grants_suspend_for_training
 
 
 @receiver(verification_lapsed, dispatch_uid="access.suspend_for_identity")
@@ -18,6 +20,18 @@ def suspend_for_identity(sender, *, user, **kwargs) -> list[str]:
 @receiver(verification_restored, dispatch_uid="access.restore_after_identity")
 def restore_after_identity(sender, *, user, **kwargs) -> list[str]:
     restored = [grant.model.full_name for grant in grants_restore_after_identity(user=user)]
+    return restored + [grant.model.full_name for grant in grants_activate_ready(user=user)]
+
+
+@receiver(training_lapsed, dispatch_uid="access.suspend_for_training")
+def suspend_for_training(sender, *, user, training, **kwargs) -> list[str]:
+    return [grant.model.full_name for grant in grants_suspend_for_training(user=user, training=training)]
+
+
+@receiver(training_restored, dispatch_uid="access.restore_after_training")
+def restore_after_training(sender, *, user, **kwargs) -> list[str]:
+    restored = [grant.model.full_name for grant in grants_restore_after_training(user=user)]
+    # A grant approved while waiting for this training starts now.
     return restored + [grant.model.full_name for grant in grants_activate_ready(user=user)]
 
 

@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.urls import reverse
+from django.utils import timezone
 
 from accessgate.accounts.models import Profile, User
 from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails, verified_orcid
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 from accessgate.identity.models import IdentityVerification
 from accessgate.identity.selectors import active_verification
+from accessgate.training.selectors import valid_training_ids
 
 from .models import AccessPolicy, Gating
+from .models_over_time import Closeout, CloseoutStatus
 
 
 class Facts:
@@ -51,6 +54,18 @@ class Facts:
     @cached_property
     def emails(self) -> list[str]:
         return verified_emails(self.user)
+
+    @cached_property
+    def trainings(self) -> set[int]:
+        return valid_training_ids(self.user)
+
+    @cached_property
+    def overdue_closeouts(self) -> list[Closeout]:
+        return list(
+            Closeout.objects.filter(user=self.user, status=CloseoutStatus.DUE, due_at__lte=timezone.now())
+            .select_related("grant__model")
+            .order_by("due_at")
+        )
 
     def countries(self) -> list[str]:
         """The user's countries: the profile's and the identity document's."""
@@ -182,6 +197,32 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
             refusal=AccessDenied if at_download else PolicyNotMet,
         )
 
+    if policy.require_training:
+        for training in policy.required_trainings.all():
+            done = training.pk in facts.trainings
+            yield Requirement(
+                "training",
+                f"Training: {training.name}",
+                done,
+                reverse("training:detail", args=[training.pk]),
+                "" if done else "not completed, or expired",
+                f"{model} needs the training “{training.name}”, and yours is missing or expired. Complete it again.",
+                at_download=True,
+            )
+    if policy.closeout_blocks_requests and not at_download:
+        overdue = facts.overdue_closeouts
+        first = overdue[0] if overdue else None
+        yield Requirement(
+            "closeout",
+            "No overdue close-out attestation",
+            first is None,
+            reverse("access:closeout", args=[first.pk]) if first else "",
+            f"Overdue since {first.due_at:%Y-%m-%d} ({first.grant.model.full_name})" if first else "",
+            f"File the overdue close-out for {first.grant.model.full_name} before applying for {model}."
+            if first
+            else "",
+        )
+
 
 DOWNLOAD_REASONS = {"identity": "identity_required", "mfa": "mfa_required", "country": "country_blocked"}
 
@@ -200,9 +241,9 @@ def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | Non
     """Why this user cannot apply now, or None. Blocked countries refuse every application;
     automatic approval needs every requirement (a manual review shows them to the reviewer)."""
     requirements = list(evaluate(policy, facts))
-    country = next((r for r in requirements if r.key == "country" and not r.met), None)
-    if country:
-        return country.error()
+    refused = next((r for r in requirements if r.key in ("country", "closeout") and not r.met), None)
+    if refused:
+        return refused.error()
     if policy.gating == Gating.AUTO:
         unmet = [r.label for r in requirements if not r.met and r.key != "profile"]
         if unmet:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, review, workbench
+from .views import dashboard, over_time, review, workbench
 
 app_name = "review"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/<int:pk>/<str:decision>/", review.decide, name="decide"),
     path("grants/", review.grants, name="grants"),
     path("grants/<int:pk>/revoke/", review.grant_revoke, name="grant_revoke"),
+    path("closeouts/", over_time.review_closeouts, name="closeouts"),
     path("grants/<int:pk>/suspend/", review.grant_suspend, name="grant_suspend"),
     path("grants/<int:pk>/reinstate/", review.grant_reinstate, name="grant_reinstate"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),

@@ -25,6 +25,7 @@ from .models import (
     ReviewerSettings,
     ReviewNotifications,
 )
+from .models_over_time import Closeout, CloseoutStatus, GrantPeriod
 from .policy import reviewable_models
 from .requirements import Facts, blocked_country, evaluate
 
@@ -263,6 +264,7 @@ AGREEMENT_ACTIONS = (
     AuditAction.ACCESS_REQUEST_SUBMITTED,
     AuditAction.ACCESS_REQUEST_RESUBMITTED,
     AuditAction.ACCESS_AGREEMENT_RENEWED,
+    AuditAction.ACCESS_RENEWAL_SUBMITTED,
 )
 DECISION_ACTIONS = (
     AuditAction.ACCESS_REQUEST_APPROVED,
@@ -285,3 +287,38 @@ def agreement_event(access_request: AccessRequest):
 def decision_event(access_request: AccessRequest, reviewer):
     """The audit event of `reviewer`'s latest decision on the request."""
     return latest_event(actions=DECISION_ACTIONS, target=access_request, actor=reviewer)
+
+
+# --- access over time ----------------------------------------------------------------------
+
+
+def own_grant(user, pk: int) -> Grant | None:
+    return (
+        Grant.objects.filter(user=user, pk=pk)
+        .with_is_active()
+        .select_related("model", "request")
+        .prefetch_related("periods__request", "renewals")
+        .first()
+    )
+
+
+def grant_history(grant: Grant) -> QuerySet[GrantPeriod]:
+    return grant.periods.select_related("request", "approved_by").order_by("starts_at", "pk")
+
+
+def own_closeout(user, pk: int) -> Closeout | None:
+    return Closeout.objects.filter(user=user, pk=pk).select_related("grant__model").first()
+
+
+def closeouts_of(user) -> QuerySet[Closeout]:
+    return Closeout.objects.filter(user=user).select_related("grant__model").order_by("-opened_at")
+
+
+def closeouts_for_review(reviewer, *, overdue_only: bool = False, now=None) -> QuerySet[Closeout]:
+    """Close-outs on the models this reviewer covers, overdue (unfiled, past due) first."""
+    closeouts = Closeout.objects.filter(grant__model__in=reviewable_models(reviewer)).select_related(
+        "grant__model", "user__profile"
+    )
+    if overdue_only:
+        closeouts = closeouts.filter(status=CloseoutStatus.DUE, due_at__lte=now or timezone.now())
+    return closeouts.order_by("status", "due_at", "pk")

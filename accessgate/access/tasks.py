@@ -1,11 +1,16 @@
 from celery import shared_task
 
-from .services import grant_expire_due, grants_activate_all_ready, review_digests_send
+from .services import grant_expire_due, grants_activate_all_ready, reminders_send_due, review_digests_send
 
 
 @shared_task
 def expire_grants() -> int:
     return grant_expire_due()
+
+
+@shared_task
+def send_reminders() -> dict[str, int]:
+    return {str(kind): count for kind, count in reminders_send_due().items()}
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, researcher
+from .views import dashboard, over_time, researcher, signoff
 
 app_name = "access"
 
@@ -13,4 +13,11 @@ urlpatterns = [
     path("requests/<int:pk>/appeal/", researcher.request_appeal, name="request_appeal"),
     path("grants/<int:pk>/accept-licence/", researcher.licence_accept, name="licence_accept"),
     path("downloads/", dashboard.my_downloads, name="my_downloads"),
+    path("grants/<int:pk>/", over_time.grant_detail, name="grant_detail"),
+    path("grants/<int:pk>/renew/", over_time.renew, name="renew"),
+    path("grants/<int:pk>/end/", over_time.grant_end, name="grant_end"),
+    path("closeouts/<int:pk>/", over_time.closeout, name="closeout"),
+    path("requests/<int:pk>/signoff/", signoff.name_official, name="signoff"),
+    # Public: the signed single-use link a signing official receives (no account).
+    path("signoff/<str:token>/", signoff.sign, name="signoff_sign"),
 ]

@@ -46,3 +46,38 @@ def test_admin_edits_a_policy_through_the_audited_service(client, admin_user, li
     assert (policy.requirements_timing, policy.approvals_required, policy.conflict_blocks) == ("after", 2, True)
     assert policy.reapply_cooldown_days == 30
     assert (event.details["approvals_required"], event.details["reapply_cooldown_days"]) == (2, 30)
+
+
+def test_admin_sets_the_access_over_time_options(client, admin_user, licence):
+    model = factories.ModelFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:access_accesspolicy_add"),
+        {
+            "model": model.pk,
+            "gating": "manual",
+            "license": licence.pk,
+            "min_intended_use_chars": 40,
+            "grant_days": 365,
+            "url_ttl_seconds": 120,
+            "reminder_days_text": "14, 60, 2",
+            "renewal_window_days": 45,
+            "renewal_auto": "on",
+            "renewal_grace_days": 21,
+            "require_closeout": "on",
+            "closeout_days": 10,
+            "closeout_blocks_requests": "on",
+            "statements_text": "I will behave.",
+            "requirements_timing": "before",
+            "approvals_required": 1,
+            "reapply_cooldown_days": 0,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = AccessPolicy.objects.get(model=model)
+    assert policy.reminder_days == [60, 14, 2]
+    assert (policy.renewal_window_days, policy.renewal_grace_days, policy.closeout_days) == (45, 21, 10)
+    assert (policy.renewal_auto, policy.renewal_requires_progress_report) == (True, False)
+    assert (policy.require_closeout, policy.closeout_blocks_requests) == (True, True)
+    event = AuditEvent.objects.get(action="access.policy.created")
+    assert event.details["reminder_days"] == [60, 14, 2] and event.details["renewal_grace_days"] == 21

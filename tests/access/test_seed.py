@@ -147,3 +147,22 @@ def test_make_demo_passes_host_and_port_to_the_site_url():
     ).stdout
     assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 .venv/bin/python manage.py seed_demo" in dry
     assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 .venv/bin/python manage.py runserver 0.0.0.0:8123" in dry
+
+
+def test_seed_demo_configures_access_over_time(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    frontier, tiny = (AccessPolicy.objects.get(model__name=name) for name in ("frontier-demo-7b", "tiny-demo-1b"))
+    assert (frontier.require_closeout, frontier.closeout_blocks_requests) == (True, True)
+    assert (tiny.renewal_auto, tiny.renewal_window_days, tiny.require_closeout) == (True, 90, True)
+    assert tiny.reminder_days == [30, 7, 1]
+
+
+def test_seed_demo_secure_model_requires_the_demo_quiz(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    secure = AccessPolicy.objects.get(model__name="secure-demo-13b")
+    assert secure.require_training
+    assert [t.name for t in secure.required_trainings.all()] == ["Responsible use of model weights"]
+    assert secure.required_trainings.get().questions.count() == 3

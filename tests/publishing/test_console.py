@@ -16,6 +16,7 @@ from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 from accessgate.downloads.models import ReleaseImport
 from accessgate.notifications.models import Email
 from accessgate.publishing.services import model_create_draft, model_publish
+from accessgate.training.models import Training
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -160,12 +161,19 @@ class TestPolicyForm:
     def test_saving_keeps_the_options_the_console_does_not_edit(self, client, owned, publisher, licence):
         """Questions, two-person approval and cooldowns are set in the admin; a console save
         must not quietly reset them to their defaults."""
+        training = Training.objects.create(name="Responsible use", kind="certificate")
         make_policy(
             owned,
             licence,
             approvals_required=2,
             reapply_cooldown_days=14,
             form_fields=[access_services.QuestionSpec(key="team", label="Your team")],
+            reminder_days=[60, 7],
+            renewal_grace_days=21,
+            require_closeout=True,
+            require_signoff=True,
+            signoff_domains=["uni.edu"],
+            required_trainings=[training],
         )
         client.force_login(publisher)
         data = {**POLICY_FORM, "license": licence.pk, "grant_days": "45"}
@@ -173,6 +181,10 @@ class TestPolicyForm:
         policy = AccessPolicy.objects.get(model=owned)
         assert (policy.grant_days, policy.approvals_required, policy.reapply_cooldown_days) == (45, 2, 14)
         assert list(policy.form_fields.filter(is_active=True).values_list("key", flat=True)) == ["team"]
+        # Access over time (issue-14) is kept too, the required training included.
+        assert (policy.reminder_days, policy.renewal_grace_days, policy.signoff_domains) == ([60, 7], 21, ["uni.edu"])
+        assert (policy.require_closeout, policy.require_signoff, policy.require_training) == (True, True, True)
+        assert list(policy.required_trainings.all()) == [training]
 
 class TestLicence:
     def test_a_new_version_shows_the_diff_and_the_holders_then_switches(

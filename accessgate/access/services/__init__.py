@@ -6,11 +6,13 @@ access_request_submit`), so moving a function between modules changes no caller.
 
 from .agreements import agreement_renew
 from .appeals import access_request_appeal, access_request_appeal_decide
+from .closeouts import closeout_file, closeout_open
 from .collections import collection_add_model, collection_create
 from .direct import access_request_return_to_pending, grant_create_direct
 from .grants import (
     BY_HAND,
     IDENTITY_LAPSED,
+    grant_end,
     grant_expire_due,
     grant_reinstate,
     grant_revoke,
@@ -21,12 +23,22 @@ from .grants import (
     grants_suspend_for_identity,
 )
 from .policies import PolicySettings, QuestionSpec, holders_to_reaccept, policy_licence_switch, policy_set
+from .reminders import reminders_send_due
+from .renewals import renewal_opens_at, renewal_refusal, renewal_submit
 from .requests import access_request_resubmit, access_request_submit, access_request_withdraw
 from .reviews import (
     access_request_approve,
     access_request_recuse,
     access_request_reject,
     access_request_request_changes,
+)
+from .signoffs import (
+    signoff_by_token,
+    signoff_countersign,
+    signoff_decline,
+    signoff_request,
+    signoff_resend,
+    signoff_token,
 )
 from .workbench import (
     BulkResult,
@@ -59,9 +71,12 @@ __all__ = [
     "access_request_submit",
     "access_request_withdraw",
     "agreement_renew",
+    "closeout_file",
+    "closeout_open",
     "collection_add_model",
     "collection_create",
     "grant_create_direct",
+    "grant_end",
     "grant_expire_due",
     "grant_reinstate",
     "grant_revoke",
@@ -73,4 +88,14 @@ __all__ = [
     "holders_to_reaccept",
     "policy_licence_switch",
     "policy_set",
+    "reminders_send_due",
+    "renewal_opens_at",
+    "renewal_refusal",
+    "renewal_submit",
+    "signoff_by_token",
+    "signoff_countersign",
+    "signoff_decline",
+    "signoff_request",
+    "signoff_resend",
+    "signoff_token",
 ]

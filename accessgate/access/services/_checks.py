@@ -11,6 +11,7 @@ from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, Validat
 from ..conflicts import conflicts
 from ..formfields import clean_answers
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
+from ..models_signoff import SignoffStatus
 from ..policy import can_review
 from ..requirements import Facts, application_problem, profile_incomplete
 from ..selectors import policy_for
@@ -119,3 +120,11 @@ def check_reviewer(actor: User, access_request: AccessRequest) -> None:
         raise AccessDenied(
             f"You share {' and '.join(shared)} with the applicant; this model's policy asks another reviewer to decide."
         )
+
+
+def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:
+    """Refuse to decide an application that still waits for its countersignature."""
+    if not policy.require_signoff or access_request.renews_id:
+        return
+    if not access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
+        raise PolicyNotMet("This request waits for the signing official's countersignature.")

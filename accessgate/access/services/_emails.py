@@ -54,3 +54,18 @@ def email_reviewers(access_request: AccessRequest, *, resubmitted: bool, appeal:
         template="review_new_request",
         context=_context(access_request, resubmitted=resubmitted, appeal=appeal),
     )
+
+
+def email_user(user, template: str, **context) -> None:
+    """An e-mail about access over time (close-outs, renewals, reminders) to one researcher.
+    `*_path` values become absolute links as `*_url`."""
+    links = {
+        key[: -len("_path")] + "_url": settings.SITE_URL + value
+        for key, value in context.items()
+        if key.endswith("_path")
+    }
+    email_queue(
+        to=[user.email],
+        template=template,
+        context={"name": profile_for(user).full_name or user.email, **context, **links},
+    )

@@ -13,6 +13,7 @@ from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
 from ..formfields import answers_sha256
 from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant
+from ..policy import signed_under
 from ._checks import check_profile, check_shown, check_signature, check_statements, policy_of
 
 
@@ -73,7 +74,7 @@ def agreement_renew(
         raise InvalidTransition("This grant is no longer active; apply again instead.")
     policy = policy_of(grant.model)
     access_request = grant.request
-    current = access_request.agreements.order_by("-signed_at", "-id").first()
+    current = Agreement.objects.filter(signed_under(grant)).order_by("-signed_at", "-id").first()
     if current is not None and current.license_id == policy.license_id:
         raise Conflict(f"You have already accepted {policy.license}.")
     check_shown(policy, shown_license_sha256)

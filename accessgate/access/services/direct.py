@@ -58,7 +58,7 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
     review = Review.objects.create(
         request=access_request, reviewer=actor, decision=Decision.APPROVED, message=DIRECT_GRANT_NOTE
     )
-    grant = grant_open(access_request=access_request, days=policy.grant_days, now=now)
+    grant = grant_open(access_request=access_request, days=policy.grant_days, now=now, approved_by=actor)
     record(
         actor=actor,
         action=AuditAction.GRANT_CREATED,

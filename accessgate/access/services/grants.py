@@ -14,10 +14,21 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, InvalidTransition, ValidationFailed
 
-from ..models import GRANT_TRANSITIONS, AccessRequest, Grant, GrantStatus
+from ..models import (
+    GRANT_TRANSITIONS,
+    OPEN_STATUSES,
+    REQUEST_TRANSITIONS,
+    AccessRequest,
+    Closeout,
+    Grant,
+    GrantPeriod,
+    GrantStatus,
+    RequestStatus,
+)
 from ..policy import can_review
 from ..requirements import Facts, unmet_requirements
 from ._emails import email_applicant
+from .closeouts import closeout_open
 
 IDENTITY_LAPSED = "identity_expired"
 BY_HAND = "by_hand"
@@ -31,13 +42,15 @@ def grant_open(
     waiting_for: list[str] = (),
     model: Model | None = None,
     expires_at: datetime | None = None,
+    approved_by: User | None = None,
 ) -> Grant:
     """A grant row of an approved request, inside the approval's transaction: on the request's
     model (or `model`, a collection member), pending while `waiting_for` names missing
-    requirements. The approval records `grant.created` after its own event."""
+    requirements, with its first period (the grant's history). The approval records
+    `grant.created` after its own event."""
     model = model or access_request.model
     _end_lapsed(access_request.user, model, now)
-    return Grant.objects.create(
+    grant = Grant.objects.create(
         user=access_request.user,
         model=model,
         request=access_request,
@@ -46,12 +59,23 @@ def grant_open(
         granted_at=now,
         expires_at=expires_at or now + timedelta(days=days),
     )
+    GrantPeriod.objects.create(
+        grant=grant,
+        request=access_request,
+        kind=GrantPeriod.Kind.ORIGINAL,
+        starts_at=grant.granted_at,
+        ends_at=grant.expires_at,
+        approved_by=approved_by,
+    )
+    return grant
 
 
 def _end_lapsed(user: User, model: Model, now: datetime) -> None:
-    # A grant past its expiry that the hourly job has not marked yet.
-    for grant in Grant.objects.select_for_update().filter(
-        user=user, model=model, status=GrantStatus.ACTIVE, expires_at__lte=now
+    # A grant past its expiry (and any renewal grace) that the hourly job has not marked yet.
+    for grant in (
+        Grant.objects.select_for_update()
+        .filter(user=user, model=model, status=GrantStatus.ACTIVE, expires_at__lte=now)
+        .exclude(pk__in=Grant.objects.active(now=now).values("pk"))
     ):
         _expire(grant, now)
 
@@ -68,6 +92,7 @@ def _expire(grant: Grant, now: datetime) -> None:
         model=grant.model.full_name,
         expired_at=grant.expires_at.isoformat(),
     )
+    closeout_open(grant=grant, reason=Closeout.Reason.EXPIRED, now=now)
 
 
 @transaction.atomic
@@ -102,6 +127,70 @@ def revoke_locked(grant: Grant, *, actor: User, reason: str, meta: RequestMeta |
         model=grant.model.full_name,
         reason=reason,
     )
+    email_applicant(grant.request, "grant_revoked", message=reason)
+    closeout_open(grant=grant, reason=Closeout.Reason.REVOKED, now=grant.ended_at)
+    return grant
+
+
+@transaction.atomic
+def grant_end(*, actor: User, grant: Grant, meta: RequestMeta | None = None) -> Grant:
+    """The holder ends their own grant ("End my access"). New download URLs stop at once."""
+    grant = Grant.objects.select_for_update().select_related("model", "user", "request").get(pk=grant.pk)
+    if grant.user_id != actor.pk:
+        raise AccessDenied("Only the grant holder can end this grant.")
+    now = timezone.now()
+    if grant.status == GrantStatus.ACTIVE and not Grant.objects.active(now=now).filter(pk=grant.pk).exists():
+        _expire(grant, now)  # already past its expiry: it ended by itself
+        return grant
+    GRANT_TRANSITIONS.move(grant, GrantStatus.ENDED)
+    grant.ended_at = now
+    grant.save(update_fields=["status", "ended_at"])
+    record(actor=actor, action=AuditAction.GRANT_ENDED, target=grant, meta=meta, model=grant.model.full_name)
+    for renewal in grant.renewals.filter(status__in=OPEN_STATUSES):
+        REQUEST_TRANSITIONS.move(renewal, RequestStatus.WITHDRAWN)
+        renewal.decided_at = now
+        renewal.save(update_fields=["status", "decided_at"])
+        record(
+            actor=actor,
+            action=AuditAction.ACCESS_REQUEST_WITHDRAWN,
+            target=renewal,
+            meta=meta,
+            model=grant.model.full_name,
+        )
+    closeout_open(grant=grant, reason=Closeout.Reason.ENDED, now=now)
+    return grant
+
+
+def grant_extend(*, access_request: AccessRequest, days: int, now: datetime, approved_by: User | None) -> Grant:
+    """Extend the grant a renewal renews, inside the approval's transaction: the new period
+    starts where the old one ends, so access has no gap. Records `grant.renewed`."""
+    grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=access_request.renews_id)
+    if grant.status != GrantStatus.ACTIVE:
+        raise InvalidTransition(f"This grant is {grant.get_status_display().lower()}; it cannot be renewed.")
+    previous = grant.expires_at
+    grant.expires_at = previous + timedelta(days=days)
+    grant.save(update_fields=["expires_at"])
+    period = GrantPeriod.objects.create(
+        grant=grant,
+        request=access_request,
+        kind=GrantPeriod.Kind.RENEWAL,
+        starts_at=previous,
+        ends_at=grant.expires_at,
+        approved_by=approved_by,
+    )
+    record(
+        actor=approved_by,
+        action=AuditAction.GRANT_RENEWED,
+        target=grant,
+        user=grant.user.email,
+        model=grant.model.full_name,
+        request_id=access_request.pk,
+        period_id=period.pk,
+        previous_expires_at=previous.isoformat(),
+        expires_at=grant.expires_at.isoformat(),
+        late=previous <= now,
+    )
+    return grant
 
 
 def grant_expire_due(*, now: datetime | None = None) -> int:
@@ -109,13 +198,19 @@ def grant_expire_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     expired = 0
     running = [GrantStatus.ACTIVE, GrantStatus.PENDING]
-    due = Grant.objects.filter(status__in=running, expires_at__lte=now).values_list("pk", flat=True)
+    in_effect = Grant.objects.active(now=now).values("pk")  # a pending renewal's grace
+    due = (
+        Grant.objects.filter(status__in=running, expires_at__lte=now)
+        .exclude(pk__in=in_effect)
+        .values_list("pk", flat=True)
+    )
     for grant_id in list(due):
         with transaction.atomic():
             grant = (
                 Grant.objects.select_for_update()
                 .select_related("user", "model")
                 .filter(pk=grant_id, status__in=running, expires_at__lte=now)
+                .exclude(pk__in=in_effect)
                 .first()
             )
             if grant is not None:

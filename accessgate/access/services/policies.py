@@ -15,13 +15,20 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import LicenseVersion, Model
 from accessgate.core.errors import ValidationFailed
 from accessgate.notifications.services import email_queue
+from accessgate.training.models import Training
 
 from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
 from ..policy import grants_with_signed_licence
 
-REQUIREMENT_FIELDS = ("require_identity", "require_mfa", "require_orcid", "require_institutional_email")
+REQUIREMENT_FIELDS = (
+    "require_identity",
+    "require_mfa",
+    "require_orcid",
+    "require_institutional_email",
+    "require_signoff",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class QuestionSpec:
         return definition(
             key=key, label=label, kind=kind, required=self.required, help_text=self.help_text.strip(), choices=choices
         )
+
+
+# Not columns of `AccessPolicy`: rows of their own (statements, questions) or many-to-many.
+_NOT_COLUMNS = ("statements", "form_fields", "required_trainings")
 
 
 @dataclass(frozen=True)
@@ -87,13 +98,28 @@ class PolicySettings:
     review_target_days: int | None = None
     # Also e-mailed for each new request (beside the model's reviewers).
     notification_email: str = ""
+    # Access over time.
+    reminder_days: Sequence[int] = (30, 7, 1)
+    renewal_window_days: int = 30
+    renewal_requires_progress_report: bool = True
+    renewal_auto: bool = False
+    renewal_grace_days: int = 14
+    require_closeout: bool = False
+    closeout_days: int = 30
+    closeout_blocks_requests: bool = False
+    require_signoff: bool = False
+    signoff_domains: Sequence[str] = ()
+    signoff_link_days: int = 14
+    # Training objects (or their ids); `require_training` on the policy follows from it.
+    required_trainings: Sequence[Training | int] = ()
 
     @classmethod
     def of(cls, policy: AccessPolicy) -> "PolicySettings":
         """The settings a stored policy holds, so a form that edits some options keeps the rest."""
-        stored = {f.name: getattr(policy, f.name) for f in fields(cls) if f.name not in ("statements", "form_fields")}
+        stored = {f.name: getattr(policy, f.name) for f in fields(cls) if f.name not in _NOT_COLUMNS}
         return cls(
             **stored,
+            required_trainings=list(policy.required_trainings.order_by("pk")) if policy.pk else [],
             statements=[s.text for s in policy.statements.filter(is_active=True).order_by("position")],
             form_fields=[
                 QuestionSpec(
@@ -124,20 +150,22 @@ class PolicySettings:
                     "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
                 )
             )
+        if self.signoff_link_days < 1:
+            found.append(ValidationFailed("A sign-off link lives at least one day.", field="signoff_link_days"))
         if self.approvals_required not in (1, 2):
             found.append(ValidationFailed("A request needs one or two approvals.", field="approvals_required"))
         if self.review_target_days is not None and not 1 <= self.review_target_days <= 365:
             found.append(ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days"))
         if not 0 <= self.reapply_cooldown_days <= 3650:
-            found.append(
-                ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days")
-            )
+            found.append(ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days"))
         unknown = [code for code in self._blocked() if code not in dict(known_countries)]
         if unknown:
             found.append(ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries"))
         checks = (
             lambda: _domains(self.institutional_domains),
             lambda: _email(self.notification_email),
+            lambda: _reminder_days(self.reminder_days),
+            lambda: _domains(self.signoff_domains),
             self.cleaned_statements,
         )
         for check in checks:
@@ -156,8 +184,11 @@ class PolicySettings:
         if problems:
             raise problems[0]
         denied = default_denied_domains() if self.denied_email_domains is None else self.denied_email_domains
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("statements", "form_fields")}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_COLUMNS}
         values.update(
+            reminder_days=_reminder_days(self.reminder_days),
+            signoff_domains=_domains(self.signoff_domains),
+            require_training=bool(self.required_trainings),
             gating=Gating(self.gating),
             requirements_timing=RequirementTiming(self.requirements_timing),
             institutional_domains=_domains(self.institutional_domains),
@@ -172,6 +203,16 @@ class PolicySettings:
         if len(set(statements)) != len(statements):
             raise ValidationFailed("Two attestation statements are the same.", field="statements")
         return statements
+
+
+def _reminder_days(values: Sequence[int]) -> list[int]:
+    try:
+        days = sorted({int(value) for value in values}, reverse=True)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed("Reminder days are whole numbers of days.", field="reminder_days") from error
+    if any(not 1 <= day <= 365 for day in days):
+        raise ValidationFailed("Each reminder is 1 to 365 days before expiry.", field="reminder_days")
+    return days
 
 
 def _cleaned_questions(questions: Sequence[QuestionSpec]) -> list[dict]:
@@ -252,6 +293,10 @@ def policy_set(
         policy.save()
     if _sync_statements(policy, statements):
         changed.append("statements")
+    trainings = {getattr(t, "pk", t) for t in terms.required_trainings}
+    if set(policy.required_trainings.values_list("pk", flat=True)) != trainings:
+        policy.required_trainings.set(trainings)
+        changed.append("required_trainings")
     if _sync_questions(policy, questions):
         changed.append("form_fields")
     if created or changed:
@@ -273,6 +318,17 @@ def policy_set(
             requirements=sorted(name for name in REQUIREMENT_FIELDS if getattr(policy, name)),
             institutional_domains=policy.institutional_domains,
             blocked_countries=policy.blocked_countries,
+            reminder_days=policy.reminder_days,
+            renewal_window_days=policy.renewal_window_days,
+            renewal_requires_progress_report=policy.renewal_requires_progress_report,
+            renewal_auto=policy.renewal_auto,
+            renewal_grace_days=policy.renewal_grace_days,
+            require_closeout=policy.require_closeout,
+            closeout_days=policy.closeout_days,
+            closeout_blocks_requests=policy.closeout_blocks_requests,
+            signoff_domains=policy.signoff_domains,
+            signoff_link_days=policy.signoff_link_days,
+            required_trainings=sorted(policy.required_trainings.values_list("name", flat=True)),
             requirements_timing=policy.requirements_timing,
             approvals_required=policy.approvals_required,
             conflict_blocks=policy.conflict_blocks,

@@ -149,7 +149,9 @@ def access_request_submit(
         gating=policy.gating,
         **({"collection": collection.full_name} if collection else {}),
     )
-    if policy.gating == Gating.AUTO:
+    if policy.require_signoff:
+        email_applicant(access_request, "request_received")  # reviewers hear of it once countersigned
+    elif policy.gating == Gating.AUTO:
         approve(access_request, reviewer=None, message="", meta=meta)
     else:
         email_applicant(access_request, "request_received")

@@ -17,16 +17,17 @@ from ..models import (
     Decision,
     Grant,
     Recusal,
+    RequestKind,
     RequestStatus,
     RequirementTiming,
     Review,
 )
 from ..requirements import Facts, unmet_requirements, waiting_label
 from ..selectors import current_approvals
-from ._checks import check_reviewer, locked, policy_of
+from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
 from .collections import collection_grants_open
-from .grants import grant_open
+from .grants import grant_extend, grant_open
 
 
 def _grant_days(policy: AccessPolicy, days: int | None) -> int:
@@ -63,6 +64,7 @@ def approve(
     """Approve a locked request and open its grant; `reviewer=None` is automatic approval.
     Under "after approval" the grant is pending until the missing requirements hold."""
     policy = policy_of(access_request.model)
+    check_signoff(access_request, policy)
     REQUEST_TRANSITIONS.check(access_request.status, RequestStatus.APPROVED, state=_state(access_request))
     days = _grant_days(policy, grant_days)
     waiting_for = _missing(policy, access_request)
@@ -74,7 +76,14 @@ def approve(
     review = Review.objects.create(
         request=access_request, reviewer=reviewer, decision=Decision.APPROVED, message=message
     )
-    grant = grant_open(access_request=access_request, days=days, now=now, waiting_for=waiting_for)
+    if access_request.kind == RequestKind.RENEWAL:
+        # A renewal extends the grant it renews (which already exists, so it never waits).
+        waiting_for = []
+        grant = grant_extend(access_request=access_request, days=days, now=now, approved_by=reviewer)
+    else:
+        grant = grant_open(
+            access_request=access_request, days=days, now=now, waiting_for=waiting_for, approved_by=reviewer
+        )
     if waiting_for:
         access_request.reviewer_message = f"{waiting_label(waiting_for, sentence=True)}. {message}".strip()
         access_request.save(update_fields=["reviewer_message"])
@@ -91,6 +100,9 @@ def approve(
         grant_days=days,
         waiting_for=waiting_for,
     )
+    if access_request.kind == RequestKind.RENEWAL:
+        email_applicant(access_request, "request_approved", message=message, expires_at=grant.expires_at)
+        return grant
     record(
         actor=reviewer,
         action=AuditAction.GRANT_CREATED,
@@ -159,6 +171,7 @@ def access_request_approve(
             grant_days=grant_days,
             approved_by=[review.reviewer.email for review in earlier],
         )
+    check_signoff(access_request, policy)
     _grant_days(policy, grant_days)
     _missing(policy, access_request)
     review = Review.objects.create(request=access_request, reviewer=actor, decision=Decision.APPROVED, message=message)

@@ -94,6 +94,9 @@ def apply(request, namespace, name, collection=None):
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if policy.require_signoff:
+                messages.success(request, "Your request is submitted. Now name your institution's signing official.")
+                return redirect("access:signoff", pk=access_request.pk)
             if access_request.status == RequestStatus.APPROVED:
                 messages.success(request, f"Access to {model.full_name} is granted.")
             else:
@@ -112,7 +115,11 @@ def my_access(request):
     return render(
         request,
         "access/my_access.html",
-        {"requests": selectors.requests_of(request.user), "grants": grants},
+        {
+            "requests": selectors.requests_of(request.user),
+            "grants": grants,
+            "closeouts_due": selectors.closeouts_of(request.user).filter(status="due"),
+        },
     )
 
 

@@ -149,12 +149,13 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=RequestStatus.choices)
     grant_id = serializers.SerializerMethodField()
     agreements = AgreementSerializer(many=True, help_text="What was signed, oldest first.")
+    renews_id = serializers.IntegerField(allow_null=True, help_text="A renewal: the grant it extends.")
 
     class Meta:
         model = AccessRequest
         fields = [
             "id", "model", "status", "intended_use", "created_at", "submitted_at", "decided_at",
-            "reviewer_message", "grant_id", "agreements",
+            "reviewer_message", "grant_id", "agreements", "kind", "renews_id", "progress_report",
         ]  # fmt: skip
 
     def get_grant_id(self, access_request) -> int | None:

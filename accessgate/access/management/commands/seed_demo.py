@@ -38,6 +38,7 @@ from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
 from accessgate.catalog.services import license_publish, model_create
 from accessgate.downloads.services import release_import_prepare, release_import_run
+from accessgate.training.models import Question, Training
 
 DEMO_DOMAIN = "demo.accessgate.test"
 NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
@@ -121,6 +122,14 @@ def demo_files(name: str, *, size: str | None = None, shards: int | None = None)
     )
 
 
+DEMO_QUIZ_INTRO = "Three questions on the licence's main rules. Valid for a year."
+DEMO_QUIZ = [
+    ("May you share the weights with a colleague who has no grant?", ["Yes", "No"], 1),
+    ("Must you delete the weights when your access ends?", ["Yes", "No"], 0),
+    ("May you remove the model's safety mitigations?", ["Yes, for research", "No"], 1),
+]
+
+
 class Command(BaseCommand):
     help = "Create (or refresh) the demo model and accounts, and print their log-ins."
 
@@ -147,6 +156,10 @@ class Command(BaseCommand):
                 "manual",
                 licence=licence,
                 reviewer=reviewer,
+                # Access over time: renewals reviewed with a progress report; a close-out when a
+                # grant ends, and none of the demo's models accept applicants with one overdue.
+                require_closeout=True,
+                closeout_blocks_requests=True,
             )
             open_model = self._model(
                 OPEN_NAME,
@@ -155,6 +168,10 @@ class Command(BaseCommand):
                 "auto",
                 licence=licence,
                 reviewer=reviewer,
+                # The researcher's demo grant can be renewed at once (auto-renewal) or ended with a close-out.
+                renewal_window_days=90,
+                renewal_auto=True,
+                require_closeout=True,
             )
             secure_model = self._model(
                 SECURE_NAME,
@@ -165,6 +182,7 @@ class Command(BaseCommand):
                 reviewer=reviewer,
                 require_identity=True,
                 require_mfa=True,
+                required_trainings=[self._training()],
             )
             council = self._council(licence=licence, reviewer=reviewer)
             family = self._family(model, council)
@@ -215,6 +233,19 @@ class Command(BaseCommand):
                 role_grant(actor=None, user=user, role=role)
             passwords[email] = password
         return passwords
+
+    def _training(self):
+        """A short quiz the secure model requires (access over time: required training)."""
+        training, created = Training.objects.get_or_create(
+            name="Responsible use of model weights",
+            defaults={"kind": "quiz", "validity_days": 365, "pass_mark": 100, "description": DEMO_QUIZ_INTRO},
+        )
+        if created:
+            for position, (text, choices, correct) in enumerate(DEMO_QUIZ):
+                Question.objects.create(
+                    training=training, position=position, text=text, choices=choices, correct=correct
+                )
+        return training
 
     def _licence(self):
         licence = LicenseVersion.objects.filter(name="Frontier Demo Research Licence", version="1.0").first()
@@ -353,8 +384,7 @@ class Command(BaseCommand):
         for email, password in passwords.items():
             out.write(f"  {email:<36} {password}")
         out.write("The reviewer, auditor and admin have an authenticator app set up. When asked for a code, run:")
-        out.write(f"  .venv/bin/python manage.py totp_code reviewer@{DEMO_DOMAIN}")
-        out.write("")
+        out.write(f"  .venv/bin/python manage.py totp_code reviewer@{DEMO_DOMAIN}\n")
         out.write(f"Apply as the researcher to {model.full_name} and approve as the reviewer in the review queue:")
         out.write(f"  {site}/models/{model.full_name}/")
         out.write(f"The researcher already has access to {open_model.full_name}. Download a file now:")

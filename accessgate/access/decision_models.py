@@ -1,0 +1,46 @@
+"""Decisions beside the reviews: a reviewer's recusal, an applicant's appeal."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Recusal(models.Model):
+    """A reviewer stepping aside from one request; they can no longer decide it."""
+
+    request = models.ForeignKey("access.AccessRequest", on_delete=models.PROTECT, related_name="recusals")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="recusals")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "reviewer"], name="access_recusal_once_per_reviewer"),
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} recused from request #{self.request_id}"
+
+
+class AppealOutcome(models.TextChoices):
+    PENDING = "pending", "Under review"
+    GRANTED = "granted", "Granted: the request is approved"
+    DENIED = "denied", "Denied: the rejection stands"
+
+
+class Appeal(models.Model):
+    """The one appeal a rejected applicant may make; decided by someone who did not reject."""
+
+    request = models.OneToOneField("access.AccessRequest", on_delete=models.PROTECT, related_name="appeal")
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=8, choices=AppealOutcome.choices, default=AppealOutcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_message = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"

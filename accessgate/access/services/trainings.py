@@ -1,0 +1,66 @@
+"""Grants that need a training: suspended when the holder's training lapses, restored when
+every training their model requires is valid again (announced by `training.signals`)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accessgate.accounts.models import User
+from accessgate.audit.actions import AuditAction
+from accessgate.audit.services import record
+from accessgate.training.models import Training
+from accessgate.training.selectors import valid_training_ids
+
+from ..models import GRANT_TRANSITIONS, Grant, GrantStatus
+from .grants import _expire
+
+TRAINING_LAPSED = "training_expired"
+
+
+@transaction.atomic
+def grants_suspend_for_training(*, user: User, training: Training) -> list[Grant]:
+    suspended = []
+    for grant in (
+        Grant.objects.select_for_update()
+        .filter(user=user, status=GrantStatus.ACTIVE, model__policy__required_trainings=training)
+        .select_related("model")
+    ):
+        GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
+        grant.suspended_reason = TRAINING_LAPSED
+        grant.save(update_fields=["status", "suspended_reason"])
+        record(
+            actor=None,
+            action=AuditAction.GRANT_SUSPENDED,
+            target=grant,
+            user=user.email,
+            model=grant.model.full_name,
+            reason=TRAINING_LAPSED,
+            training=training.name,
+        )
+        suspended.append(grant)
+    return suspended
+
+
+@transaction.atomic
+def grants_restore_after_training(*, user: User) -> list[Grant]:
+    restored = []
+    now = timezone.now()
+    valid = valid_training_ids(user, now=now)
+    for grant in (
+        Grant.objects.select_for_update(of=("self",))  # the policy is the nullable side of a join
+        .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=TRAINING_LAPSED)
+        .select_related("model__policy")
+    ):
+        needed = set(grant.model.policy.required_trainings.values_list("pk", flat=True))
+        if not needed <= valid:
+            continue
+        if grant.expires_at <= now:
+            _expire(grant, now)
+            continue
+        GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
+        grant.suspended_reason = ""
+        grant.save(update_fields=["status", "suspended_reason"])
+        record(
+            actor=None, action=AuditAction.GRANT_RESTORED, target=grant, user=user.email, model=grant.model.full_name
+        )
+        restored.append(grant)
+    return restored
