@@ -60,7 +60,7 @@ def test_renew_then_end_and_close_out(new_page, model, reviewer, researcher):
     assert grant.status == GrantStatus.ENDED
     closeout = Closeout.objects.get(grant=grant)
     assert (closeout.status, closeout.systems) == ("filed", "lab-gpu-01\nbackup tape 7")
-    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     for expected in [
         "access.renewal.submitted",
         "grant.renewed",
