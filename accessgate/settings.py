@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from accessgate.beat import beat_schedule
+from accessgate.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -256,52 +259,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    "notifications-redeliver-pending": {
-        "task": "accessgate.notifications.tasks.redeliver_pending",
-        "schedule": 300.0,
-    },
-    "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (see README)
-        "task": "accessgate.audit.tasks.chain_pending",
-        "schedule": 30.0,
-    },
-    "audit-daily-export": {
-        "task": "accessgate.audit.tasks.daily_export",
-        "schedule": 3600.0,  # hourly; it exports each finished UTC day once
-    },
-    "audit-checkpoint": {
-        "task": "accessgate.audit.tasks.checkpoint",
-        "schedule": float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300)),  # no-op when unchanged
-    },
-    "audit-refusals-flush": {
-        "task": "accessgate.audit.tasks.flush_refusals",
-        "schedule": 60.0,
-    },
-    "identity-expire-verifications": {
-        "task": "accessgate.identity.tasks.expire_verifications",
-        "schedule": 24 * 3600.0,
-    },
-    "access-expire-grants": {
-        "task": "accessgate.access.tasks.expire_grants",
-        "schedule": 3600.0,
-    },
-    "training-expire": {
-        "task": "accessgate.training.tasks.expire_trainings",
-        "schedule": 3600.0,
-    },
-    "access-send-reminders": {
-        "task": "accessgate.access.tasks.send_reminders",
-        "schedule": 3600.0,  # hourly; each reminder goes out once (access/services/reminders.py)
-    },
-    "access-review-digests": {
-        "task": "accessgate.access.tasks.send_review_digests",
-        "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
-    },
-    "access-activate-ready-grants": {
-        "task": "accessgate.access.tasks.activate_ready_grants",
-        "schedule": 300.0,
-    },
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    checkpoint_interval=float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300))  # no-op when unchanged
+)
 ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES = env.int("ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES", default=5_000_000)
 ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
 ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS", default=7)
@@ -406,75 +366,13 @@ ACCESSGATE_REQUIRE_SERVICES = env.bool("ACCESSGATE_REQUIRE_SERVICES", default=Fa
 
 # The REST API at /api/v1/ (accessgate/api/v1): bearer tokens or the session (with CSRF),
 # one error shape, cursor pagination, an OpenAPI 3 schema and docs from vendored files.
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accessgate.api.v1.auth.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["accessgate.api.v1.permissions.ScopeAndRole"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "accessgate.api.v1.pagination.Cursor",
-    "DEFAULT_SCHEMA_CLASS": "accessgate.api.v1.schema.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "accessgate.api.v1.errors.exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "PAGE_SIZE": 50,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "accessgate API",
-    "DESCRIPTION": (
-        "The portal's REST API: the catalog, your access requests and grants, download manifests, "
-        "review decisions and the audit trail. Send `Authorization: Bearer <token>` (a personal access "
-        "token with the scope each operation names) or use a browser session with its CSRF token."
-    ),
-    "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "TAGS": [
-        {"name": "catalog", "description": "Models, releases, licences and requirements."},
-        {"name": "my access", "description": "Your profile, requests, grants and download manifests."},
-        {"name": "review", "description": "Reviewers: the queue, decisions, grants and revocation."},
-        {"name": "audit", "description": "Auditors: the trail, chain verification and signed exports."},
-    ],
-    "ENUM_NAME_OVERRIDES": {
-        "RequestStatusEnum": "accessgate.access.models.RequestStatus",
-        "GrantStatusEnum": "accessgate.access.models.GrantStatus",
-        "JobStatusEnum": "accessgate.core.jobs.JobStatus",
-    },
-}
+from accessgate.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402,F401
 
 # Logs: plain text by default; ACCESSGATE_LOG_JSON=1 writes one JSON object per line, with
 # the request id (also sent as the X-Request-ID response header). Signed /dl/ tokens are
 # redacted from the development server's access log (gunicorn: scripts/gunicorn.conf.py).
 ACCESSGATE_LOG_JSON = env.bool("ACCESSGATE_LOG_JSON", default=False)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "accessgate.logs.RequestIdFilter"},
-        "redact_tokens": {"()": "accessgate.logs.RedactTokensFilter"},
-    },
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "accessgate.logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id", "redact_tokens"],
-            "formatter": "json" if ACCESSGATE_LOG_JSON else "text",
-        },
-    },
-    "loggers": {
-        # Django's defaults give these their own unfiltered handlers; ours redact tokens.
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-    "root": {"handlers": ["console"], "level": env.str("ACCESSGATE_LOG_LEVEL", default="INFO")},
-}
+LOGGING = logging_config(json=ACCESSGATE_LOG_JSON, level=env.str("ACCESSGATE_LOG_LEVEL", default="INFO"))
 
 # Optional error reporting: set SENTRY_DSN (and pip install the pinned sentry-sdk, which
 # requirements.txt carries). Nothing is sent when it is empty.

@@ -46,6 +46,10 @@ PROJECT_MODULES = {
     "logs",
     "health",
     "gunicorn_logger",
+    # pieces of the settings: the beat schedule, the API's and logging's settings
+    "beat",
+    "api_settings",
+    "logging_config",
 }
 # The last part of a module's path that makes it an interface module.
 INTERFACE = {
