@@ -95,6 +95,7 @@ class AuditAction(models.TextChoices):
     IDENTITY_VERIFICATION_REDACTED = "identity.verification.redacted", "Identity data redacted"
     IDENTITY_VERIFICATION_EXPIRED = "identity.verification.expired", "Identity verification expired"
 
+    TRAINING_DEFINITION_SAVED = "training.definition.saved", "Training defined or changed"
     TRAINING_QUIZ_TAKEN = "training.quiz.taken", "Training quiz taken"
     TRAINING_CERTIFICATE_UPLOADED = "training.certificate.uploaded", "Training certificate uploaded"
     TRAINING_CERTIFICATE_APPROVED = "training.certificate.approved", "Training certificate accepted"

@@ -28,6 +28,28 @@ from .signals import training_lapsed, training_restored
 PDF_MAGIC = b"%PDF-"
 
 
+def training_definition_saved(
+    *, actor: User, training: Training, created: bool, changed: list[str], meta: RequestMeta | None = None
+) -> None:
+    """Record an admin's new or changed training (its fields and questions) in the caller's
+    transaction: the admin saves the rows, this writes the event beside them."""
+    questions = list(training.questions.order_by("pk").values_list("text", flat=True))
+    record(
+        actor=actor,
+        action=AuditAction.TRAINING_DEFINITION_SAVED,
+        target=training,
+        meta=meta,
+        created=created,
+        changed=sorted(changed),
+        name=training.name,
+        kind=training.kind,
+        validity_days=training.validity_days,
+        pass_mark=training.pass_mark,
+        is_active=training.is_active,
+        questions_sha256=hashlib.sha256("\n".join(questions).encode()).hexdigest(),
+    )
+
+
 def _restored(user: User, training: Training, *, had_valid: bool) -> None:
     if not had_valid:
         training_restored.send(sender=Training, user=user, training=training)
