@@ -9,6 +9,7 @@ from accessgate.access.models import AccessRequest, Agreement, Grant, GrantStatu
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from accessgate.notifications.models import Email
 
 from .. import factories
 from ..conftest import application, make_policy
@@ -391,3 +392,14 @@ class TestPolicy:
             make_policy(model, licence, statements=["A", "A"])
         with pytest.raises(ValidationFailed):
             make_policy(model, licence, grant_days=0)
+
+
+def test_revoking_emails_the_researcher_once(researcher, reviewer, model, events):
+    grant = services.access_request_approve(
+        actor=reviewer, access_request=services.access_request_submit(actor=researcher, **application(model))
+    )
+    before = Email.objects.filter(to=[researcher.email]).count()
+    services.grant_revoke(actor=reviewer, grant=grant, reason="Project ended.")
+    revoked = Email.objects.filter(to=[researcher.email]).order_by("id")[before:]
+    assert len(revoked) == 1 and "Project ended." in revoked[0].body_text
+    assert "grant.revoked" in events() and events().count("grant.revoked") == 1

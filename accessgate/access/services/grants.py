@@ -110,8 +110,9 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | 
 
 
 def revoke_locked(grant: Grant, *, actor: User, reason: str, meta: RequestMeta | None) -> None:
-    """End a grant the caller has locked and may revoke, and record `grant.revoked`; the one
-    revocation step of `grant_revoke` and of returning a request to pending."""
+    """End a grant the caller has locked and may revoke, record `grant.revoked` and open its
+    close-out; the one revocation step of `grant_revoke` and of returning a request to
+    pending (the callers say what the researcher is told)."""
     GRANT_TRANSITIONS.move(grant, GrantStatus.REVOKED)
     grant.waiting_for = []
     grant.ended_at = timezone.now()
@@ -127,9 +128,7 @@ def revoke_locked(grant: Grant, *, actor: User, reason: str, meta: RequestMeta |
         model=grant.model.full_name,
         reason=reason,
     )
-    email_applicant(grant.request, "grant_revoked", message=reason)
     closeout_open(grant=grant, reason=Closeout.Reason.REVOKED, now=grant.ended_at)
-    return grant
 
 
 @transaction.atomic
