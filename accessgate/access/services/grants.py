@@ -98,12 +98,9 @@ def _expire(grant: Grant, now: datetime) -> None:
 @transaction.atomic
 def grant_revoke(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
     """End a grant at once. New download URLs stop immediately."""
-    grant = Grant.objects.select_for_update().select_related("model", "user", "request").get(pk=grant.pk)
-    if not can_review(actor, grant.model):
-        raise AccessDenied(f"You are not a reviewer of {grant.model.full_name}.")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed("Give a reason for revoking; the researcher will see it.", field="reason")
+    grant, reason = _reviewed_grant(
+        actor, grant, reason, missing="Give a reason for revoking; the researcher will see it."
+    )
     revoke_locked(grant, actor=actor, reason=reason, meta=meta)
     email_applicant(grant.request, "grant_revoked", message=reason)
     return grant
