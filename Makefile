@@ -7,7 +7,7 @@ PORT ?= 8000
 # Everything the demo prints and every link it e-mails uses this address.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: demo test bench lint services chromium nginx node clean prod
+.PHONY: demo test bench lint services chromium nginx node gettext messages clean prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,8 @@ test: $(VENV)/.dev-installed services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # What the tests need that we can bring up here. PostgreSQL and Redis are the machine's;
-# Chromium and nginx come from Debian (as root only), s3rver from package.json.
-services: chromium nginx node
+# Chromium, nginx and GNU gettext come from Debian (as root only), s3rver from package.json.
+services: chromium nginx node gettext
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -54,6 +54,21 @@ nginx:
 	      || echo "nginx-light could not be installed; the offload test will skip (or fail with ACCESSGATE_REQUIRE_SERVICES=1)"; \
 	  else echo "nginx is missing and we are not root; the offload test will skip"; fi; \
 	fi
+
+gettext:
+	@if ! command -v xgettext >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null) \
+	      || echo "gettext could not be installed; the makemessages test will skip (or fail with ACCESSGATE_REQUIRE_SERVICES=1)"; \
+	  else echo "gettext is missing and we are not root; the makemessages test will skip"; fi; \
+	fi
+
+# The source catalogue for translators (README, "Translating"): every marked string of the
+# templates and the code, without line numbers so that moving code does not churn it.
+messages: $(VENV)/.runtime-installed gettext
+	$(BIN)/python manage.py makemessages -l en --no-obsolete --add-location file \
+	  --ignore 'node_modules/*' --ignore 'static/*' --ignore 'staticfiles/*' --ignore 'var/*' \
+	  --ignore 'tests/*' --ignore 'bench/*' --ignore 'scripts/*'
 
 node:
 	@if [ -f package.json ] && command -v npm >/dev/null 2>&1; then \

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's documented order).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -223,6 +225,12 @@ MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # WebAuthn on http://localhost in development
 
 LANGUAGE_CODE = "en"
+# Templates and messages are marked for translation; a language joins this list together with
+# its catalogue under locale/ (README, "Translating").
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English keeps the portal's unambiguous ISO-style dates; other languages use Django's formats.
+FORMAT_MODULE_PATH = ["accessgate.core.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
