@@ -392,9 +392,9 @@ class Grant(models.Model):
         return f"Grant #{self.pk}: {self.user} → {self.model}"
 
 
-# Models in their own modules, imported here so Django registers them.
-from .collection_models import Collection  # noqa: E402, F401
+from .collection_models import Collection  # noqa: E402, F401 (models in their own modules, registered here)
 from .decision_models import Appeal, AppealOutcome, Recusal  # noqa: E402, F401
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
 from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401
+from .rollup_models import DownloadDay, DownloadDayBuilt  # noqa: E402, F401
 from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401
