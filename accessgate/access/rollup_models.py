@@ -7,6 +7,7 @@ request path touches these tables: 32 clients downloading the same model on the 
 not queue on one counter row (issue 11's throughput).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -27,6 +28,26 @@ class DownloadDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.model_name}: {self.files} files"
+
+
+class DownloadUserDay(models.Model):
+    """What one researcher was issued on one closed UTC day (their "My downloads" page)."""
+
+    day = models.DateField()
+    # Like the audit trail's actor: no constraint, no cascade; history outlives the account.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    files = models.PositiveBigIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    events = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["actor", "day"], name="access_downloaduserday_one_per_day")]
+
+    def __str__(self):
+        return f"{self.day} user {self.actor_id}: {self.files} files"
 
 
 class DownloadDayBuilt(models.Model):

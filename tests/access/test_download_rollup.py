@@ -2,6 +2,7 @@
 for a day celery-beat missed, and the dashboard reads it (plus the open day live) in a fixed
 number of queries."""
 
+import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accessgate.access.dashboard import DOWNLOAD_DAYS, own_downloads, staff_dashboard
-from accessgate.access.models import DownloadDay, DownloadDayBuilt
+from accessgate.access.models import DownloadDay, DownloadDayBuilt, DownloadUserDay
 from accessgate.access.services import download_rollup
 from accessgate.access.tasks import roll_up_downloads
 from accessgate.audit.actions import AuditAction
@@ -150,6 +151,33 @@ def test_the_beat_task_builds_the_closed_days(trail, settings):
     assert roll_up_downloads() == 0
 
 
+def test_own_history_from_rollup_and_live_equals_the_trail(researcher, other_researcher):
+    for back in range(35):
+        at = NOW - timedelta(days=back, hours=back % 5)
+        _url(at, MODELS[back % 2], 10 + back, actor=researcher)
+        _manifest(at, MODELS[0], 3, 300, actor=researcher if back % 3 else other_researcher)
+    first = NOW.date() - timedelta(days=29)
+
+    def expected():
+        counts = {first + timedelta(days=i): [0, 0] for i in range(30)}
+        for event in AuditEvent.objects.filter(actor_id=researcher.pk, action__in=download_rollup.DOWNLOAD_ACTIONS):
+            day = event.created_at.astimezone(UTC).date()
+            if day in counts:
+                counts[day][0] += event.details.get("file_count", 1)
+                counts[day][1] += event.details.get("size", event.details.get("total_bytes"))
+        return counts
+
+    live = own_downloads(researcher, now=NOW)  # nothing built: every day read live
+    assert live["days"] == expected() and len(live["latest"]) == 30 + 20
+    download_rollup.download_rollup_build_missing(now=NOW - timedelta(days=8))  # beat stopped a week ago
+    assert DownloadUserDay.objects.filter(actor=researcher).exists()
+    assert own_downloads(researcher, now=NOW)["days"] == expected()
+    download_rollup.download_rollup_build_missing(now=NOW)
+    assert download_rollup.live_from(first, NOW) == NOW.date()
+    assert own_downloads(researcher, now=NOW) == live
+    assert own_downloads(other_researcher, now=NOW)["days"][NOW.date()] == [3, 300]
+
+
 def test_own_history_counts_manifests_and_reads_its_index(postgres, researcher):
     other = factories.UserFactory()
     now = datetime.now(UTC)
@@ -163,14 +191,36 @@ def test_own_history_counts_manifests_and_reads_its_index(postgres, researcher):
         AuditAction.DOWNLOAD_URL_ISSUED,
         AuditAction.DOWNLOAD_MANIFEST_ISSUED,
     ]
-    # Both reads can use the partial (actor, created_at) index of download events; on this tiny
-    # table the planner would rather scan, so scanning is priced out to see the plan it can take.
+    # The live reads can use the partial (actor, created_at) index of download events and the
+    # rollup its (actor, day) key; on these tiny tables the planner would rather scan, so
+    # scanning is priced out to see the plan it can take.
     since = download_rollup.day_start(now.date() - timedelta(days=29))
     events = download_rollup.download_events(since).filter(actor_id=researcher.pk)
+    rollup = DownloadUserDay.objects.filter(actor_id=researcher.pk, day__gte=since.date())
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plans = [
             events.order_by("-created_at", "-id")[:200].explain(),
             download_rollup.files_and_bytes(events, "day").explain(),
         ]
+        rollup_plan = rollup.explain()
     assert all("audit_download_actor_idx" in plan for plan in plans), plans
+    assert "access_downloaduserday_one_per_day" in rollup_plan, rollup_plan
+
+
+@pytest.mark.parametrize(("page", "who"), [("review:dashboard", "admin_user"), ("access:my_downloads", "researcher")])
+def test_no_dashboard_query_needs_a_table_scan(postgres, client, trail, page, who, request):
+    """Every query of the two pages on our tables (requests, grants, the trail, the rollup) has
+    an index to answer from: with sequential scans priced out, none is left in any plan."""
+    client.force_login(request.getfixturevalue(who))
+    client.get(reverse(page))  # builds the missing days first
+    with CaptureQueriesContext(connection) as read:
+        assert client.get(reverse(page)).status_code == 200
+    ours = [q["sql"] for q in read.captured_queries if re.search(r'FROM "(access|audit)_', q["sql"])]
+    assert len(ours) >= (3 if page == "access:my_downloads" else 6)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in ours:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, (sql, plan)

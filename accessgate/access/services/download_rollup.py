@@ -8,6 +8,7 @@ events can arrive for that day and its counts are final. Building is an upsert o
 computed from immutable events, so re-running it (or two builders at once) gives the same rows.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.models import AuditEvent
 
-from ..rollup_models import DownloadDay, DownloadDayBuilt
+from ..rollup_models import DownloadDay, DownloadDayBuilt, DownloadUserDay
 
 DOWNLOAD_ACTIONS = [AuditAction.DOWNLOAD_URL_ISSUED, AuditAction.DOWNLOAD_MANIFEST_ISSUED]
 SETTLE = timedelta(minutes=15)
@@ -66,9 +67,15 @@ def files_and_bytes(events: QuerySet, *group: str) -> QuerySet:
     )
 
 
+def _upsert(model, rows: list, unique: list[str]) -> None:
+    fields = ["files", "bytes", "events"]
+    model.objects.bulk_create(rows, update_conflicts=True, unique_fields=unique, update_fields=fields, batch_size=2000)
+
+
 def download_days_build(*, days: Iterable[date], now: datetime | None = None) -> int:
-    """(Re)build the rollup of these closed days in one aggregate over their range; returns how
-    many (day, model) rows it wrote. Idempotent; a day that is not closed yet is refused."""
+    """(Re)build the rollup of these closed days, per model and per researcher, from one
+    aggregate over their range; returns how many (day, model) rows it wrote. Idempotent; a day
+    that is not closed yet is refused."""
     days = sorted(set(days))
     if not days:
         return 0
@@ -77,19 +84,26 @@ def download_days_build(*, days: Iterable[date], now: datetime | None = None) ->
         raise ValueError(f"{days[-1]} is not closed yet; its downloads are read live.")
     wanted = set(days)
     events = download_events(day_start(days[0]), day_start(days[-1] + timedelta(days=1)))
-    rows = [
-        DownloadDay(
-            day=r["day"], model_name=r["model_key"] or "", files=r["files"], bytes=r["bytes"], events=r["events"]
-        )
-        for r in files_and_bytes(events, "day", "model_key")
-        if r["day"] in wanted
-    ]
+    per_model, per_user = defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0, 0])
+    for r in files_and_bytes(events, "day", "model_key", "actor_id"):
+        if r["day"] not in wanted:
+            continue
+        for totals in (per_model[(r["day"], r["model_key"] or "")], per_user[(r["day"], r["actor_id"])]):
+            totals[0], totals[1], totals[2] = totals[0] + r["files"], totals[1] + r["bytes"], totals[2] + r["events"]
     with transaction.atomic():
-        DownloadDay.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["day", "model_name"],
-            update_fields=["files", "bytes", "events"],
+        _upsert(
+            DownloadDay,
+            [DownloadDay(day=d, model_name=m, files=f, bytes=b, events=n) for (d, m), (f, b, n) in per_model.items()],
+            ["day", "model_name"],
+        )
+        _upsert(
+            DownloadUserDay,
+            [
+                DownloadUserDay(day=d, actor_id=a, files=f, bytes=b, events=n)
+                for (d, a), (f, b, n) in per_user.items()
+                if a is not None
+            ],
+            ["actor", "day"],
         )
         DownloadDayBuilt.objects.bulk_create(
             [DownloadDayBuilt(day=day, built_at=now) for day in days],
@@ -97,7 +111,16 @@ def download_days_build(*, days: Iterable[date], now: datetime | None = None) ->
             unique_fields=["day"],
             update_fields=["built_at"],
         )
-    return len(rows)
+    return len(per_model)
+
+
+def live_from(first: date, now: datetime) -> date:
+    """Where a reader of [first, today] switches from the rollup to the live events: the first
+    day of the window not built yet (a researcher's page reads a missed day live rather than
+    build every user's rollup on their request)."""
+    open_from = first_open_day(now)
+    missing = download_days_missing(first, open_from - timedelta(days=1)) if open_from > first else []
+    return min([*missing, open_from])
 
 
 def download_days_missing(first: date, last: date) -> list[date]:
