@@ -1,6 +1,7 @@
 """What the staff dashboard and a researcher's download history read: a fixed number of
-aggregate queries each, bounded in time, answered from indexes (requests by `submitted_at`,
-grants by status and expiry, audit events by (action, created_at))."""
+aggregate queries each, bounded in time, answered from indexes (requests by `submitted_at` and
+`decided_at`, grants by expiry) and, for downloads, from the per-day rollup of closed days
+(`services/download_rollup.py`) plus the open day live from the audit trail's indexes."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
