@@ -44,6 +44,10 @@ def beat_schedule(*, checkpoint_interval: float) -> dict:
             "task": "accessgate.access.tasks.send_review_digests",
             "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
         },
+        "access-roll-up-downloads": {
+            "task": "accessgate.access.tasks.roll_up_downloads",
+            "schedule": 3600.0,  # hourly; builds each closed UTC day once, for the staff dashboard
+        },
         "access-activate-ready-grants": {
             "task": "accessgate.access.tasks.activate_ready_grants",
             "schedule": 300.0,

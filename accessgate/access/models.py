@@ -193,8 +193,8 @@ class AccessRequest(models.Model):
     status = models.CharField(max_length=24, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED)
     intended_use = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    submitted_at = models.DateTimeField("last submitted", default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField("last submitted", default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True, db_index=True)
     reviewer_message = models.TextField("latest message to the applicant", blank=True)
     # A renewal is a request of kind "renewal" linked to the grant it extends; it is reviewed
     # on the same pages and approved by the same service, which extends that grant.
@@ -357,7 +357,7 @@ class Grant(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="grants")
     status = models.CharField(max_length=16, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
     granted_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -392,9 +392,9 @@ class Grant(models.Model):
         return f"Grant #{self.pk}: {self.user} → {self.model}"
 
 
-# Models in their own modules, imported here so Django registers them.
-from .collection_models import Collection  # noqa: E402, F401
+from .collection_models import Collection  # noqa: E402, F401 (models in their own modules, registered here)
 from .decision_models import Appeal, AppealOutcome, Recusal  # noqa: E402, F401
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
 from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401
+from .rollup_models import DownloadDay, DownloadDayBuilt, DownloadUserDay  # noqa: E402, F401
 from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

@@ -1,6 +1,12 @@
 from celery import shared_task
 
-from .services import grant_expire_due, grants_activate_all_ready, reminders_send_due, review_digests_send
+from .services import (
+    download_rollup,
+    grant_expire_due,
+    grants_activate_all_ready,
+    reminders_send_due,
+    review_digests_send,
+)
 
 
 @shared_task
@@ -22,3 +28,9 @@ def activate_ready_grants() -> int:
 @shared_task
 def send_review_digests() -> int:
     return review_digests_send()
+
+
+@shared_task
+def roll_up_downloads() -> int:
+    """Roll up each closed day's downloads for the dashboard (a no-op once every day is built)."""
+    return download_rollup.download_rollup_build_missing()

@@ -64,6 +64,14 @@ class AuditEvent(models.Model):
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_unchained"),
             # The dashboards' bounded reads: one action (downloads) over recent days.
             models.Index(fields=["action", "created_at"], name="audit_action_created_idx"),
+            # A researcher's own download history, newest first, however many other events they have.
+            models.Index(
+                fields=["actor", "-created_at"],
+                condition=models.Q(
+                    action__in=[actions.AuditAction.DOWNLOAD_URL_ISSUED, actions.AuditAction.DOWNLOAD_MANIFEST_ISSUED]
+                ),
+                name="audit_download_actor_idx",
+            ),
         ]
 
     def __str__(self):
