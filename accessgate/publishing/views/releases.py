@@ -16,8 +16,8 @@ from accessgate.core.errors import DomainError, ValidationFailed
 from accessgate.core.storage import get_storage
 from accessgate.core.tasks import queue_after_commit
 from accessgate.downloads import uploads
+from accessgate.downloads.imports import release_import_prepare
 from accessgate.downloads.models import ReleaseImport, ReleaseUpload, UploadedFile
-from accessgate.downloads.services import release_import_prepare
 from accessgate.downloads.tasks import run_release_import
 
 from ..forms import IndexS3Form, ReasonForm
