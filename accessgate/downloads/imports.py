@@ -116,6 +116,7 @@ def release_import_run(
         return release
     except Exception as error:
         message = getattr(error, "message", None) or str(error)
+        progress.tick(force=True)  # the failed job shows how far it got
         job_fail(job, message)
         raise
 

@@ -93,7 +93,7 @@ class ImportProgress:
 
     def tick(self, *, force: bool = False) -> None:
         now = self.clock()
-        elapsed = now - (self._last_time or now)
+        elapsed = 0.0 if self._last_time is None else now - self._last_time
         if not force and elapsed < PROGRESS_INTERVAL:
             return
         if elapsed > 0:
@@ -184,7 +184,7 @@ def import_status(job: ReleaseImport) -> dict:
         "bytes_per_second": job.rate,
         "eta_seconds": None if eta is None else round(eta),
         "percent": job.percent,
-        "current_file": job.current_file,
+        "current_file": "" if job.finished else job.current_file,
         "text": progress_text(job),
         "error": job.error,
     }

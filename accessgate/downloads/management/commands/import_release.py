@@ -90,7 +90,10 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from error
         except Exception as error:  # storage unreachable, disk full…: recorded on the job, said plainly
-            raise CommandError(f"The import failed and created nothing: {error}") from error
+            raise CommandError(
+                f"The import failed and created nothing: {error}. Run the same command again to resume: "
+                "files already stored (same size and sha256) are not sent again."
+            ) from error
         job.refresh_from_db()
         if job.status != JobStatus.DONE:
             raise CommandError(job.error or "The import failed.")
