@@ -393,6 +393,7 @@ def publish_urls(world):
         "publish:reviewers": m,
         "publish:releases": m,
         "publish:import": [*m, world["job"].pk],
+        "publish:import_status": [*m, world["job"].pk],
         "publish:access": m,
         "publish:reports": m,
         "publish:report_csv": m,
