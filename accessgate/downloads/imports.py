@@ -114,8 +114,9 @@ def release_import_run(
             )
             job_done(job, release=release)
         return release
-    except Exception as error:
-        message = getattr(error, "message", None) or str(error)
+    except (Exception, KeyboardInterrupt) as error:
+        # Ctrl-C too: a job left "running" would say so forever.
+        message = getattr(error, "message", None) or str(error) or "Interrupted."
         progress.tick(force=True)  # the failed job shows how far it got
         job_fail(job, message)
         raise

@@ -278,3 +278,18 @@ def test_part_sizes_stay_within_s3s_ten_thousand_parts():
     assert multipart.part_size_for(160 * 1024 * MIB) == 16 * MIB + MIB  # just over 10,000 × 16 MiB
     size = 2 * 1024**4  # 2 TiB
     assert -(-size // multipart.part_size_for(size)) <= 10_000
+
+
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+def test_ctrl_c_marks_the_job_failed_and_says_how_to_resume(source, sent, monkeypatch):
+    model = factories.ModelFactory()
+
+    def interrupt(self, key, source, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LocalStorage, "put_file", interrupt)
+    with pytest.raises(CommandError, match="Interrupted; nothing was created. Run the same command again"):
+        call_command("import_release", model.full_name, "1.0", str(source), "--quiet")
+    job = ReleaseImport.objects.get()
+    assert (job.status, job.error) == (JobStatus.FAILED, "Interrupted.")  # not "running" forever
+    assert not Release.objects.filter(model=model).exists()

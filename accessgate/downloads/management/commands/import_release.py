@@ -89,6 +89,11 @@ class Command(BaseCommand):
                     line.close()
         except DomainError as error:
             raise CommandError(error.message) from error
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted; nothing was created. Run the same command again to resume: "
+                "files already stored (same size and sha256) are not sent again."
+            ) from None
         except Exception as error:  # storage unreachable, disk full…: recorded on the job, said plainly
             raise CommandError(
                 f"The import failed and created nothing: {error}. Run the same command again to resume: "
