@@ -16,7 +16,7 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditExport, VerificationRun
 from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
-from accessgate.downloads.services import release_import_prepare
+from accessgate.downloads.imports import release_import_prepare
 from accessgate.downloads.uploads import upload_start
 from accessgate.notifications.services import webhook_endpoint_create
 from accessgate.training.models import Training
@@ -393,6 +393,7 @@ def publish_urls(world):
         "publish:reviewers": m,
         "publish:releases": m,
         "publish:import": [*m, world["job"].pk],
+        "publish:import_status": [*m, world["job"].pk],
         "publish:access": m,
         "publish:reports": m,
         "publish:report_csv": m,

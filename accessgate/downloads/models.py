@@ -41,6 +41,12 @@ class ReleaseImport(BackgroundJob):
     files_done = models.PositiveIntegerField(default=0)
     bytes_total = models.PositiveBigIntegerField(default=0)
     bytes_done = models.PositiveBigIntegerField(default=0)
+    # Live progress (downloads/progress.py): the file being read, the smoothed rate, and
+    # what a resumed run found already stored and did not send again.
+    current_file = models.CharField(max_length=500, blank=True)
+    rate = models.PositiveBigIntegerField("bytes per second", default=0)
+    files_reused = models.PositiveIntegerField("files already stored", default=0)
+    bytes_reused = models.PositiveBigIntegerField("bytes already stored", default=0)
     error = models.TextField(blank=True)
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(

@@ -1,9 +1,8 @@
-"""Issuing download URLs (one file or a whole release) and putting releases into storage."""
+"""Issuing download URLs (one file or a whole release). Imports live in `imports.py`."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,14 +17,12 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.refusals import refusal_note
 from accessgate.audit.services import record
-from accessgate.catalog.models import Model, Release, WeightFile
-from accessgate.catalog.services import FileSpec, release_create
-from accessgate.core.errors import DomainError, QuotaExceeded, ValidationFailed
-from accessgate.core.jobs import job_done, job_fail, job_start, job_update
+from accessgate.catalog.models import Release, WeightFile
+from accessgate.core.errors import DomainError, QuotaExceeded
 from accessgate.core.ratelimit import check_rate, parse
-from accessgate.core.storage import Storage, get_storage, sha256_of
+from accessgate.core.storage import Storage, get_storage
 
-from .models import DownloadCounter, ReleaseImport
+from .models import DownloadCounter
 
 
 @dataclass(frozen=True)
@@ -279,121 +276,3 @@ def _download_manifest_issue(*, user, release, meta, token, format, mfa_verified
         **common,
     )
     return issued
-
-
-# --- putting weights in ------------------------------------------------------------------
-
-
-def release_storage_prefix(model: Model, version: str) -> str:
-    return f"{model.namespace}/{model.name}/{version}/"
-
-
-def _local_source_files(source: Path) -> list[tuple[str, Path]]:
-    if not source.is_dir():
-        raise ValidationFailed(f"{source} is not a directory.")
-    files = [
-        (path.relative_to(source).as_posix(), path)
-        for path in sorted(source.rglob("*"))
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts)
-    ]
-    if not files:
-        raise ValidationFailed(f"{source} holds no files to import.")
-    return files
-
-
-def release_import_prepare(
-    *, actor: User | None, model: Model, version: str, source: str, notes: str = ""
-) -> ReleaseImport:
-    """Validate the request and record the job; `release_import_run` does the work."""
-    if Release.objects.filter(model=model, version=version).exists():
-        raise ValidationFailed(f"{model.full_name} already has a release {version}.")
-    if source.startswith("s3://"):
-        if settings.ACCESSGATE_STORAGE_BACKEND != "s3":
-            raise ValidationFailed("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3).")
-        bucket = source[5:].split("/", 1)[0]
-        if bucket != settings.ACCESSGATE_S3["bucket"]:
-            raise ValidationFailed(
-                f"The source bucket {bucket!r} is not the configured bucket {settings.ACCESSGATE_S3['bucket']!r}; "
-                "copy the files there first or import from a local directory."
-            )
-    else:
-        _local_source_files(Path(source))
-    with transaction.atomic():
-        job = ReleaseImport.objects.create(
-            model=model,
-            version=version,
-            source=source,
-            notes=notes,
-            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
-        record(
-            actor=actor,
-            action=AuditAction.DOWNLOAD_RELEASE_IMPORT_REQUESTED,
-            target=job,
-            model=model.full_name,
-            version=version,
-            source=source,
-        )
-    return job
-
-
-def release_import_run(job: ReleaseImport, *, actor: User | None = None) -> Release:
-    """Hash (streaming) and upload every file, then create the release in one audited transaction.
-    The actor is whoever asked for the import (`job.requested_by`) unless given."""
-    actor = actor or job.requested_by
-    job_start(job)
-    storage = get_storage()
-    try:
-        specs = _import_s3(job, storage) if job.source.startswith("s3://") else _import_local(job, storage)
-        with transaction.atomic():
-            release = release_create(actor=actor, model=job.model, version=job.version, files=specs, notes=job.notes)
-            record(
-                actor=actor,
-                action=AuditAction.DOWNLOAD_RELEASE_IMPORTED,
-                target=release,
-                source=job.source,
-                file_count=len(specs),
-                total_bytes=sum(s.size for s in specs),
-                backend=storage.name,
-            )
-            job_done(job, release=release)
-        return release
-    except Exception as error:
-        message = getattr(error, "message", None) or str(error)
-        job_fail(job, message)
-        raise
-
-
-def _import_local(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
-    files = _local_source_files(Path(job.source))
-    job_update(job, files_total=len(files), bytes_total=sum(p.stat().st_size for _, p in files))
-    prefix = release_storage_prefix(job.model, job.version)
-    specs = []
-    for relative, path in files:
-        with open(path, "rb") as stream:
-            sha256, size = sha256_of(stream)
-        key = prefix + relative
-        storage.put_file(key, path)
-        specs.append(FileSpec(path=relative, storage_key=key, size=size, sha256=sha256))
-        job_update(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
-    return specs
-
-
-def _import_s3(job: ReleaseImport, storage: Storage) -> list[FileSpec]:
-    prefix = job.source[5:].split("/", 1)[1] if "/" in job.source[5:] else ""
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    objects = list(storage.list(prefix))
-    if not objects:
-        raise ValidationFailed(f"Nothing is stored under {job.source}.")
-    job_update(job, files_total=len(objects), bytes_total=sum(o.size for o in objects))
-    specs = []
-    for obj in objects:
-        stream = storage.open(obj.key)
-        try:
-            sha256, size = sha256_of(stream)
-        finally:
-            stream.close()
-        specs.append(FileSpec(path=obj.key[len(prefix) :], storage_key=obj.key, size=size, sha256=sha256))
-        job_update(job, files_done=job.files_done + 1, bytes_done=job.bytes_done + size)
-    return specs

@@ -4,8 +4,8 @@ from celery import shared_task
 
 from accessgate.core.jobs import JobStatus
 
+from .imports import release_import_run
 from .models import ReleaseImport, ReleaseUpload
-from .services import release_import_run
 
 
 @shared_task(acks_late=True)

@@ -24,8 +24,8 @@ from accessgate.core.errors import Conflict, ValidationFailed
 from accessgate.core.storage import CHUNK, get_storage
 from accessgate.core.tasks import queue_after_commit
 
+from .imports import release_import_prepare
 from .models import LOCAL_CHUNK_SIZE, UPLOAD_PART_SIZE, ReleaseImport, ReleaseUpload, UploadedFile
-from .services import release_import_prepare
 from .tasks import run_release_import
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path(M + "publish/", console.publish, name="publish"),
     path(M + "releases/", releases.releases, name="releases"),
     path(M + "releases/imports/<int:pk>/", releases.release_import, name="import"),
+    path(M + "releases/imports/<int:pk>/status/", releases.release_import_status, name="import_status"),
     path(M + "releases/<str:version>/<str:action>/", releases.release_withdraw, name="release_action"),
     path(M + "uploads/", releases.upload_start, name="upload_start"),
     path(UP, releases.upload_state, name="upload_state"),

@@ -5,9 +5,9 @@ Both hand out time-limited URLs; neither URL is ever stored. Chosen by
 """
 
 import hashlib
+import json
 import math
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,13 +17,13 @@ from typing import BinaryIO
 from urllib.parse import quote, urlsplit
 
 import boto3
-from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from . import multipart
 from .sigv4 import Presigner
 
 CHUNK = 1024 * 1024
@@ -65,7 +65,17 @@ class Storage:
     def signed_url(self, key: str, *, filename: str, sha256: str, ttl_seconds: int, now: datetime) -> str:
         raise NotImplementedError
 
-    def put_file(self, key: str, source: Path) -> None:
+    def put_file(
+        self, key: str, source: Path, *, sha256: str = "", progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Store the file under `key`. With `sha256` (the caller hashed the file), the store
+        records it so that `stored_sha256` can vouch for the object later; `progress` is
+        called with each batch of bytes stored."""
+        raise NotImplementedError
+
+    def stored_sha256(self, key: str) -> tuple[int, str] | None:
+        """(size, sha256) of the stored object as recorded by `put_file`, if the record can
+        still be trusted; None when absent or unvouched. Resumed imports skip on this only."""
         raise NotImplementedError
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
@@ -87,6 +97,9 @@ class LocalStorage(Storage):
 
     name = "local"
     max_ttl = 7 * 24 * 3600
+    # Sidecar records of what put_file wrote; a hidden folder no import key can reach
+    # (imports skip hidden paths) and that `list` leaves out.
+    META_DIR = ".accessgate-sha256"
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -116,20 +129,52 @@ class LocalStorage(Storage):
             raise signing.SignatureExpired("expired token")
         return payload
 
-    def put_file(self, key, source):
+    def _sidecar(self, key: str) -> Path:
+        return self.path(f"{self.META_DIR}/{key}.json")
+
+    @staticmethod
+    def _fingerprint(path: Path) -> list[int]:
+        # Any write to the file changes its ctime (which no tool can set back), and
+        # put_file's rename gives it a new inode: a copy changed since is never trusted.
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+    def put_file(self, key, source, *, sha256="", progress=None):
         target = self.path(key)
+        sidecar = self._sidecar(key)
+        sidecar.unlink(missing_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
         with open(source, "rb") as src, open(partial, "wb") as dst:
-            shutil.copyfileobj(src, dst, CHUNK)
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+                if progress:
+                    progress(len(chunk))
         os.replace(partial, target)
+        if sha256:
+            sidecar.parent.mkdir(parents=True, exist_ok=True)
+            sidecar.write_text(json.dumps({"sha256": sha256, "stat": self._fingerprint(target)}))
+
+    def stored_sha256(self, key):
+        target, sidecar = self.path(key), self._sidecar(key)
+        try:
+            record = json.loads(sidecar.read_text())
+            fingerprint = self._fingerprint(target)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("stat") != fingerprint or not record.get("sha256"):
+            return None
+        return fingerprint[0], record["sha256"]
 
     def list(self, prefix):
-        base = self.path(prefix) if prefix else self.root.resolve()
+        root = self.root.resolve()
+        base = self.path(prefix) if prefix else root
         if not base.exists():
             return
         for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.endswith(".partial")):
-            yield StoredObject(key=path.relative_to(self.root.resolve()).as_posix(), size=path.stat().st_size)
+            key = path.relative_to(root).as_posix()
+            if not key.startswith(self.META_DIR + "/"):
+                yield StoredObject(key=key, size=path.stat().st_size)
 
     def open(self, key):
         return open(self.path(key), "rb")
@@ -189,7 +234,7 @@ class S3Storage(Storage):
             credentials=current_credentials,
             addressing_style=addressing_style,
         )
-        self.transfer_config = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=16 * CHUNK)
+        self.multipart_threshold = multipart_threshold
 
     # Browser uploads (the publisher's console): the server opens and completes a multipart
     # upload, the browser PUTs each part to a presigned URL; no byte passes through the portal.
@@ -229,8 +274,19 @@ class S3Storage(Storage):
             params={"response-content-disposition": content_disposition(filename)},
         )
 
-    def put_file(self, key, source):
-        self.client.upload_file(str(source), self.bucket, key, Config=self.transfer_config)
+    def put_file(self, key, source, *, sha256="", progress=None):
+        multipart.put_file(
+            self.client,
+            self.bucket,
+            key,
+            Path(source),
+            sha256=sha256,
+            threshold=self.multipart_threshold,
+            progress=progress,
+        )
+
+    def stored_sha256(self, key):
+        return multipart.stored_sha256(self.client, self.bucket, key)
 
     def list(self, prefix):
         paginator = self.client.get_paginator("list_objects_v2")

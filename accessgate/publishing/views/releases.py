@@ -16,8 +16,9 @@ from accessgate.core.errors import DomainError, ValidationFailed
 from accessgate.core.storage import get_storage
 from accessgate.core.tasks import queue_after_commit
 from accessgate.downloads import uploads
+from accessgate.downloads.imports import release_import_prepare
 from accessgate.downloads.models import ReleaseImport, ReleaseUpload, UploadedFile
-from accessgate.downloads.services import release_import_prepare
+from accessgate.downloads.progress import import_status
 from accessgate.downloads.tasks import run_release_import
 
 from ..forms import IndexS3Form, ReasonForm
@@ -64,7 +65,17 @@ def release_import(request, namespace, name, pk):
     """One import's progress; the page refreshes itself while the import runs."""
     model = console_model(request, namespace, name)
     job = get_object_or_404(ReleaseImport.objects.select_related("requested_by", "release"), pk=pk, model=model)
-    return page(request, model, "import", {"job": job})
+    status_url = reverse("publish:import_status", args=[model.namespace, model.name, job.pk])
+    return page(request, model, "import", {"job": job, "progress": import_status(job), "status_url": status_url})
+
+
+@publisher_required
+@require_GET
+def release_import_status(request, namespace, name, pk):
+    """The import's progress as JSON, for the page's polling script."""
+    model = console_model(request, namespace, name)
+    job = get_object_or_404(ReleaseImport, pk=pk, model=model)
+    return JsonResponse(import_status(job))
 
 
 @publisher_required

@@ -37,7 +37,7 @@ from accessgate.catalog.demo_models import model_files
 from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
 from accessgate.catalog.services import license_publish, model_create
-from accessgate.downloads.services import release_import_prepare, release_import_run
+from accessgate.downloads.imports import release_import_prepare, release_import_run
 from accessgate.training.models import Question, Training
 
 DEMO_DOMAIN = "demo.accessgate.test"
