@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Model, Release, WeightFile
@@ -18,8 +19,8 @@ class DownloadCounter(models.Model):
 
     grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="download_counters")
     weight_file = models.ForeignKey(WeightFile, on_delete=models.PROTECT, related_name="download_counters")
-    issued = models.PositiveIntegerField("downloads counted", default=0)
-    counted_until = models.DateTimeField("last counted URL valid until", null=True, blank=True)
+    issued = models.PositiveIntegerField(_("downloads counted"), default=0)
+    counted_until = models.DateTimeField(_("last counted URL valid until"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -65,8 +66,8 @@ class ReleaseUpload(models.Model):
     `ReleaseImport` of the staged files (so hashing and the release follow one path)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Uploading"
-        FINISHED = "finished", "Uploaded; importing"
+        OPEN = "open", _("Uploading")
+        FINISHED = "finished", _("Uploaded; importing")
 
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="uploads")
     version = models.CharField(max_length=64)
@@ -99,7 +100,7 @@ class UploadedFile(models.Model):
     size = models.PositiveBigIntegerField()
     bytes_received = models.PositiveBigIntegerField(default=0)  # local backend
     s3_upload_id = models.CharField(max_length=1024, blank=True)
-    parts = models.JSONField(default=dict, blank=True, help_text="{part number: ETag} of the parts stored")
+    parts = models.JSONField(default=dict, blank=True, help_text=_("{part number: ETag} of the parts stored"))
     completed = models.BooleanField(default=False)
 
     class Meta:
