@@ -6,7 +6,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accessgate.audit.actions import AuditAction
@@ -37,12 +37,14 @@ def email_queue(*, to: Iterable[str], template: str, context: dict) -> Email | N
     if not recipients:
         return None
     base = f"notifications/email/{template}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    # In the portal's language, not the language of whoever's request sent it (a reviewer's
+    # browser must not pick the applicant's language); accounts store no language of their own.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        body_text = render_to_string(f"{base}.txt", context)
+        body_html = render_to_string(f"{base}.html", context)
     email = Email.objects.create(
-        to=recipients,
-        subject=f"[accessgate] {subject}",
-        body_text=render_to_string(f"{base}.txt", context),
-        body_html=render_to_string(f"{base}.html", context),
+        to=recipients, subject=f"[accessgate] {subject}", body_text=body_text, body_html=body_html
     )
     queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
