@@ -19,6 +19,7 @@ class Training(models.Model):
     description = models.TextField(blank=True, help_text=_("What to complete, and where (for certificates)."))
     kind = models.CharField(max_length=16, choices=TrainingKind.choices)
     validity_days = models.PositiveIntegerField(default=365)
+    # xgettext:no-python-format
     pass_mark = models.PositiveIntegerField(_("pass mark (% of questions right)"), default=80)
     is_active = models.BooleanField(default=True)
 
@@ -82,6 +83,7 @@ class TrainingRecord(models.Model):
     training = models.ForeignKey(Training, on_delete=models.PROTECT, related_name="records")
     status = models.CharField(max_length=16, choices=RecordStatus.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # xgettext:no-python-format
     score = models.PositiveIntegerField(null=True, blank=True, help_text=_("Quiz: % right"))
     certificate_key = models.CharField(max_length=300, blank=True)
     certificate_sha256 = models.CharField(max_length=64, blank=True)
