@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,7 +39,8 @@ class WebhookEndpointForm(forms.Form):
         help_text=gettext_lazy("Send events of this model only."),
     )
     events = forms.MultipleChoiceField(
-        choices=[(action.value, f"{action.value} ({action.label})") for action in WEBHOOK_EVENTS],
+        # format_lazy: the label is translated when the form is shown, not once at import.
+        choices=[(action.value, format_lazy("{} ({})", action.value, action.label)) for action in WEBHOOK_EVENTS],
         initial=[action.value for action in WEBHOOK_EVENTS],
         widget=forms.CheckboxSelectMultiple,
     )
