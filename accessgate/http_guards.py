@@ -22,6 +22,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.core.http import wants_json
 
@@ -92,31 +94,35 @@ class BadInputMiddleware:
     def __call__(self, request):
         problem = self._problem(request)
         if problem:
-            message = f"The request contains a control character in {problem}."
+            message = _("The request contains a control character in %(where)s.") % {"where": problem}
             return error_response(request, 400, "bad_request", message)
         return self.get_response(request)
 
     @staticmethod
     def _problem(request) -> str | None:
         if CONTROL_ANY.search(request.path) or CONTROL_ANY.search(request.path_info):
-            return "its path"
+            return _("its path")
         try:
             query = request.GET
         except Exception:  # noqa: BLE001 (undecodable query strings)
-            return "its query string"
+            return _("its query string")
         for key, values in query.lists():
             if CONTROL_ANY.search(key) or any(CONTROL_ANY.search(value) for value in values):
-                return "its query string"
+                return _("its query string")
         content_type = request.content_type or ""
         if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             try:
                 form = request.POST
             except MultiPartParserError:
-                return "its form data (malformed)"
+                return _("its form data (malformed)")
             for key, values in form.lists():
                 if CONTROL_FORM.search(key) or any(CONTROL_FORM.search(value) for value in values):
-                    return f"the form field '{CONTROL_ANY.sub('?', key)[:40]}'"
+                    return _("the form field '%(name)s'") % {"name": CONTROL_ANY.sub("?", key)[:40]}
         return None
+
+
+# What a user reads for each service `_is_outage` names (the logs keep the plain name).
+SERVICE_NAMES = {"database": gettext_lazy("database"), "cache": gettext_lazy("cache"), "broker": gettext_lazy("broker")}
 
 
 def _is_outage(exception: BaseException) -> str | None:
@@ -167,7 +173,8 @@ class OutageMiddleware:
             request,
             503,
             "service_unavailable",
-            f"The portal cannot reach its {service} right now, so nothing was changed. Try again in a minute.",
+            _("The portal cannot reach its %(service)s right now, so nothing was changed. Try again in a minute.")
+            % {"service": SERVICE_NAMES[service]},
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
@@ -202,4 +209,4 @@ def server_error(request):
     exception = sys.exc_info()[1]
     if exception is not None and _is_outage(exception):
         return OutageMiddleware(lambda r: None).process_exception(request, exception)
-    return error_response(request, 500, "server_error", "Something went wrong on our side; it has been logged.")
+    return error_response(request, 500, "server_error", _("Something went wrong on our side; it has been logged."))

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.audit.context import RequestMeta
 from accessgate.core.admin import ReadOnlyAdmin
@@ -48,38 +49,40 @@ def _split(text: str) -> list[str]:
 
 class AccessPolicyForm(forms.ModelForm):
     institutional_domains_text = forms.CharField(
-        label="Allowed institutional e-mail domains",
+        label=_("Allowed institutional e-mail domains"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line or comma-separated (ox.ac.uk also admits cs.ox.ac.uk). Empty: any domain not denied.",
+        help_text=_(
+            "One per line or comma-separated (ox.ac.uk also admits cs.ox.ac.uk). Empty: any domain not denied."
+        ),
     )
     denied_email_domains_text = forms.CharField(
-        label="Denied e-mail domains",
+        label=_("Denied e-mail domains"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Never institutional. Starts with common free-mail domains.",
+        help_text=_("Never institutional. Starts with common free-mail domains."),
     )
     blocked_countries_text = forms.CharField(
-        label="Blocked countries",
+        label=_("Blocked countries"),
         required=False,
-        help_text="ISO 3166 codes, comma-separated, e.g. KP, IR. Matched against profile and identity document.",
+        help_text=_("ISO 3166 codes, comma-separated, e.g. KP, IR. Matched against profile and identity document."),
     )
     reminder_days_text = forms.CharField(
-        label="Expiry reminders (days before)",
+        label=_("Expiry reminders (days before)"),
         required=False,
         initial="30, 7, 1",
-        help_text="Comma-separated, e.g. 30, 7, 1. Each is e-mailed once to the holder. Empty: no reminders.",
+        help_text=_("Comma-separated, e.g. 30, 7, 1. Each is e-mailed once to the holder. Empty: no reminders."),
     )
     signoff_domains_text = forms.CharField(
-        label="Signing officials' e-mail domains",
+        label=_("Signing officials' e-mail domains"),
         required=False,
-        help_text="Comma-separated; empty: the institutional domains above (or any not denied).",
+        help_text=_("Comma-separated; empty: the institutional domains above (or any not denied)."),
     )
     statements_text = forms.CharField(
-        label="Attestation statements",
+        label=_("Attestation statements"),
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
-        help_text="One statement per line. Changing a line retires the old statement and adds a new one.",
+        help_text=_("One statement per line. Changing a line retires the old statement and adds a new one."),
     )
 
     class Meta:

@@ -1,6 +1,7 @@
 """Collections: one application and one agreement cover every model of a family."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Collection(models.Model):
@@ -15,9 +16,9 @@ class Collection(models.Model):
     lead = models.ForeignKey("catalog.Model", on_delete=models.PROTECT, related_name="led_collections")
     members = models.ManyToManyField("catalog.Model", related_name="collections")
     covers_later_models = models.BooleanField(
-        "grants extend to models added later",
+        _("grants extend to models added later"),
         default=True,
-        help_text="On: adding a model gives every holder of an approved collection request a grant on it.",
+        help_text=_("On: adding a model gives every holder of an approved collection request a grant on it."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,6 +1,8 @@
 """Conflicts of interest between a reviewer and an applicant: a shared institution or a
 shared e-mail domain (free-mail domains are shared by strangers, so they do not count)."""
 
+from django.utils.translation import gettext as _
+
 from accessgate.accounts.models import User
 from accessgate.accounts.selectors import profile_for
 
@@ -20,8 +22,8 @@ def conflicts(reviewer: User, applicant: User) -> list[str]:
     found = []
     institution = _institution(reviewer)
     if institution and institution == _institution(applicant):
-        found.append(f"the institution {profile_for(applicant).affiliation}")
+        found.append(_("the institution %(name)s") % {"name": profile_for(applicant).affiliation})
     domain = _domain(reviewer)
     if domain == _domain(applicant) and domain not in FREE_MAIL_DOMAINS:
-        found.append(f"the e-mail domain {domain}")
+        found.append(_("the e-mail domain %(domain)s") % {"domain": domain})
     return found

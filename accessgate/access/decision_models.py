@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Recusal(models.Model):
@@ -24,9 +25,9 @@ class Recusal(models.Model):
 
 
 class AppealOutcome(models.TextChoices):
-    PENDING = "pending", "Under review"
-    GRANTED = "granted", "Granted: the request is approved"
-    DENIED = "denied", "Denied: the rejection stands"
+    PENDING = "pending", _("Under review")
+    GRANTED = "granted", _("Granted: the request is approved")
+    DENIED = "denied", _("Denied: the rejection stands")
 
 
 class Appeal(models.Model):

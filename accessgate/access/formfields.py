@@ -16,20 +16,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from accessgate.core.errors import ValidationFailed
 
 
 class FieldKind(models.TextChoices):
-    TEXT = "text", "Text"
-    LONG_TEXT = "long_text", "Long text"
-    SINGLE_CHOICE = "single_choice", "Single choice"
-    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
-    CHECKBOX = "checkbox", "Checkbox"
-    COUNTRY = "country", "Country"
-    DATE = "date", "Date"
-    URL = "url", "URL"
+    TEXT = "text", gettext_lazy("Text")
+    LONG_TEXT = "long_text", gettext_lazy("Long text")
+    SINGLE_CHOICE = "single_choice", gettext_lazy("Single choice")
+    MULTIPLE_CHOICE = "multiple_choice", gettext_lazy("Multiple choice")
+    CHECKBOX = "checkbox", gettext_lazy("Checkbox")
+    COUNTRY = "country", gettext_lazy("Country")
+    DATE = "date", gettext_lazy("Date")
+    URL = "url", gettext_lazy("URL")
 
 
 CHOICE_KINDS = {FieldKind.SINGLE_CHOICE, FieldKind.MULTIPLE_CHOICE}
@@ -65,11 +67,11 @@ def _clean_one(question, value: Any) -> Any:
     kind, label = question.kind, question.label
 
     def refuse(why: str):
-        return ValidationFailed(f"{label}: {why}", field=f"field_{question.key}")
+        return ValidationFailed(_("%(label)s: %(why)s") % {"label": label, "why": why}, field=f"field_{question.key}")
 
     if _empty(kind, value):
         if question.required:
-            raise refuse("tick this box to apply." if kind == FieldKind.CHECKBOX else "this answer is required.")
+            raise refuse(_("tick this box to apply.") if kind == FieldKind.CHECKBOX else _("this answer is required."))
         return [] if kind == FieldKind.MULTIPLE_CHOICE else (False if kind == FieldKind.CHECKBOX else "")
     if kind == FieldKind.CHECKBOX:
         return True
@@ -77,29 +79,29 @@ def _clean_one(question, value: Any) -> Any:
         values = [value] if isinstance(value, str) else list(value)
         unknown = [v for v in values if v not in question.choices]
         if unknown:
-            raise refuse(f"not one of the choices: {', '.join(map(str, unknown))}.")
+            raise refuse(_("not one of the choices: %(unknown)s.") % {"unknown": ", ".join(map(str, unknown))})
         return [c for c in question.choices if c in values]  # the question's order, no repeats
     if not isinstance(value, str):
-        raise refuse("give the answer as text.")
+        raise refuse(_("give the answer as text."))
     value = value.strip()
     if kind in MAX_LENGTH and len(value) > MAX_LENGTH[kind]:
-        raise refuse(f"at most {MAX_LENGTH[kind]} characters.")
+        raise refuse(_("at most %(limit)s characters.") % {"limit": MAX_LENGTH[kind]})
     if kind == FieldKind.SINGLE_CHOICE and value not in question.choices:
-        raise refuse(f"choose one of: {', '.join(question.choices)}.")
+        raise refuse(_("choose one of: %(choices)s.") % {"choices": ", ".join(question.choices)})
     if kind == FieldKind.COUNTRY:
         value = value.upper()
         if value not in dict(countries):
-            raise refuse("choose a country.")
+            raise refuse(_("choose a country."))
     if kind == FieldKind.DATE:
         try:
             value = date.fromisoformat(value).isoformat()
         except ValueError as error:
-            raise refuse("a date as YYYY-MM-DD.") from error
+            raise refuse(_("a date as YYYY-MM-DD.")) from error
     if kind == FieldKind.URL:
         try:
             URLValidator(schemes=["http", "https"])(value)
         except ValidationError as error:
-            raise refuse("a web address starting with http:// or https://.") from error
+            raise refuse(_("a web address starting with http:// or https://.")) from error
     return value
 
 
@@ -109,7 +111,9 @@ def clean_answers(questions: Iterable, answers: Mapping[str, Any]) -> list[dict]
     known = {q.key for q in questions}
     extra = sorted(set(answers) - known)
     if extra:
-        raise ValidationFailed(f"These are not questions of this form: {', '.join(extra)}.", field="answers")
+        raise ValidationFailed(
+            _("These are not questions of this form: %(extra)s.") % {"extra": ", ".join(extra)}, field="answers"
+        )
     return [
         {
             "key": q.key,
@@ -132,12 +136,14 @@ class FormField(models.Model):
 
     policy = models.ForeignKey("access.AccessPolicy", on_delete=models.CASCADE, related_name="form_fields")
     position = models.PositiveIntegerField(default=0)
-    key = models.SlugField(max_length=64, help_text="The answer's name in exports, the API and the HF `fields`.")
+    key = models.SlugField(
+        max_length=64, help_text=gettext_lazy("The answer's name in exports, the API and the HF `fields`.")
+    )
     label = models.CharField(max_length=300)
     kind = models.CharField(max_length=16, choices=FieldKind.choices)
     required = models.BooleanField(default=True)
     help_text = models.CharField(max_length=500, blank=True)
-    choices = models.JSONField(default=list, blank=True, help_text="For single and multiple choice.")
+    choices = models.JSONField(default=list, blank=True, help_text=gettext_lazy("For single and multiple choice."))
     sha256 = models.CharField(max_length=64, editable=False)
     is_active = models.BooleanField(default=True)
 

@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from .formfields import FieldKind
@@ -35,9 +37,9 @@ class SignatureForm(forms.Form):
     """
 
     typed_name = forms.CharField(
-        label="Type your full name to sign",
+        label=gettext_lazy("Type your full name to sign"),
         max_length=200,
-        help_text="Must match the full name in your profile.",
+        help_text=gettext_lazy("Must match the full name in your profile."),
     )
 
     def __init__(self, *args, policy: AccessPolicy, statements, **kwargs):
@@ -47,7 +49,7 @@ class SignatureForm(forms.Form):
         for statement in self.statements:
             self.fields[f"statement_{statement.pk}"] = forms.BooleanField(
                 label=statement.text,
-                error_messages={"required": "Tick this statement to apply."},
+                error_messages={"required": _("Tick this statement to apply.")},
             )
 
     def statement_fields(self):
@@ -61,15 +63,15 @@ class ApplicationForm(SignatureForm):
     """The application: the intended use, the policy's own questions, then the signature."""
 
     intended_use = forms.CharField(
-        label="Intended use",
+        label=gettext_lazy("Intended use"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="What you will do with the weights, for which project, and who will have access.",
+        help_text=gettext_lazy("What you will do with the weights, for which project, and who will have access."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         minimum = self.policy.min_intended_use_chars
-        self.fields["intended_use"].help_text += f" At least {minimum} characters."
+        self.fields["intended_use"].help_text += " " + _("At least %(minimum)s characters.") % {"minimum": minimum}
         self.fields["intended_use"].validators.append(forms.fields.validators.MinLengthValidator(minimum))
         self.questions = list(self.policy.form_fields.filter(is_active=True))
         for question in self.questions:
@@ -89,36 +91,39 @@ class ApplicationForm(SignatureForm):
 
 class ReviewDecisionForm(forms.Form):
     message = forms.CharField(
-        label="Message to the applicant",
+        label=gettext_lazy("Message to the applicant"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=5000,
     )
     grant_days = forms.IntegerField(
-        label="Grant length in days",
+        label=gettext_lazy("Grant length in days"),
         required=False,
         min_value=1,
-        help_text="Empty: the policy's maximum. You may set a shorter grant, never a longer one.",
+        help_text=gettext_lazy("Empty: the policy's maximum. You may set a shorter grant, never a longer one."),
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
 class AppealForm(forms.Form):
     message = forms.CharField(
-        label="Why should the decision change?",
+        label=gettext_lazy("Why should the decision change?"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
-        help_text="A reviewer who did not reject your request decides the appeal. You can appeal once; "
-        "the outcome is final.",
+        help_text=gettext_lazy(
+            "A reviewer who did not reject your request decides the appeal. You can appeal once; the outcome is final."
+        ),
     )
 
 
 class RevokeForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (shown to the researcher)", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        label=gettext_lazy("Reason (shown to the researcher)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
     )
 
 
@@ -126,9 +131,11 @@ class RenewalForm(ApplicationForm):
     """A renewal: the progress report, the intended use (changed if it changed), the signature."""
 
     progress_report = forms.CharField(
-        label="Progress report",
+        label=gettext_lazy("Progress report"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="What you did with the weights since your access began, results or papers, and what comes next.",
+        help_text=gettext_lazy(
+            "What you did with the weights since your access began, results or papers, and what comes next."
+        ),
         max_length=20000,
     )
     field_order = ["progress_report", "intended_use"]
@@ -140,41 +147,45 @@ class RenewalForm(ApplicationForm):
 
 class CloseoutForm(forms.Form):
     systems = forms.CharField(
-        label="Every system the weights or derived copies were on",
+        label=gettext_lazy("Every system the weights or derived copies were on"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line: machines, clusters, buckets, backups, fine-tuned or quantised copies.",
+        help_text=gettext_lazy("One per line: machines, clusters, buckets, backups, fine-tuned or quantised copies."),
         max_length=10000,
     )
     deleted_everywhere = forms.TypedChoiceField(
-        label="What happened to them",
-        choices=[("yes", "Deleted from every system listed"), ("no", "Something remains")],
+        label=gettext_lazy("What happened to them"),
+        choices=[("yes", gettext_lazy("Deleted from every system listed")), ("no", gettext_lazy("Something remains"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
     remaining = forms.CharField(
-        label="What remains, where, and why",
+        label=gettext_lazy("What remains, where, and why"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=10000,
     )
     typed_name = forms.CharField(
-        label="Type your full name to sign", max_length=200, help_text="Must match the full name in your profile."
+        label=gettext_lazy("Type your full name to sign"),
+        max_length=200,
+        help_text=gettext_lazy("Must match the full name in your profile."),
     )
 
 
 class SignoffOfficialForm(forms.Form):
-    official_name = forms.CharField(label="Signing official's full name", max_length=200)
+    official_name = forms.CharField(label=gettext_lazy("Signing official's full name"), max_length=200)
     official_email = forms.EmailField(
-        label="Signing official's institutional e-mail",
-        help_text="Someone at your institution who can sign for it (a department head, a research office).",
+        label=gettext_lazy("Signing official's institutional e-mail"),
+        help_text=gettext_lazy(
+            "Someone at your institution who can sign for it (a department head, a research office)."
+        ),
     )
 
 
 class CountersignForm(forms.Form):
-    typed_name = forms.CharField(label="Type your full name to countersign", max_length=200)
+    typed_name = forms.CharField(label=gettext_lazy("Type your full name to countersign"), max_length=200)
 
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (shown to the applicant)", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        label=gettext_lazy("Reason (shown to the applicant)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.catalog.models import LicenseVersion, Model
-from accessgate.core.transitions import Transitions
 
 from .formfields import FormField  # noqa: F401 (a model of this app, defined beside its rules)
 from .freemail import default_denied_domains
@@ -17,13 +17,13 @@ def default_reminder_days() -> list[int]:
 
 
 class Gating(models.TextChoices):
-    AUTO = "auto", "Automatic: approved at once when every requirement holds"
-    MANUAL = "manual", "Manual: a reviewer approves each request"
+    AUTO = "auto", _("Automatic: approved at once when every requirement holds")
+    MANUAL = "manual", _("Manual: a reviewer approves each request")
 
 
 class RequirementTiming(models.TextChoices):
-    BEFORE = "before", "Before approval: Approve is refused until every requirement holds"
-    AFTER = "after", "May be completed after approval: the grant waits for them"
+    BEFORE = "before", _("Before approval: Approve is refused until every requirement holds")
+    AFTER = "after", _("May be completed after approval: the grant waits for them")
 
 
 class AccessPolicy(models.Model):
@@ -32,84 +32,89 @@ class AccessPolicy(models.Model):
     model = models.OneToOneField(Model, on_delete=models.CASCADE, related_name="policy")
     gating = models.CharField(max_length=16, choices=Gating.choices, default=Gating.MANUAL)
     license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="policies")
-    min_intended_use_chars = models.PositiveIntegerField("minimum length of the intended-use statement", default=100)
-    grant_days = models.PositiveIntegerField("grant length in days", default=365)
+    min_intended_use_chars = models.PositiveIntegerField(_("minimum length of the intended-use statement"), default=100)
+    grant_days = models.PositiveIntegerField(_("grant length in days"), default=365)
     url_ttl_seconds = models.PositiveIntegerField(
-        "download URL lifetime (seconds)",
+        _("download URL lifetime (seconds)"),
         default=300,
-        help_text="Short on purpose: revoking a grant stops new URLs at once, issued ones die at this age.",
+        help_text=_("Short on purpose: revoking a grant stops new URLs at once, issued ones die at this age."),
     )
     max_downloads_per_file = models.PositiveIntegerField(
-        "download URLs per file per grant",
+        _("download URLs per file per grant"),
         null=True,
         blank=True,
-        help_text="Empty for no limit.",
+        help_text=_("Empty for no limit."),
     )
-    require_identity = models.BooleanField("require a verified identity", default=False)
-    require_mfa = models.BooleanField("require two-factor authentication", default=False)
-    require_orcid = models.BooleanField("require a verified ORCID iD", default=False)
-    require_institutional_email = models.BooleanField("require a verified institutional e-mail", default=False)
+    require_identity = models.BooleanField(_("require a verified identity"), default=False)
+    require_mfa = models.BooleanField(_("require two-factor authentication"), default=False)
+    require_orcid = models.BooleanField(_("require a verified ORCID iD"), default=False)
+    require_institutional_email = models.BooleanField(_("require a verified institutional e-mail"), default=False)
     institutional_domains = models.JSONField(
-        default=list, blank=True, help_text="Allowed e-mail domains (subdomains match); empty: any not denied."
+        default=list, blank=True, help_text=_("Allowed e-mail domains (subdomains match); empty: any not denied.")
     )
     denied_email_domains = models.JSONField(
-        default=default_denied_domains, blank=True, help_text="Never institutional (ships with free-mail domains)."
+        default=default_denied_domains, blank=True, help_text=_("Never institutional (ships with free-mail domains).")
     )
     blocked_countries = models.JSONField(
-        default=list, blank=True, help_text="ISO 3166 codes; matched against the profile and the identity document."
+        default=list, blank=True, help_text=_("ISO 3166 codes; matched against the profile and the identity document.")
     )
     # Access over time (reminders, renewal, close-out): see `models_over_time.py` and README.
     reminder_days = models.JSONField(
-        "expiry reminders (days before)", default=default_reminder_days, blank=True, help_text="e.g. [30, 7, 1]"
+        _("expiry reminders (days before)"), default=default_reminder_days, blank=True, help_text=_("e.g. [30, 7, 1]")
     )
     renewal_window_days = models.PositiveIntegerField(
-        "renewal window (days before expiry)", default=30, help_text="0: no renewal; holders apply again."
+        _("renewal window (days before expiry)"), default=30, help_text=_("0: no renewal; holders apply again.")
     )
-    renewal_requires_progress_report = models.BooleanField("a renewal needs a progress report", default=True)
-    renewal_auto = models.BooleanField("renew automatically when every requirement still holds", default=False)
+    renewal_requires_progress_report = models.BooleanField(_("a renewal needs a progress report"), default=True)
+    renewal_auto = models.BooleanField(_("renew automatically when every requirement still holds"), default=False)
     renewal_grace_days = models.PositiveIntegerField(
-        "downloads continue this many days past expiry while a timely renewal is pending", default=14
+        _("downloads continue this many days past expiry while a timely renewal is pending"), default=14
     )
-    require_closeout = models.BooleanField("a close-out attestation when a grant ends", default=False)
-    closeout_days = models.PositiveIntegerField("days to file the close-out", default=30)
+    require_closeout = models.BooleanField(_("a close-out attestation when a grant ends"), default=False)
+    closeout_days = models.PositiveIntegerField(_("days to file the close-out"), default=30)
     closeout_blocks_requests = models.BooleanField(
-        "refuse applications from researchers with an overdue close-out", default=False
+        _("refuse applications from researchers with an overdue close-out"), default=False
     )
-    require_signoff = models.BooleanField("require a signing official's countersignature", default=False)
+    require_signoff = models.BooleanField(_("require a signing official's countersignature"), default=False)
     signoff_domains = models.JSONField(
-        default=list, blank=True, help_text="The official's e-mail domains (subdomains match); empty: any not denied."
+        default=list,
+        blank=True,
+        help_text=_("The official's e-mail domains (subdomains match); empty: any not denied."),
     )
-    signoff_link_days = models.PositiveIntegerField("days a sign-off link stays valid", default=14)
-    require_training = models.BooleanField("require completed trainings", default=False, editable=False)
+    signoff_link_days = models.PositiveIntegerField(_("days a sign-off link stays valid"), default=14)
+    require_training = models.BooleanField(_("require completed trainings"), default=False, editable=False)
     required_trainings = models.ManyToManyField("training.Training", blank=True, related_name="policies")
     requirements_timing = models.CharField(
-        "hard requirements",
+        _("hard requirements"),
         max_length=8,
         choices=RequirementTiming.choices,
         default=RequirementTiming.BEFORE,
     )
     approvals_required = models.PositiveSmallIntegerField(
-        "approvals required",
-        choices=[(1, "One reviewer"), (2, "Two distinct reviewers")],
+        _("approvals required"),
+        choices=[(1, _("One reviewer")), (2, _("Two distinct reviewers"))],
         default=1,
     )
     conflict_blocks = models.BooleanField(
-        "a conflict of interest blocks the reviewer",
+        _("a conflict of interest blocks the reviewer"),
         default=False,
-        help_text="Shared institution or e-mail domain: off, the review page flags it; on, that reviewer "
-        "cannot decide.",
+        help_text=_(
+            "Shared institution or e-mail domain: off, the review page flags it; on, that reviewer cannot decide."
+        ),
     )
     review_target_days = models.PositiveIntegerField(
-        "review target in days", null=True, blank=True, help_text="The queue marks older requests overdue."
+        _("review target in days"), null=True, blank=True, help_text=_("The queue marks older requests overdue.")
     )
     notification_email = models.EmailField(
-        "notification address", blank=True, help_text="Also told of each new request (a team list, say)."
+        _("notification address"), blank=True, help_text=_("Also told of each new request (a team list, say).")
     )
-    reapply_cooldown_days = models.PositiveIntegerField("days before a rejected applicant may apply again", default=0)
+    reapply_cooldown_days = models.PositiveIntegerField(
+        _("days before a rejected applicant may apply again"), default=0
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "access policies"
+        verbose_name_plural = _("access policies")
         constraints = [
             models.CheckConstraint(condition=Q(grant_days__gte=1), name="access_policy_grant_days_positive"),
             models.CheckConstraint(condition=Q(url_ttl_seconds__gte=1), name="access_policy_url_ttl_positive"),
@@ -147,44 +152,20 @@ class AttestationStatement(models.Model):
 
 
 class RequestKind(models.TextChoices):
-    APPLICATION = "application", "Application"
-    RENEWAL = "renewal", "Renewal"
+    APPLICATION = "application", _("Application")
+    RENEWAL = "renewal", _("Renewal")
 
 
 class RequestStatus(models.TextChoices):
-    SUBMITTED = "submitted", "Awaiting review"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    APPEALED = "appealed", "Rejected; appeal under review"
+    SUBMITTED = "submitted", _("Awaiting review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    APPEALED = "appealed", _("Rejected; appeal under review")
 
 
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.CHANGES_REQUESTED)
-
-# The one table of allowed moves. Services refuse everything else.
-REQUEST_TRANSITIONS = Transitions(
-    noun="request",
-    allowed={
-        RequestStatus.SUBMITTED: frozenset(
-            {RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.CHANGES_REQUESTED, RequestStatus.WITHDRAWN}
-        ),
-        RequestStatus.CHANGES_REQUESTED: frozenset({RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN}),
-        RequestStatus.APPROVED: frozenset(),
-        # One appeal per request; its outcome is final.
-        RequestStatus.REJECTED: frozenset({RequestStatus.APPEALED}),
-        RequestStatus.APPEALED: frozenset({RequestStatus.APPROVED, RequestStatus.REJECTED}),
-        RequestStatus.WITHDRAWN: frozenset(),
-    },
-    verbs={
-        RequestStatus.SUBMITTED: "resubmitted",
-        RequestStatus.APPROVED: "approved",
-        RequestStatus.REJECTED: "rejected",
-        RequestStatus.CHANGES_REQUESTED: "sent back for changes",
-        RequestStatus.WITHDRAWN: "withdrawn",
-        RequestStatus.APPEALED: "appealed",
-    },
-)
 
 
 class AccessRequest(models.Model):
@@ -193,21 +174,21 @@ class AccessRequest(models.Model):
     status = models.CharField(max_length=24, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED)
     intended_use = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    submitted_at = models.DateTimeField("last submitted", default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(_("last submitted"), default=timezone.now, db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    reviewer_message = models.TextField("latest message to the applicant", blank=True)
+    reviewer_message = models.TextField(_("latest message to the applicant"), blank=True)
     # A renewal is a request of kind "renewal" linked to the grant it extends; it is reviewed
     # on the same pages and approved by the same service, which extends that grant.
     kind = models.CharField(max_length=16, choices=RequestKind.choices, default=RequestKind.APPLICATION)
     renews = models.ForeignKey("access.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals")
     progress_report = models.TextField(blank=True)
     renewal_grace_until = models.DateTimeField(
-        null=True, blank=True, help_text="While this renewal is open, the grant stays in effect until then."
+        null=True, blank=True, help_text=_("While this renewal is open, the grant stays in effect until then.")
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_requests"
     )
-    review_due_at = models.DateTimeField(null=True, blank=True, help_text="From the policy's review target.")
+    review_due_at = models.DateTimeField(null=True, blank=True, help_text=_("From the policy's review target."))
     collection = models.ForeignKey(
         "access.Collection", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
     )
@@ -243,9 +224,9 @@ class Agreement(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreements")
     license = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="agreements")
     license_sha256 = models.CharField(max_length=64)
-    attestations = models.JSONField(help_text="[{'text': …, 'sha256': …}] as shown and ticked")
+    attestations = models.JSONField(help_text=_("[{'text': …, 'sha256': …}] as shown and ticked"))
     answers = models.JSONField(
-        default=list, blank=True, help_text="[{'key', 'label', 'kind', 'field_sha256', 'value'}] as answered"
+        default=list, blank=True, help_text=_("[{'key', 'label', 'kind', 'field_sha256', 'value'}] as answered")
     )
     answers_sha256 = models.CharField(max_length=64, blank=True)
     intended_use = models.TextField()
@@ -267,9 +248,9 @@ class Agreement(models.Model):
 
 
 class Decision(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
 
 
 class Review(models.Model):
@@ -289,42 +270,12 @@ class Review(models.Model):
 
 
 class GrantStatus(models.TextChoices):
-    PENDING = "pending", "Approved, waiting for requirements"  # active the moment they hold
-    ACTIVE = "active", "Active"
-    EXPIRED = "expired", "Expired"
-    REVOKED = "revoked", "Revoked"
-    SUSPENDED = "suspended", "Suspended"
-    ENDED = "ended", "Ended by the holder"
-
-
-GRANT_TRANSITIONS = Transitions(
-    noun="grant",
-    allowed={
-        GrantStatus.PENDING: frozenset(
-            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
-        ),
-        GrantStatus.ACTIVE: frozenset(
-            {GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED, GrantStatus.ENDED}
-        ),
-        # A suspension lifts (identity, training, by hand) or ends (expiry, revocation, holder).
-        GrantStatus.SUSPENDED: frozenset(
-            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
-        ),
-        GrantStatus.EXPIRED: frozenset(),
-        GrantStatus.REVOKED: frozenset(),
-        GrantStatus.ENDED: frozenset(),
-    },
-    verbs={
-        GrantStatus.PENDING: "approved",
-        GrantStatus.ACTIVE: "restored",
-        GrantStatus.EXPIRED: "expired",
-        GrantStatus.REVOKED: "revoked",
-        GrantStatus.SUSPENDED: "suspended",
-        GrantStatus.ENDED: "ended",
-    },
-    # Every refused move is from a grant that has already ended, or is already where asked.
-    message="This {noun} is already {state}.",
-)
+    PENDING = "pending", _("Approved, waiting for requirements")  # active the moment they hold
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    SUSPENDED = "suspended", _("Suspended")
+    ENDED = "ended", _("Ended by the holder")
 
 
 def _active_grant_q(now=None) -> Q:
@@ -364,8 +315,8 @@ class Grant(models.Model):
     )
     revoke_reason = models.TextField(blank=True)
     suspended_reason = models.CharField(max_length=64, blank=True)
-    suspension_message = models.TextField("reason shown to the researcher", blank=True)
-    waiting_for = models.JSONField(default=list, blank=True, help_text="Labels of the requirements still missing.")
+    suspension_message = models.TextField(_("reason shown to the researcher"), blank=True)
+    waiting_for = models.JSONField(default=list, blank=True, help_text=_("Labels of the requirements still missing."))
 
     objects = GrantQuerySet.as_manager()
 
@@ -397,4 +348,5 @@ from .decision_models import Appeal, AppealOutcome, Recusal  # noqa: E402, F401
 from .models_over_time import Closeout, CloseoutStatus, GrantPeriod, ReminderSent  # noqa: E402, F401
 from .models_signoff import Signoff, SignoffStatus  # noqa: E402, F401
 from .rollup_models import DownloadDay, DownloadDayBuilt, DownloadUserDay  # noqa: E402, F401
+from .status_moves import GRANT_TRANSITIONS, REQUEST_TRANSITIONS  # noqa: E402, F401
 from .workbench_models import ReviewerSettings, ReviewNote, ReviewNotifications  # noqa: E402, F401

@@ -4,6 +4,7 @@ once each, and the close-out attestation filed when a grant ends."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.core.transitions import Transitions
 
@@ -12,8 +13,8 @@ class GrantPeriod(models.Model):
     """One stretch of a grant: the original approval, then one row per renewal."""
 
     class Kind(models.TextChoices):
-        ORIGINAL = "original", "Original approval"
-        RENEWAL = "renewal", "Renewal"
+        ORIGINAL = "original", _("Original approval")
+        RENEWAL = "renewal", _("Renewal")
 
     grant = models.ForeignKey("access.Grant", on_delete=models.PROTECT, related_name="periods")
     request = models.ForeignKey("access.AccessRequest", on_delete=models.PROTECT, related_name="grant_periods")
@@ -38,15 +39,15 @@ class ReminderSent(models.Model):
     """A reminder that went out. The unique key makes each one go out once, whatever re-runs."""
 
     class Kind(models.TextChoices):
-        GRANT_EXPIRY = "grant_expiry", "Grant expires soon"
-        IDENTITY_LAPSE = "identity_lapse", "Identity verification lapses soon"
-        TRAINING_LAPSE = "training_lapse", "Training lapses soon"
-        LICENCE = "licence", "New licence version to accept"
-        CLOSEOUT = "closeout", "Close-out due or overdue"
+        GRANT_EXPIRY = "grant_expiry", _("Grant expires soon")
+        IDENTITY_LAPSE = "identity_lapse", _("Identity verification lapses soon")
+        TRAINING_LAPSE = "training_lapse", _("Training lapses soon")
+        LICENCE = "licence", _("New licence version to accept")
+        CLOSEOUT = "closeout", _("Close-out due or overdue")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
-    subject = models.CharField(max_length=64, help_text="What it is about, e.g. grant:12")
-    key = models.CharField(max_length=64, help_text="Which reminder of it: the day, or the licence version")
+    subject = models.CharField(max_length=64, help_text=_("What it is about, e.g. grant:12"))
+    key = models.CharField(max_length=64, help_text=_("Which reminder of it: the day, or the licence version"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     sent_at = models.DateTimeField(default=timezone.now)
 
@@ -59,15 +60,15 @@ class ReminderSent(models.Model):
 
 
 class CloseoutStatus(models.TextChoices):
-    DUE = "due", "Due"
-    FILED = "filed", "Filed"
+    DUE = "due", _("Due")
+    FILED = "filed", _("Filed")
 
 
 CLOSEOUT_TRANSITIONS = Transitions(
-    noun="close-out",
+    noun=_("close-out"),
     allowed={CloseoutStatus.DUE: frozenset({CloseoutStatus.FILED}), CloseoutStatus.FILED: frozenset()},
     verbs={CloseoutStatus.FILED: "filed"},
-    message="This {noun} is already {state}.",
+    message=_("This {noun} is already {state}."),
 )
 
 
@@ -75,9 +76,9 @@ class Closeout(models.Model):
     """The researcher's attestation, after a grant ends, of what happened to the weights."""
 
     class Reason(models.TextChoices):
-        EXPIRED = "expired", "The grant expired"
-        REVOKED = "revoked", "The grant was revoked"
-        ENDED = "ended", "You ended the grant"
+        EXPIRED = "expired", _("The grant expired")
+        REVOKED = "revoked", _("The grant was revoked")
+        ENDED = "ended", _("You ended the grant")
 
     grant = models.OneToOneField("access.Grant", on_delete=models.PROTECT, related_name="closeout")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="closeouts")
@@ -87,8 +88,8 @@ class Closeout(models.Model):
     due_at = models.DateTimeField()
     filed_at = models.DateTimeField(null=True, blank=True)
     deleted_everywhere = models.BooleanField(null=True)
-    systems = models.TextField(blank=True, help_text="Every system the weights or derived copies were on")
-    remaining = models.TextField(blank=True, help_text="What remains, where, and why")
+    systems = models.TextField(blank=True, help_text=_("Every system the weights or derived copies were on"))
+    remaining = models.TextField(blank=True, help_text=_("What remains, where, and why"))
     typed_name = models.CharField(max_length=200, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 

@@ -3,27 +3,28 @@ application through a single-use, expiring link before it is reviewed or approve
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accessgate.core.transitions import Transitions
+from accessgate.core.transitions import Transitions, lower_label
 
 
 class SignoffStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the signing official"
-    SIGNED = "signed", "Countersigned"
-    DECLINED = "declined", "Declined"
-    REPLACED = "replaced", "Replaced by another official"
+    PENDING = "pending", _("Waiting for the signing official")
+    SIGNED = "signed", _("Countersigned")
+    DECLINED = "declined", _("Declined")
+    REPLACED = "replaced", _("Replaced by another official")
 
 
 SIGNOFF_TRANSITIONS = Transitions(
-    noun="sign-off",
+    noun=_("sign-off"),
     allowed={
         SignoffStatus.PENDING: frozenset({SignoffStatus.SIGNED, SignoffStatus.DECLINED, SignoffStatus.REPLACED}),
         SignoffStatus.SIGNED: frozenset(),
         SignoffStatus.DECLINED: frozenset(),
         SignoffStatus.REPLACED: frozenset(),
     },
-    verbs={s: s.label.lower() for s in SignoffStatus},
-    message="This {noun} is already {state}.",
+    verbs={s: lower_label(s.label) for s in SignoffStatus},
+    message=_("This {noun} is already {state}."),
 )
 
 

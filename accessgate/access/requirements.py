@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import Profile, User
 from accessgate.accounts.selectors import has_mfa, profile_for, verified_emails, verified_orcid
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
+from accessgate.core.i18n import local_date
 from accessgate.identity.models import IdentityVerification
 from accessgate.identity.selectors import active_verification
 from accessgate.training.selectors import valid_training_ids
@@ -118,7 +120,9 @@ def email_domain_allowed(email: str, policy: AccessPolicy) -> bool:
 
 
 def profile_incomplete(profile: Profile) -> str:
-    return f"Complete your profile before applying (missing: {', '.join(profile.missing_fields)})."
+    return _("Complete your profile before applying (missing: %(fields)s).") % {
+        "fields": ", ".join(profile.missing_fields)
+    }
 
 
 def blocked_country(facts: Facts, policy: AccessPolicy) -> str | None:
@@ -137,62 +141,66 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
         profile = facts.profile
         yield Requirement(
             "profile",
-            "A complete profile",
+            _("A complete profile"),
             profile.is_complete,
             reverse("accounts:profile"),
-            "" if profile.is_complete else f"Missing: {', '.join(profile.missing_fields)}",
+            "" if profile.is_complete else _("Missing: %(fields)s") % {"fields": ", ".join(profile.missing_fields)},
             profile_incomplete(profile),
         )
     if policy.require_identity:
         verification = facts.verification
         yield Requirement(
             "identity",
-            "A verified identity (document and selfie)",
+            _("A verified identity (document and selfie)"),
             verification is not None,
             reverse("identity:status"),
-            f"Verified until {verification.expires_at:%Y-%m-%d}" if verification else "",
-            f"{model} needs a verified identity, and yours is missing or expired. Verify again.",
+            _("Verified until %(date)s") % {"date": local_date(verification.expires_at)} if verification else "",
+            _("%(model)s needs a verified identity, and yours is missing or expired. Verify again.") % {"model": model},
             at_download=True,
         )
     if policy.require_mfa:
         yield Requirement(
             "mfa",
-            "Two-factor authentication",
+            _("Two-factor authentication"),
             facts.has_mfa and (facts.mfa_verified or not at_download),
             reverse("mfa_index"),
-            message=f"{model} needs two-factor authentication: sign in with your second factor, "
-            "or use an access token created in such a session.",
+            message=_(
+                "%(model)s needs two-factor authentication: sign in with your second factor, "
+                "or use an access token created in such a session."
+            )
+            % {"model": model},
             at_download=True,
         )
     if policy.require_orcid and not at_download:
         yield Requirement(
             "orcid",
-            "A verified ORCID iD",
+            _("A verified ORCID iD"),
             facts.orcid is not None,
             reverse("accounts:profile"),
             facts.orcid or "",
-            f"{model} needs an ORCID iD verified by signing in to ORCID.",
+            _("%(model)s needs an ORCID iD verified by signing in to ORCID.") % {"model": model},
         )
     if policy.require_institutional_email and not at_download:
         matching = [e for e in facts.emails if email_domain_allowed(e, policy)]
-        allowed = ", ".join(policy.institutional_domains) if policy.institutional_domains else "no free-mail domains"
+        allowed = ", ".join(policy.institutional_domains) if policy.institutional_domains else _("no free-mail domains")
         yield Requirement(
             "institutional_email",
-            f"A verified institutional e-mail ({allowed})",
+            _("A verified institutional e-mail (%(allowed)s)") % {"allowed": allowed},
             bool(matching),
             reverse("account_email"),
             matching[0] if matching else "",
-            f"{model} needs a verified institutional e-mail address ({allowed}).",
+            _("%(model)s needs a verified institutional e-mail address (%(allowed)s).")
+            % {"model": model, "allowed": allowed},
         )
     if policy.blocked_countries:
         country = blocked_country(facts, policy)
         yield Requirement(
             "country",
-            "Not resident in or documented by a country this model is not available in",
+            _("Not resident in or documented by a country this model is not available in"),
             country is None,
             "",
-            f"{country} is not eligible" if country else "",
-            f"{model} is not available to researchers from {country}.",
+            _("%(country)s is not eligible") % {"country": country} if country else "",
+            _("%(model)s is not available to researchers from %(country)s.") % {"model": model, "country": country},
             at_download=True,
             refusal=AccessDenied if at_download else PolicyNotMet,
         )
@@ -202,11 +210,12 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
             done = training.pk in facts.trainings
             yield Requirement(
                 "training",
-                f"Training: {training.name}",
+                _("Training: %(name)s") % {"name": training.name},
                 done,
                 reverse("training:detail", args=[training.pk]),
-                "" if done else "not completed, or expired",
-                f"{model} needs the training “{training.name}”, and yours is missing or expired. Complete it again.",
+                "" if done else _("not completed, or expired"),
+                _("%(model)s needs the training “%(name)s”, and yours is missing or expired. Complete it again.")
+                % {"model": model, "name": training.name},
                 at_download=True,
             )
     if policy.closeout_blocks_requests and not at_download:
@@ -214,11 +223,15 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
         first = overdue[0] if overdue else None
         yield Requirement(
             "closeout",
-            "No overdue close-out attestation",
+            _("No overdue close-out attestation"),
             first is None,
             reverse("access:closeout", args=[first.pk]) if first else "",
-            f"Overdue since {first.due_at:%Y-%m-%d} ({first.grant.model.full_name})" if first else "",
-            f"File the overdue close-out for {first.grant.model.full_name} before applying for {model}."
+            _("Overdue since %(date)s (%(overdue)s)")
+            % {"date": local_date(first.due_at), "overdue": first.grant.model.full_name}
+            if first
+            else "",
+            _("File the overdue close-out for %(overdue)s before applying for %(model)s.")
+            % {"overdue": first.grant.model.full_name, "model": model}
             if first
             else "",
         )
@@ -247,8 +260,15 @@ def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | Non
     if policy.gating == Gating.AUTO:
         unmet = [r.label for r in requirements if not r.met and r.key != "profile"]
         if unmet:
-            return PolicyNotMet(f"Complete these requirements first: {'; '.join(unmet)}.")
+            return PolicyNotMet(_("Complete these requirements first: %(unmet)s.") % {"unmet": "; ".join(unmet)})
     return None
+
+
+def unmet_labels(policy: AccessPolicy, facts: Facts) -> list[str]:
+    """The labels of `unmet_requirements`, in the source language whoever asks: a grant stores
+    them and its audit events carry them, so they must not depend on the reviewer's language."""
+    with translation.override(None):
+        return [r.label for r in unmet_requirements(policy, facts)]
 
 
 def unmet_requirements(policy: AccessPolicy, facts: Facts) -> list[Requirement]:
@@ -260,4 +280,8 @@ def unmet_requirements(policy: AccessPolicy, facts: Facts) -> list[Requirement]:
 def waiting_label(labels: list[str], *, sentence: bool = False) -> str:
     """ "approved, waiting for: A, B" — the words the reviewer, e-mail, My access and API share;
     `sentence` capitalises the first word only (the labels keep their own capitals)."""
-    return f"{'Approved' if sentence else 'approved'}, waiting for: {', '.join(labels)}"
+    # Stored labels are in the source language (see `unmet_labels`): translate them here.
+    waiting = ", ".join(_(label) for label in labels)
+    if sentence:
+        return _("Approved, waiting for: %(labels)s") % {"labels": waiting}
+    return _("approved, waiting for: %(labels)s") % {"labels": waiting}

@@ -10,6 +10,7 @@ not queue on one counter row (issue 11's throughput).
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class DownloadDay(models.Model):
@@ -18,9 +19,9 @@ class DownloadDay(models.Model):
     day = models.DateField()
     # The events' `details.model` (namespace/name) as recorded, like the trail's own snapshots.
     model_name = models.CharField(max_length=200)
-    files = models.PositiveBigIntegerField(help_text="One per issued file URL; a manifest's file_count.")
-    bytes = models.PositiveBigIntegerField(help_text="The issued files' sizes; a manifest's total_bytes.")
-    events = models.PositiveBigIntegerField(help_text="download.url_issued and download.manifest_issued events.")
+    files = models.PositiveBigIntegerField(help_text=_("One per issued file URL; a manifest's file_count."))
+    bytes = models.PositiveBigIntegerField(help_text=_("The issued files' sizes; a manifest's total_bytes."))
+    events = models.PositiveBigIntegerField(help_text=_("download.url_issued and download.manifest_issued events."))
 
     class Meta:
         ordering = ["day", "model_name"]

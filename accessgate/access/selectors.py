@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.selectors import latest_event
@@ -118,20 +119,20 @@ def queue_flags(access_request: AccessRequest, reviewer) -> list[str]:
     flags = []
     identity = facts.verification
     if identity is None:
-        flags.append("identity not verified")
+        flags.append(_("identity not verified"))
     elif name_matches(identity, profile_name=facts.profile.full_name) is False:
-        flags.append("verified name differs")
+        flags.append(_("verified name differs"))
     if user.email.rsplit("@", 1)[-1].lower() in FREE_MAIL_DOMAINS:
-        flags.append("free-mail address")
+        flags.append(_("free-mail address"))
     if policy is not None and blocked_country(facts, policy):
-        flags.append("blocked country")
+        flags.append(_("blocked country"))
     if AccessRequest.objects.filter(user=user, status=RequestStatus.REJECTED).exclude(pk=access_request.pk).exists():
-        flags.append("earlier rejection")
+        flags.append(_("earlier rejection"))
     ips = Agreement.objects.filter(user=user, ip__isnull=False).values("ip")
     if Agreement.objects.filter(ip__in=ips).exclude(user=user).exists():
-        flags.append("same IP as another account")
+        flags.append(_("same IP as another account"))
     if conflicts(reviewer, user):
-        flags.append("conflict of interest")
+        flags.append(_("conflict of interest"))
     return flags
 
 

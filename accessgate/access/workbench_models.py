@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ReviewNote(models.Model):
@@ -21,8 +22,8 @@ class ReviewNote(models.Model):
 
 
 class ReviewNotifications(models.TextChoices):
-    EACH = "each", "An e-mail for each new request"
-    DIGEST = "digest", "One daily digest"
+    EACH = "each", _("An e-mail for each new request")
+    DIGEST = "digest", _("One daily digest")
 
 
 class ReviewerSettings(models.Model):
@@ -35,7 +36,7 @@ class ReviewerSettings(models.Model):
     digest_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "reviewer settings"
+        verbose_name_plural = _("reviewer settings")
 
     def __str__(self):
         return f"{self.user}: {self.get_notifications_display()}"

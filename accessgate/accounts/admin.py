@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
@@ -29,7 +31,9 @@ class UserStatusForm(forms.ModelForm):
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required to deactivate: the user receives it by e-mail, and it is kept in the audit trail.",
+        help_text=gettext_lazy(
+            "Required to deactivate: the user receives it by e-mail, and it is kept in the audit trail."
+        ),
     )
 
     class Meta:
@@ -39,7 +43,7 @@ class UserStatusForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if "is_active" in self.changed_data and not data.get("is_active") and not data.get("deactivation_reason"):
-            self.add_error("deactivation_reason", "Give a reason for the deactivation.")
+            self.add_error("deactivation_reason", _("Give a reason for the deactivation."))
         return data
 
 
@@ -69,7 +73,7 @@ class UserAdmin(BaseUserAdmin):
         return False  # deactivate instead: requests, grants and the audit trail refer to the account
 
     def user_change_password(self, request, id, form_url=""):
-        raise PermissionDenied("Passwords are reset by their owner through the password-reset e-mail.")
+        raise PermissionDenied(_("Passwords are reset by their owner through the password-reset e-mail."))
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = UserStatusForm

@@ -3,11 +3,13 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
 
-from .roles import STAFF_ROLES, Role, has_role
+from .roles import STAFF_ROLES, Role, has_role, role_change_message
 
 # Admins of other apps' models that we show but never let change: their changes would
 # bypass the audited services (e-mail verification, authenticators, roles, schedules and
@@ -36,12 +38,12 @@ class ReadOnlyMixin:
 class RoleForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=[(role.value, role.label) for role in STAFF_ROLES])
-    verb = forms.ChoiceField(choices=[("grant", "Grant"), ("remove", "Remove")])
+    verb = forms.ChoiceField(choices=[("grant", gettext_lazy("Grant")), ("remove", gettext_lazy("Remove"))])
 
 
 class AccessgateAdminSite(admin.AdminSite):
-    site_header = "accessgate administration"
-    site_title = "accessgate admin"
+    site_header = gettext_lazy("accessgate administration")
+    site_title = gettext_lazy("accessgate admin")
 
     def has_permission(self, request):
         # The Django admin is for the admin role only; reviewers and auditors use the portal.
@@ -75,7 +77,7 @@ class AccessgateAdminSite(admin.AdminSite):
             user = user_by_email(form.cleaned_data["email"])
             role = Role(form.cleaned_data["role"])
             if user is None:
-                form.add_error("email", "No user with this e-mail address.")
+                form.add_error("email", _("No user with this e-mail address."))
             else:
                 service = role_grant if form.cleaned_data["verb"] == "grant" else role_remove
                 try:
@@ -83,8 +85,7 @@ class AccessgateAdminSite(admin.AdminSite):
                 except DomainError as error:
                     form.add_error(None, error.message)
                 else:
-                    verb = "granted to" if form.cleaned_data["verb"] == "grant" else "removed from"
-                    messages.success(request, f"{role.label} {verb} {user.email}." if changed else "Nothing to change.")
+                    messages.success(request, role_change_message(role, form.cleaned_data["verb"], user, changed))
                     return redirect("admin:roles")
         staff = (
             get_user_model()
@@ -95,7 +96,7 @@ class AccessgateAdminSite(admin.AdminSite):
         )
         context = {
             **self.each_context(request),
-            "title": "Staff roles",
+            "title": _("Staff roles"),
             "form": form,
             "staff": [(user, sorted(g.name for g in user.groups.all())) for user in staff],
         }

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta, client_ip
@@ -22,7 +23,7 @@ from .mfa import session_passed_mfa
 from .models import ApiToken, User
 from .services import token_authenticate, token_rejection
 
-LOGIN_OR_TOKEN = "Log in or send 'Authorization: Bearer <token>' to download."
+LOGIN_OR_TOKEN = gettext_lazy("Log in or send 'Authorization: Bearer <token>' to download.")
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,13 @@ def request_identity(request) -> tuple[User, ApiToken | None]:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             _rejected(request, "bad_token", None, scheme=scheme[:32])
-            raise NotAuthenticated("Use 'Authorization: Bearer <token>' with a personal access token.")
+            raise NotAuthenticated(gettext("Use 'Authorization: Bearer <token>' with a personal access token."))
         token = token_authenticate(secret.strip(), ip=client_ip(request))
         if token is None:
             reason, known = token_rejection(secret.strip())
             _rejected(request, reason, known)
             raise NotAuthenticated(
-                "This access token is invalid, expired or revoked. Create a new one in your account."
+                gettext("This access token is invalid, expired or revoked. Create a new one in your account.")
             )
         return token.user, token
     return request.user, None
@@ -85,15 +86,21 @@ def require_scope(token, scope: str, model=None) -> None:
         return
     if str(scope) not in token.scopes:
         error = AccessDenied(
-            f"This access token ({token.prefix}…) does not have the '{scope}' scope. "
-            "Create a token with it on your tokens page.",
+            gettext(
+                "This access token (%(prefix)s…) does not have the '%(scope)s' scope. Create a token with it on your "
+                "tokens page."
+            )
+            % {"prefix": token.prefix, "scope": scope},
             help_url=_tokens_url(),
         )
         error.reason = "token_scope"  # audited as download.refused by the download services
         raise error
     error = AccessDenied(
-        f"This access token ({token.prefix}…) is limited to other models than {model.full_name}. "
-        "Use a token without that limit, or create one for this model on your tokens page.",
+        gettext(
+            "This access token (%(prefix)s…) is limited to other models than %(full_name)s. Use a token without that "
+            "limit, or create one for this model on your tokens page."
+        )
+        % {"prefix": token.prefix, "full_name": model.full_name},
         help_url=_tokens_url(),
     )
     error.reason = "token_model"
@@ -121,7 +128,7 @@ def caller_required(view: Callable | None = None, *, message: str = LOGIN_OR_TOK
             caller = caller_of(request)
             if caller is None:
                 if wants_json(request):
-                    raise NotAuthenticated(message)
+                    raise NotAuthenticated(str(message))
                 return redirect_to_login(request.get_full_path())
             request.caller = caller
             return view_func(request, *args, **kwargs)

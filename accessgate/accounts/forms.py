@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Profile
 
@@ -8,8 +10,8 @@ class ProfileForm(forms.ModelForm):
         model = Profile
         fields = ["full_name", "affiliation", "position", "country", "orcid"]
         help_texts = {
-            "full_name": "As on your identity documents; you will type it to sign agreements.",
-            "orcid": "Optional, e.g. 0000-0002-1825-0097.",
+            "full_name": _("As on your identity documents; you will type it to sign agreements."),
+            "orcid": _("Optional, e.g. 0000-0002-1825-0097."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -19,21 +21,25 @@ class ProfileForm(forms.ModelForm):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="Where it will be used, e.g. 'cluster-a download script'.")
-    days = forms.IntegerField(label="Valid for (days)", min_value=1, help_text="It stops working after this many days.")
+    name = forms.CharField(max_length=100, help_text=_("Where it will be used, e.g. 'cluster-a download script'."))
+    days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, help_text=_("It stops working after this many days.")
+    )
     scopes = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
         initial=["download"],
         required=False,
-        help_text="What the token may do (download only if none is ticked). "
-        "Staff scopes need a session that passed two-factor.",
+        help_text=_(
+            "What the token may do (download only if none is ticked). "
+            "Staff scopes need a session that passed two-factor."
+        ),
     )
     models = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Limit to models",
-        help_text="Leave all unticked for every model.",
+        label=_("Limit to models"),
+        help_text=_("Leave all unticked for every model."),
     )
 
     def __init__(self, *args, max_days: int, default_days: int, scope_choices, model_choices, **kwargs):
@@ -44,4 +50,4 @@ class TokenForm(forms.Form):
         self.fields["days"].max_value = max_days
         self.fields["days"].validators.append(forms.fields.validators.MaxValueValidator(max_days))
         self.fields["days"].initial = default_days
-        self.fields["days"].help_text += f" At most {max_days}."
+        self.fields["days"].help_text += " " + gettext("At most %(days)s.") % {"days": max_days}

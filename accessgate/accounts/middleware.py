@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from .roles import STAFF_ROLES, has_role
 from .selectors import has_mfa
@@ -26,7 +27,7 @@ class StaffMFARequiredMiddleware:
         ):
             messages.warning(
                 request,
-                "Staff accounts need two-factor authentication. Set up an authenticator app to continue.",
+                _("Staff accounts need two-factor authentication. Set up an authenticator app to continue."),
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries.fields import CountryField
 
 ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
@@ -14,7 +16,7 @@ USERNAME_MAX = 40
 
 def validate_username(value: str) -> None:
     if not USERNAME_RE.match(value or ""):
-        raise ValidationError("A username uses only letters, digits, '_', '.' and '-'.")
+        raise ValidationError(_("A username uses only letters, digits, '_', '.' and '-'."))
 
 
 def username_base(email: str) -> str:
@@ -37,7 +39,7 @@ def unique_username(email: str, *, taken) -> str:
 def validate_orcid(value: str) -> None:
     """An ORCID iD is 16 characters whose last one is an ISO 7064 11,2 check digit."""
     if not ORCID_RE.match(value):
-        raise ValidationError("Enter an ORCID iD like 0000-0002-1825-0097.")
+        raise ValidationError(_("Enter an ORCID iD like 0000-0002-1825-0097."))
     digits = value.replace("-", "")
     total = 0
     for char in digits[:-1]:
@@ -45,7 +47,7 @@ def validate_orcid(value: str) -> None:
     check = (12 - total % 11) % 11
     expected = "X" if check == 10 else str(check)
     if digits[-1] != expected:
-        raise ValidationError("This ORCID iD's check digit is wrong; please copy it again from orcid.org.")
+        raise ValidationError(_("This ORCID iD's check digit is wrong; please copy it again from orcid.org."))
 
 
 def same_person_name(a: str, b: str) -> bool:
@@ -88,11 +90,11 @@ class User(AbstractUser):
         max_length=USERNAME_MAX,
         unique=True,
         validators=[validate_username],
-        help_text="A stable handle; letters, digits, '_', '.' and '-'.",
+        help_text=gettext_lazy("A stable handle; letters, digits, '_', '.' and '-'."),
     )
     first_name = None
     last_name = None
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(gettext_lazy("e-mail address"), unique=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -127,10 +129,10 @@ class Profile(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     full_name = models.CharField(max_length=200, blank=True)
-    affiliation = models.CharField("institution or company", max_length=200, blank=True)
+    affiliation = models.CharField(gettext_lazy("institution or company"), max_length=200, blank=True)
     position = models.CharField(max_length=120, blank=True)
     country = CountryField(blank=True)
-    orcid = models.CharField("ORCID iD", max_length=19, blank=True, validators=[validate_orcid])
+    orcid = models.CharField(gettext_lazy("ORCID iD"), max_length=19, blank=True, validators=[validate_orcid])
     updated_at = models.DateTimeField(auto_now=True)
 
     REQUIRED_FIELDS = ("full_name", "affiliation", "position", "country")
@@ -152,10 +154,10 @@ class Profile(models.Model):
 class TokenScope(models.TextChoices):
     """What a personal access token may do. The default is download-only."""
 
-    DOWNLOAD = "download", "Download weights"
-    APPLY = "apply", "Apply for access"
-    REVIEW = "review", "Review requests (staff)"
-    AUDIT = "audit", "Read the audit trail (staff)"
+    DOWNLOAD = "download", gettext_lazy("Download weights")
+    APPLY = "apply", gettext_lazy("Apply for access")
+    REVIEW = "review", gettext_lazy("Review requests (staff)")
+    AUDIT = "audit", gettext_lazy("Read the audit trail (staff)")
 
 
 # Staff scopes need the matching role and a session that passed two-factor.
@@ -179,7 +181,7 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
-    prefix = models.CharField("visible prefix", max_length=16)
+    prefix = models.CharField(gettext_lazy("visible prefix"), max_length=16)
     secret_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -187,9 +189,14 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    scopes = models.JSONField(default=default_token_scopes, help_text="TokenScope values this token carries.")
+    scopes = models.JSONField(
+        default=default_token_scopes, help_text=gettext_lazy("TokenScope values this token carries.")
+    )
     models = models.ManyToManyField(
-        "catalog.Model", blank=True, related_name="+", help_text="Limit the token to these models; empty: every model."
+        "catalog.Model",
+        blank=True,
+        related_name="+",
+        help_text=gettext_lazy("Limit the token to these models; empty: every model."),
     )
 
     objects = ApiTokenQuerySet.as_manager()

@@ -3,17 +3,19 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
     """Every signed-in user is a researcher; the staff roles are Django groups."""
 
-    RESEARCHER = "researcher", "Researcher"
-    REVIEWER = "reviewer", "Reviewer"
+    RESEARCHER = "researcher", _("Researcher")
+    REVIEWER = "reviewer", _("Reviewer")
     # Owns the models listed in `Model.publishers` (a lab's release manager): their console at /publish/.
-    PUBLISHER = "publisher", "Publisher"
-    AUDITOR = "auditor", "Auditor"
-    ADMIN = "admin", "Admin"
+    PUBLISHER = "publisher", _("Publisher")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("Admin")
 
 
 STAFF_ROLES = (Role.REVIEWER, Role.PUBLISHER, Role.AUDITOR, Role.ADMIN)
@@ -24,6 +26,15 @@ STAFF_SCOPE_ROLES: dict[str, tuple[Role, ...]] = {
     "review": (Role.REVIEWER, Role.PUBLISHER, Role.ADMIN),
     "audit": (Role.AUDITOR, Role.ADMIN),
 }
+
+
+def role_change_message(role: Role, verb: str, user, changed: bool) -> str:
+    """What both role pages (the admin's and the publisher's) say after a grant or a removal."""
+    if not changed:
+        return gettext("Nothing to change.")
+    if verb == "grant":
+        return gettext("%(role)s granted to %(email)s.") % {"role": role.label, "email": user.email}
+    return gettext("%(role)s removed from %(email)s.") % {"role": role.label, "email": user.email}
 
 
 def roles_of(user) -> set[Role]:
@@ -50,7 +61,7 @@ def role_required(*roles: Role):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, *roles):
-                raise PermissionDenied("Your account does not have the role this page needs.")
+                raise PermissionDenied(gettext("Your account does not have the role this page needs."))
             return view(request, *args, **kwargs)
 
         return wrapper

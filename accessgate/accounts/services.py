@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
@@ -27,10 +28,12 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 def profile_update(*, actor: User, user: User, meta: RequestMeta | None = None, **fields) -> Profile:
     """Create or change a user's profile. Only the user themself may do it."""
     if actor.pk != user.pk:
-        raise ValidationFailed("Only the account owner can edit this profile.")
+        raise ValidationFailed(gettext("Only the account owner can edit this profile."))
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationFailed(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(
+            gettext("Unknown profile fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))}
+        )
     profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
     changed = []
     for name, value in fields.items():
@@ -61,9 +64,11 @@ def user_set_active(
     if user.is_active == active:
         return False
     if actor is not None and actor.pk == user.pk and not active:
-        raise ValidationFailed("You cannot deactivate your own account here.")
+        raise ValidationFailed(gettext("You cannot deactivate your own account here."))
     if not active and not reason:
-        raise ValidationFailed("Give a reason for the deactivation; the user receives it by e-mail.", field="reason")
+        raise ValidationFailed(
+            gettext("Give a reason for the deactivation; the user receives it by e-mail."), field="reason"
+        )
     user.is_active = active
     user.save(update_fields=["is_active"])
     if active:
@@ -108,7 +113,10 @@ def mfa_totp_activate(*, actor: User | None, user: User, secret: str, meta: Requ
 def _check_staff_role(role: Role) -> Role:
     role = Role(role)
     if role not in STAFF_ROLES:
-        raise ValidationFailed(f"'{role}' is not a role that can be granted; every user is already a researcher.")
+        raise ValidationFailed(
+            gettext("'%(role)s' is not a role that can be granted; every user is already a researcher.")
+            % {"role": role}
+        )
     return role
 
 
@@ -152,7 +160,7 @@ def user_create(
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationFailed(f"An account with {email} already exists.", field="email")
+        raise ValidationFailed(gettext("An account with %(email)s already exists.") % {"email": email}, field="email")
     user = User.objects.create_user(email=email, password=password)
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
     record(
@@ -176,20 +184,26 @@ def _hash_token(secret: str) -> str:
 def _check_scopes(actor, scopes, *, mfa_passed: bool) -> list[str]:
     scopes = sorted({str(scope) for scope in scopes})
     if not scopes:
-        raise ValidationFailed("Choose at least one scope for the token.", field="scopes")
+        raise ValidationFailed(gettext("Choose at least one scope for the token."), field="scopes")
     unknown = [scope for scope in scopes if scope not in TokenScope.values]
     if unknown:
-        raise ValidationFailed(f"Unknown token scopes: {', '.join(unknown)}.", field="scopes")
+        raise ValidationFailed(
+            gettext("Unknown token scopes: %(unknown)s.") % {"unknown": ", ".join(unknown)}, field="scopes"
+        )
     for scope in (TokenScope(s) for s in scopes if s in STAFF_SCOPES):
         if not roles_of(actor) & set(STAFF_SCOPE_ROLES[scope.value]):
             raise ValidationFailed(
-                f"The '{scope.value}' scope needs the {STAFF_SCOPE_ROLES[scope.value][0].label.lower()} role.",
+                gettext("The '%(scope)s' scope needs the %(role)s role.")
+                % {"scope": scope.value, "role": STAFF_SCOPE_ROLES[scope.value][0].label.lower()},
                 field="scopes",
             )
         if not mfa_passed:
             raise ValidationFailed(
-                f"The '{scope.value}' scope needs a session that passed two-factor authentication: "
-                "sign out, sign in with your second factor, and create the token again.",
+                gettext(
+                    "The '%(scope)s' scope needs a session that passed two-factor authentication: sign out, sign in "
+                    "with your second factor, and create the token again."
+                )
+                % {"scope": scope.value},
                 field="scopes",
             )
     return scopes
@@ -213,10 +227,15 @@ def token_create(
     limits the token to those catalog models (empty: every model)."""
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationFailed("Give the token a name, e.g. the machine or script that will use it.", field="name")
+        raise ValidationFailed(
+            gettext("Give the token a name, e.g. the machine or script that will use it."), field="name"
+        )
     days = settings.ACCESSGATE_TOKEN_DEFAULT_DAYS if days is None else days
     if not 1 <= days <= settings.ACCESSGATE_TOKEN_MAX_DAYS:
-        raise ValidationFailed(f"A token lives between 1 and {settings.ACCESSGATE_TOKEN_MAX_DAYS} days.", field="days")
+        raise ValidationFailed(
+            gettext("A token lives between 1 and %(days)s days.") % {"days": settings.ACCESSGATE_TOKEN_MAX_DAYS},
+            field="days",
+        )
     scopes = _check_scopes(actor, scopes, mfa_passed=mfa_passed)
     models = sorted(set(models), key=lambda model: model.full_name)
     secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
@@ -249,9 +268,9 @@ def token_create(
 def token_revoke(*, actor: User, token: ApiToken, meta: RequestMeta | None = None) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != actor.pk:
-        raise ValidationFailed("Only the owner can revoke this token.")
+        raise ValidationFailed(gettext("Only the owner can revoke this token."))
     if token.revoked_at is not None:
-        raise ValidationFailed("This token is already revoked.")
+        raise ValidationFailed(gettext("This token is already revoked."))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record(actor=actor, action=AuditAction.ACCOUNT_TOKEN_REVOKED, target=token, meta=meta, prefix=token.prefix)

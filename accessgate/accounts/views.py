@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -34,7 +35,7 @@ def profile_edit(request):
         profile_update(
             actor=request.user, user=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data
         )
-        messages.success(request, "Your profile is saved.")
+        messages.success(request, _("Your profile is saved."))
         if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             return redirect(next_url)
         return redirect("accounts:profile")
@@ -104,9 +105,9 @@ def tokens(request):
 def token_revoke_view(request, pk):
     token = tokens_of(request.user).filter(pk=pk, revoked_at__isnull=True).first()
     if token is None:
-        raise Http404("No such active token of yours.")
+        raise Http404(_("No such active token of yours."))
     if request.method == "POST":
         token_revoke(actor=request.user, token=token, meta=RequestMeta.from_request(request))
-        messages.success(request, f"Token “{token.name}” is revoked; it stops working at once.")
+        messages.success(request, _("Token “%(name)s” is revoked; it stops working at once.") % {"name": token.name})
         return redirect("accounts:tokens")
     return render(request, "accounts/confirm_token_revoke.html", {"token": token})

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.core.jobs import BackgroundJob
 
@@ -128,8 +129,8 @@ class VerificationRun(BackgroundJob):
 
 
 class ExportFormat(models.TextChoices):
-    JSONL = "jsonl", "JSON Lines"
-    CSV = "csv", "CSV"
+    JSONL = "jsonl", _("JSON Lines")
+    CSV = "csv", _("CSV")
 
 
 class AuditExport(BackgroundJob):
@@ -141,8 +142,8 @@ class AuditExport(BackgroundJob):
     requested_by_label = models.CharField(max_length=320)
     filters = models.JSONField(default=dict, blank=True)
     format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.JSONL)
-    is_full = models.BooleanField("full, unfiltered trail", default=False)
-    scheduled_day = models.DateField(null=True, blank=True, unique=True, help_text="Set for the daily SIEM export.")
+    is_full = models.BooleanField(_("full, unfiltered trail"), default=False)
+    scheduled_day = models.DateField(null=True, blank=True, unique=True, help_text=_("Set for the daily SIEM export."))
     rows_total = models.PositiveBigIntegerField(default=0)
     rows_done = models.PositiveBigIntegerField(default=0)
     storage_key = models.CharField(max_length=1024, blank=True)

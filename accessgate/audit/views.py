@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -84,7 +85,7 @@ def trail(request):
 def event_detail(request, seq):
     event = selectors.event_by_seq(seq)
     if event is None:
-        raise Http404("No event with this number.")
+        raise Http404(_("No event with this number."))
     return render(
         request,
         "audit/event_detail.html",
@@ -122,7 +123,7 @@ def exports(request):
             format=form.cleaned_data["format"],
             meta=RequestMeta.from_request(request),
         )
-        messages.success(request, f"Export #{export.pk} requested; its state is shown below.")
+        messages.success(request, _("Export #%(pk)s requested; its state is shown below.") % {"pk": export.pk})
         return redirect("audit:export", pk=export.pk)
     return render(request, "audit/exports.html", {"form": form, "exports": selectors.recent_exports()})
 
@@ -186,7 +187,7 @@ def checkpoint_latest(request):
     """The newest signed checkpoint: `{"checkpoint": {...}, "signature": "..."}`."""
     latest = latest_checkpoint()
     if latest is None:
-        missing = {"error": {"code": "not_found", "message": "No checkpoint yet."}}
+        missing = {"error": {"code": "not_found", "message": _("No checkpoint yet.")}}
         return _public_json(request, missing, etag="none", status=404)
     return _public_json(request, latest.signed, etag=f"{latest.seq}-{latest.hash}")
 
@@ -214,7 +215,9 @@ def checkpoint_list(request):
 def checkpoint_now(request):
     checkpoint, created = checkpoint_create(actor=request.user, reason=MANUAL, meta=RequestMeta.from_request(request))
     if created:
-        messages.success(request, f"Checkpoint #{checkpoint.seq} signed; it is written to storage and published.")
+        messages.success(
+            request, _("Checkpoint #%(seq)s signed; it is written to storage and published.") % {"seq": checkpoint.seq}
+        )
     else:
-        messages.info(request, f"Nothing new since checkpoint #{checkpoint.seq}.")
+        messages.info(request, _("Nothing new since checkpoint #%(seq)s.") % {"seq": checkpoint.seq})
     return redirect("audit:trail")

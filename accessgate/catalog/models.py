@@ -4,13 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .names import validate_file_path, validate_name_part, validate_version
 
 
 class ModelStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 class Model(models.Model):
@@ -24,8 +25,8 @@ class Model(models.Model):
     name = models.CharField(max_length=96, validators=[validate_name_part])
     display_name = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True)
-    card_markdown = models.TextField("model card (Markdown)", blank=True)
-    is_listed = models.BooleanField("listed in the catalog", default=True)
+    card_markdown = models.TextField(_("model card (Markdown)"), blank=True)
+    is_listed = models.BooleanField(_("listed in the catalog"), default=True)
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_models")
     publishers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="published_models")
     # Models made before drafts existed (and from the admin or seed_demo) are published.

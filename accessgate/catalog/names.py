@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 NAME_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 NAME_PART_RE = re.compile(rf"^{NAME_PART}$")
@@ -16,22 +17,24 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 def validate_name_part(value: str) -> None:
     if not NAME_PART_RE.match(value) or "--" in value or ".." in value:
         raise ValidationError(
-            "Use letters, digits, '-', '_' and '.', starting and ending with a letter or digit, "
-            "without '--' or '..' (at most 96 characters)."
+            _(
+                "Use letters, digits, '-', '_' and '.', starting and ending with a letter or digit, "
+                "without '--' or '..' (at most 96 characters)."
+            )
         )
 
 
 def validate_version(value: str) -> None:
     if not VERSION_RE.match(value):
-        raise ValidationError("A version uses letters, digits, '.', '_', '+' and '-' (e.g. 1.0 or 2025-06).")
+        raise ValidationError(_("A version uses letters, digits, '.', '_', '+' and '-' (e.g. 1.0 or 2025-06)."))
     if REVISION_RE.match(value):
-        raise ValidationError("A version cannot be 40 hexadecimal characters; that form is kept for revision ids.")
+        raise ValidationError(_("A version cannot be 40 hexadecimal characters; that form is kept for revision ids."))
 
 
 def validate_file_path(value: str) -> None:
     parts = value.split("/")
     if not value or value.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in value:
-        raise ValidationError(f"'{value}' is not a clean relative path inside the release.")
+        raise ValidationError(_("'%(path)s' is not a clean relative path inside the release.") % {"path": value})
 
 
 def compute_revision(files: Iterable[tuple[str, str]]) -> str:

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, has_role
@@ -42,7 +43,9 @@ def _check_role(users, role: Role, noun: str) -> None:
     missing = sorted(user.email for user in users if not has_role(user, role, Role.ADMIN))
     if missing:
         raise ValidationFailed(
-            f"These users do not have the {noun} role: {', '.join(missing)}. Grant it first.", field=f"{noun}s"
+            _("These users do not have the %(noun)s role: %(missing)s. Grant it first.")
+            % {"noun": noun, "missing": ", ".join(missing)},
+            field=f"{noun}s",
         )
 
 
@@ -51,7 +54,10 @@ def license_publish(
     *, actor: User | None, name: str, version: str, text: str, meta: RequestMeta | None = None
 ) -> LicenseVersion:
     if LicenseVersion.objects.filter(name=name, version=version).exists():
-        raise Conflict(f"{name} {version} is already published; licence versions never change.")
+        raise Conflict(
+            _("%(name)s %(version)s is already published; licence versions never change.")
+            % {"name": name, "version": version}
+        )
     licence = LicenseVersion(name=name.strip(), version=version.strip(), text=text)
     _full_clean(licence, exclude=["sha256"])
     licence.save()
@@ -93,12 +99,17 @@ def model_create(
     )
     _full_clean(model)
     if Model.objects.filter(namespace__iexact=namespace, name__iexact=name).exists():
-        raise Conflict(f"A model named {namespace}/{name} already exists.", field="name")
+        raise Conflict(
+            _("A model named %(namespace)s/%(name)s already exists.") % {"namespace": namespace, "name": name},
+            field="name",
+        )
     try:
         with transaction.atomic():
             model.save()
     except IntegrityError as error:
-        raise Conflict(f"A model named {namespace}/{name} already exists.") from error
+        raise Conflict(
+            _("A model named %(namespace)s/%(name)s already exists.") % {"namespace": namespace, "name": name}
+        ) from error
     if reviewers:
         model.reviewers.set(reviewers)
     if publishers:
@@ -121,7 +132,9 @@ def model_update(
 ) -> Model:
     unknown = set(fields) - set(MODEL_EDITABLE_FIELDS)
     if unknown:
-        raise ValidationFailed(f"These model fields cannot be edited: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(
+            _("These model fields cannot be edited: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))}
+        )
     model = Model.objects.select_for_update().get(pk=model.pk)
     changed = sorted(name for name, value in fields.items() if getattr(model, name) != value)
     for name in changed:
@@ -153,23 +166,28 @@ def release_create(
 ) -> Release:
     """Create a release with its full, fixed list of files; its revision id follows from them."""
     if not files:
-        raise ValidationFailed("A release needs at least one file.")
+        raise ValidationFailed(_("A release needs at least one file."))
     paths = [spec.path for spec in files]
     if len(set(paths)) != len(paths):
-        raise ValidationFailed("Two files in the release have the same path.")
+        raise ValidationFailed(_("Two files in the release have the same path."))
     for spec in files:
         try:
             validate_file_path(spec.path)
         except Exception as error:
             raise ValidationFailed(str(error.message if hasattr(error, "message") else error)) from error
         if not SHA256_RE.match(spec.sha256) or spec.size < 0:
-            raise ValidationFailed(f"{spec.path}: the size or sha256 is not valid.")
+            raise ValidationFailed(_("%(path)s: the size or sha256 is not valid.") % {"path": spec.path})
     if Release.objects.filter(model=model, version=version).exists():
-        raise Conflict(f"{model.full_name} already has a release {version}.")
+        raise Conflict(
+            _("%(full_name)s already has a release %(version)s.") % {"full_name": model.full_name, "version": version}
+        )
     revision = compute_revision((spec.path, spec.sha256) for spec in files)
     duplicate = Release.objects.filter(model=model, revision=revision).first()
     if duplicate:
-        raise Conflict(f"Release {duplicate.version} already has exactly these files (revision {revision}).")
+        raise Conflict(
+            _("Release %(version)s already has exactly these files (revision %(revision)s).")
+            % {"version": duplicate.version, "revision": revision}
+        )
     release = Release(model=model, version=version, revision=revision, notes=notes)
     _full_clean(release, exclude=["revision"])
     release.save()
@@ -215,7 +233,7 @@ def model_mark_published(*, actor: User | None, model: Model, meta: RequestMeta 
     (a licence, a policy, an active release: `publishing.services.model_publish`)."""
     model = Model.objects.select_for_update().get(pk=model.pk)
     if not model.is_draft:
-        raise Conflict(f"{model.full_name} is already published.")
+        raise Conflict(_("%(full_name)s is already published.") % {"full_name": model.full_name})
     model.status = ModelStatus.PUBLISHED
     model.published_at = timezone.now()
     model.save(update_fields=["status", "published_at", "updated_at"])
@@ -228,10 +246,10 @@ def release_withdraw(*, actor: User | None, release: Release, reason: str, meta:
     """Stop all downloads of a release (new URLs are refused; issued ones die at their TTL)."""
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("Say why the release is withdrawn.", field="reason")
+        raise ValidationFailed(_("Say why the release is withdrawn."), field="reason")
     release = Release.objects.select_for_update().get(pk=release.pk)
     if not release.is_active:
-        raise Conflict(f"Release {release.version} is already withdrawn.")
+        raise Conflict(_("Release %(version)s is already withdrawn.") % {"version": release.version})
     release.is_active = False
     release.withdrawn_reason = reason
     release.save(update_fields=["is_active", "withdrawn_reason"])
@@ -250,10 +268,10 @@ def release_withdraw(*, actor: User | None, release: Release, reason: str, meta:
 def release_restore(*, actor: User | None, release: Release, reason: str, meta: RequestMeta | None = None) -> Release:
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("Say why the release is restored.", field="reason")
+        raise ValidationFailed(_("Say why the release is restored."), field="reason")
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.is_active:
-        raise Conflict(f"Release {release.version} is not withdrawn.")
+        raise Conflict(_("Release %(version)s is not withdrawn.") % {"version": release.version})
     release.is_active = True
     release.withdrawn_reason = ""
     release.save(update_fields=["is_active", "withdrawn_reason"])

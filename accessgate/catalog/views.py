@@ -2,6 +2,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from accessgate.access import policy as access_policy
 from accessgate.access import selectors as access_selectors
@@ -20,7 +21,7 @@ def catalog_list(request):
 def model_detail(request, namespace, name):
     model = model_by_name(namespace, name, user=request.user)
     if model is None or (not model.is_listed and not access_policy.can_see_files(request.user, model)):
-        raise Http404("No model with this name.")
+        raise Http404(_("No model with this name."))
     # "View as a researcher" (the console's link): the page a visitor sees, even of a draft.
     as_researcher = request.GET.get("as") == "researcher"
     viewer = AnonymousUser() if as_researcher else request.user

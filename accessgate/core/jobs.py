@@ -4,19 +4,20 @@ failed) and one progress rule."""
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .transitions import Transitions
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 JOB_TRANSITIONS = Transitions(
-    noun="job",
+    noun=_("job"),
     allowed={
         JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED}),
         JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED}),
@@ -25,9 +26,9 @@ JOB_TRANSITIONS = Transitions(
         JobStatus.DONE: frozenset(),
     },
     verbs={
-        JobStatus.RUNNING: "started",
-        JobStatus.DONE: "finished",
-        JobStatus.FAILED: "marked failed",
+        JobStatus.RUNNING: _("started"),
+        JobStatus.DONE: _("finished"),
+        JobStatus.FAILED: _("marked failed"),
     },
 )
 

@@ -4,7 +4,14 @@ declares its own table of allowed moves; services move through it and nothing el
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
+
 from .errors import InvalidTransition
+
+# A status label in lower case for a refusal's {state}/{verb}, translated when the message is
+# built rather than once at import.
+lower_label = lazy(lambda label: str(label).lower(), str)
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,7 @@ class Transitions:
     noun: str
     allowed: Mapping[str, frozenset[str]]
     verbs: Mapping[str, str]
-    message: str = "This {noun} is {state}; it cannot be {verb}."
+    message: str = gettext_lazy("This {noun} is {state}; it cannot be {verb}.")
 
     def can(self, current: str, to: str) -> bool:
         return to in self.allowed.get(current, frozenset())

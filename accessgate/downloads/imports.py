@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -34,14 +35,14 @@ def release_storage_prefix(model: Model, version: str) -> str:
 
 def _local_source_files(source: Path) -> list[tuple[str, Path]]:
     if not source.is_dir():
-        raise ValidationFailed(f"{source} is not a directory.")
+        raise ValidationFailed(_("%(source)s is not a directory.") % {"source": source})
     files = [
         (path.relative_to(source).as_posix(), path)
         for path in sorted(source.rglob("*"))
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts)
     ]
     if not files:
-        raise ValidationFailed(f"{source} holds no files to import.")
+        raise ValidationFailed(_("%(source)s holds no files to import.") % {"source": source})
     return files
 
 
@@ -50,15 +51,20 @@ def release_import_prepare(
 ) -> ReleaseImport:
     """Validate the request and record the job; `release_import_run` does the work."""
     if Release.objects.filter(model=model, version=version).exists():
-        raise ValidationFailed(f"{model.full_name} already has a release {version}.")
+        raise ValidationFailed(
+            _("%(model)s already has a release %(version)s.") % {"model": model.full_name, "version": version}
+        )
     if source.startswith("s3://"):
         if settings.ACCESSGATE_STORAGE_BACKEND != "s3":
-            raise ValidationFailed("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3).")
+            raise ValidationFailed(_("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3)."))
         bucket = source[5:].split("/", 1)[0]
         if bucket != settings.ACCESSGATE_S3["bucket"]:
             raise ValidationFailed(
-                f"The source bucket {bucket!r} is not the configured bucket {settings.ACCESSGATE_S3['bucket']!r}; "
-                "copy the files there first or import from a local directory."
+                _(
+                    "The source bucket %(bucket)s is not the configured bucket %(configured)s; "
+                    "copy the files there first or import from a local directory."
+                )
+                % {"bucket": repr(bucket), "configured": repr(settings.ACCESSGATE_S3["bucket"])}
             )
     else:
         _local_source_files(Path(source))
@@ -148,7 +154,7 @@ def _import_s3(job: ReleaseImport, storage: Storage, progress: ImportProgress) -
         prefix += "/"
     objects = list(storage.list(prefix))
     if not objects:
-        raise ValidationFailed(f"Nothing is stored under {job.source}.")
+        raise ValidationFailed(_("Nothing is stored under %(source)s.") % {"source": job.source})
     progress.begin(files_total=len(objects), bytes_total=sum(o.size for o in objects), hash_share=1.0)
     specs = []
     for obj in objects:

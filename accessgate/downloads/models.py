@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Model, Release, WeightFile
@@ -18,8 +19,8 @@ class DownloadCounter(models.Model):
 
     grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="download_counters")
     weight_file = models.ForeignKey(WeightFile, on_delete=models.PROTECT, related_name="download_counters")
-    issued = models.PositiveIntegerField("downloads counted", default=0)
-    counted_until = models.DateTimeField("last counted URL valid until", null=True, blank=True)
+    issued = models.PositiveIntegerField(_("downloads counted"), default=0)
+    counted_until = models.DateTimeField(_("last counted URL valid until"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -44,9 +45,9 @@ class ReleaseImport(BackgroundJob):
     # Live progress (downloads/progress.py): the file being read, the smoothed rate, and
     # what a resumed run found already stored and did not send again.
     current_file = models.CharField(max_length=500, blank=True)
-    rate = models.PositiveBigIntegerField("bytes per second", default=0)
-    files_reused = models.PositiveIntegerField("files already stored", default=0)
-    bytes_reused = models.PositiveBigIntegerField("bytes already stored", default=0)
+    rate = models.PositiveBigIntegerField(_("bytes per second"), default=0)
+    files_reused = models.PositiveIntegerField(_("files already stored"), default=0)
+    bytes_reused = models.PositiveBigIntegerField(_("bytes already stored"), default=0)
     error = models.TextField(blank=True)
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(
@@ -71,8 +72,8 @@ class ReleaseUpload(models.Model):
     `ReleaseImport` of the staged files (so hashing and the release follow one path)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Uploading"
-        FINISHED = "finished", "Uploaded; importing"
+        OPEN = "open", _("Uploading")
+        FINISHED = "finished", _("Uploaded; importing")
 
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="uploads")
     version = models.CharField(max_length=64)
@@ -105,7 +106,7 @@ class UploadedFile(models.Model):
     size = models.PositiveBigIntegerField()
     bytes_received = models.PositiveBigIntegerField(default=0)  # local backend
     s3_upload_id = models.CharField(max_length=1024, blank=True)
-    parts = models.JSONField(default=dict, blank=True, help_text="{part number: ETag} of the parts stored")
+    parts = models.JSONField(default=dict, blank=True, help_text=_("{part number: ETag} of the parts stored"))
     completed = models.BooleanField(default=False)
 
     class Meta:

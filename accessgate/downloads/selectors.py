@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Release, WeightFile
 from accessgate.catalog.names import REVISION_RE
@@ -13,7 +15,9 @@ def release_by_address(namespace: str, name: str, ref: str, *, user=None) -> Rel
     model = model_by_name(namespace, name, user=user)
     release = release_by_ref(model, ref) if model is not None else None
     if release is None:
-        raise NotFound(f"No release {ref} of {namespace}/{name}.")
+        raise NotFound(
+            _("No release %(ref)s of %(namespace)s/%(name)s.") % {"ref": ref, "namespace": namespace, "name": name}
+        )
     return release
 
 
@@ -33,7 +37,10 @@ def file_by_address(namespace: str, name: str, ref: str, path: str, *, user=None
     )
     if weight_file is None:
         release_by_address(namespace, name, ref, user=user)  # says which part is missing
-        raise NotFound(f"{namespace}/{name} {ref} has no file {path}.")
+        raise NotFound(
+            _("%(namespace)s/%(name)s %(ref)s has no file %(path)s.")
+            % {"namespace": namespace, "name": name, "ref": ref, "path": path}
+        )
     return weight_file
 
 

@@ -1,17 +1,18 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accessgate.core.transitions import Transitions
+from accessgate.core.transitions import Transitions, lower_label
 
 
 class VerificationStatus(models.TextChoices):
-    PENDING = "pending", "Started"
-    PROCESSING = "processing", "Processing"
-    VERIFIED = "verified", "Verified"
-    REQUIRES_INPUT = "requires_input", "Needs another try"
-    CANCELED = "canceled", "Canceled"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Started")
+    PROCESSING = "processing", _("Processing")
+    VERIFIED = "verified", _("Verified")
+    REQUIRES_INPUT = "requires_input", _("Needs another try")
+    CANCELED = "canceled", _("Canceled")
+    EXPIRED = "expired", _("Expired")
 
 
 _ANY = frozenset(VerificationStatus.values)
@@ -19,13 +20,13 @@ _ANY = frozenset(VerificationStatus.values)
 # The provider decides where a session goes and we follow it, except that an expired
 # verification stays expired (a new check is a new verification).
 VERIFICATION_TRANSITIONS = Transitions(
-    noun="identity verification",
+    noun=_("identity verification"),
     allowed={
         **{status: _ANY - {status} for status in VerificationStatus.values},
         VerificationStatus.EXPIRED: frozenset(),
     },
-    verbs={status: status.label.lower() for status in VerificationStatus},
-    message="This {noun} is {state}; start a new one instead.",
+    verbs={status: lower_label(status.label) for status in VerificationStatus},
+    message=_("This {noun} is {state}; start a new one instead."),
 )
 
 

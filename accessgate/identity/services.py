@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accessgate.accounts.models import User
 from accessgate.accounts.selectors import profile_for
@@ -15,6 +16,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ProviderUnavailable, WebhookRejected
+from accessgate.core.i18n import local_date
 from accessgate.core.ratelimit import check_rate
 from accessgate.core.tasks import queue_after_commit
 from accessgate.notifications.services import email_queue
@@ -36,33 +38,43 @@ HANDLED_EVENTS = {
 
 # What to tell the researcher for Stripe's `last_error.code` values.
 RETRY_ADVICE = {
-    "consent_declined": "You declined the consent step. Start again and accept it to continue.",
-    "under_supported_age": "Stripe could not verify people under the supported age.",
-    "country_not_supported": "Documents from this country are not supported. Try another identity document.",
-    "document_expired": "The document has expired. Try again with a valid one.",
-    "document_type_not_supported": "This kind of document is not accepted. Use a passport, ID card or driving licence.",
-    "document_unverified_other": "The document could not be verified. Try again in good light, "
-    "with the whole document in the frame.",
-    "selfie_document_missing_photo": "The document has no photo to compare with. Use a document with your photo.",
-    "selfie_face_mismatch": "The selfie did not match the document photo. Try again, facing the camera.",
-    "selfie_manipulated": "The selfie could not be accepted. Take a new one directly with your camera.",
-    "selfie_unverified_other": "The selfie could not be verified. Try again in good light.",
+    "consent_declined": gettext_lazy("You declined the consent step. Start again and accept it to continue."),
+    "under_supported_age": gettext_lazy("Stripe could not verify people under the supported age."),
+    "country_not_supported": gettext_lazy(
+        "Documents from this country are not supported. Try another identity document."
+    ),
+    "document_expired": gettext_lazy("The document has expired. Try again with a valid one."),
+    "document_type_not_supported": gettext_lazy(
+        "This kind of document is not accepted. Use a passport, ID card or driving licence."
+    ),
+    "document_unverified_other": gettext_lazy(
+        "The document could not be verified. Try again in good light, with the whole document in the frame."
+    ),
+    "selfie_document_missing_photo": gettext_lazy(
+        "The document has no photo to compare with. Use a document with your photo."
+    ),
+    "selfie_face_mismatch": gettext_lazy("The selfie did not match the document photo. Try again, facing the camera."),
+    "selfie_manipulated": gettext_lazy("The selfie could not be accepted. Take a new one directly with your camera."),
+    "selfie_unverified_other": gettext_lazy("The selfie could not be verified. Try again in good light."),
 }
-DEFAULT_ADVICE = "The check did not complete. Start a new verification to try again."
+DEFAULT_ADVICE = gettext_lazy("The check did not complete. Start a new verification to try again.")
 
 
 def advice_for(code: str) -> str:
-    return RETRY_ADVICE.get(code, DEFAULT_ADVICE)
+    return str(RETRY_ADVICE.get(code, DEFAULT_ADVICE))
 
 
 def verification_start(*, actor: User, return_url: str, meta: RequestMeta | None = None) -> str:
     """Create a session at the provider and return the URL to send the researcher to."""
     provider = get_provider()
     if provider is None:
-        raise PolicyNotMet("Identity verification is not available on this portal.")
+        raise PolicyNotMet(gettext("Identity verification is not available on this portal."))
     current = IdentityVerification.objects.active().filter(user=actor).order_by("-expires_at").first()
     if current and current.expires_at - timezone.now() > timedelta(days=30):
-        raise Conflict(f"Your identity is already verified until {current.expires_at:%Y-%m-%d}.")
+        raise Conflict(
+            gettext("Your identity is already verified until %(expires_at)s.")
+            % {"expires_at": local_date(current.expires_at)}
+        )
     check_rate(
         f"identity-start:{actor.pk}",
         settings.ACCESSGATE_IDENTITY_START_RATE_LIMIT,
@@ -75,7 +87,9 @@ def verification_start(*, actor: User, return_url: str, meta: RequestMeta | None
     except Exception as error:
         logger.warning("Identity provider unavailable: %s", error)
         raise ProviderUnavailable(
-            "The identity provider cannot be reached right now; nothing was changed. Try again in a few minutes."
+            gettext(
+                "The identity provider cannot be reached right now; nothing was changed. Try again in a few minutes."
+            )
         ) from error
     with transaction.atomic():
         verification = IdentityVerification.objects.create(user=actor, provider=provider.name, session_id=session_id)
@@ -165,11 +179,11 @@ def verification_sync(verification: IdentityVerification) -> bool:
 def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
     """Verify a Stripe webhook before reading anything, then queue a sync of its session once."""
     if not settings.ACCESSGATE_STRIPE_WEBHOOK_SECRET:
-        raise WebhookRejected("Stripe webhooks are not configured.")
+        raise WebhookRejected(gettext("Stripe webhooks are not configured."))
     try:
         event = stripe.Webhook.construct_event(payload, signature, settings.ACCESSGATE_STRIPE_WEBHOOK_SECRET)
     except (ValueError, stripe.SignatureVerificationError) as error:
-        raise WebhookRejected("Invalid Stripe-Signature or payload.") from error
+        raise WebhookRejected(gettext("Invalid Stripe-Signature or payload.")) from error
     if event.type not in HANDLED_EVENTS:
         return "ignored"
     session_id = event.to_dict().get("data", {}).get("object", {}).get("id", "")
@@ -201,10 +215,10 @@ def dev_complete(
 ) -> IdentityVerification:
     """The development provider's buttons: pretend the check passed or failed."""
     if settings.ACCESSGATE_IDENTITY_PROVIDER != "dev" or not settings.DEBUG:
-        raise AccessDenied("The development identity provider is switched off.")
+        raise AccessDenied(gettext("The development identity provider is switched off."))
     verification = IdentityVerification.objects.filter(provider="dev", session_id=session_id, user=actor).first()
     if verification is None:
-        raise AccessDenied("No such verification of yours.")
+        raise AccessDenied(gettext("No such verification of yours."))
     profile = profile_for(actor)
     first, _, last = profile.full_name.partition(" ")
     if outcome == "verified":

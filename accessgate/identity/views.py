@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -78,10 +79,10 @@ def stripe_webhook(request):
 def dev_session(request, session_id):
     """The development provider's page (DEBUG only): simulate a passed or failed check."""
     if settings.ACCESSGATE_IDENTITY_PROVIDER != "dev" or not settings.DEBUG:
-        raise Http404("The development identity provider is switched off.")
+        raise Http404(_("The development identity provider is switched off."))
     verification = IdentityVerification.objects.filter(provider="dev", session_id=session_id, user=request.user).first()
     if verification is None:
-        raise Http404("No such verification of yours.")
+        raise Http404(_("No such verification of yours."))
     if request.method == "POST":
         services.dev_complete(
             actor=request.user,

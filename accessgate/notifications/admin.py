@@ -10,6 +10,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.audit.context import RequestMeta
 from accessgate.core.admin import ReadOnlyAdmin
@@ -28,13 +31,16 @@ class EmailAdmin(ReadOnlyAdmin):
 
 
 class WebhookEndpointForm(forms.Form):
-    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=500, assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
     model = WebhookEndpoint._meta.get_field("model").formfield(
-        required=False, empty_label="All models", help_text="Send events of this model only."
+        required=False,
+        empty_label=gettext_lazy("All models"),
+        help_text=gettext_lazy("Send events of this model only."),
     )
     events = forms.MultipleChoiceField(
-        choices=[(action.value, f"{action.value} ({action.label})") for action in WEBHOOK_EVENTS],
+        # format_lazy: the label is translated when the form is shown, not once at import.
+        choices=[(action.value, format_lazy("{} ({})", action.value, action.label)) for action in WEBHOOK_EVENTS],
         initial=[action.value for action in WEBHOOK_EVENTS],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -75,28 +81,28 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request, obj=None):
         return self.admin_site.has_permission(request)  # the add view below calls the service
 
-    @admin.display(description="Model")
+    @admin.display(description=gettext_lazy("Model"))
     def scope(self, obj):
-        return obj.model.full_name if obj.model_id else "all models"
+        return obj.model.full_name if obj.model_id else _("all models")
 
-    @admin.display(description="Events")
+    @admin.display(description=gettext_lazy("Events"))
     def event_count(self, obj):
         return len(obj.events)
 
-    @admin.display(description="Deliveries")
+    @admin.display(description=gettext_lazy("Deliveries"))
     def delivery_log(self, obj):
         url = reverse("admin:notifications_webhookdelivery_changelist") + f"?endpoint__id__exact={obj.pk}"
-        return format_html('<a href="{}">delivery log</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("delivery log"))
 
-    @admin.display(description="Secret")
+    @admin.display(description=gettext_lazy("Secret"))
     def rotate_link(self, obj):
         url = reverse("admin:notifications_webhookendpoint_rotate", args=[obj.pk])
-        return format_html('<a href="{}">rotate the signing secret</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("rotate the signing secret"))
 
-    @admin.display(description="Change")
+    @admin.display(description=gettext_lazy("Change"))
     def edit_link(self, obj):
         url = reverse("admin:notifications_webhookendpoint_edit", args=[obj.pk])
-        return format_html('<a href="{}">change the URL, model or events</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("change the URL, model or events"))
 
     def get_urls(self):
         own = [
@@ -127,8 +133,8 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
-                return _secret_page(request, self.admin_site, endpoint, secret, "Webhook endpoint registered")
-        return self._form_page(request, form, "Register a webhook endpoint")
+                return _secret_page(request, self.admin_site, endpoint, secret, _("Webhook endpoint registered"))
+        return self._form_page(request, form, _("Register a webhook endpoint"))
 
     def edit_view(self, request, pk):
         endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
@@ -147,9 +153,11 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
-                self.message_user(request, "The endpoint was changed; its secret stays the same.")
+                self.message_user(request, _("The endpoint was changed; its secret stays the same."))
                 return redirect("admin:notifications_webhookendpoint_change", endpoint.pk)
-        return self._form_page(request, form, f"Change webhook endpoint {endpoint.url}", editing=True)
+        return self._form_page(
+            request, form, _("Change webhook endpoint %(url)s") % {"url": endpoint.url}, editing=True
+        )
 
     def rotate_view(self, request, pk):
         endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
@@ -157,10 +165,10 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             endpoint, secret = services.webhook_endpoint_rotate_secret(
                 actor=request.user, endpoint=endpoint, meta=RequestMeta.from_request(request)
             )
-            return _secret_page(request, self.admin_site, endpoint, secret, "Signing secret rotated")
+            return _secret_page(request, self.admin_site, endpoint, secret, _("Signing secret rotated"))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Rotate the signing secret",
+            "title": _("Rotate the signing secret"),
             "endpoint": endpoint,
             "rotate": True,
         }
@@ -173,13 +181,17 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             )
             for endpoint in queryset
         )
-        self.message_user(request, f"{changed} endpoint(s) {'enabled' if active else 'disabled'}.")
+        self.message_user(
+            request,
+            (_("%(changed)s endpoint(s) enabled.") if active else _("%(changed)s endpoint(s) disabled."))
+            % {"changed": changed},
+        )
 
-    @admin.action(description="Disable the selected endpoints (audited)")
+    @admin.action(description=gettext_lazy("Disable the selected endpoints (audited)"))
     def disable_endpoints(self, request, queryset):
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Enable the selected endpoints (audited)")
+    @admin.action(description=gettext_lazy("Enable the selected endpoints (audited)"))
     def enable_endpoints(self, request, queryset):
         self._set_active(request, queryset, True)
 
@@ -202,11 +214,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     actions = ["redeliver"]
     readonly_fields = ["uuid"]
 
-    @admin.display(description="Last error")
+    @admin.display(description=gettext_lazy("Last error"))
     def short_error(self, obj):
         return obj.last_error[:120]
 
-    @admin.action(description="Redeliver the selected deliveries (audited)")
+    @admin.action(description=gettext_lazy("Redeliver the selected deliveries (audited)"))
     def redeliver(self, request, queryset):
         sent = 0
         for delivery in queryset:
@@ -216,5 +228,9 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
                 )
                 sent += 1
             except DomainError as error:
-                self.message_user(request, f"Delivery {delivery.pk}: {error.message}", messages.WARNING)
-        self.message_user(request, f"{sent} delivery(ies) queued again.")
+                self.message_user(
+                    request,
+                    _("Delivery %(pk)s: %(message)s") % {"pk": delivery.pk, "message": error.message},
+                    messages.WARNING,
+                )
+        self.message_user(request, _("%(sent)s delivery(ies) queued again.") % {"sent": sent})

@@ -6,7 +6,8 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
@@ -36,12 +37,14 @@ def email_queue(*, to: Iterable[str], template: str, context: dict) -> Email | N
     if not recipients:
         return None
     base = f"notifications/email/{template}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    # In the portal's language, not the language of whoever's request sent it (a reviewer's
+    # browser must not pick the applicant's language); accounts store no language of their own.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        body_text = render_to_string(f"{base}.txt", context)
+        body_html = render_to_string(f"{base}.html", context)
     email = Email.objects.create(
-        to=recipients,
-        subject=f"[accessgate] {subject}",
-        body_text=render_to_string(f"{base}.txt", context),
-        body_html=render_to_string(f"{base}.html", context),
+        to=recipients, subject=f"[accessgate] {subject}", body_text=body_text, body_html=body_html
     )
     queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
@@ -79,14 +82,18 @@ def _check_endpoint(url: str, events: Collection[str]) -> tuple[str, list[str]]:
     try:
         URLValidator(schemes=schemes)(url)
     except DjangoValidationError as error:
-        raise ValidationFailed(f"Enter a full {' or '.join(schemes)} URL for the endpoint.", field="url") from error
+        raise ValidationFailed(
+            _("Enter a full %(schemes)s URL for the endpoint.") % {"schemes": " or ".join(schemes)}, field="url"
+        ) from error
     known = [str(action.value) for action in WEBHOOK_EVENTS]
     chosen = [action for action in known if action in set(events)]
     unknown = sorted(set(events) - set(known))
     if unknown:
-        raise ValidationFailed(f"Unknown webhook events: {', '.join(unknown)}.", field="events")
+        raise ValidationFailed(
+            _("Unknown webhook events: %(unknown)s.") % {"unknown": ", ".join(unknown)}, field="events"
+        )
     if not chosen:
-        raise ValidationFailed("Choose at least one event to send.", field="events")
+        raise ValidationFailed(_("Choose at least one event to send."), field="events")
     return url, chosen
 
 
@@ -217,9 +224,9 @@ def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery, meta: Reques
     """Send a delivery's body again, as a new delivery (new `Webhook-Id`, same event `id`)."""
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery.pk)
     if not delivery.endpoint.is_active:
-        raise InvalidTransition("This endpoint is disabled; enable it before redelivering.")
+        raise InvalidTransition(_("This endpoint is disabled; enable it before redelivering."))
     if delivery.status == DeliveryStatus.PENDING:
-        raise InvalidTransition("This delivery is still being tried; wait for it to finish or fail.")
+        raise InvalidTransition(_("This delivery is still being tried; wait for it to finish or fail."))
     again = WebhookDelivery.objects.create(
         endpoint=delivery.endpoint,
         event_id=delivery.event_id,

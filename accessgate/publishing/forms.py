@@ -4,6 +4,8 @@ views attach to the same field with `core.forms.add_domain_error`."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.access.models import AccessPolicy, Gating
 from accessgate.access.services import PolicySettings
@@ -11,7 +13,6 @@ from accessgate.accounts.roles import Role
 from accessgate.catalog.models import LicenseVersion
 
 User = get_user_model()
-WEEK = 7 * 24 * 3600
 
 
 def _lines(text: str) -> list[str]:
@@ -19,8 +20,8 @@ def _lines(text: str) -> list[str]:
 
 
 class NewModelForm(forms.Form):
-    namespace = forms.CharField(max_length=96, help_text="Your lab or organisation, e.g. acme-lab.")
-    name = forms.CharField(max_length=96, help_text="Letters, digits, '-', '_' and '.'.")
+    namespace = forms.CharField(max_length=96, help_text=gettext_lazy("Your lab or organisation, e.g. acme-lab."))
+    name = forms.CharField(max_length=96, help_text=gettext_lazy("Letters, digits, '-', '_' and '.'."))
     display_name = forms.CharField(max_length=200)
     summary = forms.CharField(max_length=300, required=False)
 
@@ -29,49 +30,61 @@ class CardForm(forms.Form):
     display_name = forms.CharField(max_length=200)
     summary = forms.CharField(max_length=300, required=False)
     card_markdown = forms.CharField(
-        label="Model card (Markdown)",
+        label=gettext_lazy("Model card (Markdown)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 16, "class": "mono"}),
-        help_text="Rendered and sanitised as on the public page; press Preview to see it.",
+        help_text=gettext_lazy("Rendered and sanitised as on the public page; press Preview to see it."),
     )
 
 
 class PolicyForm(forms.Form):
     license = forms.ModelChoiceField(
         LicenseVersion.objects.order_by("name", "-published_at"),
-        label="Licence version",
-        help_text="Publish a new version in the Licence section; a version never changes once published.",
+        label=gettext_lazy("Licence version"),
+        help_text=gettext_lazy("Publish a new version in the Licence section; a version never changes once published."),
     )
     gating = forms.ChoiceField(choices=Gating.choices, initial=Gating.MANUAL)
     statements = forms.CharField(
-        label="Attestation statements",
+        label=gettext_lazy("Attestation statements"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line; applicants tick each.",
+        help_text=gettext_lazy("One per line; applicants tick each."),
     )
-    min_intended_use_chars = forms.IntegerField(label="Minimum length of the intended-use statement", min_value=0)
-    grant_days = forms.IntegerField(label="Grant length (days)", help_text="At least one day.")
+    min_intended_use_chars = forms.IntegerField(
+        label=gettext_lazy("Minimum length of the intended-use statement"), min_value=0
+    )
+    grant_days = forms.IntegerField(
+        label=gettext_lazy("Grant length (days)"), help_text=gettext_lazy("At least one day.")
+    )
     url_ttl_seconds = forms.IntegerField(
-        label="Download URL lifetime (seconds)",
-        help_text=f"Between 1 second and 7 days ({WEEK} seconds): S3 cannot sign a URL for longer. "
-        "Short on purpose: revoking a grant stops new URLs at once, issued ones die at this age.",
+        label=gettext_lazy("Download URL lifetime (seconds)"),
+        # 604800 = 7 * 24 * 3600, written out so the sentence is one translatable string.
+        help_text=gettext_lazy(
+            "Between 1 second and 7 days (604800 seconds): S3 cannot sign a URL for longer. "
+            "Short on purpose: revoking a grant stops new URLs at once, issued ones die at this age."
+        ),
     )
     max_downloads_per_file = forms.IntegerField(
-        label="Download URLs per file per grant",
+        label=gettext_lazy("Download URLs per file per grant"),
         required=False,
-        help_text="At least 1; leave empty for no limit.",
+        help_text=gettext_lazy("At least 1; leave empty for no limit."),
     )
-    require_identity = forms.BooleanField(label="Require a verified identity", required=False)
-    require_mfa = forms.BooleanField(label="Require two-factor authentication", required=False)
-    require_orcid = forms.BooleanField(label="Require a verified ORCID iD", required=False)
-    require_institutional_email = forms.BooleanField(label="Require a verified institutional e-mail", required=False)
+    require_identity = forms.BooleanField(label=gettext_lazy("Require a verified identity"), required=False)
+    require_mfa = forms.BooleanField(label=gettext_lazy("Require two-factor authentication"), required=False)
+    require_orcid = forms.BooleanField(label=gettext_lazy("Require a verified ORCID iD"), required=False)
+    require_institutional_email = forms.BooleanField(
+        label=gettext_lazy("Require a verified institutional e-mail"), required=False
+    )
     institutional_domains = forms.CharField(
-        required=False, help_text="Allowed e-mail domains, one per line (subdomains match); empty: any not denied."
+        required=False,
+        help_text=gettext_lazy("Allowed e-mail domains, one per line (subdomains match); empty: any not denied."),
     )
     blocked_countries = forms.CharField(
         required=False,
-        help_text="ISO 3166 two-letter codes, separated by commas (e.g. KP, IR); checked against the profile "
-        "and the identity document.",
+        help_text=gettext_lazy(
+            "ISO 3166 two-letter codes, separated by commas (e.g. KP, IR); checked against the profile "
+            "and the identity document."
+        ),
     )
 
     @classmethod
@@ -107,7 +120,9 @@ class PolicyForm(forms.Form):
 
 
 class LicenceForm(forms.Form):
-    name = forms.CharField(max_length=200, help_text="Keep the name to publish a new version of the same licence.")
+    name = forms.CharField(
+        max_length=200, help_text=gettext_lazy("Keep the name to publish a new version of the same licence.")
+    )
     version = forms.CharField(max_length=32)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}))
 
@@ -117,7 +132,7 @@ class ReviewersForm(forms.Form):
         User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Only accounts with the reviewer role are offered; an admin grants roles.",
+        help_text=gettext_lazy("Only accounts with the reviewer role are offered; an admin grants roles."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -146,18 +161,20 @@ class ReasonForm(forms.Form):
 class IndexS3Form(forms.Form):
     version = forms.CharField(max_length=64)
     source = forms.CharField(
-        label="S3 prefix", max_length=1024, help_text="s3://<the configured bucket>/<prefix>/ — every object under it."
+        label=gettext_lazy("S3 prefix"),
+        max_length=1024,
+        help_text=gettext_lazy("s3://<the configured bucket>/<prefix>/ — every object under it."),
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_source(self):
         source = self.cleaned_data["source"].strip()
         if not source.startswith("s3://"):
-            raise forms.ValidationError("Give an s3:// address.")
+            raise forms.ValidationError(_("Give an s3:// address."))
         return source
 
 
 class RoleForm(forms.Form):
-    email = forms.EmailField(label="User's e-mail")
+    email = forms.EmailField(label=gettext_lazy("User's e-mail"))
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in (Role.PUBLISHER, Role.REVIEWER, Role.AUDITOR)])
-    action = forms.ChoiceField(choices=[("grant", "Grant"), ("remove", "Remove")])
+    action = forms.ChoiceField(choices=[("grant", gettext_lazy("Grant")), ("remove", gettext_lazy("Remove"))])

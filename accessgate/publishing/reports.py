@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.access.models import AccessRequest, Agreement, Grant
 from accessgate.audit.actions import AuditAction
@@ -87,7 +88,7 @@ def access_report(model: Model) -> dict:
         holders[grant.pk] = HolderRow(
             grant=grant,
             licence_signed=f"{grant.licence_name} {grant.licence_version}" if grant.licence_version else "",
-            identity="verified" if grant.user_id in verified else "not verified",
+            identity=_("verified") if grant.user_id in verified else _("not verified"),
         )
     sizes = dict(WeightFile.objects.filter(release__model=model).values_list("path", "size"))
     files: dict[str, FileRow] = {}

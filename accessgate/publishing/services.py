@@ -3,6 +3,7 @@ the console changes goes through the owning app's service (policy, licence, rele
 reviews, grants, roles), so it is audited the same way from every door."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accessgate.access.models import AccessPolicy
 from accessgate.accounts.models import User
@@ -44,9 +45,9 @@ def missing_for_publishing(model: Model) -> list[str]:
     missing = []
     policy = AccessPolicy.objects.filter(model=model).first()
     if policy is None:
-        missing += ["a licence (chosen in the policy)", "an access policy"]
+        missing += [_("a licence (chosen in the policy)"), _("an access policy")]
     if not active_releases(model).exists():
-        missing.append("an active release")
+        missing.append(_("an active release"))
     return missing
 
 
@@ -55,5 +56,8 @@ def model_publish(*, actor: User, model: Model, meta: RequestMeta | None = None)
     """Make a draft public: listed, open for applications. Refused until it is complete."""
     missing = missing_for_publishing(model)
     if missing:
-        raise PolicyNotMet(f"{model.full_name} cannot be published yet; it needs {', '.join(missing)}.")
+        raise PolicyNotMet(
+            _("%(full_name)s cannot be published yet; it needs %(missing)s.")
+            % {"full_name": model.full_name, "missing": ", ".join(missing)}
+        )
     return model_mark_published(actor=actor, model=model, meta=meta)

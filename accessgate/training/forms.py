@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy
 
 
 class QuizForm(forms.Form):
@@ -18,11 +19,15 @@ class QuizForm(forms.Form):
 
 
 class CertificateForm(forms.Form):
-    certificate = forms.FileField(label="Certificate (PDF)")
+    certificate = forms.FileField(label=gettext_lazy("Certificate (PDF)"))
 
 
 class CertificateDecisionForm(forms.Form):
     completed_on = forms.DateTimeField(
-        label="Completed on (as printed on the certificate)", required=False, help_text="Empty: today."
+        label=gettext_lazy("Completed on (as printed on the certificate)"),
+        required=False,
+        help_text=gettext_lazy("Empty: today."),
     )
-    note = forms.CharField(label="Note to the researcher", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=gettext_lazy("Note to the researcher"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )

@@ -4,21 +4,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accessgate.core.transitions import Transitions
+from accessgate.core.transitions import Transitions, lower_label
 
 
 class TrainingKind(models.TextChoices):
-    CERTIFICATE = "certificate", "Certificate (PDF) checked by a reviewer"
-    QUIZ = "quiz", "Quiz"
+    CERTIFICATE = "certificate", _("Certificate (PDF) checked by a reviewer")
+    QUIZ = "quiz", _("Quiz")
 
 
 class Training(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text="What to complete, and where (for certificates).")
+    description = models.TextField(blank=True, help_text=_("What to complete, and where (for certificates)."))
     kind = models.CharField(max_length=16, choices=TrainingKind.choices)
     validity_days = models.PositiveIntegerField(default=365)
-    pass_mark = models.PositiveIntegerField("pass mark (% of questions right)", default=80)
+    # xgettext:no-python-format
+    pass_mark = models.PositiveIntegerField(_("pass mark (% of questions right)"), default=80)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -36,8 +38,8 @@ class Question(models.Model):
     training = models.ForeignKey(Training, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveIntegerField(default=0)
     text = models.TextField()
-    choices = models.JSONField(help_text='The answers shown, e.g. ["Yes", "No", "Only with approval"]')
-    correct = models.PositiveIntegerField(help_text="Index of the right answer (0 = the first).")
+    choices = models.JSONField(help_text=_('The answers shown, e.g. ["Yes", "No", "Only with approval"]'))
+    correct = models.PositiveIntegerField(help_text=_("Index of the right answer (0 = the first)."))
 
     class Meta:
         ordering = ["position", "id"]
@@ -47,15 +49,15 @@ class Question(models.Model):
 
 
 class RecordStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a reviewer"
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Not passed"
-    REJECTED = "rejected", "Certificate rejected"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Waiting for a reviewer")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Not passed")
+    REJECTED = "rejected", _("Certificate rejected")
+    EXPIRED = "expired", _("Expired")
 
 
 RECORD_TRANSITIONS = Transitions(
-    noun="training record",
+    noun=_("training record"),
     allowed={
         RecordStatus.PENDING: frozenset({RecordStatus.PASSED, RecordStatus.REJECTED}),
         RecordStatus.PASSED: frozenset({RecordStatus.EXPIRED}),
@@ -63,8 +65,8 @@ RECORD_TRANSITIONS = Transitions(
         RecordStatus.REJECTED: frozenset(),
         RecordStatus.EXPIRED: frozenset(),
     },
-    verbs={s: s.label.lower() for s in RecordStatus},
-    message="This {noun} is already {state}.",
+    verbs={s: lower_label(s.label) for s in RecordStatus},
+    message=_("This {noun} is already {state}."),
 )
 
 
@@ -81,7 +83,8 @@ class TrainingRecord(models.Model):
     training = models.ForeignKey(Training, on_delete=models.PROTECT, related_name="records")
     status = models.CharField(max_length=16, choices=RecordStatus.choices)
     created_at = models.DateTimeField(default=timezone.now)
-    score = models.PositiveIntegerField(null=True, blank=True, help_text="Quiz: % right")
+    # xgettext:no-python-format
+    score = models.PositiveIntegerField(null=True, blank=True, help_text=_("Quiz: % right"))
     certificate_key = models.CharField(max_length=300, blank=True)
     certificate_sha256 = models.CharField(max_length=64, blank=True)
     certificate_name = models.CharField(max_length=200, blank=True)

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, has_role
@@ -62,13 +63,15 @@ def training_quiz_submit(
     """Score a quiz (`answers`: question id → chosen index). Passing makes the training valid
     for its validity days."""
     if training.kind != TrainingKind.QUIZ or not training.is_active:
-        raise InvalidTransition(f"{training.name} is not a quiz you can take.")
+        raise InvalidTransition(_("%(name)s is not a quiz you can take.") % {"name": training.name})
     questions = list(training.questions.all())
     if not questions:
-        raise InvalidTransition(f"{training.name} has no questions yet.")
+        raise InvalidTransition(_("%(name)s has no questions yet.") % {"name": training.name})
     unanswered = [q for q in questions if q.pk not in answers]
     if unanswered:
-        raise ValidationFailed(f"Answer every question ({len(unanswered)} left).", field="answers")
+        raise ValidationFailed(
+            _("Answer every question (%(unanswered)s left).") % {"unanswered": len(unanswered)}, field="answers"
+        )
     right = sum(1 for q in questions if answers[q.pk] == q.correct)
     score = round(100 * right / len(questions))
     passed = score >= training.pass_mark
@@ -101,10 +104,13 @@ def training_quiz_submit(
 def _check_pdf(upload: BinaryIO, size: int) -> None:
     limit = settings.ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES
     if size > limit:
-        raise ValidationFailed(f"The certificate is larger than {limit // 1_000_000} MB.", field="certificate")
+        raise ValidationFailed(
+            _("The certificate is larger than %(megabytes)s MB.") % {"megabytes": limit // 1_000_000},
+            field="certificate",
+        )
     upload.seek(0)
     if upload.read(len(PDF_MAGIC)) != PDF_MAGIC:
-        raise ValidationFailed("The certificate must be a PDF file.", field="certificate")
+        raise ValidationFailed(_("The certificate must be a PDF file."), field="certificate")
     upload.seek(0)
 
 
@@ -114,7 +120,7 @@ def training_certificate_upload(
     """Store a certificate (a PDF, checked by its first bytes and its size) for a reviewer. The
     file is written before the row commits; a failed commit leaves an unreferenced file."""
     if training.kind != TrainingKind.CERTIFICATE or not training.is_active:
-        raise InvalidTransition(f"{training.name} does not take a certificate.")
+        raise InvalidTransition(_("%(name)s does not take a certificate.") % {"name": training.name})
     _check_pdf(upload, size)
     key = f"training/{actor.pk}/{uuid.uuid4().hex}.pdf"
     digest = hashlib.sha256()
@@ -164,12 +170,12 @@ def training_certificate_decide(
     default today) or rejects it with a note."""
     result = TrainingRecord.objects.select_for_update().select_related("training", "user").get(pk=training_record.pk)
     if not can_check_certificates(actor):
-        raise AccessDenied("Only reviewers check training certificates.")
+        raise AccessDenied(_("Only reviewers check training certificates."))
     if result.user_id == actor.pk:
-        raise AccessDenied("Nobody checks their own certificate.")
+        raise AccessDenied(_("Nobody checks their own certificate."))
     note = note.strip()
     if not accept and not note:
-        raise ValidationFailed("Say why the certificate is rejected; the researcher will see it.", field="note")
+        raise ValidationFailed(_("Say why the certificate is rejected; the researcher will see it."), field="note")
     now = timezone.now()
     had_valid = TrainingRecord.objects.valid().filter(user=result.user, training=result.training).exists()
     RECORD_TRANSITIONS.move(result, RecordStatus.PASSED if accept else RecordStatus.REJECTED)
@@ -177,7 +183,7 @@ def training_certificate_decide(
     if accept:
         result.expires_at = (completed_on or now) + timedelta(days=result.training.validity_days)
         if result.expires_at <= now:
-            raise ValidationFailed("That certificate has already expired.", field="completed_on")
+            raise ValidationFailed(_("That certificate has already expired."), field="completed_on")
     result.save()
     record(
         actor=actor,

@@ -2,12 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accessgate.accounts.roles import Role, role_required
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
+from accessgate.core.i18n import local_date
 from accessgate.core.storage import get_storage
 
 from . import selectors, services
@@ -60,11 +62,19 @@ def detail(request, pk):
             add_domain_error(form, error)
         else:
             if result.status == "passed":
-                messages.success(request, f"Passed with {result.score}%; valid until {result.expires_at:%Y-%m-%d}.")
+                messages.success(
+                    request,
+                    _("Passed with %(score)s%%; valid until %(expires_at)s.")
+                    % {"score": result.score, "expires_at": local_date(result.expires_at)},
+                )
             elif result.status == "failed":
-                messages.error(request, f"{result.score}%: not passed (pass mark {training.pass_mark}%). Try again.")
+                messages.error(
+                    request,
+                    _("%(score)s%%: not passed (pass mark %(pass_mark)s%%). Try again.")
+                    % {"score": result.score, "pass_mark": training.pass_mark},
+                )
             else:
-                messages.success(request, "Certificate uploaded; a reviewer will check it.")
+                messages.success(request, _("Certificate uploaded; a reviewer will check it."))
             return redirect("training:list")
     return render(request, "training/detail.html", {"training": training, "form": form})
 
@@ -79,7 +89,7 @@ def certificates(request):
 def check(request, pk):
     result = get_object_or_404(TrainingRecord.objects.select_related("training", "user__profile"), pk=pk)
     if not result.certificate_key:
-        raise Http404("Not a certificate.")
+        raise Http404(_("Not a certificate."))
     form = CertificateDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,7 +104,7 @@ def check(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Decision recorded.")
+            messages.success(request, _("Decision recorded."))
             return redirect("training:certificates")
     return render(request, "training/check.html", {"record": result, "form": form})
 
@@ -103,7 +113,7 @@ def check(request, pk):
 def certificate_file(request, pk):
     result = get_object_or_404(TrainingRecord, pk=pk)
     if not result.certificate_key:
-        raise Http404("Not a certificate.")
+        raise Http404(_("Not a certificate."))
     response = FileResponse(get_storage().open(result.certificate_key), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{result.pk}.pdf"'
     return response

@@ -3,6 +3,8 @@
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accessgate.accounts.models import Profile, User, same_person_name
 from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.models import Model
@@ -25,7 +27,7 @@ def policy_of(model: Model) -> AccessPolicy:
     """The model's policy, or the refusal to apply for a model that has none yet."""
     policy = policy_for(model)
     if policy is None or model.is_draft:
-        raise PolicyNotMet(f"{model.full_name} is not open for applications yet.")
+        raise PolicyNotMet(_("%(full_name)s is not open for applications yet.") % {"full_name": model.full_name})
     return policy
 
 
@@ -48,8 +50,11 @@ def check_shown(policy: AccessPolicy, shown_license_sha256: str | None) -> None:
     """A client that shows the licence itself says which text it showed; a stale one is refused."""
     if shown_license_sha256 is not None and shown_license_sha256 != policy.license.sha256:
         raise Conflict(
-            f"The licence of {policy.model.full_name} is now {policy.license} (sha256 {policy.license.sha256}), "
-            "not the text that was shown. Show the current licence and statements and ask again.",
+            _(
+                "The licence of %(full_name)s is now %(license)s (sha256 %(sha256)s), not the text that was shown. "
+                "Show the current licence and statements and ask again."
+            )
+            % {"full_name": policy.model.full_name, "license": policy.license, "sha256": policy.license.sha256},
             field="license_sha256",
         )
 
@@ -59,14 +64,18 @@ def check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[in
     unknown = set(accepted_statement_ids) - {s.pk for s in statements}
     if unknown:
         raise Conflict(
-            f"Statements {', '.join(map(str, sorted(unknown)))} are not among the current statements of "
-            f"{policy.model.full_name}. Show the current statements and ask again.",
+            _(
+                "Statements %(ids)s are not among the current statements of %(full_name)s. Show the current "
+                "statements and ask again."
+            )
+            % {"ids": ", ".join(map(str, sorted(unknown))), "full_name": policy.model.full_name},
             field="statements",
         )
     missing = [s for s in statements if s.pk not in set(accepted_statement_ids)]
     if missing:
         raise ValidationFailed(
-            f"Tick every statement to apply; {len(missing)} of {len(statements)} are not ticked.",
+            _("Tick every statement to apply; %(missing)s of %(statements)s are not ticked.")
+            % {"missing": len(missing), "statements": len(statements)},
             field="statements",
         )
     return statements
@@ -75,7 +84,8 @@ def check_statements(policy: AccessPolicy, accepted_statement_ids: Collection[in
 def check_signature(profile: Profile, typed_name: str) -> None:
     if not same_person_name(typed_name, profile.full_name):
         raise ValidationFailed(
-            f"Type your full name exactly as in your profile ({profile.full_name}) to sign.",
+            _("Type your full name exactly as in your profile (%(full_name)s) to sign.")
+            % {"full_name": profile.full_name},
             field="typed_name",
         )
 
@@ -95,8 +105,8 @@ def check_application(
     intended_use = intended_use.strip()
     if len(intended_use) < policy.min_intended_use_chars:
         raise ValidationFailed(
-            f"Describe your intended use in at least {policy.min_intended_use_chars} characters "
-            f"(you wrote {len(intended_use)}).",
+            _("Describe your intended use in at least %(minimum)s characters (you wrote %(length)s).")
+            % {"minimum": policy.min_intended_use_chars, "length": len(intended_use)},
             field="intended_use",
         )
     cleaned_answers = clean_answers(policy.form_fields.filter(is_active=True), answers or {})
@@ -109,16 +119,19 @@ def check_reviewer(actor: User, access_request: AccessRequest) -> None:
     """Who may decide this request: a reviewer of the model (or an admin), not the applicant,
     not recused, and not in a conflict of interest when the policy makes that a block."""
     if access_request.user_id == actor.pk:
-        raise AccessDenied("Nobody can review their own request.")
+        raise AccessDenied(_("Nobody can review their own request."))
     if not can_review(actor, access_request.model):
-        raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+        raise AccessDenied(
+            _("You are not a reviewer of %(full_name)s.") % {"full_name": access_request.model.full_name}
+        )
     if access_request.recusals.filter(reviewer=actor).exists():
-        raise AccessDenied("You recused yourself from this request; another reviewer must decide it.")
+        raise AccessDenied(_("You recused yourself from this request; another reviewer must decide it."))
     policy = policy_of(access_request.model)
     shared = conflicts(actor, access_request.user) if policy.conflict_blocks else []
     if shared:
         raise AccessDenied(
-            f"You share {' and '.join(shared)} with the applicant; this model's policy asks another reviewer to decide."
+            _("You share %(shared)s with the applicant; this model's policy asks another reviewer to decide.")
+            % {"shared": _(" and ").join(shared)}
         )
 
 
@@ -127,4 +140,4 @@ def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:
     if not policy.require_signoff or access_request.renews_id:
         return
     if not access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
-        raise PolicyNotMet("This request waits for the signing official's countersignature.")
+        raise PolicyNotMet(_("This request waits for the signing official's countersignature."))

@@ -4,6 +4,7 @@ it under an existing grant when the licence changes."""
 from collections.abc import Collection
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -69,14 +70,14 @@ def agreement_renew(
     meta = meta or RequestMeta()
     grant = Grant.objects.select_for_update().select_related("request__model", "request__user").get(pk=grant.pk)
     if grant.user_id != actor.pk:
-        raise AccessDenied("Only the grant holder can accept the licence.")
+        raise AccessDenied(_("Only the grant holder can accept the licence."))
     if not Grant.objects.active().filter(pk=grant.pk).exists():
-        raise InvalidTransition("This grant is no longer active; apply again instead.")
+        raise InvalidTransition(_("This grant is no longer active; apply again instead."))
     policy = policy_of(grant.model)
     access_request = grant.request
     current = Agreement.objects.filter(signed_under(grant)).order_by("-signed_at", "-id").first()
     if current is not None and current.license_id == policy.license_id:
-        raise Conflict(f"You have already accepted {policy.license}.")
+        raise Conflict(_("You have already accepted %(license)s.") % {"license": policy.license})
     check_shown(policy, shown_license_sha256)
     profile = check_profile(actor)
     statements = check_statements(policy, accepted_statement_ids)

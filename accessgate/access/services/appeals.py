@@ -3,6 +3,7 @@ did not reject it (or an admin). The outcome is final."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -22,13 +23,13 @@ def access_request_appeal(
 ) -> Appeal:
     access_request = locked(access_request)
     if access_request.user_id != actor.pk:
-        raise AccessDenied("Only the applicant can appeal this request.")
+        raise AccessDenied(_("Only the applicant can appeal this request."))
     if Appeal.objects.filter(request=access_request).exists():
-        raise Conflict("This request has already been appealed; the outcome of an appeal is final.")
+        raise Conflict(_("This request has already been appealed; the outcome of an appeal is final."))
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.APPEALED)
     message = message.strip()
     if not message:
-        raise ValidationFailed("Say why the decision should change; the reviewers read it.", field="message")
+        raise ValidationFailed(_("Say why the decision should change; the reviewers read it."), field="message")
     access_request.save(update_fields=["status"])
     appeal = Appeal.objects.create(request=access_request, message=message)
     record(
@@ -72,10 +73,10 @@ def access_request_appeal_decide(
         state=access_request.get_status_display().lower(),
     )
     if actor.pk in _rejected_by(access_request):
-        raise AccessDenied("You rejected this request; a different reviewer or an admin decides its appeal.")
+        raise AccessDenied(_("You rejected this request; a different reviewer or an admin decides its appeal."))
     message = message.strip()
     if not message:
-        raise ValidationFailed("Give the outcome of the appeal a reason; the applicant sees it.", field="message")
+        raise ValidationFailed(_("Give the outcome of the appeal a reason; the applicant sees it."), field="message")
     appeal = Appeal.objects.select_for_update().get(request=access_request)
     appeal.outcome = AppealOutcome.GRANTED if grant else AppealOutcome.DENIED
     appeal.decided_by = actor

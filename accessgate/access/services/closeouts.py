@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.accounts.selectors import profile_for
@@ -65,16 +66,16 @@ def closeout_file(
     meta = meta or RequestMeta()
     closeout = Closeout.objects.select_for_update().select_related("grant__model").get(pk=closeout.pk)
     if closeout.user_id != actor.pk:
-        raise AccessDenied("Only the grant holder can file its close-out.")
+        raise AccessDenied(_("Only the grant holder can file its close-out."))
     CLOSEOUT_TRANSITIONS.move(closeout, CloseoutStatus.FILED)
     systems, remaining = (text.replace("\r\n", "\n").strip() for text in (systems, remaining))
     if not systems:
         raise ValidationFailed(
-            "List every system the weights or derived copies were on (machines, clusters, buckets, backups).",
+            _("List every system the weights or derived copies were on (machines, clusters, buckets, backups)."),
             field="systems",
         )
     if not deleted_everywhere and not remaining:
-        raise ValidationFailed("Say what remains, where, and why.", field="remaining")
+        raise ValidationFailed(_("Say what remains, where, and why."), field="remaining")
     check_signature(profile_for(actor), typed_name)
     closeout.filed_at = timezone.now()
     closeout.deleted_everywhere = deleted_everywhere

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -22,11 +23,14 @@ from .grants import grant_open
 def _check_member(collection_lead: Model, model: Model) -> None:
     lead_policy, policy = policy_for(collection_lead), policy_for(model)
     if lead_policy is None or policy is None:
-        raise ValidationFailed(f"{(model if policy is None else collection_lead).full_name} has no access policy yet.")
+        raise ValidationFailed(
+            _("%(full_name)s has no access policy yet.")
+            % {"full_name": (model if policy is None else collection_lead).full_name}
+        )
     if policy.license_id != lead_policy.license_id:
         raise ValidationFailed(
-            f"Every model of a collection carries its licence ({lead_policy.license}); "
-            f"{model.full_name} has {policy.license}."
+            _("Every model of a collection carries its licence (%(license)s); %(full_name)s has %(license2)s.")
+            % {"license": lead_policy.license, "full_name": model.full_name, "license2": policy.license}
         )
 
 
@@ -45,7 +49,9 @@ def collection_create(
 ) -> Collection:
     """A collection whose policy is `lead`'s; `members` are the other models (the lead is one)."""
     if Collection.objects.filter(namespace=namespace, name=name).exists():
-        raise Conflict(f"A collection {namespace}/{name} already exists.")
+        raise Conflict(
+            _("A collection %(namespace)s/%(name)s already exists.") % {"namespace": namespace, "name": name}
+        )
     models = [lead, *[m for m in members if m.pk != lead.pk]]
     for model in models:
         _check_member(lead, model)
@@ -116,7 +122,10 @@ def collection_add_model(
     request whose lead grant still runs gets a grant on it. Returns those grants."""
     collection = Collection.objects.select_for_update().get(pk=collection.pk)
     if collection.members.filter(pk=model.pk).exists():
-        raise Conflict(f"{model.full_name} is already in {collection.full_name}.")
+        raise Conflict(
+            _("%(full_name)s is already in %(full_name2)s.")
+            % {"full_name": model.full_name, "full_name2": collection.full_name}
+        )
     _check_member(collection.lead, model)
     collection.members.add(model)
     record(

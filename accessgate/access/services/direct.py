@@ -4,6 +4,7 @@ granting without a request, and returning a decided request to the pending list.
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -33,19 +34,28 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
     """
     meta = meta or RequestMeta()
     if actor.pk == user.pk:
-        raise AccessDenied("Nobody can grant themself access.")
+        raise AccessDenied(_("Nobody can grant themself access."))
     if not can_review(actor, model):
-        raise AccessDenied(f"You are not a reviewer of {model.full_name}.")
+        raise AccessDenied(_("You are not a reviewer of %(full_name)s.") % {"full_name": model.full_name})
     policy = policy_of(model)
     if Grant.objects.active().filter(user=user, model=model).exists():
-        raise Conflict(f"{user.username} already has access to {model.full_name}.")
+        raise Conflict(
+            _("%(username)s already has access to %(full_name)s.")
+            % {"username": user.username, "full_name": model.full_name}
+        )
     if Grant.objects.filter(user=user, model=model, status=GrantStatus.SUSPENDED).exists():
-        raise Conflict(f"{user.username}'s access to {model.full_name} is suspended until they verify again.")
+        raise Conflict(
+            _("%(username)s's access to %(full_name)s is suspended until they verify again.")
+            % {"username": user.username, "full_name": model.full_name}
+        )
     submitted = AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.SUBMITTED).first()
     if submitted is not None:
         return access_request_approve(actor=actor, access_request=submitted, meta=meta)
     if AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.CHANGES_REQUESTED).exists():
-        raise Conflict(f"{user.username} has a request for {model.full_name} waiting on their changes.")
+        raise Conflict(
+            _("%(username)s has a request for %(full_name)s waiting on their changes.")
+            % {"username": user.username, "full_name": model.full_name}
+        )
     now = timezone.now()
     access_request = AccessRequest.objects.create(
         user=user,
@@ -95,13 +105,15 @@ def access_request_return_to_pending(
     meta = meta or RequestMeta()
     access_request = locked(access_request)
     if access_request.user_id == actor.pk:
-        raise AccessDenied("Nobody can review their own request.")
+        raise AccessDenied(_("Nobody can review their own request."))
     if not can_review(actor, access_request.model):
-        raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+        raise AccessDenied(
+            _("You are not a reviewer of %(full_name)s.") % {"full_name": access_request.model.full_name}
+        )
     if access_request.status not in (RequestStatus.APPROVED, RequestStatus.REJECTED):
         raise InvalidTransition(
-            f"This request is {access_request.get_status_display().lower()}; only a decided request can go back "
-            "to pending."
+            _("This request is %(status)s; only a decided request can go back to pending.")
+            % {"status": access_request.get_status_display().lower()}
         )
     revoked = None
     grant = Grant.objects.select_for_update().filter(request=access_request, status=GrantStatus.ACTIVE).first()
@@ -115,7 +127,9 @@ def access_request_return_to_pending(
         with transaction.atomic():
             reopened.save()
     except IntegrityError as error:
-        raise Conflict(f"{access_request.user.username} already has an open request for this model.") from error
+        raise Conflict(
+            _("%(username)s already has an open request for this model.") % {"username": access_request.user.username}
+        ) from error
     record(
         actor=actor,
         action=AuditAction.ACCESS_REQUEST_REOPENED,

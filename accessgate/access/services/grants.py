@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -26,7 +27,7 @@ from ..models import (
     RequestStatus,
 )
 from ..policy import can_review
-from ..requirements import Facts, unmet_requirements
+from ..requirements import Facts, unmet_labels
 from ._emails import email_applicant
 from .closeouts import closeout_open
 
@@ -99,7 +100,7 @@ def _expire(grant: Grant, now: datetime) -> None:
 def grant_revoke(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
     """End a grant at once. New download URLs stop immediately."""
     grant, reason = _reviewed_grant(
-        actor, grant, reason, missing="Give a reason for revoking; the researcher will see it."
+        actor, grant, reason, missing=_("Give a reason for revoking; the researcher will see it.")
     )
     revoke_locked(grant, actor=actor, reason=reason, meta=meta)
     email_applicant(grant.request, "grant_revoked", message=reason)
@@ -133,7 +134,7 @@ def grant_end(*, actor: User, grant: Grant, meta: RequestMeta | None = None) -> 
     """The holder ends their own grant ("End my access"). New download URLs stop at once."""
     grant = Grant.objects.select_for_update().select_related("model", "user", "request").get(pk=grant.pk)
     if grant.user_id != actor.pk:
-        raise AccessDenied("Only the grant holder can end this grant.")
+        raise AccessDenied(_("Only the grant holder can end this grant."))
     now = timezone.now()
     if grant.status == GrantStatus.ACTIVE and not Grant.objects.active(now=now).filter(pk=grant.pk).exists():
         _expire(grant, now)  # already past its expiry: it ended by itself
@@ -162,7 +163,9 @@ def grant_extend(*, access_request: AccessRequest, days: int, now: datetime, app
     starts where the old one ends, so access has no gap. Records `grant.renewed`."""
     grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=access_request.renews_id)
     if grant.status != GrantStatus.ACTIVE:
-        raise InvalidTransition(f"This grant is {grant.get_status_display().lower()}; it cannot be renewed.")
+        raise InvalidTransition(
+            _("This grant is %(status)s; it cannot be renewed.") % {"status": grant.get_status_display().lower()}
+        )
     previous = grant.expires_at
     grant.expires_at = previous + timedelta(days=days)
     grant.save(update_fields=["expires_at"])
@@ -291,7 +294,7 @@ def grants_activate_ready(*, user: User, meta: RequestMeta | None = None) -> lis
         if grant.expires_at <= now:
             _expire(grant, now)
             continue
-        missing = [r.label for r in unmet_requirements(grant.model.policy, facts)]
+        missing = unmet_labels(grant.model.policy, facts)
         if missing:
             if missing != grant.waiting_for:
                 grant.waiting_for = missing
@@ -323,7 +326,7 @@ def grants_activate_all_ready() -> int:
 def _reviewed_grant(actor: User, grant: Grant, reason: str, *, missing: str) -> tuple[Grant, str]:
     grant = Grant.objects.select_for_update().select_related("model", "user", "request").get(pk=grant.pk)
     if not can_review(actor, grant.model):
-        raise AccessDenied(f"You are not a reviewer of {grant.model.full_name}.")
+        raise AccessDenied(_("You are not a reviewer of %(full_name)s.") % {"full_name": grant.model.full_name})
     reason = reason.strip()
     if not reason:
         raise ValidationFailed(missing, field="reason")
@@ -334,7 +337,7 @@ def _reviewed_grant(actor: User, grant: Grant, reason: str, *, missing: str) -> 
 def grant_suspend(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
     """Stop an active grant's downloads until a reviewer reinstates it; the reason is shown."""
     grant, reason = _reviewed_grant(
-        actor, grant, reason, missing="Give a reason for the suspension; the researcher will see it."
+        actor, grant, reason, missing=_("Give a reason for the suspension; the researcher will see it.")
     )
     GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
     grant.suspended_reason = BY_HAND
@@ -357,11 +360,11 @@ def grant_suspend(*, actor: User, grant: Grant, reason: str, meta: RequestMeta |
 @transaction.atomic
 def grant_reinstate(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
     """Lift a suspension made by hand (an identity suspension lifts when the holder verifies)."""
-    grant, reason = _reviewed_grant(actor, grant, reason, missing="Say why the grant is reinstated.")
+    grant, reason = _reviewed_grant(actor, grant, reason, missing=_("Say why the grant is reinstated."))
     if grant.status == GrantStatus.SUSPENDED and grant.suspended_reason == IDENTITY_LAPSED:
-        raise InvalidTransition("This grant is suspended until its holder verifies their identity again.")
+        raise InvalidTransition(_("This grant is suspended until its holder verifies their identity again."))
     if grant.status == GrantStatus.SUSPENDED and grant.expires_at <= timezone.now():
-        raise InvalidTransition("This grant has expired; the researcher must apply again.")
+        raise InvalidTransition(_("This grant has expired; the researcher must apply again."))
     GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
     grant.suspended_reason = ""
     grant.suspension_message = ""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields, replace
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_countries import countries as known_countries
 
 from accessgate.accounts.models import User
@@ -17,10 +18,11 @@ from accessgate.core.errors import ValidationFailed
 from accessgate.notifications.services import email_queue
 from accessgate.training.models import Training
 
-from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
+from ..formfields import FieldKind
 from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
 from ..policy import grants_with_signed_licence
+from ._questions import QuestionSpec, clean_questions, sync_questions
 
 REQUIREMENT_FIELDS = (
     "require_identity",
@@ -29,35 +31,6 @@ REQUIREMENT_FIELDS = (
     "require_institutional_email",
     "require_signoff",
 )
-
-
-@dataclass(frozen=True)
-class QuestionSpec:
-    """One custom question of the application form (see `access.formfields`)."""
-
-    key: str
-    label: str
-    kind: FieldKind = FieldKind.TEXT
-    required: bool = True
-    help_text: str = ""
-    choices: Sequence[str] = ()
-
-    def cleaned(self) -> dict:
-        label = " ".join(self.label.split())
-        key = self.key.strip()
-        if not key or not key.replace("_", "").replace("-", "").isalnum() or not label:
-            raise ValidationFailed(
-                f"A question needs a key (letters, digits, _ or -) and a label: {key!r}.", field="form_fields"
-            )
-        kind = FieldKind(self.kind)
-        choices = [" ".join(c.split()) for c in self.choices if c.strip()]
-        if kind in CHOICE_KINDS and len(choices) < 2:
-            raise ValidationFailed(f"The question {label!r} needs at least two choices.", field="form_fields")
-        if kind not in CHOICE_KINDS and choices:
-            raise ValidationFailed(f"Only choice questions have choices ({label!r}).", field="form_fields")
-        return definition(
-            key=key, label=label, kind=kind, required=self.required, help_text=self.help_text.strip(), choices=choices
-        )
 
 
 # Not columns of `AccessPolicy`: rows of their own (statements, questions) or many-to-many.
@@ -141,26 +114,33 @@ class PolicySettings:
         """Every value no policy can hold, each naming its field (forms show them all at once)."""
         found = []
         if self.grant_days < 1:
-            found.append(ValidationFailed("A grant lasts at least one day.", field="grant_days"))
+            found.append(ValidationFailed(_("A grant lasts at least one day."), field="grant_days"))
         if not 1 <= self.url_ttl_seconds <= 7 * 24 * 3600:
-            found.append(ValidationFailed("A download URL lives between 1 second and 7 days.", field="url_ttl_seconds"))
+            found.append(
+                ValidationFailed(_("A download URL lives between 1 second and 7 days."), field="url_ttl_seconds")
+            )
         if self.max_downloads_per_file is not None and self.max_downloads_per_file < 1:
             found.append(
                 ValidationFailed(
-                    "Allow at least one download per file, or leave it empty.", field="max_downloads_per_file"
+                    _("Allow at least one download per file, or leave it empty."), field="max_downloads_per_file"
                 )
             )
         if self.signoff_link_days < 1:
-            found.append(ValidationFailed("A sign-off link lives at least one day.", field="signoff_link_days"))
+            found.append(ValidationFailed(_("A sign-off link lives at least one day."), field="signoff_link_days"))
         if self.approvals_required not in (1, 2):
-            found.append(ValidationFailed("A request needs one or two approvals.", field="approvals_required"))
+            found.append(ValidationFailed(_("A request needs one or two approvals."), field="approvals_required"))
         if self.review_target_days is not None and not 1 <= self.review_target_days <= 365:
-            found.append(ValidationFailed("A review target is between 1 and 365 days.", field="review_target_days"))
+            found.append(ValidationFailed(_("A review target is between 1 and 365 days."), field="review_target_days"))
         if not 0 <= self.reapply_cooldown_days <= 3650:
-            found.append(ValidationFailed("The cooldown is between 0 and 3650 days.", field="reapply_cooldown_days"))
+            found.append(ValidationFailed(_("The cooldown is between 0 and 3650 days."), field="reapply_cooldown_days"))
         unknown = [code for code in self._blocked() if code not in dict(known_countries)]
         if unknown:
-            found.append(ValidationFailed(f"Unknown country codes: {', '.join(unknown)}.", field="blocked_countries"))
+            found.append(
+                ValidationFailed(
+                    _("Unknown country codes: %(unknown)s.") % {"unknown": ", ".join(unknown)},
+                    field="blocked_countries",
+                )
+            )
         checks = (
             lambda: _domains(self.institutional_domains),
             lambda: _email(self.notification_email),
@@ -201,7 +181,7 @@ class PolicySettings:
     def cleaned_statements(self) -> list[str]:
         statements = [" ".join(text.split()) for text in self.statements if text.strip()]
         if len(set(statements)) != len(statements):
-            raise ValidationFailed("Two attestation statements are the same.", field="statements")
+            raise ValidationFailed(_("Two attestation statements are the same."), field="statements")
         return statements
 
 
@@ -209,44 +189,18 @@ def _reminder_days(values: Sequence[int]) -> list[int]:
     try:
         days = sorted({int(value) for value in values}, reverse=True)
     except (TypeError, ValueError) as error:
-        raise ValidationFailed("Reminder days are whole numbers of days.", field="reminder_days") from error
+        raise ValidationFailed(_("Reminder days are whole numbers of days."), field="reminder_days") from error
     if any(not 1 <= day <= 365 for day in days):
-        raise ValidationFailed("Each reminder is 1 to 365 days before expiry.", field="reminder_days")
+        raise ValidationFailed(_("Each reminder is 1 to 365 days before expiry."), field="reminder_days")
     return days
-
-
-def _cleaned_questions(questions: Sequence[QuestionSpec]) -> list[dict]:
-    cleaned = [q.cleaned() for q in questions]
-    keys = [q["key"] for q in cleaned]
-    if len(set(keys)) != len(keys):
-        raise ValidationFailed("Two questions have the same key.", field="form_fields")
-    return cleaned
-
-
-def _sync_questions(policy: AccessPolicy, questions: list[dict]) -> bool:
-    """Like statements: a question whose definition is unchanged keeps its row; others retire."""
-    wanted = {canonical_sha256(q): q for q in questions}
-    current = {f.sha256: f for f in policy.form_fields.filter(is_active=True)}
-    retired = [f for sha, f in current.items() if sha not in wanted]
-    for question in retired:
-        question.is_active = False
-        question.save(update_fields=["is_active"])
-    added = False
-    for position, (sha, spec) in enumerate(wanted.items()):
-        question = current.get(sha)
-        if question is None:
-            FormField.objects.create(policy=policy, position=position, **spec)
-            added = True
-        elif question.position != position:
-            question.position = position
-            question.save(update_fields=["position"])
-    return added or bool(retired)
 
 
 def _email(value: str) -> str:
     value = (value or "").strip().lower()
     if value and (value.count("@") != 1 or "." not in value.rsplit("@", 1)[1] or " " in value):
-        raise ValidationFailed(f"{value} is not an e-mail address.", field="notification_email")
+        raise ValidationFailed(
+            _("%(address)s is not an e-mail address.") % {"address": value}, field="notification_email"
+        )
     return value
 
 
@@ -254,7 +208,9 @@ def _domains(values: Sequence[str]) -> list[str]:
     cleaned = sorted({value.strip().lower().lstrip("@") for value in values if value and value.strip()})
     bad = [d for d in cleaned if "." not in d or " " in d or "@" in d]
     if bad:
-        raise ValidationFailed(f"These are not e-mail domains: {', '.join(bad)}.", field="institutional_domains")
+        raise ValidationFailed(
+            _("These are not e-mail domains: %(bad)s.") % {"bad": ", ".join(bad)}, field="institutional_domains"
+        )
     return cleaned
 
 
@@ -284,7 +240,7 @@ def policy_set(
     """Create or change a model's access policy. Statements keep their rows while their text is unchanged."""
     values = terms.cleaned()
     statements = terms.cleaned_statements()
-    questions = _cleaned_questions(terms.form_fields)
+    questions = clean_questions(terms.form_fields)
     policy, created = AccessPolicy.objects.select_for_update().get_or_create(model=model, defaults=values)
     changed = [name for name, value in values.items() if getattr(policy, name) != value]
     for name in changed:
@@ -297,7 +253,7 @@ def policy_set(
     if set(policy.required_trainings.values_list("pk", flat=True)) != trainings:
         policy.required_trainings.set(trainings)
         changed.append("required_trainings")
-    if _sync_questions(policy, questions):
+    if sync_questions(policy, questions):
         changed.append("form_fields")
     if created or changed:
         record(
@@ -356,9 +312,12 @@ def policy_licence_switch(
     version are told by e-mail and cannot download until they accept it; returns how many."""
     policy = AccessPolicy.objects.select_for_update().filter(model=model).first()
     if policy is None:
-        raise ValidationFailed("Set the model's access policy first.", field="license")
+        raise ValidationFailed(_("Set the model's access policy first."), field="license")
     if policy.license_id == license.pk:
-        raise ValidationFailed(f"{model.full_name} already uses {license}.", field="license")
+        raise ValidationFailed(
+            _("%(full_name)s already uses %(license)s.") % {"full_name": model.full_name, "license": license},
+            field="license",
+        )
     previous = policy.license
     policy.license = license
     policy.save(update_fields=["license", "updated_at"])

@@ -9,11 +9,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, ValidationFailed
+from accessgate.core.i18n import local_date
 
 from ..models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, GrantStatus, RequestKind
 from ..policy import signed_under
@@ -35,13 +37,16 @@ def renewal_refusal(grant: Grant, policy: AccessPolicy, *, now: datetime) -> str
     """Why this grant cannot be renewed now ("" when it can)."""
     opens = renewal_opens_at(grant, policy)
     if opens is None:
-        return f"{grant.model.full_name} is not renewed; apply again when your access ends."
+        return _("%(model)s is not renewed; apply again when your access ends.") % {"model": grant.model.full_name}
     if grant.status != GrantStatus.ACTIVE or grant.expires_at <= now:
-        return "This grant has ended; apply again instead."
+        return _("This grant has ended; apply again instead.")
     if now < opens:
-        return f"You can renew from {opens:%Y-%m-%d} ({policy.renewal_window_days} days before it expires)."
+        return _("You can renew from %(date)s (%(days)s days before it expires).") % {
+            "date": local_date(opens),
+            "days": policy.renewal_window_days,
+        }
     if grant.renewals.filter(status__in=OPEN_STATUSES).exists():
-        return "Your renewal is already waiting for review."
+        return _("Your renewal is already waiting for review.")
     return ""
 
 
@@ -66,7 +71,7 @@ def renewal_submit(
     now = now or timezone.now()
     grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=grant.pk)
     if grant.user_id != actor.pk:
-        raise AccessDenied("Only the grant holder can renew it.")
+        raise AccessDenied(_("Only the grant holder can renew it."))
     policy = policy_of(grant.model)
     refusal = renewal_refusal(grant, policy, now=now)
     if refusal:
@@ -74,7 +79,7 @@ def renewal_submit(
     progress_report = progress_report.strip()
     if policy.renewal_requires_progress_report and not progress_report:
         raise ValidationFailed(
-            "Write a short progress report: what you did with the weights, and what comes next.",
+            _("Write a short progress report: what you did with the weights, and what comes next."),
             field="progress_report",
         )
     check_requirements(policy, actor)
@@ -103,7 +108,7 @@ def renewal_submit(
         with transaction.atomic():
             renewal.save()
     except IntegrityError as error:  # another open request for this model won the race
-        raise Conflict("You already have an open request for this model; see My access.") from error
+        raise Conflict(_("You already have an open request for this model; see My access.")) from error
     _sign_and_record(
         actor=actor,
         access_request=renewal,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -13,6 +14,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
+from accessgate.core.i18n import local_date
 
 from ..models import (
     OPEN_STATUSES,
@@ -90,27 +92,47 @@ def access_request_submit(
     `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
     if collection is not None and collection.lead_id != model.pk:
-        raise ValidationFailed(f"Apply for {collection.full_name} through its lead model, {collection.lead}.")
+        raise ValidationFailed(
+            _("Apply for %(full_name)s through its lead model, %(lead)s.")
+            % {"full_name": collection.full_name, "lead": collection.lead}
+        )
     policy = policy_of(model)
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
-        raise Conflict(f"You already have an open request for {model.full_name}; see My access.")
+        raise Conflict(
+            _("You already have an open request for %(full_name)s; see My access.") % {"full_name": model.full_name}
+        )
     existing = Grant.objects.active().filter(user=actor, model=model).first()
     if existing:
-        raise Conflict(f"You already have access to {model.full_name} until {existing.expires_at:%Y-%m-%d}.")
+        raise Conflict(
+            _("You already have access to %(full_name)s until %(expires_at)s.")
+            % {"full_name": model.full_name, "expires_at": local_date(existing.expires_at)}
+        )
     if Grant.objects.filter(user=actor, model=model, status=GrantStatus.PENDING).exists():
-        raise Conflict(f"Your access to {model.full_name} is already approved; see My access for what it waits for.")
+        raise Conflict(
+            _("Your access to %(full_name)s is already approved; see My access for what it waits for.")
+            % {"full_name": model.full_name}
+        )
     suspended = Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).first()
     if suspended is not None and suspended.suspended_reason == IDENTITY_LAPSED:
-        raise Conflict(f"Your access to {model.full_name} is suspended until you verify your identity again.")
+        raise Conflict(
+            _("Your access to %(full_name)s is suspended until you verify your identity again.")
+            % {"full_name": model.full_name}
+        )
     if suspended is not None:
-        raise Conflict(f"Your access to {model.full_name} is suspended: {suspended.suspension_message}")
+        raise Conflict(
+            _("Your access to %(full_name)s is suspended: %(suspension_message)s")
+            % {"full_name": model.full_name, "suspension_message": suspended.suspension_message}
+        )
     if AccessRequest.objects.filter(user=actor, model=model, status=RequestStatus.APPEALED).exists():
-        raise Conflict(f"Your appeal for {model.full_name} is under review; wait for its outcome.")
+        raise Conflict(
+            _("Your appeal for %(full_name)s is under review; wait for its outcome.") % {"full_name": model.full_name}
+        )
     until = reapply_after(actor, model)
     if until is not None:
         raise PolicyNotMet(
-            f"Your last request for {model.full_name} was rejected; "
-            f"you may apply again from {until:%Y-%m-%d %H:%M} UTC."
+            _("Your last request for %(full_name)s was rejected; you may apply again from %(until)s UTC.")
+            # ISO on purpose: an exact minute in UTC, as the appeal tests read it.
+            % {"full_name": model.full_name, "until": f"{until:%Y-%m-%d %H:%M}"}
         )
     check_requirements(policy, actor)
     intended_use, statements, cleaned_answers = check_application(
@@ -136,7 +158,9 @@ def access_request_submit(
         with transaction.atomic():
             access_request.save()
     except IntegrityError as error:  # a parallel submission won the race
-        raise Conflict(f"You already have an open request for {model.full_name}; see My access.") from error
+        raise Conflict(
+            _("You already have an open request for %(full_name)s; see My access.") % {"full_name": model.full_name}
+        ) from error
     _sign_and_record(
         actor=actor,
         access_request=access_request,
@@ -175,7 +199,7 @@ def access_request_resubmit(
     meta = meta or RequestMeta()
     access_request = locked(access_request)
     if access_request.user_id != actor.pk:
-        raise AccessDenied("Only the applicant can resubmit this request.")
+        raise AccessDenied(_("Only the applicant can resubmit this request."))
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.SUBMITTED)
     policy = policy_of(access_request.model)
     intended_use, statements, cleaned_answers = check_application(
@@ -211,7 +235,7 @@ def access_request_withdraw(
 ) -> AccessRequest:
     access_request = locked(access_request)
     if access_request.user_id != actor.pk:
-        raise AccessDenied("Only the applicant can withdraw this request.")
+        raise AccessDenied(_("Only the applicant can withdraw this request."))
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.WITHDRAWN)
     access_request.decided_at = timezone.now()
     access_request.save(update_fields=["status", "decided_at"])

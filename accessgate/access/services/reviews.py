@@ -3,6 +3,7 @@ ask for changes, recuse."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -22,7 +23,7 @@ from ..models import (
     RequirementTiming,
     Review,
 )
-from ..requirements import Facts, unmet_requirements, waiting_label
+from ..requirements import Facts, unmet_labels, waiting_label
 from ..selectors import current_approvals
 from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
@@ -36,18 +37,23 @@ def _grant_days(policy: AccessPolicy, days: int | None) -> int:
         return policy.grant_days
     if not 1 <= days <= policy.grant_days:
         raise ValidationFailed(
-            f"A grant on {policy.model.full_name} lasts between 1 and {policy.grant_days} days.", field="grant_days"
+            _("A grant on %(full_name)s lasts between 1 and %(grant_days)s days.")
+            % {"full_name": policy.model.full_name, "grant_days": policy.grant_days},
+            field="grant_days",
         )
     return days
 
 
 def _missing(policy: AccessPolicy, access_request: AccessRequest) -> list[str]:
     """The requirements the grant would wait for; refused outright under "before approval"."""
-    missing = [r.label for r in unmet_requirements(policy, Facts(access_request.user))]
+    missing = unmet_labels(policy, Facts(access_request.user))
     if missing and policy.requirements_timing == RequirementTiming.BEFORE:
         raise PolicyNotMet(
-            f"This model's policy needs every requirement before approval; the applicant is missing: "
-            f"{'; '.join(missing)}. Ask for changes, or approve once they hold."
+            _(
+                "This model's policy needs every requirement before approval; the applicant is missing: %(missing)s. "
+                "Ask for changes, or approve once they hold."
+            )
+            % {"missing": "; ".join(_(label) for label in missing)}
         )
     return missing
 
@@ -135,7 +141,7 @@ def _state(access_request: AccessRequest) -> str:
 
 def check_not_appealed(access_request: AccessRequest) -> None:
     if access_request.status == RequestStatus.APPEALED:
-        raise InvalidTransition("This request is under appeal; decide the appeal instead.")
+        raise InvalidTransition(_("This request is under appeal; decide the appeal instead."))
 
 
 @transaction.atomic
@@ -161,7 +167,7 @@ def access_request_approve(
     message = message.strip()
     earlier = list(current_approvals(access_request))
     if any(review.reviewer_id == actor.pk for review in earlier):
-        raise Conflict("You have already approved this request; a second, different reviewer must approve it.")
+        raise Conflict(_("You have already approved this request; a second, different reviewer must approve it."))
     if len(earlier) + 1 >= policy.approvals_required:
         return approve(
             access_request,
@@ -196,10 +202,12 @@ def access_request_recuse(
     access_request = locked(access_request)
     check_reviewer(actor, access_request)
     if not access_request.is_open and access_request.status != RequestStatus.APPEALED:
-        raise InvalidTransition(f"This request is {_state(access_request)}; there is nothing left to decide.")
+        raise InvalidTransition(
+            _("This request is %(state)s; there is nothing left to decide.") % {"state": _state(access_request)}
+        )
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("Give a reason for recusing; other reviewers see it.", field="reason")
+        raise ValidationFailed(_("Give a reason for recusing; other reviewers see it."), field="reason")
     recusal = Recusal.objects.create(request=access_request, reviewer=actor, reason=reason)
     record(
         actor=actor,
@@ -268,7 +276,7 @@ def access_request_reject(
         access_request=access_request,
         to=RequestStatus.REJECTED,
         text=reason,
-        missing="Give a reason for the rejection; the applicant will see it.",
+        missing=_("Give a reason for the rejection; the applicant will see it."),
         template="request_rejected",
         meta=meta,
         audit_key="reason",
@@ -284,7 +292,7 @@ def access_request_request_changes(
         access_request=access_request,
         to=RequestStatus.CHANGES_REQUESTED,
         text=message,
-        missing="Say what the applicant should change.",
+        missing=_("Say what the applicant should change."),
         template="request_changes_requested",
         meta=meta,
         audit_key="message",

@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User, same_person_name
 from accessgate.accounts.selectors import profile_for, verified_emails
@@ -49,7 +50,7 @@ def signoff_by_token(token: str, *, now: datetime | None = None, lock: bool = Fa
     try:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature as error:
-        raise NotFound("This sign-off link is not valid.") from error
+        raise NotFound(_("This sign-off link is not valid.")) from error
     signoffs = Signoff.objects.select_for_update() if lock else Signoff.objects
     signoff = (
         signoffs.filter(pk=data.get("s"), nonce=data.get("n"))
@@ -57,11 +58,13 @@ def signoff_by_token(token: str, *, now: datetime | None = None, lock: bool = Fa
         .first()
     )
     if signoff is None:
-        raise NotFound("This sign-off link is not valid, or a newer one was sent.")
+        raise NotFound(_("This sign-off link is not valid, or a newer one was sent."))
     if signoff.status != SignoffStatus.PENDING:
-        raise InvalidTransition(f"This sign-off link was already used ({signoff.get_status_display().lower()}).")
+        raise InvalidTransition(
+            _("This sign-off link was already used (%(status)s).") % {"status": signoff.get_status_display().lower()}
+        )
     if signoff.expires_at <= (now or timezone.now()):
-        raise InvalidTransition("This sign-off link has expired; the applicant can send a new one.")
+        raise InvalidTransition(_("This sign-off link has expired; the applicant can send a new one."))
     return signoff
 
 
@@ -94,22 +97,24 @@ def signoff_request(
     """Name (or replace) the signing official of an open application and e-mail them the link."""
     access_request = locked(access_request)
     if access_request.user_id != actor.pk:
-        raise AccessDenied("Only the applicant names the signing official.")
+        raise AccessDenied(_("Only the applicant names the signing official."))
     policy = policy_of(access_request.model)
     if not policy.require_signoff or access_request.renews_id:
-        raise InvalidTransition("This request does not need a sign-off.")
+        raise InvalidTransition(_("This request does not need a sign-off."))
     if access_request.status != RequestStatus.SUBMITTED:
-        raise InvalidTransition("Only a submitted request can be signed off.")
+        raise InvalidTransition(_("Only a submitted request can be signed off."))
     if access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
-        raise InvalidTransition("This request is already countersigned.")
+        raise InvalidTransition(_("This request is already countersigned."))
     official_name, official_email = " ".join(official_name.split()), official_email.strip().lower()
     if not official_name:
-        raise ValidationFailed("Give the signing official's full name.", field="official_name")
+        raise ValidationFailed(_("Give the signing official's full name."), field="official_name")
     if "@" not in official_email or not signoff_domain_allowed(official_email, policy):
-        allowed = ", ".join(policy.signoff_domains or policy.institutional_domains) or "an institutional domain"
-        raise ValidationFailed(f"The official's address must be at {allowed}.", field="official_email")
+        allowed = ", ".join(policy.signoff_domains or policy.institutional_domains) or _("an institutional domain")
+        raise ValidationFailed(
+            _("The official's address must be at %(allowed)s.") % {"allowed": allowed}, field="official_email"
+        )
     if official_email in {e.lower() for e in verified_emails(actor)} | {actor.email.lower()}:
-        raise ValidationFailed("The signing official must be someone other than you.", field="official_email")
+        raise ValidationFailed(_("The signing official must be someone other than you."), field="official_email")
     now = timezone.now()
     for previous in access_request.signoffs.select_for_update().filter(status=SignoffStatus.PENDING):
         SIGNOFF_TRANSITIONS.move(previous, SignoffStatus.REPLACED)
@@ -144,7 +149,7 @@ def signoff_resend(*, actor: User, signoff: Signoff, meta=None) -> Signoff:
     """A new link (the old one stops working) with a fresh expiry, also after the old one expired."""
     signoff = Signoff.objects.select_for_update().select_related("request__model", "request__user").get(pk=signoff.pk)
     if signoff.request.user_id != actor.pk:
-        raise AccessDenied("Only the applicant can resend the sign-off link.")
+        raise AccessDenied(_("Only the applicant can resend the sign-off link."))
     SIGNOFF_TRANSITIONS.check(signoff.status, SignoffStatus.SIGNED, state=signoff.get_status_display().lower())
     policy = policy_of(signoff.request.model)
     now = timezone.now()
@@ -190,12 +195,13 @@ def signoff_countersign(*, token: str, typed_name: str, meta: RequestMeta | None
     signoff = signoff_by_token(token, lock=True)
     if not same_person_name(typed_name, signoff.official_name):
         raise ValidationFailed(
-            f"Type your full name as the applicant gave it ({signoff.official_name}) to countersign.",
+            _("Type your full name as the applicant gave it (%(official_name)s) to countersign.")
+            % {"official_name": signoff.official_name},
             field="typed_name",
         )
     access_request = locked(signoff.request)
     if access_request.status != RequestStatus.SUBMITTED:
-        raise InvalidTransition("This request is no longer waiting for a decision.")
+        raise InvalidTransition(_("This request is no longer waiting for a decision."))
     SIGNOFF_TRANSITIONS.move(signoff, SignoffStatus.SIGNED)
     signoff.decided_at = timezone.now()
     signoff.typed_name = " ".join(typed_name.split())
@@ -231,7 +237,7 @@ def signoff_decline(*, token: str, reason: str, meta: RequestMeta | None = None)
     signoff = signoff_by_token(token, lock=True)
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("Give a reason; the applicant will see it.", field="reason")
+        raise ValidationFailed(_("Give a reason; the applicant will see it."), field="reason")
     access_request = locked(signoff.request)
     SIGNOFF_TRANSITIONS.move(signoff, SignoffStatus.DECLINED)
     signoff.decided_at = timezone.now()

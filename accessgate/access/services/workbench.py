@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role, has_role
@@ -25,7 +26,9 @@ from .reviews import access_request_approve, access_request_reject
 
 def _check_staff(actor: User, access_request: AccessRequest) -> None:
     if not can_review(actor, access_request.model):
-        raise AccessDenied(f"You are not a reviewer of {access_request.model.full_name}.")
+        raise AccessDenied(
+            gettext("You are not a reviewer of %(full_name)s.") % {"full_name": access_request.model.full_name}
+        )
 
 
 @transaction.atomic
@@ -36,12 +39,18 @@ def access_request_assign(
     access_request = locked(access_request)
     _check_staff(actor, access_request)
     if not access_request.is_open:
-        raise InvalidTransition(f"This request is {access_request.get_status_display().lower()}; nothing to assign.")
+        raise InvalidTransition(
+            gettext("This request is %(status)s; nothing to assign.")
+            % {"status": access_request.get_status_display().lower()}
+        )
     if assignee is not None:
         if not can_review(assignee, access_request.model):
-            raise ValidationFailed(f"{assignee.email} is not a reviewer of {access_request.model.full_name}.")
+            raise ValidationFailed(
+                gettext("%(email)s is not a reviewer of %(full_name)s.")
+                % {"email": assignee.email, "full_name": access_request.model.full_name}
+            )
         if assignee.pk == access_request.user_id:
-            raise ValidationFailed("Nobody can review their own request.")
+            raise ValidationFailed(gettext("Nobody can review their own request."))
     if access_request.assigned_to_id == (assignee.pk if assignee else None):
         return access_request
     previous = access_request.assigned_to.email if access_request.assigned_to else None
@@ -68,7 +77,7 @@ def review_note_add(
     _check_staff(actor, access_request)
     text = text.strip()
     if not text:
-        raise ValidationFailed("Write the note first.", field="text")
+        raise ValidationFailed(gettext("Write the note first."), field="text")
     note = ReviewNote.objects.create(request=access_request, author=actor, text=text)
     record(
         actor=actor,
@@ -100,13 +109,13 @@ def access_requests_bulk_decide(
         access_request = AccessRequest.objects.filter(pk=request_id).select_related("model").first()
         try:
             if access_request is None:
-                raise NotFound(f"Request #{request_id} does not exist.")
+                raise NotFound(gettext("Request #%(request_id)s does not exist.") % {"request_id": request_id})
             if approve:
                 grant = access_request_approve(actor=actor, access_request=access_request, message=message, meta=meta)
-                outcome = "approved" if grant is not None else "approval recorded (1 of 2)"
+                outcome = gettext("approved") if grant is not None else gettext("approval recorded (1 of 2)")
             else:
                 access_request_reject(actor=actor, access_request=access_request, reason=message, meta=meta)
-                outcome = "rejected"
+                outcome = gettext("rejected")
         except DomainError as error:
             results.append(BulkResult(request_id, False, error.message))
         else:
@@ -118,9 +127,9 @@ def access_requests_bulk_decide(
 def reviewer_notifications_set(*, actor: User, notifications: str, meta: RequestMeta | None = None) -> ReviewerSettings:
     """A reviewer's choice: an e-mail for each new request, or one daily digest."""
     if not (has_role(actor, Role.REVIEWER) or has_role(actor, Role.ADMIN)):
-        raise AccessDenied("Only reviewers and admins receive review e-mails.")
+        raise AccessDenied(gettext("Only reviewers and admins receive review e-mails."))
     if notifications not in ReviewNotifications.values:
-        raise ValidationFailed("Choose an e-mail for each request or a daily digest.", field="notifications")
+        raise ValidationFailed(gettext("Choose an e-mail for each request or a daily digest."), field="notifications")
     preference, _ = ReviewerSettings.objects.select_for_update().get_or_create(user=actor)
     if preference.notifications != notifications:
         preference.notifications = notifications

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accessgate.accounts.roles import Role, role_required
@@ -22,7 +23,7 @@ from ..policy import requirements_for
 def _own_grant_or_404(request, pk):
     grant = selectors.own_grant(request.user, pk)
     if grant is None:
-        raise Http404("No such grant of yours.")
+        raise Http404(_("No such grant of yours."))
     return grant
 
 
@@ -51,7 +52,7 @@ def grant_detail(request, pk):
 def renew(request, pk):
     grant = _own_grant_or_404(request, pk)
     policy = selectors.policy_for(grant.model)
-    refusal = services.renewal_refusal(grant, policy, now=timezone.now()) if policy else "Not open for renewal."
+    refusal = services.renewal_refusal(grant, policy, now=timezone.now()) if policy else _("Not open for renewal.")
     if refusal:
         messages.info(request, refusal)
         return redirect("access:grant_detail", pk=grant.pk)
@@ -76,9 +77,9 @@ def renew(request, pk):
             add_domain_error(form, error)
         else:
             if renewal.status == RequestStatus.APPROVED:
-                messages.success(request, "Your access is renewed.")
+                messages.success(request, _("Your access is renewed."))
             else:
-                messages.success(request, "Your renewal is submitted. Your downloads continue while it is reviewed.")
+                messages.success(request, _("Your renewal is submitted. Your downloads continue while it is reviewed."))
             return redirect("access:grant_detail", pk=grant.pk)
     return render(
         request,
@@ -92,11 +93,11 @@ def renew(request, pk):
 def grant_end(request, pk):
     grant = _own_grant_or_404(request, pk)
     if not grant.is_active:
-        messages.info(request, "This grant has already ended.")
+        messages.info(request, _("This grant has already ended."))
         return redirect("access:grant_detail", pk=grant.pk)
     if request.method == "POST":
         grant = services.grant_end(actor=request.user, grant=grant, meta=RequestMeta.from_request(request))
-        messages.success(request, f"Your access to {grant.model.full_name} has ended.")
+        messages.success(request, _("Your access to %(full_name)s has ended.") % {"full_name": grant.model.full_name})
         closeout = getattr(grant, "closeout", None)
         if closeout is not None:
             return redirect("access:closeout", pk=closeout.pk)
@@ -109,7 +110,7 @@ def grant_end(request, pk):
 def closeout(request, pk):
     closeout = selectors.own_closeout(request.user, pk)
     if closeout is None:
-        raise Http404("No such close-out of yours.")
+        raise Http404(_("No such close-out of yours."))
     form = CloseoutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,7 +126,7 @@ def closeout(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Thank you; your close-out is filed.")
+            messages.success(request, _("Thank you; your close-out is filed."))
             return redirect("access:closeout", pk=closeout.pk)
     return render(
         request,

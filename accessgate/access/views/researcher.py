@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accessgate.accounts.selectors import profile_for
@@ -22,14 +23,14 @@ from ..policy import active_grant, requirements_for
 def _model_or_404(request, namespace: str, name: str) -> Model:
     model = model_by_name(namespace, name, user=request.user)
     if model is None:
-        raise Http404("No model with this name.")
+        raise Http404(_("No model with this name."))
     return model
 
 
 def _own_request_or_404(request, pk):
     access_request = selectors.own_request(request.user, pk)
     if access_request is None:
-        raise Http404("No such request of yours.")
+        raise Http404(_("No such request of yours."))
     return access_request
 
 
@@ -54,7 +55,7 @@ def apply_collection(request, namespace, name):
     """One application for every model of a collection, on its lead model's policy."""
     collection = selectors.collection_by_name(namespace, name)
     if collection is None:
-        raise Http404("No such collection.")
+        raise Http404(_("No such collection."))
     return apply(request, collection.lead.namespace, collection.lead.name, collection=collection)
 
 
@@ -64,18 +65,18 @@ def apply(request, namespace, name, collection=None):
     model = _model_or_404(request, namespace, name)
     policy = selectors.policy_for(model)
     if policy is None:
-        messages.error(request, f"{model.full_name} is not open for applications yet.")
+        messages.error(request, _("%(full_name)s is not open for applications yet.") % {"full_name": model.full_name})
         return redirect("catalog:model_detail", namespace=model.namespace, name=model.name)
     if active_grant(request.user, model):
-        messages.info(request, f"You already have access to {model.full_name}.")
+        messages.info(request, _("You already have access to %(full_name)s.") % {"full_name": model.full_name})
         return redirect("catalog:model_detail", namespace=model.namespace, name=model.name)
     existing = selectors.open_request(request.user, model)
     if existing:
-        messages.info(request, "You already have an open request for this model.")
+        messages.info(request, _("You already have an open request for this model."))
         return redirect("access:request_detail", pk=existing.pk)
     profile = profile_for(request.user)
     if not profile.is_complete:
-        messages.info(request, "Please complete your profile first; every application uses it.")
+        messages.info(request, _("Please complete your profile first; every application uses it."))
         return redirect(f"{reverse('accounts:profile')}?next={request.path}")
 
     form = ApplicationForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
@@ -95,12 +96,12 @@ def apply(request, namespace, name, collection=None):
             add_domain_error(form, error)
         else:
             if policy.require_signoff:
-                messages.success(request, "Your request is submitted. Now name your institution's signing official.")
+                messages.success(request, _("Your request is submitted. Now name your institution's signing official."))
                 return redirect("access:signoff", pk=access_request.pk)
             if access_request.status == RequestStatus.APPROVED:
-                messages.success(request, f"Access to {model.full_name} is granted.")
+                messages.success(request, _("Access to %(full_name)s is granted.") % {"full_name": model.full_name})
             else:
-                messages.success(request, "Your request is submitted. We will e-mail you when it is reviewed.")
+                messages.success(request, _("Your request is submitted. We will e-mail you when it is reviewed."))
             return redirect("access:request_detail", pk=access_request.pk)
     return _application_page(request, model=model, policy=policy, form=form, collection=collection)
 
@@ -160,7 +161,7 @@ def request_appeal(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Your appeal is sent; a reviewer who did not reject your request decides it.")
+            messages.success(request, _("Your appeal is sent; a reviewer who did not reject your request decides it."))
             return redirect("access:request_detail", pk=pk)
     return _request_page(request, access_request, appeal_form=form, status=400)
 
@@ -172,7 +173,7 @@ def request_receipt(request, pk):
     access_request = _own_request_or_404(request, pk)
     event = selectors.agreement_event(access_request)
     if event is None:
-        raise Http404("No signed agreement on this request.")
+        raise Http404(_("No signed agreement on this request."))
     return receipt_response(request, event)
 
 
@@ -184,7 +185,7 @@ def request_withdraw(request, pk):
         services.access_request_withdraw(
             actor=request.user, access_request=access_request, meta=RequestMeta.from_request(request)
         )
-        messages.success(request, "Your request is withdrawn.")
+        messages.success(request, _("Your request is withdrawn."))
         return redirect("access:request_detail", pk=pk)
     return render(request, "access/confirm_withdraw.html", {"access_request": access_request})
 
@@ -194,7 +195,7 @@ def request_withdraw(request, pk):
 def request_resubmit(request, pk):
     access_request = _own_request_or_404(request, pk)
     if access_request.status != RequestStatus.CHANGES_REQUESTED:
-        messages.info(request, "Only a request sent back for changes can be edited.")
+        messages.info(request, _("Only a request sent back for changes can be edited."))
         return redirect("access:request_detail", pk=pk)
     model = access_request.model
     policy = selectors.policy_for(model)
@@ -218,7 +219,7 @@ def request_resubmit(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Your request is resubmitted for review.")
+            messages.success(request, _("Your request is resubmitted for review."))
             return redirect("access:request_detail", pk=pk)
     return _application_page(request, model=model, policy=policy, form=form, access_request=access_request)
 
@@ -229,7 +230,7 @@ def licence_accept(request, pk):
     """Sign a model's new licence version under an existing grant."""
     grant = selectors.own_active_grant(request.user, pk)
     if grant is None:
-        raise Http404("No such active grant of yours.")
+        raise Http404(_("No such active grant of yours."))
     policy = selectors.policy_for(grant.model)
     form = SignatureForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
     if request.method == "POST" and form.is_valid():
@@ -244,7 +245,9 @@ def licence_accept(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Thank you; you accepted {policy.license}. You can download now.")
+            messages.success(
+                request, _("Thank you; you accepted %(license)s. You can download now.") % {"license": policy.license}
+            )
             return redirect("access:my_access")
     first = not grant.request.agreements.exists()  # a direct grant: nothing signed yet
     return render(

@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.accounts.roles import Role, role_required
@@ -21,18 +23,26 @@ PAGE_SIZE = 25
 reviewer_required = role_required(Role.REVIEWER, Role.ADMIN)
 
 DECISIONS = {
-    "approve": (services.access_request_approve, "message", "Approved; the applicant has access now."),
-    "reject": (services.access_request_reject, "reason", "Rejected; the applicant sees your reason."),
-    "changes": (services.access_request_request_changes, "message", "Sent back to the applicant for changes."),
+    "approve": (services.access_request_approve, "message", gettext_lazy("Approved; the applicant has access now.")),
+    "reject": (services.access_request_reject, "reason", gettext_lazy("Rejected; the applicant sees your reason.")),
+    "changes": (
+        services.access_request_request_changes,
+        "message",
+        gettext_lazy("Sent back to the applicant for changes."),
+    ),
 }
 
 
 def _approved_message(grant, access_request) -> str:
     if grant is None:
         required = access_request.model.policy.approvals_required
-        return f"Your approval is recorded: 1 of {required} approvals. A second reviewer must approve."
+        return _("Your approval is recorded: 1 of %(required)s approvals. A second reviewer must approve.") % {
+            "required": required
+        }
     if grant.status == GrantStatus.PENDING:
-        return f"{waiting_label(grant.waiting_for, sentence=True)}. The grant starts the moment they hold."
+        return _("%(waiting)s. The grant starts the moment they hold.") % {
+            "waiting": waiting_label(grant.waiting_for, sentence=True)
+        }
     return DECISIONS["approve"][2]
 
 
@@ -85,7 +95,7 @@ def _detail_page(request, access_request, *, form=None, recuse_form=None, failed
 def detail(request, pk):
     access_request = selectors.request_for_review(request.user, pk)
     if access_request is None:
-        raise Http404("No such request in your queue.")
+        raise Http404(_("No such request in your queue."))
     return _detail_page(request, access_request)
 
 
@@ -95,7 +105,7 @@ def decision_receipt(request, pk):
     access_request = selectors.request_for_review(request.user, pk)
     event = selectors.decision_event(access_request, request.user) if access_request else None
     if event is None:
-        raise Http404("You have not decided this request.")
+        raise Http404(_("You have not decided this request."))
     return receipt_response(request, event)
 
 
@@ -104,7 +114,7 @@ def decision_receipt(request, pk):
 def decide(request, pk, decision):
     access_request = selectors.request_for_review(request.user, pk)
     if access_request is None or decision not in DECISIONS:
-        raise Http404("No such request in your queue.")
+        raise Http404(_("No such request in your queue."))
     service, message_argument, success = DECISIONS[decision]
     form = ReviewDecisionForm(request.POST)
     status = 400
@@ -133,7 +143,7 @@ def decide(request, pk, decision):
 def recuse(request, pk):
     access_request = selectors.request_for_review(request.user, pk)
     if access_request is None:
-        raise Http404("No such request in your queue.")
+        raise Http404(_("No such request in your queue."))
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
@@ -146,14 +156,14 @@ def recuse(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"You recused yourself from request #{access_request.pk}.")
+            messages.success(request, _("You recused yourself from request #%(pk)s.") % {"pk": access_request.pk})
             return redirect("review:queue")
     return _detail_page(request, access_request, recuse_form=form, status=400)
 
 
 APPEAL_OUTCOMES = {
-    "grant": (True, "Appeal granted; the request is approved."),
-    "deny": (False, "Appeal denied; the rejection stands and the applicant is told."),
+    "grant": (True, gettext_lazy("Appeal granted; the request is approved.")),
+    "deny": (False, gettext_lazy("Appeal denied; the rejection stands and the applicant is told.")),
 }
 
 
@@ -162,7 +172,7 @@ APPEAL_OUTCOMES = {
 def appeal_decide(request, pk, outcome):
     access_request = selectors.request_for_review(request.user, pk)
     if access_request is None or outcome not in APPEAL_OUTCOMES:
-        raise Http404("No such request in your queue.")
+        raise Http404(_("No such request in your queue."))
     grant, success = APPEAL_OUTCOMES[outcome]
     form = ReviewDecisionForm(request.POST)
     status = 400
@@ -199,7 +209,7 @@ def grants(request):
 def grant_revoke(request, pk):
     grant = selectors.grant_for_review(request.user, pk)
     if grant is None:
-        raise Http404("No such grant on your models.")
+        raise Http404(_("No such grant on your models."))
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -212,21 +222,26 @@ def grant_revoke(request, pk):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Grant #{grant.pk} is revoked; no new download links will be issued.")
+            messages.success(
+                request, _("Grant #%(pk)s is revoked; no new download links will be issued.") % {"pk": grant.pk}
+            )
             return redirect("review:grants")
     return render(request, "access/review/confirm_revoke.html", {"grant": grant, "form": form})
 
 
 GRANT_ACTIONS = {
-    "suspend": (services.grant_suspend, "Grant #{pk} is suspended; downloads are refused with your reason."),
-    "reinstate": (services.grant_reinstate, "Grant #{pk} is reinstated."),
+    "suspend": (
+        services.grant_suspend,
+        gettext_lazy("Grant #{pk} is suspended; downloads are refused with your reason."),
+    ),
+    "reinstate": (services.grant_reinstate, gettext_lazy("Grant #{pk} is reinstated.")),
 }
 
 
 def _grant_action(request, pk, action):
     grant = selectors.grant_for_review(request.user, pk)
     if grant is None:
-        raise Http404("No such grant on your models.")
+        raise Http404(_("No such grant on your models."))
     service, success = GRANT_ACTIONS[action]
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accessgate.audit.context import RequestMeta
@@ -21,7 +22,7 @@ from ..models import SignoffStatus
 def name_official(request, pk):
     access_request = selectors.own_request(request.user, pk)
     if access_request is None:
-        raise Http404("No such request of yours.")
+        raise Http404(_("No such request of yours."))
     signoffs = list(access_request.signoffs.order_by("-sent_at"))
     pending = next((s for s in signoffs if s.status == SignoffStatus.PENDING), None)
     form = SignoffOfficialForm(request.POST if request.POST.get("action") != "resend" else None)
@@ -30,7 +31,9 @@ def name_official(request, pk):
         if request.POST.get("action") == "resend" and pending is not None:
             services.signoff_resend(actor=request.user, signoff=pending, meta=meta)
             messages.success(
-                request, f"A new link is on its way to {pending.official_email}; the old one no longer works."
+                request,
+                _("A new link is on its way to %(official_email)s; the old one no longer works.")
+                % {"official_email": pending.official_email},
             )
             return redirect("access:signoff", pk=pk)
         if form.is_valid():
@@ -41,7 +44,11 @@ def name_official(request, pk):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, f"We e-mailed {signoff.official_email} a link to countersign.")
+                messages.success(
+                    request,
+                    _("We e-mailed %(official_email)s a link to countersign.")
+                    % {"official_email": signoff.official_email},
+                )
                 return redirect("access:signoff", pk=pk)
     return render(
         request,

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accessgate.accounts.roles import Role, role_required
@@ -18,7 +19,7 @@ reviewer_required = role_required(Role.REVIEWER, Role.ADMIN)
 def _request_or_404(request, pk):
     access_request = selectors.request_for_review(request.user, pk)
     if access_request is None:
-        raise Http404("No such request in your queue.")
+        raise Http404(_("No such request in your queue."))
     return access_request
 
 
@@ -31,7 +32,7 @@ def assign(request, pk):
     assignee = request.user if wanted == "me" else (user_by_email(wanted) if wanted else None)
     try:
         if wanted and assignee is None:
-            raise ValidationFailed(f"No account with the e-mail {wanted}.")
+            raise ValidationFailed(_("No account with the e-mail %(wanted)s.") % {"wanted": wanted})
         services.access_request_assign(
             actor=request.user, access_request=access_request, assignee=assignee, meta=RequestMeta.from_request(request)
         )
@@ -39,7 +40,7 @@ def assign(request, pk):
         messages.error(request, error.message)
     else:
         who = "you" if assignee == request.user else (assignee.email if assignee else "nobody")
-        messages.success(request, f"Request #{access_request.pk} is assigned to {who}.")
+        messages.success(request, _("Request #%(pk)s is assigned to %(who)s.") % {"pk": access_request.pk, "who": who})
     return redirect("review:detail", pk=access_request.pk)
 
 
@@ -57,7 +58,7 @@ def note_add(request, pk):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Note added (reviewers only).")
+        messages.success(request, _("Note added (reviewers only)."))
     return redirect("review:detail", pk=access_request.pk)
 
 
@@ -67,10 +68,10 @@ def bulk(request):
     """One message, many requests: each gets its own checks, result and audit event."""
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
-        raise Http404("No such decision.")
+        raise Http404(_("No such decision."))
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
     if not ids:
-        messages.error(request, "Tick at least one request.")
+        messages.error(request, _("Tick at least one request."))
         return redirect("review:queue")
     results = services.access_requests_bulk_decide(
         actor=request.user,
@@ -94,5 +95,5 @@ def notifications(request):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Your review e-mail preference is saved.")
+        messages.success(request, _("Your review e-mail preference is saved."))
     return redirect("review:queue")

@@ -4,6 +4,7 @@ The bearer check is the one the download endpoints use (`accounts.services.token
 a bad or revoked token is refused, never silently ignored in favour of the session.
 """
 
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -20,11 +21,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <token>' with a personal access token.")
+            raise exceptions.AuthenticationFailed(
+                gettext("Use 'Authorization: Bearer <token>' with a personal access token.")
+            )
         token = token_authenticate(secret.strip(), ip=client_ip(request))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(
-                "This access token is invalid, expired or revoked. Create a new one in your account."
+                gettext("This access token is invalid, expired or revoked. Create a new one in your account.")
             )
         return token.user, token
 

@@ -9,6 +9,7 @@ PermissionDenied are mapped here, in the one place.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
@@ -17,7 +18,7 @@ from accessgate.core.errors import DomainError, NotAuthenticated
 from .auth import REALM
 
 CODES = {
-    exceptions.ValidationError: ("invalid", "Check the fields listed in `fields`."),
+    exceptions.ValidationError: ("invalid", gettext_lazy("Check the fields listed in `fields`.")),
     exceptions.ParseError: ("parse_error", None),
     exceptions.AuthenticationFailed: ("not_authenticated", None),
     exceptions.NotAuthenticated: ("not_authenticated", None),
@@ -59,7 +60,7 @@ def _alias(view, field: str | None) -> str | None:
 def exception_handler(exc, context):
     request, view = context.get("request"), context.get("view")
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) or "Not found.")
+        exc = exceptions.NotFound(str(exc) or gettext("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
 

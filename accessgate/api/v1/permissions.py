@@ -8,6 +8,7 @@ A token must hold the scope, and when it is limited to some models, the model in
 """
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import permissions
 
 from accessgate.accounts.auth import require_scope
@@ -27,15 +28,15 @@ class ScopeAndRole(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         if not (user and user.is_authenticated):
-            raise NotAuthenticated("Send 'Authorization: Bearer <token>' or sign in to use the API.")
+            raise NotAuthenticated(_("Send 'Authorization: Bearer <token>' or sign in to use the API."))
         roles = getattr(view, "roles", ())
         if roles and not has_role(user, *roles):
-            raise AccessDenied("Your account does not have the role this operation needs.")
+            raise AccessDenied(_("Your account does not have the role this operation needs."))
         token = caller_token(request)
         if token is None:
             if roles and set(roles) <= set(STAFF_ROLES) and not has_mfa(user):
                 raise AccessDenied(
-                    "Staff accounts need two-factor authentication. Set up an authenticator app to continue.",
+                    _("Staff accounts need two-factor authentication. Set up an authenticator app to continue."),
                     help_url=reverse("mfa_activate_totp"),
                 )
             return True

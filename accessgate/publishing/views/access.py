@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accessgate.access import services as access_services
@@ -98,9 +99,13 @@ def decide(request, namespace, name, pk, decision):
             **{argument: request.POST.get("message", "")},
         )
     except DomainError as error:
-        messages.error(request, f"Request #{pk}: {error.message}")
+        messages.error(request, _("Request #%(pk)s: %(message)s") % {"pk": pk, "message": error.message})
     else:
-        messages.success(request, f"Request #{pk} by {access_request.user.email}: {decision} done.")
+        messages.success(
+            request,
+            _("Request #%(pk)s by %(email)s: %(decision)s done.")
+            % {"pk": pk, "email": access_request.user.email, "decision": decision},
+        )
     return redirect("publish:access", namespace=model.namespace, name=model.name)
 
 
@@ -117,9 +122,9 @@ def revoke(request, namespace, name, pk):
             meta=RequestMeta.from_request(request),
         )
     except DomainError as error:
-        messages.error(request, f"Grant #{pk}: {error.message}")
+        messages.error(request, _("Grant #%(pk)s: %(message)s") % {"pk": pk, "message": error.message})
     else:
-        messages.success(request, f"Access of {grant.user.email} revoked.")
+        messages.success(request, _("Access of %(email)s revoked.") % {"email": grant.user.email})
     return redirect(reverse("publish:access", args=[model.namespace, model.name]) + "?list=accepted")
 
 
@@ -132,7 +137,9 @@ def grant_by_username(request, namespace, name):
     username = request.POST.get("username", "").strip().lstrip("@")
     user = get_user_model().objects.filter(username__iexact=username, is_active=True).first() if username else None
     if user is None:
-        messages.error(request, f"No active account with the username {username or '(empty)'}.")
+        messages.error(
+            request, _("No active account with the username %(username)s.") % {"username": username or _("(empty)")}
+        )
     else:
         try:
             access_services.grant_create_direct(
@@ -141,5 +148,9 @@ def grant_by_username(request, namespace, name):
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"{user.username} has access; they sign the licence before their first download.")
+            messages.success(
+                request,
+                _("%(username)s has access; they sign the licence before their first download.")
+                % {"username": user.username},
+            )
     return redirect(reverse("publish:access", args=[model.namespace, model.name]) + "?list=accepted")

@@ -5,6 +5,7 @@ import difflib
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.access import selectors as access_selectors
@@ -29,7 +30,7 @@ def console_model(request, namespace: str, name: str) -> Model:
     """The model, if this user may open its console (404 otherwise: drafts stay unknown)."""
     model = model_by_name(namespace, name, include_drafts=True)
     if model is None or not can_publish(request.user, model):
-        raise Http404("No model of yours with this name.")
+        raise Http404(_("No model of yours with this name."))
     return model
 
 
@@ -60,7 +61,11 @@ def model_new(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Draft {model.full_name} created. Only you, its reviewers and admins see it.")
+            messages.success(
+                request,
+                _("Draft %(full_name)s created. Only you, its reviewers and admins see it.")
+                % {"full_name": model.full_name},
+            )
             return redirect("publish:card", namespace=model.namespace, name=model.name)
     return render(request, "publishing/new.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -89,7 +94,7 @@ def card(request, namespace, name):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, "Card saved.")
+                messages.success(request, _("Card saved."))
                 return redirect("publish:card", namespace=model.namespace, name=model.name)
     return page(request, model, "card", {"form": form, "preview": preview}, status=400 if form.errors else 200)
 
@@ -121,7 +126,7 @@ def policy(request, namespace, name):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, "Policy saved." if current else "Policy created.")
+                messages.success(request, _("Policy saved.") if current else _("Policy created."))
                 return redirect("publish:policy", namespace=model.namespace, name=model.name)
     return page(request, model, "policy", {"form": form, "policy": current}, status=400 if form.errors else 200)
 
@@ -163,10 +168,12 @@ def licence(request, namespace, name):
         else:
             if current:
                 messages.success(
-                    request, f"{new} published and in force; {holders} holder(s) were e-mailed to accept it."
+                    request,
+                    _("%(new)s published and in force; %(holders)s holder(s) were e-mailed to accept it.")
+                    % {"new": new, "holders": holders},
                 )
             else:
-                messages.success(request, f"{new} published; choose it in the policy.")
+                messages.success(request, _("%(new)s published; choose it in the policy.") % {"new": new})
             return redirect("publish:licence", namespace=model.namespace, name=model.name)
     return page(request, model, "licence", context, status=400 if form.errors else 200)
 
@@ -195,7 +202,7 @@ def reviewers(request, namespace, name):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             return redirect("publish:reviewers", namespace=model.namespace, name=model.name)
     return page(request, model, "reviewers", {"form": form, "publishers_form": publishers_form})
 
@@ -209,5 +216,9 @@ def publish(request, namespace, name):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{model.full_name} is published: listed in the catalog and open for applications.")
+        messages.success(
+            request,
+            _("%(full_name)s is published: listed in the catalog and open for applications.")
+            % {"full_name": model.full_name},
+        )
     return redirect("publish:console", namespace=model.namespace, name=model.name)

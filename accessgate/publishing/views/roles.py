@@ -3,9 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accessgate.accounts.roles import STAFF_ROLES, Role, role_required
+from accessgate.accounts.roles import STAFF_ROLES, Role, role_change_message, role_required
 from accessgate.accounts.services import role_grant, role_remove
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
@@ -22,7 +23,7 @@ def roles(request):
         data = form.cleaned_data
         user = get_user_model().objects.filter(email__iexact=data["email"]).first()
         if user is None:
-            form.add_error("email", "No account with this e-mail address.")
+            form.add_error("email", _("No account with this e-mail address."))
         else:
             service = role_grant if data["action"] == "grant" else role_remove
             try:
@@ -32,10 +33,7 @@ def roles(request):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                verb = "granted to" if data["action"] == "grant" else "removed from"
-                messages.success(
-                    request, f"{Role(data['role']).label} {verb} {user.email}." if changed else "Nothing to change."
-                )
+                messages.success(request, role_change_message(Role(data["role"]), data["action"], user, changed))
                 return redirect("publish:roles")
     staff = {
         role: list(get_user_model().objects.filter(groups__name=role.value).order_by("email")) for role in STAFF_ROLES

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
@@ -9,7 +10,7 @@ class NotFoundView(APIView):
     permission_classes = []
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        raise NotFound("No such API endpoint. See /api/v1/docs/.")
+        raise NotFound(_("No such API endpoint. See /api/v1/docs/."))
 
     def get(self, request, *args, **kwargs):
-        raise NotFound("No such API endpoint. See /api/v1/docs/.")
+        raise NotFound(_("No such API endpoint. See /api/v1/docs/."))

@@ -1,5 +1,6 @@
 """Publishers: a model's access report, the console's Reports section as JSON."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -65,7 +66,9 @@ class AccessReport(ApiView):
     def get(self, request, namespace, name):
         model = model_by_name(namespace, name, include_drafts=True)
         if model is None or not can_publish(request.user, model):
-            raise NotFound(f"No model of yours named {namespace}/{name}.")
+            raise NotFound(
+                _("No model of yours named %(namespace)s/%(name)s.") % {"namespace": namespace, "name": name}
+            )
         self.check_model(model)
         report = access_report(model)
         data = {"model": model.full_name, **report, "timeline": timeline(model)}

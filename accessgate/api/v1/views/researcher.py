@@ -1,6 +1,7 @@
 """Researchers: the catalog, their profile, requests, grants and download manifests."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -33,7 +34,7 @@ def _visible_model(user, namespace: str, name: str):
     """The model as the catalog page shows it: unlisted models only to those who may see files."""
     model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
     if model is None or (not model.is_listed and not can_see_files(user, model)):
-        raise NotFound(f"No model {namespace}/{name}.")
+        raise NotFound(_("No model %(namespace)s/%(name)s.") % {"namespace": namespace, "name": name})
     return model
 
 
@@ -99,7 +100,7 @@ class ReleaseDetail(ApiView):
         release = release_by_address(model.namespace, model.name, ref)
         visible = can_see_files(request.user, model)
         if not release.is_active and not visible:
-            raise NotFound(f"No release {ref} of {model.full_name}.")
+            raise NotFound(_("No release %(ref)s of %(full_name)s.") % {"ref": ref, "full_name": model.full_name})
         context = {**self.get_serializer_context(), "can_see_files": visible}
         return Response(s.ReleaseDetailSerializer(release, context=context).data)
 
@@ -288,7 +289,7 @@ class MyGrantAcceptLicence(ApiView):
     def post(self, request, pk):
         grant = access_selectors.own_active_grant(request.user, pk)
         if grant is None:
-            raise NotFound("No such active grant of yours.")
+            raise NotFound(_("No such active grant of yours."))
         self.check_model(grant.model)
         data = s.SignatureSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,5 +1,6 @@
 """Reviewers: the queue, a request with its checklist, decisions, grants and revocation."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.response import Response
@@ -85,7 +86,7 @@ class RequestLookup(ReviewView):
     def get_request(self, pk):
         access_request = selectors.request_for_review(self.request.user, pk)
         if access_request is None:
-            raise NotFound("No such request in your queue.")
+            raise NotFound(_("No such request in your queue."))
         self.check_model(access_request.model)
         return access_request
 
@@ -176,7 +177,7 @@ class GrantRevoke(ReviewView):
     def post(self, request, pk):
         grant = selectors.grant_for_review(request.user, pk)
         if grant is None:
-            raise NotFound("No such grant on your models.")
+            raise NotFound(_("No such grant on your models."))
         self.check_model(grant.model)
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
