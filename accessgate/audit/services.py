@@ -124,6 +124,20 @@ def record(
     return event
 
 
+def inserted(event: AuditEvent) -> AuditEvent:
+    """The rest of `record()` for an event a caller inserted with its own SQL (the resolve fast
+    path writes the row in the statement that decides, built from `record()`'s columns): link
+    it after commit, and tell the receivers inside the same transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.inserted() must run inside the transaction that inserted the event.")
+    event._state.adding, event._state.db = False, connection.alias
+    if settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT:
+        _chain_after_commit()
+    event_recorded.send(sender=AuditEvent, event=event)
+    return event
+
+
 def chain_head(*, lock: bool = False) -> tuple[int, str]:
     """The chain's head (`seq`, `hash`); with `lock`, held until the transaction ends, so no
     event can be linked meanwhile (the chainer locks the same row; appends do not wait)."""
