@@ -3,9 +3,8 @@
 Imported only by `policy.py`, which owns every access rule; this is the same rules written
 once more for the database, and tests/access/test_fast_path.py checks that the two agree
 case by case. It answers only "yes, and here is what you need" (one row) or "not sure" (no
-row). Everything it cannot say yes to (a refusal, a draft model, a policy that needs an
-identity check, blocked countries or trainings) goes to `download_check`, so every refusal
-keeps its exact message and reason code.
+row). Everything it cannot say yes to (every refusal, a draft model) goes to
+`download_check`, so every refusal keeps its exact message and reason code.
 
 PostgreSQL only: it reads jsonb (`scopes`, `blocked_countries`) with jsonb operators, and it
 is prepared once per connection, which only psycopg's server-side binding can do (Django's
@@ -19,9 +18,11 @@ from django.db import connection
 # ApiToken.objects.active() and require_scope; visible_models (published only: drafts go the
 # long way); release_by_ref / "main" and Release.is_active; _active_grant_q (with the renewal
 # grace); _current_grants (the latest agreement signed under the grant or its renewals names
-# the policy's current licence); download_problem with at_download=True (identity, country
-# and training rules defer; two factors: a token created in an MFA session of a user who
-# still has a second factor).
+# the policy's current licence); download_problem with at_download=True: a valid identity
+# verification (IdentityVerification.objects.active()), no blocked country on the profile or
+# the latest valid verification's document (Facts.countries), every required training valid
+# (TrainingRecord.objects.valid()), and two factors: a token created in an MFA session of a
+# user who still has a second factor.
 DECISION = """
 SELECT t.id AS token_id, t.prefix AS token_prefix, u.id AS user_id, u.email AS user_email,
        m.id AS model_id, m.namespace, m.name,
@@ -59,7 +60,24 @@ WHERE t.secret_hash = %(hash)s::text AND t.revoked_at IS NULL AND t.expires_at >
         WHERE a.request_id = g.request_id
            OR a.request_id IN (SELECT ar.id FROM access_accessrequest ar WHERE ar.renews_id = g.id)
         ORDER BY a.signed_at DESC, a.id DESC LIMIT 1)
-  AND NOT p.require_identity AND NOT p.require_training AND p.blocked_countries = '[]'::jsonb
+  AND (NOT p.require_identity
+       OR EXISTS (SELECT 1 FROM identity_identityverification iv WHERE iv.user_id = u.id
+                  AND iv.status = 'verified' AND iv.expires_at > %(now)s::timestamptz))
+  AND (p.blocked_countries = '[]'::jsonb
+       OR NOT EXISTS (
+         SELECT 1 FROM jsonb_array_elements_text(p.blocked_countries) AS blocked(code)
+         WHERE upper(blocked.code) IN (
+           (SELECT NULLIF(upper(pr.country), '') FROM accounts_profile pr WHERE pr.user_id = u.id),
+           (SELECT NULLIF(upper(iv.document_country), '') FROM identity_identityverification iv
+            WHERE iv.user_id = u.id AND iv.status = 'verified' AND iv.expires_at > %(now)s::timestamptz
+            ORDER BY iv.verified_at DESC LIMIT 1))))
+  AND (NOT p.require_training
+       OR NOT EXISTS (
+         SELECT 1 FROM access_accesspolicy_required_trainings rt
+         WHERE rt.accesspolicy_id = p.id
+           AND NOT EXISTS (SELECT 1 FROM training_trainingrecord tr WHERE tr.user_id = u.id
+                           AND tr.training_id = rt.training_id AND tr.status = 'passed'
+                           AND tr.expires_at > %(now)s::timestamptz)))
   AND (NOT p.require_mfa
        OR (t.created_with_mfa AND EXISTS (SELECT 1 FROM mfa_authenticator ma WHERE ma.user_id = u.id
                                           AND ma.type IN ('totp', 'webauthn'))))
@@ -82,6 +100,7 @@ def _prepared_cursor_class():
 
 
 _cursor_class = None
+NEVER_AUTOMATICALLY = 2**31 - 1
 
 
 def execute_prepared(sql: str, params: dict) -> tuple[list[str], tuple | None]:
@@ -92,6 +111,12 @@ def execute_prepared(sql: str, params: dict) -> tuple[list[str], tuple | None]:
     if _cursor_class is None:
         _cursor_class = _prepared_cursor_class()
     connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        # Django turns psycopg's preparing off (None) for connection poolers; its own cursors
+        # bind on the client and never prepare anyway. Allow it for explicit `prepare=True`
+        # only (this cursor's), never automatically. Behind pgbouncer, use session pooling,
+        # or pgbouncer >= 1.21 with max_prepared_statements.
+        connection.connection.prepare_threshold = NEVER_AUTOMATICALLY
     raw = _cursor_class(connection.connection)
     connection.validate_thread_sharing()
     wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

@@ -5,8 +5,8 @@ One statement, prepared once per connection: the policy's decision (`policy.
 fast_download_decision`), the quota upsert when the policy sets a cap, the token's "last used"
 bookkeeping and the `download.url_issued` event INSERT, all as CTEs of the decision. Nothing
 is written unless the decision says yes, and a file at its cap gets no event. Whatever it
-does not answer with an event (no row: any refusal, a draft, a policy with identity, country
-or training rules; or a file at its cap) returns None, and the caller takes the explaining
+does not answer with an event (no row: any refusal, or a draft; or a file at its cap)
+returns None, and the caller takes the explaining
 path (`services.download_url_issue`), which refuses with the exact message, reason code and
 `download.refused` note as before.
 
