@@ -150,19 +150,13 @@ def _issue(
     remaining, expiry, counted = _consume_quota(
         grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
     )
-    ttls = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}
+    ttls, sign = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}, storage.signer(now=now)
     issued = [
         IssuedUrl(
             path=f.path,
             size=f.size,
             sha256=f.sha256,
-            url=storage.signed_url(
-                f.storage_key,
-                filename=f.path.rsplit("/", 1)[-1],
-                sha256=f.sha256,
-                ttl_seconds=ttls[f.pk],
-                now=now,
-            ),
+            url=sign(f.storage_key, filename=f.path.rsplit("/", 1)[-1], sha256=f.sha256, ttl_seconds=ttls[f.pk]),
             expires_at=now + timedelta(seconds=ttls[f.pk]),
             remaining=remaining[f.pk],
         )

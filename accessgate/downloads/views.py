@@ -79,7 +79,9 @@ def _manifest(request, namespace, name, ref, fmt):
         format=fmt,
         mfa_verified=caller.mfa,
     )
-    return release, [(item, request.build_absolute_uri(item.url)) for item in issued]
+    # Storage URLs (S3) are absolute already; only the local backend's need the site's origin.
+    absolute = request.build_absolute_uri
+    return release, [(item, item.url if "://" in item.url else absolute(item.url)) for item in issued]
 
 
 @never_cache
