@@ -18,7 +18,7 @@ def parse(spec: str) -> tuple[int, int]:
 def check_rate(key: str, spec: str, message: str) -> None:
     """Count one use of `key`; raise QuotaExceeded (429) with `message` past `count/seconds`."""
     count, seconds = parse(spec)
-    window_key = f"accessgate:rate:{key}:{int(_clock() // seconds)}"
+    window_key = _window_key(key, seconds)
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         used = _redis_count(backend, window_key, seconds + 1)
@@ -31,6 +31,20 @@ def check_rate(key: str, spec: str, message: str) -> None:
             used = 1
     if used > count:
         raise QuotaExceeded(message)
+
+
+def uncount(key: str, spec: str) -> None:
+    """Take back one use `check_rate` counted in this window: the caller handed the request on
+    to a path that counts it itself (the resolve fast path, deferring)."""
+    _, seconds = parse(spec)
+    try:
+        cache.decr(_window_key(key, seconds))
+    except ValueError:  # the window has just ended (or the key was evicted): nothing to take back
+        pass
+
+
+def _window_key(key: str, seconds: int) -> str:
+    return f"accessgate:rate:{key}:{int(_clock() // seconds)}"
 
 
 def _redis_count(backend: RedisCache, window_key: str, timeout: int) -> int:

@@ -42,13 +42,17 @@ def _check_rate(user: User) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
     try:
         check_rate(
-            f"download:{user.pk}",
+            rate_key(user.pk),
             settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
             f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
         )
     except QuotaExceeded as error:
         error.reason = "rate_limited"
         raise
+
+
+def rate_key(user_id: int) -> str:
+    return f"download:{user_id}"
 
 
 def _consume_quota(

@@ -6,6 +6,7 @@ where the explaining path refuses. And its event is the one `record()` writes.
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,9 +18,12 @@ from accessgate.access.policy import download_check
 from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import ApiToken, TokenScope
 from accessgate.accounts.services import token_create
+from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
+from accessgate.audit.signals import event_recorded, heard
 from accessgate.catalog.models import LicenseVersion, Model, ModelStatus, Release
+from accessgate.core import ratelimit
 from accessgate.core.errors import DomainError
 from accessgate.downloads import fast, views
 from accessgate.training.models import RecordStatus, Training, TrainingKind, TrainingRecord
@@ -249,3 +253,68 @@ def test_the_token_is_stamped_at_most_once_a_minute(holder):
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=token.last_used_at - timedelta(seconds=30))
     _fast(holder)
     assert ApiToken.objects.get(pk=token.pk).last_used_at == token.last_used_at - timedelta(seconds=30)
+
+
+def _resolve_url(h):
+    return reverse("downloads:resolve", args=[h["model"].namespace, h["model"].name, "1.0", PATH])
+
+
+def test_only_declared_receivers_let_an_event_go_without_a_transaction():
+    assert not heard(AuditAction.DOWNLOAD_URL_ISSUED)  # the webhooks ignore downloads
+    assert heard(AuditAction.GRANT_REVOKED)
+
+    def anything(sender, event, **kwargs):
+        pass
+
+    event_recorded.connect(anything)
+    try:
+        assert heard(AuditAction.DOWNLOAD_URL_ISSUED)  # undeclared: may act on any action
+    finally:
+        event_recorded.disconnect(anything)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_seen_before_resolves_in_one_statement_of_its_own(holder, settings):
+    settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = False  # production's shape: the chainer links apart
+    client, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+    assert client.get(_resolve_url(holder), **auth).status_code == 302  # learns the owner
+    in_transaction = []
+
+    def spy(execute, sql, params, many, context):
+        in_transaction.append(context["connection"].in_atomic_block)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        assert client.get(_resolve_url(holder), **auth).status_code == 302
+    assert in_transaction == [False]  # one statement, autocommitted: no BEGIN, no COMMIT
+    assert AuditEvent.objects.filter(action=AuditAction.DOWNLOAD_URL_ISSUED).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_for_every_action_keeps_the_transaction(holder):
+    seen = []
+
+    def receiver(sender, event, **kwargs):
+        seen.append((event.action, connection.in_atomic_block))
+
+    event_recorded.connect(receiver)
+    try:
+        client, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+        for _ in range(2):
+            assert client.get(_resolve_url(holder), **auth).status_code == 302
+    finally:
+        event_recorded.disconnect(receiver)
+    assert seen == [(AuditAction.DOWNLOAD_URL_ISSUED, True)] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_request_counts_once_against_the_rate_limit(holder, settings, monkeypatch):
+    settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT = "5/60"
+    monkeypatch.setattr(ratelimit, "_clock", lambda: 1_800_000_000.0)
+    client, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+    assert client.get(_resolve_url(holder), **auth).status_code == 302
+    _grant(holder, status=GrantStatus.REVOKED, ended_at=timezone.now())
+    response = client.get(_resolve_url(holder), **auth)  # counted, deferred, given back, refused
+    assert response.status_code == 403 and "was revoked" in response.json()["error"]["message"]
+    key = f"accessgate:rate:download:{holder['user'].pk}:{1_800_000_000 // 60}"
+    assert cache.get(key) == 2
