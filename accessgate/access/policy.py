@@ -4,14 +4,19 @@ The per-object checks and the set queries are built on the same `Grant.objects.a
 and the same rules, and a test checks that they agree.
 """
 
+import json
+
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from accessgate.accounts.models import User
+from accessgate.accounts.models import TokenScope, User
 from accessgate.accounts.roles import Role, has_role
 from accessgate.catalog.models import Model, Release
+from accessgate.catalog.names import NAME_PART_RE, REVISION_RE, VERSION_RE
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
 
+from . import policy_sql
 from .models import AccessPolicy, Agreement, Grant, GrantStatus
 from .requirements import Facts, Requirement, download_problem, evaluate, facts_for, waiting_label
 
@@ -206,6 +211,45 @@ def downloadable_releases(user, *, mfa_verified: bool = False) -> QuerySet[Relea
     facts = Facts(user, mfa_verified=mfa_verified)
     cleared = [g.model_id for g in grants if download_problem(g.model.policy, facts) is None]
     return Release.objects.filter(is_active=True, model__in=cleared)
+
+
+def fast_download_decision(
+    *, token_hash: str, namespace: str, name: str, ref: str, path: str, now, max_ttl: int, main: bool = False
+) -> tuple[str, dict] | None:
+    """The fast path of a token download: one SQL SELECT (and its parameters) that yields one
+    row when this token's user may get this file now (`policy_sql.DECISION` says what the row
+    holds), or None when the address cannot be asked that way. No row means "ask
+    `download_check`", never "no": refusals are explained only there. `main`: the Hugging Face
+    client's name for the newest active release. PostgreSQL only (see policy_sql.py)."""
+    if connection.vendor != "postgresql":
+        return None
+    if not (NAME_PART_RE.match(namespace) and NAME_PART_RE.match(name)) or "\x00" in path:
+        return None  # the long way says why (and PostgreSQL text never holds a NUL)
+    if main:
+        ref_kind = "main"
+    elif REVISION_RE.match(ref):
+        ref_kind = "revision"
+    elif VERSION_RE.match(ref):
+        ref_kind = "version"
+    else:
+        return None
+    params = {
+        "hash": token_hash,
+        "scope": json.dumps([str(TokenScope.DOWNLOAD)]),
+        "namespace": namespace,
+        "name": name,
+        "ref_kind": ref_kind,
+        "ref": ref,
+        "path": path,
+        "now": now,
+        "max_ttl": max_ttl,
+    }
+    return policy_sql.DECISION, params
+
+
+def execute_prepared(sql: str, params: dict):
+    """Run a statement built on `fast_download_decision`, prepared once per connection."""
+    return policy_sql.execute_prepared(sql, params)
 
 
 def can_see_files(user, model: Model) -> bool:

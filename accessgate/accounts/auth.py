@@ -39,6 +39,13 @@ class Caller:
         return "token" if self.token is not None else "session"
 
 
+def bearer_secret(request) -> str | None:
+    """The secret of a well-formed `Authorization: Bearer <token>` header, or None (no header, or
+    a malformed one, which `request_identity` refuses)."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
 def request_identity(request) -> tuple[User, ApiToken | None]:
     """Return (user, token). A bearer header wins over the session; a bad one is refused, not ignored."""
     header = request.headers.get("Authorization", "")

@@ -181,6 +181,9 @@ def _hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+hash_token = _hash_token  # what the resolve fast path looks tokens up by (downloads/fast.py)
+
+
 def _check_scopes(actor, scopes, *, mfa_passed: bool) -> list[str]:
     scopes = sorted({str(scope) for scope in scopes})
     if not scopes:

@@ -31,7 +31,7 @@ from .exports import (
 )
 from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, VerificationRun
 from .selectors import filter_events
-from .signals import event_recorded
+from .signals import event_recorded, heard
 from .verification import verify_chain
 
 SYSTEM_LABEL = "system"
@@ -120,6 +120,22 @@ def record(
     if settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT:
         _chain_after_commit()
     # Still inside the caller's transaction: what receivers write commits with the event.
+    event_recorded.send(sender=AuditEvent, event=event)
+    return event
+
+
+def inserted(event: AuditEvent) -> AuditEvent:
+    """The rest of `record()` for an event a caller inserted with its own SQL (the resolve fast
+    path writes the row in the statement that decides, built from `record()`'s columns): link
+    it after commit (at once in autocommit), and tell the receivers inside the same transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block and heard(event.action):
+        # Alone in autocommit (the statement was its own transaction) only when no receiver
+        # acts on this action: what they write must commit with the event.
+        raise RuntimeError("audit.inserted() must run inside the transaction that inserted the event.")
+    event._state.adding, event._state.db = False, connection.alias
+    if settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT:
+        _chain_after_commit()
     event_recorded.send(sender=AuditEvent, event=event)
     return event
 

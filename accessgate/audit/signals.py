@@ -11,3 +11,24 @@ themselves in their app's `ready()`.
 from django.dispatch import Signal
 
 event_recorded = Signal()
+
+# dispatch_uid -> the actions that receiver acts on (`connect_for`); it returns at once for others.
+_ACTIONS: dict[str, frozenset[str]] = {}
+
+
+def connect_for(receiver, *, actions, dispatch_uid: str) -> None:
+    """Connect a receiver that acts only on `actions`, so a writer can tell when no receiver
+    needs the event's transaction (`heard`)."""
+    _ACTIONS[dispatch_uid] = frozenset(str(action) for action in actions)
+    event_recorded.connect(receiver, dispatch_uid=dispatch_uid)
+
+
+def heard(action) -> bool:
+    """Whether some connected receiver may act on `action`. A receiver connected without
+    declaring its actions (plain `connect`) may act on any, so it is always heard."""
+    action = str(action)
+    for lookup_key, *_ in event_recorded.receivers:
+        uid = lookup_key[0]
+        if not isinstance(uid, str) or uid not in _ACTIONS or action in _ACTIONS[uid]:
+            return True
+    return False

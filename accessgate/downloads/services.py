@@ -39,13 +39,17 @@ def _check_rate(user: User) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
     try:
         check_rate(
-            f"download:{user.pk}",
+            rate_key(user.pk),
             settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
             f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
         )
     except QuotaExceeded as error:
         error.reason = "rate_limited"
         raise
+
+
+def rate_key(user_id: int) -> str:
+    return f"download:{user_id}"
 
 
 def _consume_quota(
@@ -147,19 +151,13 @@ def _issue(
     remaining, expiry, counted = _consume_quota(
         grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
     )
-    ttls = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}
+    ttls, sign = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}, storage.signer(now=now)
     issued = [
         IssuedUrl(
             path=f.path,
             size=f.size,
             sha256=f.sha256,
-            url=storage.signed_url(
-                f.storage_key,
-                filename=f.path.rsplit("/", 1)[-1],
-                sha256=f.sha256,
-                ttl_seconds=ttls[f.pk],
-                now=now,
-            ),
+            url=sign(f.storage_key, filename=f.path.rsplit("/", 1)[-1], sha256=f.sha256, ttl_seconds=ttls[f.pk]),
             expires_at=now + timedelta(seconds=ttls[f.pk]),
             remaining=remaining[f.pk],
         )

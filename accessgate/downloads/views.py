@@ -3,7 +3,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,12 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.access.policy import download_check
-from accessgate.accounts.auth import caller_required, require_scope
+from accessgate.accounts.auth import bearer_secret, caller_required, require_scope
 from accessgate.accounts.models import TokenScope
 from accessgate.audit.context import RequestMeta
 from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, get_storage
 
 from . import selectors, services
+from .fast import download_url_fast, redirect_to_issued
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 MAX_DIGITS = 18
@@ -24,9 +25,22 @@ MAX_DIGITS = 18
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
-@caller_required
 def resolve(request, namespace, name, ref, path):
-    """`302` to a fresh signed URL for one file, after re-checking everything."""
+    """`302` to a fresh signed URL for one file, after re-checking everything. A token's `GET`
+    tries the one-statement fast path first (downloads/fast.py); anything it does not answer
+    (every refusal among them) takes the full path below, which explains itself."""
+    secret = bearer_secret(request) if request.method == "GET" else None
+    if secret:
+        fast = download_url_fast(
+            secret=secret, namespace=namespace, name=name, ref=ref, path=path, meta=RequestMeta.from_request(request)
+        )
+        if fast is not None:
+            return redirect_to_issued(request, fast[0])
+    return _resolve(request, namespace, name, ref, path)
+
+
+@caller_required
+def _resolve(request, namespace, name, ref, path):
     caller = request.caller
     weight_file = selectors.file_by_address(namespace, name, ref, path, user=request.caller.user)
     if request.method == "HEAD":
@@ -43,10 +57,7 @@ def resolve(request, namespace, name, ref, path):
         token=caller.token,
         mfa_verified=caller.mfa,
     )
-    response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
-    if issued.remaining is not None:
-        response["X-Downloads-Remaining"] = str(issued.remaining)
-    return response
+    return redirect_to_issued(request, issued)
 
 
 def file_metadata_response(weight_file) -> HttpResponse:
@@ -68,7 +79,9 @@ def _manifest(request, namespace, name, ref, fmt):
         format=fmt,
         mfa_verified=caller.mfa,
     )
-    return release, [(item, request.build_absolute_uri(item.url)) for item in issued]
+    # Storage URLs (S3) are absolute already; only the local backend's need the site's origin.
+    absolute = request.build_absolute_uri
+    return release, [(item, item.url if "://" in item.url else absolute(item.url)) for item in issued]
 
 
 @never_cache

@@ -6,8 +6,8 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self):
-        from accessgate.audit.signals import event_recorded
+        from accessgate.audit.signals import connect_for
 
-        from .webhooks import on_event_recorded
+        from .webhooks import WEBHOOK_EVENTS, on_event_recorded
 
-        event_recorded.connect(on_event_recorded, dispatch_uid="notifications.webhooks")
+        connect_for(on_event_recorded, actions=WEBHOOK_EVENTS, dispatch_uid="notifications.webhooks")

@@ -25,9 +25,9 @@ COUNTS = {
     # reviewer's own decision event (the receipt link), approvals so far, recusals, internal
     # notes, the request's grants, the reviewer's profile (conflicts)
     "review": 20,
-    # token, token last-used, file, savepoint, the token's model limit, grant, identity, MFA,
-    # profile (country), event (an INSERT only: the chainer links it later), release savepoint
-    "resolve": 11,
+    # One prepared statement decides, counts, stamps the token and inserts the event (the
+    # resolve fast path, access/policy_sql.py), inside the service's savepoint and its release
+    "resolve": 3,
 }
 
 EVERYTHING = {

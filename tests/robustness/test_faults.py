@@ -93,25 +93,32 @@ def test_database_connection_dropped_mid_approval(client, reviewer, pending, mon
 
 
 def test_database_connection_dropped_mid_download_issue(researcher, auto_model, postgres, monkeypatch):
+    from accessgate.downloads import fast
     from accessgate.downloads import services as download_services
 
     services.access_request_submit(actor=researcher, **application(auto_model))
     _, secret = token_create(actor=researcher, name="cluster")
     url = reverse("downloads:resolve", args=[auto_model.namespace, auto_model.name, "1.0", "model.safetensors"])
-    original = download_services.record
+    original, original_fast = download_services.record, fast.inserted
     events_before = AuditEvent.objects.count()
 
     def drop(*args, **kwargs):
         terminate_my_backend()
         return original(*args, **kwargs)
 
+    def drop_fast(*args, **kwargs):  # the fast path: after its statement, before its COMMIT
+        terminate_my_backend()
+        return original_fast(*args, **kwargs)
+
     monkeypatch.setattr(download_services, "record", drop)
+    monkeypatch.setattr(fast, "inserted", drop_fast)
     response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
     connection.close()
     assert AuditEvent.objects.count() == events_before and not DownloadCounter.objects.exists()
     monkeypatch.setattr(download_services, "record", original)
+    monkeypatch.setattr(fast, "inserted", original_fast)
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 302
     assert AuditEvent.objects.filter(action="download.url_issued").count() == 1
     assert chain_is_whole()

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accessgate.access.policy import can_review, can_see_files
 from accessgate.access.selectors import policy_for
-from accessgate.accounts.auth import mfa_verified, request_identity
+from accessgate.accounts.auth import bearer_secret, mfa_verified, request_identity
 from accessgate.audit.context import RequestMeta
 from accessgate.catalog.selectors import active_releases, model_by_name, release_by_ref
 from accessgate.downloads import services as downloads
+from accessgate.downloads.fast import download_url_fast, redirect_to_issued
 from accessgate.downloads.selectors import file_metadata_headers
 
 from .errors import HfError, entry_not_found, hf_view, repo_not_found, revision_not_found
@@ -197,7 +198,21 @@ def tree(request, namespace, name, revision, path=""):
 def resolve(request, namespace, name, revision, path):
     """`HEAD`: the file's commit, sha256 and size after the full check; issues, counts and records
     nothing. `GET`: the portal's resolve (same service, policy, quota and audit event), a `302`
-    to the signed URL, absolute so the client can tell whether it leaves the portal's host."""
+    to the signed URL, absolute so the client can tell whether it leaves the portal's host.
+    A token's `GET` tries the portal's one-statement fast path first; anything it does not
+    answer takes the full path, which explains every refusal in the protocol's words."""
+    secret = bearer_secret(request) if request.method == "GET" else None
+    if secret:
+        ref = unquote(revision)
+        fast = download_url_fast(
+            secret=secret, namespace=namespace, name=name, ref=ref, path=path,
+            meta=RequestMeta.from_request(request), main=ref == "main",
+        )  # fmt: skip
+        if fast is not None:
+            response = redirect_to_issued(request, fast[0])
+            for header, value in file_metadata_headers(fast[1]).items():
+                response[header] = value
+            return response
     user, token = caller(request)
     model = visible_model(namespace, name, user)
     release = release_for(model, revision)
@@ -217,16 +232,12 @@ def resolve(request, namespace, name, revision, path):
 
 def _redirect_to_download(request, weight_file, user, token) -> HttpResponseRedirect:
     """The portal's resolve: re-check, count, record, sign; `302` to the absolute URL."""
-    release = weight_file.release
     issued = downloads.download_url_issue(
         user=user,
-        release=release,
+        release=weight_file.release,
         weight_file=weight_file,
         meta=RequestMeta.from_request(request),
         token=token,
         mfa_verified=mfa_verified(request, token),
     )
-    response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
-    if issued.remaining is not None:
-        response["X-Downloads-Remaining"] = str(issued.remaining)
-    return response
+    return redirect_to_issued(request, issued)

@@ -40,6 +40,8 @@ class StoredObject:
 def content_disposition(filename: str) -> str:
     """`attachment` per RFC 6266: an ASCII `filename` fallback (no control characters,
     quotes or backslashes) and, when the name is not plain ASCII, `filename*=UTF-8''…`."""
+    if filename and filename.isascii() and filename.isprintable() and '"' not in filename and "\\" not in filename:
+        return f'attachment; filename="{filename}"'  # the common case, without the loops below
     name = "".join(ch for ch in filename if ch >= " " and ch != "\x7f") or "download"
     fallback = "".join(ch if " " <= ch < "\x7f" and ch not in '"\\' else "_" for ch in name)
     if fallback == name:
@@ -64,6 +66,11 @@ class Storage:
 
     def signed_url(self, key: str, *, filename: str, sha256: str, ttl_seconds: int, now: datetime) -> str:
         raise NotImplementedError
+
+    def signer(self, *, now: datetime):
+        """`signed_url` for many files at one moment (a manifest); backends that can share
+        work between the URLs (S3: the signing context) override it."""
+        return lambda key, **kwargs: self.signed_url(key, now=now, **kwargs)
 
     def put_file(
         self, key: str, source: Path, *, sha256: str = "", progress: Callable[[int], None] | None = None
@@ -267,12 +274,16 @@ class S3Storage(Storage):
         return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
 
     def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
-        return self.presigner.presign_get(
-            key,
-            expires_in=min(ttl_seconds, self.max_ttl),
-            now=now.astimezone(UTC),
-            params={"response-content-disposition": content_disposition(filename)},
-        )
+        return self.signer(now=now)(key, filename=filename, sha256=sha256, ttl_seconds=ttl_seconds)
+
+    def signer(self, *, now):
+        sign = self.presigner.signer(now=now.astimezone(UTC))
+
+        def signed(key, *, filename, sha256, ttl_seconds):
+            disposition = {"response-content-disposition": content_disposition(filename)}
+            return sign(key, expires_in=min(ttl_seconds, self.max_ttl), params=disposition)
+
+        return signed
 
     def put_file(self, key, source, *, sha256="", progress=None):
         multipart.put_file(

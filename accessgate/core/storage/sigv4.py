@@ -56,28 +56,38 @@ class Presigner:
         self.credentials = credentials
 
     def presign_get(self, key: str, *, expires_in: int, now: datetime, params: dict[str, str] | None = None) -> str:
+        return self.signer(now=now)(key, expires_in=expires_in, params=params)
+
+    def signer(self, *, now: datetime) -> Callable[..., str]:
+        """`presign_get` for many keys signed at one moment (a manifest): the credentials, the
+        date, the scope, the signing key and the quoted fixed parameters are worked out once
+        here, so each URL costs only its own path, parameters and two hashes."""
         access_key_id, secret_access_key, session_token = self.credentials()
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         date = amz_date[:8]
         scope = f"{date}/{self.region}/s3/aws4_request"
-        query = {
-            **(params or {}),
-            "X-Amz-Algorithm": ALGORITHM,
-            "X-Amz-Credential": f"{access_key_id}/{scope}",
-            "X-Amz-Date": amz_date,
-            "X-Amz-Expires": str(expires_in),
-            "X-Amz-SignedHeaders": "host",
-        }
+        # botocore's order: the request's own parameters, then these, X-Amz-Expires in the middle.
+        before = [
+            (_quote(k), _quote(v))
+            for k, v in (("X-Amz-Algorithm", ALGORITHM), ("X-Amz-Credential", f"{access_key_id}/{scope}"))
+        ] + [("X-Amz-Date", _quote(amz_date))]
+        after = [("X-Amz-SignedHeaders", "host")]
         if session_token:
-            query["X-Amz-Security-Token"] = session_token
-        encoded = [(_quote(k), _quote(v)) for k, v in query.items()]
-        canonical_query = "&".join(f"{k}={v}" for k, v in sorted(encoded))
-        path = f"{self.path_prefix}/{_quote(key, safe='/-_.~')}"
-        canonical_request = f"GET\n{path}\n{canonical_query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
-        string_to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
-        signature = hmac.new(
-            _signing_key(secret_access_key, date, self.region), string_to_sign.encode(), hashlib.sha256
-        ).hexdigest()
-        # Same parameter order as botocore, so URLs are identical to boto3's.
-        query_string = "&".join(f"{k}={v}" for k, v in encoded)
-        return f"{self.scheme}://{self.host}{path}?{query_string}&X-Amz-Signature={signature}"
+            after.append(("X-Amz-Security-Token", _quote(session_token)))
+        key_for_day = _signing_key(secret_access_key, date, self.region)
+        head = f"{ALGORITHM}\n{amz_date}\n{scope}\n"
+        host_line = f"\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
+
+        def sign(key: str, *, expires_in: int, params: dict[str, str] | None = None) -> str:
+            encoded = [(_quote(k), _quote(v)) for k, v in (params or {}).items()]
+            encoded += [*before, ("X-Amz-Expires", str(expires_in)), *after]
+            canonical_query = "&".join(f"{k}={v}" for k, v in sorted(encoded))
+            path = f"{self.path_prefix}/{_quote(key, safe='/-_.~')}"
+            canonical_request = f"GET\n{path}\n{canonical_query}{host_line}"
+            string_to_sign = head + hashlib.sha256(canonical_request.encode()).hexdigest()
+            signature = hmac.new(key_for_day, string_to_sign.encode(), hashlib.sha256).hexdigest()
+            # Same parameter order as botocore, so URLs are identical to boto3's.
+            query_string = "&".join(f"{k}={v}" for k, v in encoded)
+            return f"{self.scheme}://{self.host}{path}?{query_string}&X-Amz-Signature={signature}"
+
+        return sign
