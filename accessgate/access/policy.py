@@ -9,12 +9,14 @@ import json
 from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import TokenScope, User
 from accessgate.accounts.roles import Role, has_role
 from accessgate.catalog.models import Model, Release
 from accessgate.catalog.names import NAME_PART_RE, REVISION_RE, VERSION_RE
 from accessgate.core.errors import AccessDenied, DomainError, PolicyNotMet
+from accessgate.core.i18n import local_date
 
 from . import policy_sql
 from .models import AccessPolicy, Agreement, Grant, GrantStatus
@@ -110,10 +112,14 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     model = release.model
     apply_url = reverse("apply:form", args=[model.namespace, model.name])
     if not (user.is_authenticated and user.is_active):
-        raise _because(AccessDenied("Your account is not active."), "account_inactive")
+        raise _because(AccessDenied(_("Your account is not active.")), "account_inactive")
     if not release.is_active:
         raise _because(
-            AccessDenied(f"Release {release.version} of {model.full_name} is withdrawn."), "release_withdrawn"
+            AccessDenied(
+                _("Release %(version)s of %(model)s is withdrawn.")
+                % {"version": release.version, "model": model.full_name}
+            ),
+            "release_withdrawn",
         )
     # One query on the success path; the explanations below run only on refusal.
     grant = _current_grants(user).filter(model=model).select_related("model__policy").first()
@@ -127,39 +133,45 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
         if latest is not None and latest.status == GrantStatus.PENDING:
             raise PolicyNotMet(
-                f"Your access to {model.full_name} is {waiting_label(latest.waiting_for)}. "
-                "It starts the moment they hold.",
+                _("Your access to %(model)s is %(waiting)s. It starts the moment they hold.")
+                % {"model": model.full_name, "waiting": waiting_label(latest.waiting_for)},
                 help_url=reverse("access:my_access"),
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:
-            raise AccessDenied(f"Your access to {model.full_name} is suspended: {latest.suspension_message}")
+            raise AccessDenied(
+                _("Your access to %(model)s is suspended: %(message)s")
+                % {"model": model.full_name, "message": latest.suspension_message}
+            )
         if (
             latest is not None
             and latest.status == GrantStatus.SUSPENDED
             and latest.suspended_reason == "training_expired"
         ):
             raise PolicyNotMet(
-                f"Your access to {model.full_name} is suspended until you complete its required training again.",
+                _("Your access to %(model)s is suspended until you complete its required training again.")
+                % {"model": model.full_name},
                 help_url=reverse("training:list"),
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
             raise _because(
                 PolicyNotMet(
-                    f"Your access to {model.full_name} is suspended until you verify your identity again.",
+                    _("Your access to %(model)s is suspended until you verify your identity again.")
+                    % {"model": model.full_name},
                     help_url=reverse("identity:status"),
                 ),
                 "suspended",
             )
         if latest is not None and latest.status == GrantStatus.ENDED:
             raise AccessDenied(
-                f"You ended your access to {model.full_name} on {latest.ended_at:%Y-%m-%d}. Apply again to use it.",
+                _("You ended your access to %(model)s on %(date)s. Apply again to use it.")
+                % {"model": model.full_name, "date": local_date(latest.ended_at)},
                 help_url=apply_url,
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
             raise _because(
                 AccessDenied(
-                    f"Your access to {model.full_name} was revoked on {latest.ended_at:%Y-%m-%d}: "
-                    f"{latest.revoke_reason}",
+                    _("Your access to %(model)s was revoked on %(date)s: %(reason)s")
+                    % {"model": model.full_name, "date": local_date(latest.ended_at), "reason": latest.revoke_reason},
                     help_url=apply_url,
                 ),
                 "revoked",
@@ -167,14 +179,17 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
         if latest is not None:
             raise _because(
                 AccessDenied(
-                    f"Your access to {model.full_name} expired on {latest.expires_at:%Y-%m-%d}. "
-                    "Apply again to renew it.",
+                    _("Your access to %(model)s expired on %(date)s. Apply again to renew it.")
+                    % {"model": model.full_name, "date": local_date(latest.expires_at)},
                     help_url=apply_url,
                 ),
                 "expired",
             )
         raise _because(
-            AccessDenied(f"You do not have access to {model.full_name}. Apply for it first.", help_url=apply_url),
+            AccessDenied(
+                _("You do not have access to %(model)s. Apply for it first.") % {"model": model.full_name},
+                help_url=apply_url,
+            ),
             "no_grant",
         )
     accept_url = reverse("access:licence_accept", args=[grant.pk])
@@ -182,14 +197,16 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
         # A grant a reviewer gave directly: nothing is signed yet.
         raise _because(
             PolicyNotMet(
-                f"Before your first download of {model.full_name}, sign its licence and statements.",
+                _("Before your first download of %(model)s, sign its licence and statements.")
+                % {"model": model.full_name},
                 help_url=accept_url,
             ),
             "licence_not_accepted",
         )
     raise _because(
         PolicyNotMet(
-            f"The licence of {model.full_name} has a new version; accept it before your next download.",
+            _("The licence of %(model)s has a new version; accept it before your next download.")
+            % {"model": model.full_name},
             help_url=accept_url,
         ),
         "licence_not_accepted",
