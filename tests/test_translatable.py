@@ -32,9 +32,7 @@ NOT_YET = {
     "accessgate/access/views/dashboard.py",
     "accessgate/audit/services.py",
     "accessgate/downloads/admin.py",
-    "accessgate/downloads/services.py",
     "accessgate/downloads/uploads.py",
-    "accessgate/downloads/views.py",
     "accessgate/publishing/views/releases.py",
 }
 POSITIONAL = re.compile(r"%(?!%|\()[#0 +-]?\d*(?:\.\d+)?[sdioxXeEfFgGcr]")

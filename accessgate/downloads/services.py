@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from accessgate.access.models import AccessPolicy, Grant
 from accessgate.access.policy import download_check
@@ -41,7 +42,8 @@ def _check_rate(user: User) -> None:
         check_rate(
             rate_key(user.pk),
             settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT,
-            f"Too many download requests; at most {count} every {seconds} seconds. Wait a moment.",
+            _("Too many download requests; at most %(count)s every %(seconds)s seconds. Wait a moment.")
+            % {"count": count, "seconds": seconds},
         )
     except QuotaExceeded as error:
         error.reason = "rate_limited"
@@ -93,15 +95,18 @@ def _consume_quota(
     for weight_file in files:
         if weight_file.pk not in rows:
             error = QuotaExceeded(
-                f"You have used all {limit} downloads of {weight_file.path} that this grant allows. "
-                "Ask the model's reviewers if you need more."
+                _(
+                    "You have used all %(limit)s downloads of %(path)s that this grant allows. "
+                    "Ask the model's reviewers if you need more."
+                )
+                % {"limit": limit, "path": weight_file.path}
             )
             error.reason = "quota"
             raise error
-    counted = sum(_moment(until) == valid_until for _, until in rows.values())
+    counted = sum(_moment(until) == valid_until for _issued, until in rows.values())
     remaining = {pk: limit - issued for pk, (issued, _) in rows.items()}
     # A free re-issue keeps the counted URL's expiry, so it never stretches one download.
-    expiry = {pk: min(_moment(until), valid_until) for pk, (_, until) in rows.items()}
+    expiry = {pk: min(_moment(until), valid_until) for pk, (_issued, until) in rows.items()}
     return remaining, expiry, counted
 
 
@@ -219,7 +224,7 @@ def download_url_issue(
 
 @transaction.atomic
 def _download_url_issue(*, user, release, weight_file, meta, token, mfa_verified) -> IssuedUrl:
-    _, issued, common = _issue(
+    _grant, issued, common = _issue(
         user=user, release=release, files=[weight_file], meta=meta, token=token, mfa_verified=mfa_verified
     )
     record(
@@ -259,7 +264,7 @@ def download_manifest_issue(
 @transaction.atomic
 def _download_manifest_issue(*, user, release, meta, token, format, mfa_verified) -> list[IssuedUrl]:
     files = list(release.files.order_by("path"))
-    _, issued, common = _issue(
+    _grant, issued, common = _issue(
         user=user, release=release, files=files, meta=meta, token=token, mfa_verified=mfa_verified
     )
     record(

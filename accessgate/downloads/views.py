@@ -7,6 +7,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -236,15 +237,17 @@ def local_file(request, token, filename):
     try:
         payload = LocalStorage.read_token(token, now=timezone.now())
     except signing.SignatureExpired:
-        return _forbidden("This download link has expired. Ask the portal for a new one.")
+        return _forbidden(_("This download link has expired. Ask the portal for a new one."))
     except signing.BadSignature:
-        return _forbidden("This download link is not valid.")
+        return _forbidden(_("This download link is not valid."))
     if payload.get("n", filename) != filename:
         # A link serves its file under the file's own name only, never as "invoice.pdf.exe".
-        return HttpResponse("No such file at this link.\n", status=404, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("No such file at this link.") + "\n", status=404, content_type="text/plain; charset=utf-8"
+        )
     storage = get_storage()
     if not isinstance(storage, LocalStorage) or not storage.exists(payload["k"]):
-        return _forbidden("This download link is not valid.")
+        return _forbidden(_("This download link is not valid."))
     path = storage.path(payload["k"])
     if settings.ACCESSGATE_LOCAL_OFFLOAD != "python":
         return _offloaded(payload, path, filename)
