@@ -9,7 +9,8 @@ from statistics import median
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from accessgate.accounts.roles import Role, has_role
 from accessgate.catalog.models import Model
@@ -22,8 +23,9 @@ WEEKS = 12
 DOWNLOAD_DAYS = 14
 EXPIRING_DAYS = 14
 DECISION_SAMPLE = 5000  # the newest decisions that the median and 90th percentile read
-OUTCOMES = [("approved", "Approved"), ("rejected", "Rejected"), ("open", "Open or withdrawn")]
-QUEUE_AGES = [("under 1 day", 0, 1), ("1–3 days", 1, 3), ("3–7 days", 3, 7), ("over 7 days", 7, None)]
+# Labels read at import: lazy, so each page shows them in its own language.
+OUTCOMES = [("approved", _("Approved")), ("rejected", _("Rejected")), ("open", _("Open or withdrawn"))]
+QUEUE_AGES = [(_("under 1 day"), 0, 1), (_("1–3 days"), 1, 3), (_("3–7 days"), 3, 7), (_("over 7 days"), 7, None)]
 
 
 def dashboard_models(user) -> QuerySet[Model] | None:
@@ -31,6 +33,11 @@ def dashboard_models(user) -> QuerySet[Model] | None:
     if has_role(user, Role.ADMIN) or has_role(user, Role.AUDITOR):
         return None
     return reviewable_models(user)
+
+
+def day_label(day: date) -> str:
+    """A bar's day ("07 Nov" in English), with the month's name in the active language."""
+    return formats.date_format(day, "d M")
 
 
 def _week_start(day: date) -> date:
@@ -84,7 +91,7 @@ def _requests_per_week(requests, now) -> list[tuple[str, list[int]]]:
         column = 0 if row["status"] == RequestStatus.APPROVED else 1 if row["status"] == RequestStatus.REJECTED else 2
         if week in table:
             table[week][column] += row["n"]
-    return [(week.strftime("%d %b"), values) for week, values in table.items()]
+    return [(day_label(week), values) for week, values in table.items()]
 
 
 def _decision_times(requests, now) -> dict:
@@ -108,13 +115,13 @@ def _decision_times(requests, now) -> dict:
 
 def _queue_by_age(requests, now) -> list[tuple[str, list[int]]]:
     aggregates = {}
-    for index, (_, low, high) in enumerate(QUEUE_AGES):
+    for index, (_label, low, high) in enumerate(QUEUE_AGES):
         q = Q(submitted_at__lte=now - timedelta(days=low))
         if high is not None:
             q &= Q(submitted_at__gt=now - timedelta(days=high))
         aggregates[f"age{index}"] = Count("id", filter=q)
     counts = requests.filter(status=RequestStatus.SUBMITTED).aggregate(**aggregates)
-    return [(label, [counts[f"age{index}"]]) for index, (label, _, _) in enumerate(QUEUE_AGES)]
+    return [(label, [counts[f"age{index}"]]) for index, (label, _low, _high) in enumerate(QUEUE_AGES)]
 
 
 def _downloads(models, now) -> dict:
@@ -141,7 +148,7 @@ def _downloads(models, now) -> dict:
             days[row["day"]] += row["files"]
     return {
         "downloads": sorted(rows, key=lambda r: (r["day"], r["model"] or "")),
-        "download_days": [(day.strftime("%d %b"), [n]) for day, n in days.items()],
+        "download_days": [(day_label(day), [n]) for day, n in days.items()],
     }
 
 

@@ -4,6 +4,8 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.core.admin import ReadOnlyAdmin
 
@@ -17,11 +19,11 @@ class ReleaseImportAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     readonly_fields = ["progress_detail"]
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress(self, job):
         return progress_text(job)
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress_detail(self, job):
         """The console's progress block (the same include), kept current by the same script."""
         status_url = reverse("admin:downloads_releaseimport_status", args=[job.pk])
@@ -38,7 +40,7 @@ class ReleaseImportAdmin(ReadOnlyAdmin):
 
     def status_view(self, request, pk):
         if not self.has_view_permission(request):
-            return JsonResponse({"error": {"code": "forbidden", "message": "Not allowed."}}, status=403)
+            return JsonResponse({"error": {"code": "forbidden", "message": _("Not allowed.")}}, status=403)
         return JsonResponse(import_status(get_object_or_404(ReleaseImport, pk=pk)))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

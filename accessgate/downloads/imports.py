@@ -35,14 +35,14 @@ def release_storage_prefix(model: Model, version: str) -> str:
 
 def _local_source_files(source: Path) -> list[tuple[str, Path]]:
     if not source.is_dir():
-        raise ValidationFailed(_("%(source)s is not a directory.") % {"source": source})
+        raise ValidationFailed(_("%(source)s is not a directory.") % {"source": source}, field="source")
     files = [
         (path.relative_to(source).as_posix(), path)
         for path in sorted(source.rglob("*"))
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts)
     ]
     if not files:
-        raise ValidationFailed(_("%(source)s holds no files to import.") % {"source": source})
+        raise ValidationFailed(_("%(source)s holds no files to import.") % {"source": source}, field="source")
     return files
 
 
@@ -52,11 +52,14 @@ def release_import_prepare(
     """Validate the request and record the job; `release_import_run` does the work."""
     if Release.objects.filter(model=model, version=version).exists():
         raise ValidationFailed(
-            _("%(model)s already has a release %(version)s.") % {"model": model.full_name, "version": version}
+            _("%(full_name)s already has a release %(version)s.") % {"full_name": model.full_name, "version": version},
+            field="version",
         )
     if source.startswith("s3://"):
         if settings.ACCESSGATE_STORAGE_BACKEND != "s3":
-            raise ValidationFailed(_("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3)."))
+            raise ValidationFailed(
+                _("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3)."), field="source"
+            )
         bucket = source[5:].split("/", 1)[0]
         if bucket != settings.ACCESSGATE_S3["bucket"]:
             raise ValidationFailed(
@@ -64,7 +67,8 @@ def release_import_prepare(
                     "The source bucket %(bucket)s is not the configured bucket %(configured)s; "
                     "copy the files there first or import from a local directory."
                 )
-                % {"bucket": repr(bucket), "configured": repr(settings.ACCESSGATE_S3["bucket"])}
+                % {"bucket": repr(bucket), "configured": repr(settings.ACCESSGATE_S3["bucket"])},
+                field="source",
             )
     else:
         _local_source_files(Path(source))

@@ -13,6 +13,8 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
@@ -32,7 +34,7 @@ from .tasks import run_release_import
 def _staged_path(uploaded: UploadedFile) -> Path:
     target = (uploaded.upload.staging_dir / uploaded.path).resolve()
     if not target.is_relative_to(uploaded.upload.staging_dir.resolve()):
-        raise ValidationFailed(f"{uploaded.path} is not a valid file path.")
+        raise ValidationFailed(_("%(path)s is not a valid file path.") % {"path": uploaded.path})
     return target
 
 
@@ -49,21 +51,24 @@ def upload_start(
     version = version.strip()
     files = list(files)
     if not version:
-        raise ValidationFailed("Name the release's version.", field="version")
+        raise ValidationFailed(_("Name the release's version."), field="version")
     if Release.objects.filter(model=model, version=version).exists():
-        raise ValidationFailed(f"{model.full_name} already has a release {version}.", field="version")
+        raise ValidationFailed(
+            _("%(full_name)s already has a release %(version)s.") % {"full_name": model.full_name, "version": version},
+            field="version",
+        )
     if not files:
-        raise ValidationFailed("Choose at least one file.", field="files")
+        raise ValidationFailed(_("Choose at least one file."), field="files")
     paths = [path for path, _ in files]
     if len(set(paths)) != len(paths):
-        raise ValidationFailed("Two files have the same path.", field="files")
+        raise ValidationFailed(_("Two files have the same path."), field="files")
     for path, size in files:
         try:
             validate_file_path(path)
         except Exception as error:
-            raise ValidationFailed(f"{path}: not a valid file path.", field="files") from error
+            raise ValidationFailed(_("%(path)s: not a valid file path.") % {"path": path}, field="files") from error
         if not isinstance(size, int) or size < 0:
-            raise ValidationFailed(f"{path}: the size is not valid.", field="files")
+            raise ValidationFailed(_("%(path)s: the size is not valid.") % {"path": path}, field="files")
     storage = get_storage()
     with transaction.atomic():
         upload = ReleaseUpload.objects.create(
@@ -113,16 +118,16 @@ def upload_state(upload: ReleaseUpload) -> dict:
 
 def _open(uploaded: UploadedFile) -> None:
     if uploaded.upload.status != ReleaseUpload.Status.OPEN:
-        raise Conflict("This upload is finished; start a new one.")
+        raise Conflict(_("This upload is finished; start a new one."))
     if uploaded.completed:
-        raise Conflict(f"{uploaded.path} is already uploaded.")
+        raise Conflict(_("%(path)s is already uploaded.") % {"path": uploaded.path})
 
 
 def upload_part_url(*, uploaded: UploadedFile, part_number: int) -> str:
     """A presigned URL the browser PUTs one part to (S3 backend)."""
     _open(uploaded)
     if uploaded.upload.backend != "s3" or not 1 <= part_number <= uploaded.part_count:
-        raise ValidationFailed("No such part.")
+        raise ValidationFailed(_("No such part."))
     return get_storage().multipart_part_url(uploaded.upload.prefix + uploaded.path, uploaded.s3_upload_id, part_number)
 
 
@@ -132,7 +137,7 @@ def upload_part_done(*, uploaded: UploadedFile, part_number: int, etag: str) -> 
     uploaded = UploadedFile.objects.select_for_update().select_related("upload").get(pk=uploaded.pk)
     _open(uploaded)
     if not 1 <= part_number <= uploaded.part_count or not etag.strip():
-        raise ValidationFailed("No such part, or no ETag.")
+        raise ValidationFailed(_("No such part, or no ETag."))
     uploaded.parts[str(part_number)] = etag.strip()
     uploaded.save(update_fields=["parts"])
     return uploaded
@@ -145,11 +150,12 @@ def upload_chunk(*, uploaded: UploadedFile, offset: int, stream: BinaryIO, lengt
         uploaded = UploadedFile.objects.select_for_update().select_related("upload").get(pk=uploaded.pk)
         _open(uploaded)
         if uploaded.upload.backend != "local":
-            raise ValidationFailed("This upload goes to S3, not through the portal.")
+            raise ValidationFailed(_("This upload goes to S3, not through the portal."))
         if offset != uploaded.bytes_received:
-            raise Conflict(f"Expected the chunk at offset {uploaded.bytes_received}.")
+            # The offset is for the upload script, not a count a person reads: left ungrouped.
+            raise Conflict(_("Expected the chunk at offset %(offset)s.") % {"offset": uploaded.bytes_received})
         if length > LOCAL_CHUNK_SIZE or offset + length > uploaded.size:
-            raise ValidationFailed("The chunk is too large.")
+            raise ValidationFailed(_("The chunk is too large."))
         target = _staged_path(uploaded)
         target.parent.mkdir(parents=True, exist_ok=True)
         written = 0
@@ -160,7 +166,7 @@ def upload_chunk(*, uploaded: UploadedFile, offset: int, stream: BinaryIO, lengt
                 out.write(block)
                 written += len(block)
         if written != length:
-            raise ValidationFailed("The chunk arrived incomplete; send it again.")
+            raise ValidationFailed(_("The chunk arrived incomplete; send it again."))
         uploaded.bytes_received = offset + written
         uploaded.save(update_fields=["bytes_received"])
     return uploaded
@@ -171,15 +177,23 @@ def upload_file_complete(*, uploaded: UploadedFile) -> UploadedFile:
     if uploaded.upload.backend == "s3":
         missing = [n for n in range(1, uploaded.part_count + 1) if str(n) not in uploaded.parts]
         if missing:
-            raise ValidationFailed(f"{uploaded.path}: parts {missing} are not uploaded yet.")
+            raise ValidationFailed(
+                _("%(path)s: parts %(missing)s are not uploaded yet.") % {"path": uploaded.path, "missing": missing}
+            )
         storage = get_storage()
         key = uploaded.upload.prefix + uploaded.path
         storage.multipart_complete(key, uploaded.s3_upload_id, [(int(n), e) for n, e in uploaded.parts.items()])
         if storage.size_of(key) != uploaded.size:
-            raise ValidationFailed(f"{uploaded.path}: the stored size differs from the file's; upload it again.")
+            raise ValidationFailed(
+                _("%(path)s: the stored size differs from the file's; upload it again.") % {"path": uploaded.path}
+            )
     else:
         if uploaded.bytes_received != uploaded.size:
-            raise ValidationFailed(f"{uploaded.path}: {uploaded.size - uploaded.bytes_received} bytes are missing.")
+            missing = uploaded.size - uploaded.bytes_received
+            raise ValidationFailed(
+                ngettext("%(path)s: %(count)s byte is missing.", "%(path)s: %(count)s bytes are missing.", missing)
+                % {"path": uploaded.path, "count": missing}
+            )
         if uploaded.size == 0:
             _staged_path(uploaded).parent.mkdir(parents=True, exist_ok=True)
             _staged_path(uploaded).touch()
@@ -193,10 +207,10 @@ def upload_finish(*, actor: User, upload: ReleaseUpload, meta: RequestMeta | Non
     with transaction.atomic():
         upload = ReleaseUpload.objects.select_for_update().get(pk=upload.pk)
         if upload.status != ReleaseUpload.Status.OPEN:
-            raise Conflict("This upload is already finished.")
+            raise Conflict(_("This upload is already finished."))
         pending = list(upload.files.filter(completed=False).values_list("path", flat=True))
         if pending:
-            raise ValidationFailed(f"These files are not uploaded yet: {', '.join(pending)}.")
+            raise ValidationFailed(_("These files are not uploaded yet: %(paths)s.") % {"paths": ", ".join(pending)})
         if upload.backend == "s3":
             source = f"s3://{settings.ACCESSGATE_S3['bucket']}/{upload.prefix}"
         else:

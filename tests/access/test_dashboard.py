@@ -1,15 +1,15 @@
 """The staff dashboard and a researcher's download history: right numbers, bounded queries."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accessgate.access import services
-from accessgate.access.dashboard import own_downloads, staff_dashboard
+from accessgate.access.dashboard import day_label, own_downloads, staff_dashboard
 from accessgate.access.models import AccessRequest
 from accessgate.accounts.roles import Role
 from accessgate.accounts.services import role_grant, token_create
@@ -108,3 +108,14 @@ def test_chart_tells_series_apart_without_colour():
 def test_chart_axis_has_whole_ticks(top, ticks):
     chart = bar_chart("t", [("a", [top])], ["x"])
     assert " ".join(tick["label"] for tick in chart.ticks) == ticks
+
+
+def test_chart_words_and_numbers_follow_the_active_language():
+    """English reads as it always did; another language gets its own month names and digit
+    grouping (Django's German formats: no catalogue of ours is needed for these)."""
+    day = date(2026, 3, 7)
+    chart = bar_chart("t", [(day_label(day), [1234])], ["Files"])
+    assert chart.bars[0].title == "07 Mar: Files 1,234" and chart.ticks[-1]["label"] == "1,600"
+    with translation.override("de"):
+        chart = bar_chart("t", [(day_label(day), [1234])], ["Files"])
+    assert chart.bars[0].title == "07 Mär: Files 1.234" and chart.ticks[-1]["label"] == "1.600"

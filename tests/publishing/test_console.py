@@ -292,13 +292,33 @@ class TestReleases:
         release = owned.releases.get()
         client.force_login(publisher)
         before = changes()
-        client.post(console("release_action", owned, release.version, "withdraw"), {"reason": "Bad shard."})
+        withdrawn = client.post(
+            console("release_action", owned, release.version, "withdraw"), {"reason": "Bad shard."}, follow=True
+        )
         release.refresh_from_db()
         assert (release.is_active, release.withdrawn_reason) == (False, "Bad shard.")
-        client.post(console("release_action", owned, release.version, "restore"), {"reason": "Fixed."})
+        restored = client.post(
+            console("release_action", owned, release.version, "restore"), {"reason": "Fixed."}, follow=True
+        )
         release.refresh_from_db()
         assert release.is_active
         assert changes()[len(before) :] == ["catalog.release.withdrawn", "catalog.release.restored"]
+        assert [str(m) for m in withdrawn.context["messages"]] == ["Release 1.0 withdrawn."]
+        assert [str(m) for m in restored.context["messages"]] == ["Release 1.0 restored."]
+
+    def test_an_unknown_action_is_not_found(self, client, owned, publisher):
+        client.force_login(publisher)
+        assert client.post(console("release_action", owned, "1.0", "delete")).status_code == 404
+
+    def test_an_index_error_is_shown_beside_the_field_the_service_names(self, client, owned, publisher):
+        """The view asks the error which field it is about, never its (translatable) words."""
+        client.force_login(publisher)
+        taken = client.post(console("releases", owned), {"version": "1.0", "source": "s3://bucket/w/"})
+        assert taken.status_code == 400
+        assert taken.context["form"].errors == {"version": [f"{owned.full_name} already has a release 1.0."]}
+        # The local backend cannot index a bucket: that is about the source.
+        local = client.post(console("releases", owned), {"version": "2.0", "source": "s3://bucket/w/"})
+        assert local.status_code == 400 and list(local.context["form"].errors) == ["source"]
 
     def test_a_withdrawal_needs_a_reason(self, owned):
         with pytest.raises(ValidationFailed, match="Say why"):

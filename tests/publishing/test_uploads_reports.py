@@ -12,7 +12,7 @@ from django.urls import reverse
 from accessgate.access import services as access_services
 from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import Release
-from accessgate.core.errors import Conflict
+from accessgate.core.errors import Conflict, ValidationFailed
 from accessgate.downloads import uploads
 from accessgate.downloads.models import UPLOAD_PART_SIZE, ReleaseImport, ReleaseUpload
 from accessgate.downloads.services import download_url_issue
@@ -90,6 +90,15 @@ class TestLocalUpload:
         upload = uploads.upload_start(actor=publisher, model=owned, version="3.0", files=[("a.bin", 5)])
         with pytest.raises(Exception, match="not uploaded yet"):
             uploads.upload_finish(actor=publisher, upload=upload)
+
+    @pytest.mark.parametrize(
+        ("size", "message"), [(1, "a.bin: 1 byte is missing."), (5, "a.bin: 5 bytes are missing.")]
+    )
+    def test_completing_a_short_file_says_how_much_is_missing(self, owned, publisher, size, message):
+        upload = uploads.upload_start(actor=publisher, model=owned, version="3.0", files=[("a.bin", size)])
+        with pytest.raises(ValidationFailed) as refused:
+            uploads.upload_file_complete(uploaded=upload.files.get())
+        assert refused.value.message == message
 
     def test_a_version_that_exists_is_refused(self, owned, publisher):
         with pytest.raises(Exception, match="already has a release 1.0"):

@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accessgate.audit.context import RequestMeta
 from accessgate.catalog import services as catalog_services
 from accessgate.core.errors import DomainError, ValidationFailed
+from accessgate.core.forms import add_domain_error
 from accessgate.core.storage import get_storage
 from accessgate.core.tasks import queue_after_commit
 from accessgate.downloads import uploads
@@ -37,7 +39,7 @@ def releases(request, namespace, name):
                 actor=request.user, model=model, version=data["version"], source=data["source"], notes=data["notes"]
             )
         except DomainError as error:
-            form.add_error("version" if "already has a release" in error.message else "source", error.message)
+            add_domain_error(form, error)  # beside the field the service names: version or source
         else:
             queue_after_commit(run_release_import, job.pk, job=(ReleaseImport, job.pk), what="the import")
             return redirect("publish:import", namespace=model.namespace, name=model.name, pk=job.pk)
@@ -86,14 +88,15 @@ def release_withdraw(request, namespace, name, version, action):
     form = ReasonForm(request.POST)
     service = {"withdraw": catalog_services.release_withdraw, "restore": catalog_services.release_restore}.get(action)
     if service is None:
-        raise Http404("No such action.")
+        raise Http404(_("No such action."))
     try:
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         service(actor=request.user, release=release, reason=reason, meta=RequestMeta.from_request(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Release {version} {'withdrawn' if action == 'withdraw' else 'restored'}.")
+        done = _("Release %(version)s withdrawn.") if action == "withdraw" else _("Release %(version)s restored.")
+        messages.success(request, done % {"version": version})
     return redirect("publish:releases", namespace=model.namespace, name=model.name)
 
 
@@ -120,7 +123,7 @@ def upload_start(request, namespace, name):
         body = json.loads(request.body or b"{}")
         files = [(str(f["path"]), int(f["size"])) for f in body.get("files", [])]
     except (ValueError, KeyError, TypeError):
-        return _json_error(ValidationFailed("The upload request is not valid JSON."))
+        return _json_error(ValidationFailed(_("The upload request is not valid JSON.")))
     try:
         upload = uploads.upload_start(
             actor=request.user,
@@ -164,7 +167,7 @@ def upload_chunk(request, namespace, name, pk, file_pk):
         offset = int(request.GET.get("offset", ""))
         length = int(request.headers.get("Content-Length", ""))
     except ValueError:
-        return _json_error(ValidationFailed("Name the chunk's offset."))
+        return _json_error(ValidationFailed(_("Name the chunk's offset.")))
     try:
         uploaded = uploads.upload_chunk(uploaded=uploaded, offset=offset, stream=request, length=length)
     except DomainError as error:
