@@ -1,8 +1,8 @@
 """The publisher's console at a desktop and a phone width (issue 15 items 2 and 6): every
 section page, a failed policy save and an import page are no wider than the viewport and
-axe-core finds no serious or critical violation; the admin's pages reached from the console
-(staff roles, publishers of a model, the admin's import page) too. Screenshots and widths land
-in var/screenshots/ (gitignored) as console-*.png and console-widths-<width>.json."""
+axe-core finds no serious or critical violation; so are the admin's pages reached from the
+console (staff roles, publishers of a model, the Django admin's import page). Screenshots and
+widths land in var/screenshots/ (gitignored) as console-*.png and console-widths-<width>.json."""
 
 import pytest
 
@@ -102,6 +102,8 @@ def test_the_console_at_desktop_and_phone_width(sized_page, width, model, publis
     page.wait_for_load_state("load")
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert page.locator("#error-summary a").count() >= 1
+    described = page.get_by_label("Download URL lifetime (seconds)").get_attribute("aria-describedby")
+    assert described and all(page.locator(f"#{i}").count() == 1 for i in described.split())
     inspector.check(page, "console-policy-errors")
 
     # The admin: staff roles, the publishers of a model, and the admin's import page.
@@ -114,6 +116,8 @@ def test_the_console_at_desktop_and_phone_width(sized_page, width, model, publis
     admin.goto(base + "reviewers/")
     assert admin.get_by_text("Publishers (admins only)").is_visible()
     inspector.check(admin, "console-admin-reviewers")
+    admin.goto(f"/admin/downloads/releaseimport/{job.pk}/change/")
+    inspector.check(admin, "console-admin-import")
 
     inspector.save_widths("console-widths")
     assert not inspector.problems, "\n".join(inspector.problems)
