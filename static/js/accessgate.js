@@ -1,5 +1,6 @@
 /* accessgate's small progressive enhancements (no inline scripts: the CSP allows only files).
    - the main menu collapses behind a button on narrow screens;
+   - a section menu that scrolls sideways shows its current section;
    - every command block gets a Copy button and, when it scrolls, keyboard focus;
    - after a failed submit, focus moves to the error summary or the first invalid field. */
 (function () {
@@ -21,6 +22,18 @@
         button.setAttribute("aria-expanded", "false");
         button.focus();
       }
+    });
+  }
+
+  function currentSectionInView() {
+    // On a phone the console's section menu scrolls inside its own box: bring the current
+    // section into that box (only sideways, the page itself does not move).
+    var links = document.querySelectorAll("nav.section-nav [aria-current='page']");
+    Array.prototype.forEach.call(links, function (link) {
+      var box = link.closest("ul");
+      if (!box || box.scrollWidth <= box.clientWidth) return;
+      var item = link.closest("li") || link;
+      box.scrollLeft = item.offsetLeft - box.offsetLeft - (box.clientWidth - item.offsetWidth) / 2;
     });
   }
 
@@ -101,6 +114,7 @@
   function ready() {
     confirmations();
     navToggle();
+    currentSectionInView();
     copyButtons();
     scrollableTables();
     focusFirstError();

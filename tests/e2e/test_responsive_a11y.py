@@ -3,9 +3,6 @@ viewport, axe-core finds no serious or critical violation, a failed submit moves
 error summary, and the menu collapses behind a button on the phone. Screenshots and widths
 land in var/screenshots/ (gitignored) for a person to look at."""
 
-import json
-from pathlib import Path
-
 import pytest
 
 from accessgate.access import services
@@ -13,56 +10,14 @@ from accessgate.access.models import AccessRequest
 
 from .. import factories
 from ..conftest import application, make_policy
-from .conftest import log_in
+from .conftest import WIDTHS, Inspector, log_in, needs_axe, open_menu_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "var" / "screenshots"
-WIDTHS = {1280: 800, 390: 844}
-
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map(n => n.target.join(" "))}));
-}"""
 
 
-class Inspector:
-    def __init__(self, width):
-        self.width = width
-        self.widths = {}
-        self.problems = []
-
-    def check(self, page, name):
-        page.wait_for_load_state("load")
-        scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        self.widths[name] = scroll_width
-        if scroll_width > inner_width:
-            self.problems.append(f"{name} @{self.width}: page is {scroll_width}px wide in a {inner_width}px viewport")
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}-{self.width}.png"), full_page=True)
-        for violation in page.evaluate(AXE_RUN):
-            self.problems.append(
-                f"{name} @{self.width}: axe {violation['impact']} {violation['id']}: "
-                f"{violation['help']} {violation['nodes']}"
-            )
-
-
-def open_menu_item(page, width, name):
-    """At phone width the main menu is behind a Menu button; open it, then follow the link."""
-    if width < 768:
-        toggle = page.get_by_role("button", name="Menu")
-        assert toggle.is_visible() and not page.get_by_role("link", name=name).is_visible()
-        toggle.click()
-        assert toggle.get_attribute("aria-expanded") == "true"
-    page.get_by_role("link", name=name).click()
-
-
-@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (make node)")
+@needs_axe
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, model, reviewer, auditor, licence):
+def test_every_persona_at_desktop_and_phone_width(sized_page, width, model, reviewer, auditor, licence):
     holder = factories.UserFactory(email="holder@example.org", profile__full_name="Grace Holder")
     granted = services.access_request_submit(actor=holder, **application(model, typed_name="Grace Holder"))
     services.access_request_approve(actor=reviewer, access_request=granted)
@@ -71,17 +26,9 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     factories.make_release(other)
     inspector = Inspector(width)
 
-    def new_page():
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": WIDTHS[width]}, accept_downloads=True
-        )
-        context.set_default_timeout(15_000)
-        context.add_init_script(path=str(AXE))  # through the DevTools protocol: no CSP exception needed
-        return context.new_page()
-
     # The researcher: catalog, a model they hold, its download page, a new application that
     # fails once (focus moves to the error summary), My access, tokens, profile.
-    page = new_page()
+    page = sized_page(width)
     page.goto("/models/")
     inspector.check(page, "anonymous-catalog")
     log_in(page, holder.email, factories.PASSWORD)
@@ -119,7 +66,7 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     inspector.check(page, "researcher-downloads")
 
     # The reviewer: queue, the new request (signed statements open), approve, grants, revoke.
-    staff = new_page()
+    staff = sized_page(width)
     log_in(staff, reviewer.email, factories.PASSWORD, reviewer.totp_secret)
     open_menu_item(staff, width, "Review queue")
     inspector.check(staff, "reviewer-queue")
@@ -138,7 +85,7 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     inspector.check(staff, "reviewer-dashboard")
 
     # The auditor: the trail, everything about the researcher, one event, exports.
-    audit = new_page()
+    audit = sized_page(width)
     log_in(audit, auditor.email, factories.PASSWORD, auditor.totp_secret)
     open_menu_item(audit, width, "Audit trail")
     inspector.check(audit, "auditor-trail")
@@ -152,6 +99,5 @@ def test_every_persona_at_desktop_and_phone_width(browser, live_server, width, m
     open_menu_item(audit, width, "Dashboard")
     inspector.check(audit, "auditor-dashboard")
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / f"widths-{width}.json").write_text(json.dumps(inspector.widths, indent=1))
+    inspector.save_widths("widths")
     assert not inspector.problems, "\n".join(inspector.problems)

@@ -1,6 +1,7 @@
 """The publisher's console: drafts, the policy form, licences, reviewers, releases, access."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -147,6 +148,14 @@ class TestPolicyForm:
         assert "access_policy_" not in page and "Constraint" not in page
         assert "7 days (604800 seconds)" in page  # the help text says the cap
         assert not AccessPolicy.objects.filter(model=draft).exists()
+
+    def test_the_policy_checkboxes_show_what_is_saved(self, client, draft, publisher, licence):
+        client.force_login(publisher)
+        data = {**POLICY_FORM, "license": licence.pk, "require_identity": "on"}
+        assert client.post(console("policy", draft), data).status_code == 302
+        page = client.get(console("policy", draft)).content.decode()
+        assert re.search(r'<input type="checkbox" name="require_identity"[^>]*\bchecked', page)
+        assert re.search(r'<input type="checkbox" name="require_mfa" id="id_require_mfa">', page)
 
     def test_a_new_policy_is_audited_as_created_then_updated(self, client, draft, publisher, licence, changes):
         client.force_login(publisher)
