@@ -166,7 +166,6 @@ class TestPolicyForm:
         policy = AccessPolicy.objects.get(model=draft)
         assert (policy.grant_days, policy.require_identity, policy.blocked_countries) == (60, True, ["KP"])
 
-
     def test_saving_keeps_the_options_the_console_does_not_edit(self, client, owned, publisher, licence):
         """Questions, two-person approval and cooldowns are set in the admin; a console save
         must not quietly reset them to their defaults."""
@@ -194,6 +193,7 @@ class TestPolicyForm:
         assert (policy.reminder_days, policy.renewal_grace_days, policy.signoff_domains) == ([60, 7], 21, ["uni.edu"])
         assert (policy.require_closeout, policy.require_signoff, policy.require_training) == (True, True, True)
         assert list(policy.required_trainings.all()) == [training]
+
 
 class TestLicence:
     def test_a_new_version_shows_the_diff_and_the_holders_then_switches(
