@@ -6,9 +6,12 @@ escaping being Python's `ensure_ascii=False` escaping); `audit_link_pending(n)` 
 committed, unlinked events under the chain head's row lock and returns how many, the new head
 and the events' `created_at`. Both run with the caller's privileges (no SECURITY DEFINER):
 the runtime role's column grant and the append-only trigger still decide what it may fill.
+
+`hash` loses its unique index (and the `varchar_pattern_ops` twin Django adds): nothing looks
+events up by hash, and every index costs each append and each chain fill an entry.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION audit_canonical_json(value jsonb) RETURNS text
@@ -120,4 +123,11 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("audit", "0013_action_created_index")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [
+        migrations.AlterField(
+            model_name="auditevent",
+            name="hash",
+            field=models.CharField(blank=True, max_length=64, null=True),
+        ),
+        migrations.RunPython(create, drop),
+    ]
