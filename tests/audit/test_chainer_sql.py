@@ -80,3 +80,32 @@ def test_the_database_chainer_never_touches_a_chained_event_again(postgres):
     first.refresh_from_db()
     assert (first.seq, first.prev_hash, first.hash, first.line) == sealed
     assert verify_chain().ok and verify_chain().checked == 2
+
+
+@pytest.mark.django_db
+def test_a_raw_insert_by_event_insert_sql_is_linked_like_a_recorded_event(postgres):
+    import json
+    from datetime import UTC, datetime
+
+    from accessgate.audit.services import event_insert_sql
+
+    sql, columns = event_insert_sql()
+    values = {
+        "created_at": datetime(2026, 11, 29, 6, 0, 0, 123456, tzinfo=UTC),
+        "actor_id": None,
+        "actor_label": "system",
+        "action": "download.url_issued",
+        "target_type": "catalog.weightfile",
+        "target_id": "7",
+        "target_label": "model.safetensors",
+        "ip": "198.51.100.1",
+        "user_agent": "curl/8",
+        "details": json.dumps({"ttl_seconds": 300, "path": "model.safetensors"}),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [values[name] for name in columns])
+        pk = cursor.fetchone()[0]
+    assert chain_all() == 1
+    event = AuditEvent.objects.get(pk=pk)
+    assert (event.hash, event.line) == _expected(event)
+    assert verify_chain().ok
