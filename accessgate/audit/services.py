@@ -233,7 +233,9 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
             AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
         )
         events = filter_events(export.filters).filter(seq__isnull=False, seq__lte=last_seq)
-        total = events.count()
+        # For the progress bar only (the manifest counts what was written). A full export
+        # holds every seq up to the end, so skip the COUNT (a whole-table scan, ~1 s at 1M).
+        total = last_seq if not export.filters else events.count()
         job_update(export, rows_total=total)
 
         def progress(n):
