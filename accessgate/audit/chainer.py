@@ -4,12 +4,14 @@ Requests only INSERT their event (in their own transaction, invariant 1); nothin
 request path locks a shared row. The chainer takes the chain head's row lock (only chainers
 ever take it, so two chainers simply wait for each other), reads the committed events that
 have no `seq` yet in insertion order, gives each the next `seq`, its `prev_hash` and `hash`,
-fills those fields (and the export line) with one UPDATE and moves the head, all in one transaction. So the
-chain has one order, no gaps and no forks, whatever commits when: an event still in flight
-is simply linked by a later batch.
+fills those fields (and the export line) with one UPDATE and moves the head, all in one
+transaction. So the chain has one order, no gaps and no forks, whatever commits when: an
+event still in flight is simply linked by a later batch. On PostgreSQL all of that is one
+statement (`audit_link_pending`, migration 0014); elsewhere Python does it by chain.py's rule.
 
 Who runs it (see README, "The audit chainer"):
-- `manage.py audit_chainer`, a dedicated process, in production (lag: one idle poll, 50 ms);
+- `manage.py audit_chainer`, a dedicated process, in production (lag: at most one idle poll,
+  50 ms, plus the batch);
 - `transaction.on_commit` after each recording transaction when
   ACCESSGATE_AUDIT_CHAIN_ON_COMMIT is on (the default with Celery eager: the demo, tests);
 - the beat task `audit.tasks.chain_pending` as a backstop if the process is down.
@@ -62,26 +64,35 @@ def oldest_pending() -> datetime | None:
 
 def _fill(updates: list[tuple[int, int, str, str, str]]) -> None:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            ids, seqs, prevs, hashes, lines = (list(column) for column in zip(*updates, strict=True))
-            cursor.execute(
-                "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, line = v.line "
-                "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::text[]) "
-                "AS v(id, seq, prev_hash, hash, line) WHERE e.id = v.id AND e.seq IS NULL",
-                [ids, seqs, prevs, hashes, lines],
-            )
-        else:
-            cursor.executemany(
-                "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s, line = %s "
-                "WHERE id = %s AND seq IS NULL",
-                [(seq, prev, digest, line, pk) for pk, seq, prev, digest, line in updates],
-            )
+        cursor.executemany(
+            "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s, line = %s WHERE id = %s AND seq IS NULL",
+            [(seq, prev, digest, line, pk) for pk, seq, prev, digest, line in updates],
+        )
         if cursor.rowcount != len(updates):  # cannot happen while only chainers fill these fields
             raise RuntimeError(f"chainer: filled {cursor.rowcount} of {len(updates)} events; rolled back")
 
 
 def chain_pending(*, batch: int = BATCH) -> Chained:
     """Link up to `batch` committed, unlinked events; returns how many and the new head."""
+    if connection.vendor == "postgresql":
+        return _chain_in_database(batch)
+    return _chain_in_python(batch)
+
+
+def _chain_in_database(batch: int) -> Chained:
+    """One statement, one round trip: PostgreSQL reads, hashes and fills the batch itself
+    (`audit_link_pending`, migration 0014), under the head's row lock. No rows travel to
+    Python and back, so the chainer keeps up on a loaded machine, where every round trip
+    waits for a CPU; an idle poll is one read-only probe of the partial index."""
+    # Autocommit: the statement is its own transaction (no BEGIN/COMMIT round trips).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT linked, last_seq, created FROM audit_link_pending(%s)", [batch])
+        count, last_seq, created = cursor.fetchone()
+    return Chained(count, last_seq, list(created or ()))
+
+
+def _chain_in_python(batch: int) -> Chained:
+    """The same linking in Python (SQLite, the demo's database), by the rule in chain.py."""
     with transaction.atomic():
         head = ChainHead.objects.select_for_update().get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})[0]
         rows = [_Row(values) for values in pending().order_by("id").values_list(*PAYLOAD_FIELDS)[:batch]]
@@ -131,7 +142,9 @@ def run(
 ) -> None:
     """The loop of `manage.py audit_chainer`: link batches; poll every `idle_seconds` when idle.
 
-    Polling (an index-only probe of the partial index of unlinked events) rather than
+    Adaptive: after a batch that linked something it goes again at once (more events have
+    usually committed meanwhile, and the batch's own commit paces it); only an empty poll
+    sleeps. Polling (a read-only probe of the partial index of unlinked events) rather than
     LISTEN/NOTIFY: NOTIFY takes a database-wide lock at every commit, which is exactly the
     global line on the request path this design removes.
     """
@@ -139,7 +152,7 @@ def run(
         result = chain_pending(batch=batch)
         if result.count and on_batch:
             on_batch(result)
-        if result.count < batch:
+        if not result.count:
             time.sleep(idle_seconds)
 
 

@@ -49,6 +49,14 @@ DO $$ DECLARE item record; BEGIN
     IF to_regprocedure({literal(s + ".audit_refuse_change()")}) IS NOT NULL THEN
         EXECUTE format('ALTER FUNCTION %I.audit_refuse_change() OWNER TO %I', {literal(schema)}, {literal(owner)});
     END IF;
+    -- The chainer's functions (migration 0014) run with the caller's rights; owning them
+    -- keeps anyone but the owner from replacing them.
+    IF to_regprocedure({literal(s + ".audit_canonical_json(jsonb)")}) IS NOT NULL THEN
+        EXECUTE format('ALTER FUNCTION %I.audit_canonical_json(jsonb) OWNER TO %I',
+                       {literal(schema)}, {literal(owner)});
+        EXECUTE format('ALTER FUNCTION %I.audit_link_pending(integer) OWNER TO %I',
+                       {literal(schema)}, {literal(owner)});
+    END IF;
 END $$;
 
 -- 3. The runtime role: connect, use the schema (not create in it), read and write the tables.

@@ -29,7 +29,10 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
     prev_hash = models.CharField(max_length=64, null=True, blank=True)
-    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Not unique, not indexed: nothing looks an event up by its hash (seq is the chain's key),
+    # and each index here costs every append and every chain fill an entry (the fill is not a
+    # HOT update). A repeated hash would need a SHA-256 collision; verify checks every link.
+    hash = models.CharField(max_length=64, null=True, blank=True)
     # The event's export line (`chain.export_line`), stored when it is chained, so exports
     # stream it with COPY and the database can re-hash it (verification.py checks it
     # against the columns too).

@@ -66,7 +66,9 @@ def _insert(event: AuditEvent) -> None:
     (Model.save() would do the same through the ORM's compiler at several times the CPU.)"""
     connection = transaction.get_connection()
     values = [getattr(event, name) for name in _INSERT_COLUMNS]
-    values[-1] = AuditEvent._meta.get_field("details").get_db_prep_value(event.details, connection)
+    # `details` passed _check_details (plain JSON types only), so json.dumps is all the
+    # JSONField would do, without its adapter objects.
+    values[-1] = json.dumps(event.details)
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL[connection.vendor == "postgresql"], values)
         event.pk = cursor.fetchone()[0]
@@ -79,6 +81,28 @@ _INSERT_SQL = {  # [SQLite, PostgreSQL]
     True: "INSERT INTO audit_auditevent (created_at, actor_id, actor_label, action, target_type, target_id, "
     "target_label, ip, user_agent, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb) RETURNING id",
 }
+
+
+_ATTNAMES: list[str] = []
+
+
+def _new_event(**values) -> AuditEvent:
+    """AuditEvent(**values), by Django's positional fast path (keyword arguments cost a
+    lookup per field on every append); fields not given are None (the chain fields, id)."""
+    if not _ATTNAMES:
+        _ATTNAMES.extend(field.attname for field in AuditEvent._meta.concrete_fields)
+    return AuditEvent(*(values.get(name) for name in _ATTNAMES))
+
+
+def event_insert_sql() -> tuple[str, tuple[str, ...]]:
+    """For a raw inserter on PostgreSQL (e.g. one statement that checks and audits): the
+    INSERT … RETURNING id that `record()` runs, and the names of its parameters in order.
+
+    Only these columns: `seq`, `prev_hash`, `hash` and `line` stay NULL; the chainer fills
+    them after commit, in the database, from the columns (so any inserter is right by
+    construction). `details` must be a JSON object of named keys without floats, as
+    `record()` enforces; `ip` is text or NULL; `created_at` is the event's time (UTC)."""
+    return _INSERT_SQL[True], _INSERT_COLUMNS
 
 
 def _chain_after_commit() -> None:
@@ -104,7 +128,7 @@ def record(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     # Only an INSERT: no shared row is locked, so appends scale with the database. The
     # chainer links the event into the hash chain once this transaction has committed.
-    event = AuditEvent(
+    event = _new_event(
         created_at=timezone.now(),
         actor_id=actor.pk if is_user else None,
         actor_label=actor.email if is_user else SYSTEM_LABEL,
@@ -225,7 +249,9 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
             AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
         )
         events = filter_events(export.filters).filter(seq__isnull=False, seq__lte=last_seq)
-        total = events.count()
+        # For the progress bar only (the manifest counts what was written). A full export
+        # holds every seq up to the end, so skip the COUNT (a whole-table scan, ~1 s at 1M).
+        total = last_seq if not export.filters else events.count()
         job_update(export, rows_total=total)
 
         def progress(n):
@@ -284,7 +310,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
 
 
 def audit_verification_run(run: VerificationRun) -> VerificationRun:
-    job_start(run, total=AuditEvent.objects.filter(seq__isnull=False).count())
+    job_start(run, total=chain_head()[0])  # the head's seq: a COUNT would scan the whole trail
     result = verify_chain(progress=lambda n: job_update(run, checked=n))
     with transaction.atomic():
         job_done(run, ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, summary=result.summary())

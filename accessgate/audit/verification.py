@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from django.db import connection
-from django.db.models import Count, Max, Min
+from django.db.models import Max, Min
 
 from . import chainer
 from .chain import GENESIS, chain_hash, event_payload, export_line
@@ -108,12 +108,14 @@ def _in_database(start, to_seq, anchor, progress, jobs) -> VerificationResult:
     events = AuditEvent.objects.filter(seq__gte=start)
     if to_seq is not None:
         events = events.filter(seq__lte=to_seq)
-    bounds = events.aggregate(count=Count("id"), first=Min("seq"), last=Max("seq"))
-    if not bounds["count"]:
+    # Only MIN and MAX: two index probes. (A COUNT here scanned the whole table, a second
+    # or more at 1M events.) A whole chain has no gaps, so it holds last - start + 1 events.
+    bounds = events.aggregate(first=Min("seq"), last=Max("seq"))
+    if bounds["last"] is None:
         return VerificationResult(True, 0, None, None)
     found = first_break(start, bounds["last"], anchor, jobs=jobs, progress=progress)
     if found is None:
-        return VerificationResult(True, bounds["count"], bounds["first"], bounds["last"])
+        return VerificationResult(True, bounds["last"] - start + 1, start, bounds["last"])
     broken, reason = found
     checked = max(0, broken - start)
     return VerificationResult(

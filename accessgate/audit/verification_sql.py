@@ -62,7 +62,8 @@ ORDER BY seq
 LIMIT 1
 """
 
-RANGE_SIZE = 100_000
+RANGE_SIZE = 250_000  # the largest range; smaller ones when that keeps every connection busy
+MIN_RANGE = 10_000  # below this a range costs more in round trips than it saves
 
 
 def _check_range(lo: int, hi: int, before_seq: int, anchor: str, *, own_connection: bool):
@@ -92,7 +93,9 @@ def first_break(start: int, end: int, anchor: str, *, jobs: int, range_size: int
 
     Inside a transaction (tests, or a caller's atomic block) the ranges run one after the
     other on this connection: other connections could not see its rows."""
-    range_size = range_size or RANGE_SIZE
+    # About four ranges per connection, so they finish together (ten ranges on four
+    # connections would leave two of them idle for the last round).
+    range_size = range_size or min(RANGE_SIZE, max(MIN_RANGE, -(-(end - start + 1) // (jobs * 4))))
     ranges = []
     lo = start
     while lo <= end:

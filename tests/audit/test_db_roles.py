@@ -130,3 +130,19 @@ def test_runtime_role_reads_and_appends_but_cannot_change_the_trail(runtime_role
     runtime_role.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1", [last.seq + 1, "e" * 64])
     runtime_role.execute("UPDATE accounts_user SET last_login = now() WHERE false")
     assert AuditEvent.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runtime_role_runs_the_chainer_statement(runtime_role, settings):
+    """The chainer links as the runtime role: its column grant on the chain fields is enough."""
+    from accessgate.audit.verification import verify_chain
+
+    settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = False  # as in production: the chainer links
+
+    with transaction.atomic():
+        for index in range(2):
+            record(actor=None, action=AuditAction.GRANT_EXPIRED, n=index)
+    linked, last_seq, created = runtime_role.execute("SELECT * FROM audit_link_pending(100)").fetchone()
+    assert (linked, last_seq, len(created)) == (2, 2, 2)
+    assert runtime_role.execute("SELECT * FROM audit_link_pending(100)").fetchone()[:2] == (0, 2)
+    assert verify_chain().ok and verify_chain().checked == 2
