@@ -7,7 +7,7 @@ have no `seq` yet in insertion order, gives each the next `seq`, its `prev_hash`
 fills those fields (and the export line) with one UPDATE and moves the head, all in one
 transaction. So the chain has one order, no gaps and no forks, whatever commits when: an
 event still in flight is simply linked by a later batch. On PostgreSQL all of that is one
-statement (`audit_link_pending`, migration 0014); elsewhere Python does it by chain.py's rule.
+statement (`audit_link_pending`, migration 0015); elsewhere Python does it by chain.py's rule.
 
 Who runs it (see README, "The audit chainer"):
 - `manage.py audit_chainer`, a dedicated process, in production (lag: at most one idle poll,
@@ -81,7 +81,7 @@ def chain_pending(*, batch: int = BATCH) -> Chained:
 
 def _chain_in_database(batch: int) -> Chained:
     """One statement, one round trip: PostgreSQL reads, hashes and fills the batch itself
-    (`audit_link_pending`, migration 0014), under the head's row lock. No rows travel to
+    (`audit_link_pending`, migration 0015), under the head's row lock. No rows travel to
     Python and back, so the chainer keeps up on a loaded machine, where every round trip
     waits for a CPU; an idle poll is one read-only probe of the partial index."""
     # Autocommit: the statement is its own transaction (no BEGIN/COMMIT round trips).

@@ -49,7 +49,7 @@ DO $$ DECLARE item record; BEGIN
     IF to_regprocedure({literal(s + ".audit_refuse_change()")}) IS NOT NULL THEN
         EXECUTE format('ALTER FUNCTION %I.audit_refuse_change() OWNER TO %I', {literal(schema)}, {literal(owner)});
     END IF;
-    -- The chainer's functions (migration 0014) run with the caller's rights; owning them
+    -- The chainer's functions (migration 0015) run with the caller's rights; owning them
     -- keeps anyone but the owner from replacing them.
     IF to_regprocedure({literal(s + ".audit_canonical_json(jsonb)")}) IS NOT NULL THEN
         EXECUTE format('ALTER FUNCTION %I.audit_canonical_json(jsonb) OWNER TO %I',

@@ -121,7 +121,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0013_action_created_index")]
+    dependencies = [("audit", "0014_download_rollup")]
 
     operations = [
         migrations.AlterField(
