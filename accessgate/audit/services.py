@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accessgate.core.errors import InvalidTransition
 from accessgate.core.jobs import JobStatus, job_done, job_fail, job_start, job_update
@@ -218,7 +219,7 @@ def audit_export_download(
 ) -> str | dict:
     """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
     if export.status != JobStatus.DONE:
-        raise InvalidTransition("This export is not finished yet.")
+        raise InvalidTransition(_("This export is not finished yet."))
     record(
         actor=actor,
         action=AuditAction.AUDIT_EXPORT_DOWNLOADED,
@@ -269,7 +270,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/")
                     count, first, last = write_rows(export_rows(events), handle, export.format, progress=progress)
             if export.format != ExportFormat.JSONL:
                 with open(path, "rb") as handle:
-                    sha256, _ = sha256_of(handle)
+                    sha256, _size = sha256_of(handle)
             key = (
                 f"{key_prefix}{export.file_name}"
                 if export.scheduled_day
