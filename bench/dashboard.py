@@ -88,7 +88,7 @@ def fill(heavy_id: int) -> int:
             cursor.execute(FILL_EVENTS, {"heavy": heavy_id, "first": have + 1, "last": EVENTS})
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
             cursor.execute("ANALYZE audit_auditevent")
-    last = AuditEvent.objects.order_by("-seq").first()
+    last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").first()
     ChainHead.objects.update_or_create(id=1, defaults={"seq": last.seq, "hash": last.hash})
     return AuditEvent.objects.count()
 
