@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from accessgate.access.policy import execute_prepared, fast_download_decision
+from accessgate.access.policy import StalePlan, execute_prepared, fast_download_decision
 from accessgate.accounts.models import ApiToken, User
 from accessgate.accounts.services import LAST_USED_PRECISION, hash_token
 from accessgate.audit.actions import AuditAction
@@ -145,7 +145,7 @@ def download_url_fast(
             except QuotaExceeded as error:
                 raise _RateLimited from error
             return _issued(got, meta, now, storage)
-    except _RateLimited:
+    except (_RateLimited, StalePlan):
         return None
 
 

@@ -318,3 +318,35 @@ def test_a_deferred_request_counts_once_against_the_rate_limit(holder, settings,
     assert response.status_code == 403 and "was revoked" in response.json()["error"]["message"]
     key = f"accessgate:rate:download:{holder['user'].pk}:{1_800_000_000 // 60}"
     assert cache.get(key) == 2
+
+
+def _alter_elsewhere(length: int) -> None:
+    """A migration run by another process (a deploy): it changes the type of a column the
+    prepared statement returns, which PostgreSQL reports on the next execution of the plan."""
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432, password=settings_dict["PASSWORD"] or None, autocommit=True,
+    ) as other:  # fmt: skip
+        other.execute(f"ALTER TABLE catalog_weightfile ALTER COLUMN storage_key TYPE varchar({length})")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_type_changed_by_a_migration_elsewhere_does_not_break_the_resolve(holder):
+    client, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+    assert client.get(_resolve_url(holder), **auth).status_code == 302  # prepared, owner learnt
+    try:
+        _alter_elsewhere(1025)
+        for _ in range(2):  # the autocommitted form ("cached plan must not change result type")
+            assert client.get(_resolve_url(holder), **auth).status_code == 302
+        _alter_elsewhere(1024)
+        _token(holder)  # a token this process has not seen: the transactional form
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+        for _ in range(2):
+            assert client.get(_resolve_url(holder), **auth).status_code == 302
+    finally:
+        _alter_elsewhere(1024)
+    assert AuditEvent.objects.filter(action=AuditAction.DOWNLOAD_URL_ISSUED).count() == 5
+
