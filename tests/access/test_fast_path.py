@@ -350,3 +350,22 @@ def test_a_column_type_changed_by_a_migration_elsewhere_does_not_break_the_resol
         _alter_elsewhere(1024)
     assert AuditEvent.objects.filter(action=AuditAction.DOWNLOAD_URL_ISSUED).count() == 5
 
+
+def test_every_download_time_requirement_is_one_the_statement_checks(holder):
+    """The statement is a second copy of the download-time rules: a rule added to
+    `requirements.evaluate(at_download=True)` must be added to policy_sql.DECISION as well
+    (and to CASES above), or the fast path would let through what `download_check` refuses."""
+    from accessgate.access import policy_sql
+    from accessgate.access.requirements import Facts, evaluate
+
+    _training(holder, passed=False)
+    _policy(
+        holder, require_identity=True, require_mfa=True, blocked_countries=["KP"], require_orcid=True,
+        require_institutional_email=True, closeout_blocks_requests=True,
+    )  # fmt: skip
+    policy = AccessPolicy.objects.get(model=holder["model"])
+    keys = {r.key for r in evaluate(policy, Facts(holder["user"]), at_download=True)}
+    mirrored = {"identity": "p.require_identity", "mfa": "p.require_mfa", "country": "p.blocked_countries",
+                "training": "p.require_training"}  # fmt: skip
+    assert keys == set(mirrored)
+    assert all(column in policy_sql.DECISION for column in mirrored.values())
