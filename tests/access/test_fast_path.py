@@ -156,6 +156,7 @@ CASES = {
     "quota at its limit": (_at_cap, False),
     "draft model": (lambda h: Model.objects.filter(pk=h["model"].pk).update(status=ModelStatus.DRAFT), False),
     "no grant at all": (lambda h: Grant.objects.filter(pk=h["grant"].pk).delete(), False),
+    "a grant on another model only": (lambda h: _grant(h, model=factories.ModelFactory()), False),
     "identity required and verified": (lambda h: (_policy(h, require_identity=True), verify(h["user"])), True),
     "identity required, none": (lambda h: _policy(h, require_identity=True), False),
     "identity required, expired": (lambda h: (_policy(h, require_identity=True), _expired_verification(h)), False),
@@ -189,6 +190,15 @@ def test_main_and_revision_address_the_same_release(holder):
     assert _fast(holder, ref="main", main=True)[1].release.pk == release.pk
     assert _fast(holder, ref=release.revision)[1].release.pk == release.pk
     assert _fast(holder, ref="no-such-version") is None
+
+
+def test_a_path_matches_only_as_stored(holder):
+    model = holder["model"]
+    for path in ["CONFIG.json", "./config.json", "config.json/", "a/../config.json", "config.json\n", "ｃonfig.json"]:
+        assert fast.download_url_fast(
+            secret=holder["secret"], namespace=model.namespace, name=model.name, ref="1.0", path=path, meta=META
+        ) is None, path  # fmt: skip
+    assert _fast(holder, ref="1.0\n") is None and _fast(holder, ref="1.0 ") is None
 
 
 def _through_view(client, h, monkeypatch, *, fast_path: bool):
