@@ -43,7 +43,7 @@ ACTION = str(AuditAction.DOWNLOAD_URL_ISSUED)
 _WRITES = """
 , q AS (
     INSERT INTO downloads_downloadcounter AS c (grant_id, weight_file_id, issued, counted_until)
-    SELECT ok.grant_id, ok.file_id, 1, ok.valid_until FROM ok WHERE ok.cap IS NOT NULL
+    SELECT ok.grant_id, ok.file_id, 1, ok.valid_until FROM ok WHERE ok.cap > 0
     ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET
         issued = CASE WHEN c.counted_until > %(now)s::timestamptz THEN c.issued ELSE c.issued + 1 END,
         counted_until = CASE WHEN c.counted_until > %(now)s::timestamptz THEN c.counted_until

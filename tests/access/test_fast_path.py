@@ -64,7 +64,8 @@ def _explained(h) -> bool:
         return False
     cap = grant.model.policy.max_downloads_per_file
     counter = grant.download_counters.filter(weight_file__path=PATH).first()
-    return cap is None or counter is None or counter.issued < cap or counter.counted_until > timezone.now()
+    issued = counter.issued if counter is not None else 0
+    return cap is None or issued < cap or (counter is not None and counter.counted_until > timezone.now())
 
 
 def _fast(h, ref="1.0", **kwargs):
@@ -154,6 +155,7 @@ CASES = {
         False,
     ),
     "quota at its limit": (_at_cap, False),
+    "a cap of zero downloads": (lambda h: _policy(h, max_downloads_per_file=0), False),
     "draft model": (lambda h: Model.objects.filter(pk=h["model"].pk).update(status=ModelStatus.DRAFT), False),
     "no grant at all": (lambda h: Grant.objects.filter(pk=h["grant"].pk).delete(), False),
     "a grant on another model only": (lambda h: _grant(h, model=factories.ModelFactory()), False),
