@@ -265,8 +265,12 @@ def fast_download_decision(
 
 
 def execute_prepared(sql: str, params: dict):
-    """Run a statement built on `fast_download_decision`, prepared once per connection."""
+    """Run a statement built on `fast_download_decision`, prepared once per connection. Raises
+    `StalePlan` in a transaction after a migration elsewhere: roll back and take the long way."""
     return policy_sql.execute_prepared(sql, params)
+
+
+StalePlan = policy_sql.StalePlan
 
 
 def can_see_files(user, model: Model) -> bool:

@@ -11,7 +11,7 @@ is prepared once per connection, which only psycopg's server-side binding can do
 default cursor binds on the client and never prepares). The SQLite demo takes the ORM path.
 """
 
-from django.db import connection
+from django.db import NotSupportedError, connection
 
 # One row or none. Named parameters: hash, scope (jsonb array), namespace, name, ref_kind
 # ('version', 'revision' or 'main'), ref, path, now, max_ttl. Mirrors, in order:
@@ -103,6 +103,17 @@ _cursor_class = None
 NEVER_AUTOMATICALLY = 2**31 - 1
 
 
+class StalePlan(Exception):
+    """The prepared statement failed in a transaction because a migration changed a column it
+    returns; that transaction's rollback deallocates it (psycopg), so the next one re-prepares."""
+
+
+def _stale_plan(error: NotSupportedError) -> bool:
+    # PostgreSQL's "cached plan must not change result type" (0A000): a migration run by another
+    # connection changed the type of a returned column (a max_length, say) under this one's plan.
+    return getattr(error.__cause__, "sqlstate", None) == "0A000" and "cached plan" in str(error)
+
+
 def execute_prepared(sql: str, params: dict) -> tuple[list[str], tuple | None]:
     """Run `sql` prepared on Django's PostgreSQL connection (through Django's cursor wrapper, so
     query capture, execute wrappers and error translation still see it). Returns the column
@@ -121,6 +132,16 @@ def execute_prepared(sql: str, params: dict) -> tuple[list[str], tuple | None]:
     connection.validate_thread_sharing()
     wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with wrapped as cursor:
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except NotSupportedError as error:
+            if not _stale_plan(error):
+                raise
+            if connection.in_atomic_block:
+                raise StalePlan from error
+            # Autocommit: nothing rolls back, and the server refuses the old plan until it is
+            # deallocated (psycopg forgets its names on DEALLOCATE ALL too). Then once more.
+            connection.connection.execute("DEALLOCATE ALL")
+            cursor.execute(sql, params)
         row = cursor.fetchone()
         return [column.name for column in cursor.description], row

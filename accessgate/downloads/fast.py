@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from accessgate.access.policy import execute_prepared, fast_download_decision
+from accessgate.access.policy import StalePlan, execute_prepared, fast_download_decision
 from accessgate.accounts.models import ApiToken, User
 from accessgate.accounts.services import LAST_USED_PRECISION, hash_token
 from accessgate.audit.actions import AuditAction
@@ -43,7 +43,7 @@ ACTION = str(AuditAction.DOWNLOAD_URL_ISSUED)
 _WRITES = """
 , q AS (
     INSERT INTO downloads_downloadcounter AS c (grant_id, weight_file_id, issued, counted_until)
-    SELECT ok.grant_id, ok.file_id, 1, ok.valid_until FROM ok WHERE ok.cap IS NOT NULL
+    SELECT ok.grant_id, ok.file_id, 1, ok.valid_until FROM ok WHERE ok.cap > 0
     ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET
         issued = CASE WHEN c.counted_until > %(now)s::timestamptz THEN c.issued ELSE c.issued + 1 END,
         counted_until = CASE WHEN c.counted_until > %(now)s::timestamptz THEN c.counted_until
@@ -145,7 +145,7 @@ def download_url_fast(
             except QuotaExceeded as error:
                 raise _RateLimited from error
             return _issued(got, meta, now, storage)
-    except _RateLimited:
+    except (_RateLimited, StalePlan):
         return None
 
 

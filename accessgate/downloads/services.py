@@ -72,6 +72,8 @@ def _consume_quota(
     files = list(files)
     if limit is None:
         return {f.pk: None for f in files}, {f.pk: valid_until for f in files}, 0
+    if limit == 0 and files:  # the INSERT below would count a first download whatever the limit
+        _quota_used_up(files[0], limit)
     table = DownloadCounter._meta.db_table
     ids = [f.pk for f in files]
     stamp = connection.ops.adapt_datetimefield_value
@@ -94,20 +96,24 @@ def _consume_quota(
         rows = {pk: (issued, until) for pk, issued, until in cursor.fetchall()}
     for weight_file in files:
         if weight_file.pk not in rows:
-            error = QuotaExceeded(
-                _(
-                    "You have used all %(limit)s downloads of %(path)s that this grant allows. "
-                    "Ask the model's reviewers if you need more."
-                )
-                % {"limit": limit, "path": weight_file.path}
-            )
-            error.reason = "quota"
-            raise error
+            _quota_used_up(weight_file, limit)
     counted = sum(_moment(until) == valid_until for _issued, until in rows.values())
     remaining = {pk: limit - issued for pk, (issued, _) in rows.items()}
     # A free re-issue keeps the counted URL's expiry, so it never stretches one download.
     expiry = {pk: min(_moment(until), valid_until) for pk, (_issued, until) in rows.items()}
     return remaining, expiry, counted
+
+
+def _quota_used_up(weight_file: WeightFile, limit: int):
+    error = QuotaExceeded(
+        _(
+            "You have used all %(limit)s downloads of %(path)s that this grant allows. "
+            "Ask the model's reviewers if you need more."
+        )
+        % {"limit": limit, "path": weight_file.path}
+    )
+    error.reason = "quota"
+    raise error
 
 
 def _moment(value) -> datetime | None:

@@ -64,7 +64,8 @@ def _explained(h) -> bool:
         return False
     cap = grant.model.policy.max_downloads_per_file
     counter = grant.download_counters.filter(weight_file__path=PATH).first()
-    return cap is None or counter is None or counter.issued < cap or counter.counted_until > timezone.now()
+    issued = counter.issued if counter is not None else 0
+    return cap is None or issued < cap or (counter is not None and counter.counted_until > timezone.now())
 
 
 def _fast(h, ref="1.0", **kwargs):
@@ -154,8 +155,10 @@ CASES = {
         False,
     ),
     "quota at its limit": (_at_cap, False),
+    "a cap of zero downloads": (lambda h: _policy(h, max_downloads_per_file=0), False),
     "draft model": (lambda h: Model.objects.filter(pk=h["model"].pk).update(status=ModelStatus.DRAFT), False),
     "no grant at all": (lambda h: Grant.objects.filter(pk=h["grant"].pk).delete(), False),
+    "a grant on another model only": (lambda h: _grant(h, model=factories.ModelFactory()), False),
     "identity required and verified": (lambda h: (_policy(h, require_identity=True), verify(h["user"])), True),
     "identity required, none": (lambda h: _policy(h, require_identity=True), False),
     "identity required, expired": (lambda h: (_policy(h, require_identity=True), _expired_verification(h)), False),
@@ -189,6 +192,15 @@ def test_main_and_revision_address_the_same_release(holder):
     assert _fast(holder, ref="main", main=True)[1].release.pk == release.pk
     assert _fast(holder, ref=release.revision)[1].release.pk == release.pk
     assert _fast(holder, ref="no-such-version") is None
+
+
+def test_a_path_matches_only_as_stored(holder):
+    model = holder["model"]
+    for path in ["CONFIG.json", "./config.json", "config.json/", "a/../config.json", "config.json\n", "ｃonfig.json"]:
+        assert fast.download_url_fast(
+            secret=holder["secret"], namespace=model.namespace, name=model.name, ref="1.0", path=path, meta=META
+        ) is None, path  # fmt: skip
+    assert _fast(holder, ref="1.0\n") is None and _fast(holder, ref="1.0 ") is None
 
 
 def _through_view(client, h, monkeypatch, *, fast_path: bool):
@@ -318,3 +330,54 @@ def test_a_deferred_request_counts_once_against_the_rate_limit(holder, settings,
     assert response.status_code == 403 and "was revoked" in response.json()["error"]["message"]
     key = f"accessgate:rate:download:{holder['user'].pk}:{1_800_000_000 // 60}"
     assert cache.get(key) == 2
+
+
+def _alter_elsewhere(length: int) -> None:
+    """A migration run by another process (a deploy): it changes the type of a column the
+    prepared statement returns, which PostgreSQL reports on the next execution of the plan."""
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432, password=settings_dict["PASSWORD"] or None, autocommit=True,
+    ) as other:  # fmt: skip
+        other.execute(f"ALTER TABLE catalog_weightfile ALTER COLUMN storage_key TYPE varchar({length})")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_type_changed_by_a_migration_elsewhere_does_not_break_the_resolve(holder):
+    client, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+    assert client.get(_resolve_url(holder), **auth).status_code == 302  # prepared, owner learnt
+    try:
+        _alter_elsewhere(1025)
+        for _ in range(2):  # the autocommitted form ("cached plan must not change result type")
+            assert client.get(_resolve_url(holder), **auth).status_code == 302
+        _alter_elsewhere(1024)
+        _token(holder)  # a token this process has not seen: the transactional form
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {holder['secret']}"}
+        for _ in range(2):
+            assert client.get(_resolve_url(holder), **auth).status_code == 302
+    finally:
+        _alter_elsewhere(1024)
+    assert AuditEvent.objects.filter(action=AuditAction.DOWNLOAD_URL_ISSUED).count() == 5
+
+
+def test_every_download_time_requirement_is_one_the_statement_checks(holder):
+    """The statement is a second copy of the download-time rules: a rule added to
+    `requirements.evaluate(at_download=True)` must be added to policy_sql.DECISION as well
+    (and to CASES above), or the fast path would let through what `download_check` refuses."""
+    from accessgate.access import policy_sql
+    from accessgate.access.requirements import Facts, evaluate
+
+    _training(holder, passed=False)
+    _policy(
+        holder, require_identity=True, require_mfa=True, blocked_countries=["KP"], require_orcid=True,
+        require_institutional_email=True, closeout_blocks_requests=True,
+    )  # fmt: skip
+    policy = AccessPolicy.objects.get(model=holder["model"])
+    keys = {r.key for r in evaluate(policy, Facts(holder["user"]), at_download=True)}
+    mirrored = {"identity": "p.require_identity", "mfa": "p.require_mfa", "country": "p.blocked_countries",
+                "training": "p.require_training"}  # fmt: skip
+    assert keys == set(mirrored)
+    assert all(column in policy_sql.DECISION for column in mirrored.values())

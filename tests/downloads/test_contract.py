@@ -244,6 +244,14 @@ def test_quota_counts_and_refuses_with_429(client, release, holder):
     assert "0 of 2 left" in page and "1 of 2 left" in page
 
 
+def test_a_cap_of_zero_issues_nothing(client, release, holder):
+    AccessPolicy.objects.filter(model=release.model).update(max_downloads_per_file=0)
+    client.force_login(holder)
+    response = client.get(file_url(release, "config.json"))
+    assert response.status_code == 429
+    assert not DownloadCounter.objects.exists()
+
+
 def test_a_capped_manifest_counts_every_file_at_once_or_none(client, release, holder):
     from datetime import timedelta
 
