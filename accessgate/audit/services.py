@@ -55,7 +55,11 @@ def _check_details(value, path="details"):
         raise TypeError(f"{path} holds a {type(value).__name__}; convert it to a string first.")
 
 
-_INSERT_COLUMNS = (
+# The columns an inserter fills, in this order: `record()` here, and the resolve fast path's
+# statement (downloads/fast.py). `seq`, `prev_hash`, `hash` and `line` stay NULL; the chainer
+# fills them after commit, in the database, from these columns, so any inserter is right by
+# construction. `details` must be a JSON object of named keys without floats (`_check_details`).
+EVENT_COLUMNS = (
     "created_at", "actor_id", "actor_label", "action", "target_type", "target_id", "target_label",
     "ip", "user_agent", "details",
 )  # fmt: skip
@@ -66,7 +70,7 @@ def _insert(event: AuditEvent) -> None:
 
     (Model.save() would do the same through the ORM's compiler at several times the CPU.)"""
     connection = transaction.get_connection()
-    values = [getattr(event, name) for name in _INSERT_COLUMNS]
+    values = [getattr(event, name) for name in EVENT_COLUMNS]
     # `details` passed _check_details (plain JSON types only), so json.dumps is all the
     # JSONField would do, without its adapter objects.
     values[-1] = json.dumps(event.details)
@@ -76,11 +80,10 @@ def _insert(event: AuditEvent) -> None:
     event._state.adding, event._state.db = False, connection.alias
 
 
+_INSERT = f"INSERT INTO audit_auditevent ({', '.join(EVENT_COLUMNS)}) VALUES "  # noqa: S608 (constant names)
 _INSERT_SQL = {  # [SQLite, PostgreSQL]
-    False: "INSERT INTO audit_auditevent (created_at, actor_id, actor_label, action, target_type, target_id, "
-    "target_label, ip, user_agent, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-    True: "INSERT INTO audit_auditevent (created_at, actor_id, actor_label, action, target_type, target_id, "
-    "target_label, ip, user_agent, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb) RETURNING id",
+    False: _INSERT + "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+    True: _INSERT + "(%s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb) RETURNING id",
 }
 
 
@@ -93,17 +96,6 @@ def _new_event(**values) -> AuditEvent:
     if not _ATTNAMES:
         _ATTNAMES.extend(field.attname for field in AuditEvent._meta.concrete_fields)
     return AuditEvent(*(values.get(name) for name in _ATTNAMES))
-
-
-def event_insert_sql() -> tuple[str, tuple[str, ...]]:
-    """For a raw inserter on PostgreSQL (e.g. one statement that checks and audits): the
-    INSERT … RETURNING id that `record()` runs, and the names of its parameters in order.
-
-    Only these columns: `seq`, `prev_hash`, `hash` and `line` stay NULL; the chainer fills
-    them after commit, in the database, from the columns (so any inserter is right by
-    construction). `details` must be a JSON object of named keys without floats, as
-    `record()` enforces; `ip` is text or NULL; `created_at` is the event's time (UTC)."""
-    return _INSERT_SQL[True], _INSERT_COLUMNS
 
 
 def _chain_after_commit() -> None:

@@ -30,14 +30,14 @@ from accessgate.accounts.services import LAST_USED_PRECISION, hash_token
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
-from accessgate.audit.services import inserted
+from accessgate.audit.services import EVENT_COLUMNS, inserted
 from accessgate.audit.signals import heard
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.core.errors import QuotaExceeded
 from accessgate.core.ratelimit import uncount
 from accessgate.core.storage import get_storage
 
-from .services import IssuedUrl, _check_rate, _moment, _seconds_until, rate_key
+from .services import IssuedUrl, aware_moment, download_rate_check, rate_key, seconds_until
 
 ACTION = str(AuditAction.DOWNLOAD_URL_ISSUED)
 _WRITES = """
@@ -57,8 +57,7 @@ _WRITES = """
            OR last_used_ip IS DISTINCT FROM %(ip)s::inet)
     RETURNING id
 ), ev AS (
-    INSERT INTO audit_auditevent (created_at, actor_id, actor_label, action, target_type, target_id, target_label,
-                          ip, user_agent, details)
+    INSERT INTO audit_auditevent ({columns})
     SELECT %(now)s::timestamptz, ok.user_id, ok.user_email, %(action)s::text, %(target_type)s::text,
            ok.file_id::text, left(ok.path, 300), %(ip)s::inet, %(user_agent)s::text,
            jsonb_build_object(
@@ -72,7 +71,7 @@ _WRITES = """
 )
 SELECT ok.*, q.issued, q.counted_until, ev.id AS event_id, ev.details AS event_details
 FROM ok LEFT JOIN q ON true LEFT JOIN ev ON true
-"""
+""".replace("{columns}", ", ".join(EVENT_COLUMNS))  # record()'s columns, in record()'s order
 
 
 def redirect_to_issued(request, issued: IssuedUrl) -> HttpResponseRedirect:
@@ -124,7 +123,7 @@ def download_url_fast(
         # or COMMIT), which is whole when no event receiver acts on this action. The rate
         # limit counts first, while nothing is written; a deferred request gives the use back.
         try:
-            _check_rate(User(id=owner))
+            download_rate_check(User(id=owner))
         except QuotaExceeded:
             return None
         got = _answer(*execute_prepared(statement, params))
@@ -141,7 +140,7 @@ def download_url_fast(
                 _OWNERS.clear()
             _OWNERS[token_hash] = got["user_id"]
             try:
-                _check_rate(User(id=got["user_id"]))  # after the decision: the owner is known only now
+                download_rate_check(User(id=got["user_id"]))  # after the decision: the owner is known only now
             except QuotaExceeded as error:
                 raise _RateLimited from error
             return _issued(got, meta, now, storage)
@@ -179,7 +178,7 @@ def _issued(got: dict, meta: RequestMeta, now, storage) -> tuple[IssuedUrl, Weig
     else:
         remaining = got["cap"] - got["issued"]
         # A free re-issue keeps the counted URL's expiry (as services._consume_quota).
-        ttl = _seconds_until(min(_moment(got["counted_until"]), got["valid_until"]), now)
+        ttl = seconds_until(min(aware_moment(got["counted_until"]), got["valid_until"]), now)
     url = storage.signed_url(
         weight_file.storage_key, filename=weight_file.path.rsplit("/", 1)[-1], sha256=weight_file.sha256,
         ttl_seconds=ttl, now=now,

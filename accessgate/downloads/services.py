@@ -36,7 +36,7 @@ class IssuedUrl:
     remaining: int | None  # URLs left for this file under the grant; None when unlimited
 
 
-def _check_rate(user: User) -> None:
+def download_rate_check(user: User) -> None:
     count, seconds = parse(settings.ACCESSGATE_DOWNLOAD_RATE_LIMIT)
     try:
         check_rate(
@@ -72,8 +72,6 @@ def _consume_quota(
     files = list(files)
     if limit is None:
         return {f.pk: None for f in files}, {f.pk: valid_until for f in files}, 0
-    if limit == 0 and files:  # the INSERT below would count a first download whatever the limit
-        _quota_used_up(files[0], limit)
     table = DownloadCounter._meta.db_table
     ids = [f.pk for f in files]
     stamp = connection.ops.adapt_datetimefield_value
@@ -85,22 +83,25 @@ def _consume_quota(
         params = [value for pk in ids for value in (grant.pk, pk, until_value)]
     valid = f"{table}.counted_until > %s"
     with connection.cursor() as cursor:
+        # A limit of 0 inserts no first count (the fast path's statement says the same). Only
+        # constant names are formatted in; every value is a parameter.
         cursor.execute(
-            f"INSERT INTO {table} (grant_id, weight_file_id, issued, counted_until) {rows_sql} WHERE true "
+            f"INSERT INTO {table} (grant_id, weight_file_id, issued, counted_until) "  # noqa: S608
+            f"SELECT * FROM ({rows_sql}) AS wanted WHERE %s > 0 "
             f"ON CONFLICT (grant_id, weight_file_id) DO UPDATE SET "
             f"issued = CASE WHEN {valid} THEN {table}.issued ELSE {table}.issued + 1 END, "
             f"counted_until = CASE WHEN {valid} THEN {table}.counted_until ELSE excluded.counted_until END "
             f"WHERE {valid} OR {table}.issued < %s RETURNING weight_file_id, issued, counted_until",
-            [*params, now_value, now_value, now_value, limit],
+            [*params, limit, now_value, now_value, now_value, limit],
         )
         rows = {pk: (issued, until) for pk, issued, until in cursor.fetchall()}
     for weight_file in files:
         if weight_file.pk not in rows:
             _quota_used_up(weight_file, limit)
-    counted = sum(_moment(until) == valid_until for _issued, until in rows.values())
+    counted = sum(aware_moment(until) == valid_until for _issued, until in rows.values())
     remaining = {pk: limit - issued for pk, (issued, _) in rows.items()}
     # A free re-issue keeps the counted URL's expiry, so it never stretches one download.
-    expiry = {pk: min(_moment(until), valid_until) for pk, (_issued, until) in rows.items()}
+    expiry = {pk: min(aware_moment(until), valid_until) for pk, (_issued, until) in rows.items()}
     return remaining, expiry, counted
 
 
@@ -116,7 +117,7 @@ def _quota_used_up(weight_file: WeightFile, limit: int):
     raise error
 
 
-def _moment(value) -> datetime | None:
+def aware_moment(value) -> datetime | None:
     """A timestamp as a raw cursor returns it (SQLite: naive or text), made aware."""
     if isinstance(value, str):
         value = parse_datetime(value)
@@ -125,7 +126,7 @@ def _moment(value) -> datetime | None:
     return value
 
 
-def _seconds_until(moment: datetime, now: datetime) -> int:
+def seconds_until(moment: datetime, now: datetime) -> int:
     """Whole seconds from `now` to `moment`, at least 1 (a free URL issued in the counted
     URL's last second still works for that second)."""
     return max(1, int((moment - now).total_seconds()))
@@ -152,7 +153,7 @@ def _issue(
     mfa_verified: bool,
 ):
     """Shared by single files and manifests: re-check everything, count, sign."""
-    _check_rate(user)
+    download_rate_check(user)
     require_scope(token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(user, release, mfa_verified=mfa_verified)
     policy = grant.model.policy
@@ -162,7 +163,7 @@ def _issue(
     remaining, expiry, counted = _consume_quota(
         grant, files, policy.max_downloads_per_file, now=now, valid_until=now + timedelta(seconds=ttl)
     )
-    ttls, sign = {f.pk: _seconds_until(expiry[f.pk], now) for f in files}, storage.signer(now=now)
+    ttls, sign = {f.pk: seconds_until(expiry[f.pk], now) for f in files}, storage.signer(now=now)
     issued = [
         IssuedUrl(
             path=f.path,

@@ -83,13 +83,16 @@ def test_the_database_chainer_never_touches_a_chained_event_again(postgres):
 
 
 @pytest.mark.django_db
-def test_a_raw_insert_by_event_insert_sql_is_linked_like_a_recorded_event(postgres):
+def test_a_raw_insert_of_the_event_columns_is_linked_like_a_recorded_event(postgres):
     import json
     from datetime import UTC, datetime
 
-    from accessgate.audit.services import event_insert_sql
+    from accessgate.audit.services import EVENT_COLUMNS as columns
 
-    sql, columns = event_insert_sql()
+    sql = (
+        f"INSERT INTO audit_auditevent ({', '.join(columns)}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb) RETURNING id"
+    )
     values = {
         "created_at": datetime(2026, 11, 29, 6, 0, 0, 123456, tzinfo=UTC),
         "actor_id": None,
