@@ -5,10 +5,13 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
+from accessgate.catalog.models import Release
 from accessgate.core.storage import get_storage
 
-from ..conftest import need_service
+from .. import factories
+from ..conftest import make_policy, need_service
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tests" / "support" / "s3rver-sigv4.js"
@@ -71,3 +74,25 @@ def storage(backend):
 
 def wait_past(seconds: float) -> None:
     time.sleep(seconds)
+
+
+# A small release imported through `import_release`, on whichever storage the test module's
+# `backend` fixture selects.
+FILES = {
+    "config.json": b'{"hidden_size": 64}',
+    "model-00001-of-00002.safetensors": bytes(range(256)) * 4096,
+    "model-00002-of-00002.safetensors": b"\x00\x01" * 70000,
+    "tokenizer/vocab.json": '{"ü": 1}'.encode(),
+}
+
+
+@pytest.fixture
+def release(backend, tmp_path, licence, reviewer):
+    model = factories.ModelFactory(reviewers=[reviewer])
+    make_policy(model, licence, url_ttl_seconds=300)
+    source = tmp_path / "source"
+    for path, content in FILES.items():
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        (source / path).write_bytes(content)
+    call_command("import_release", model.full_name, "1.0", str(source))
+    return Release.objects.get(model=model, version="1.0")

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import requests
-from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
@@ -18,7 +17,7 @@ from accessgate.access.models import AccessPolicy
 from accessgate.accounts.models import ApiToken
 from accessgate.accounts.services import token_create, token_revoke
 from accessgate.audit.models import AuditEvent
-from accessgate.catalog.models import LicenseVersion, Release
+from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.services import license_publish
 from accessgate.core.errors import AccessDenied, Conflict
 from accessgate.downloads.models import DownloadCounter
@@ -26,27 +25,9 @@ from accessgate.downloads.services import download_manifest_issue, download_url_
 
 from .. import factories
 from ..conftest import application, make_policy
+from .conftest import FILES
 
 pytestmark = pytest.mark.django_db
-
-FILES = {
-    "config.json": b'{"hidden_size": 64}',
-    "model-00001-of-00002.safetensors": bytes(range(256)) * 4096,
-    "model-00002-of-00002.safetensors": b"\x00\x01" * 70000,
-    "tokenizer/vocab.json": '{"ü": 1}'.encode(),
-}
-
-
-@pytest.fixture
-def release(backend, tmp_path, licence, reviewer):
-    model = factories.ModelFactory(reviewers=[reviewer])
-    make_policy(model, licence, url_ttl_seconds=300)
-    source = tmp_path / "source"
-    for path, content in FILES.items():
-        (source / path).parent.mkdir(parents=True, exist_ok=True)
-        (source / path).write_bytes(content)
-    call_command("import_release", model.full_name, "1.0", str(source))
-    return Release.objects.get(model=model, version="1.0")
 
 
 @pytest.fixture

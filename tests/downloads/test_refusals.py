@@ -20,7 +20,7 @@ from accessgate.audit.models import AuditEvent, RefusalTally
 
 from .. import factories
 from ..conftest import application, make_policy
-from .test_contract import FILES, file_url
+from .test_contract import file_url
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +31,6 @@ T0 = datetime(2026, 11, 29, 10, 0, 30, tzinfo=UTC)
 def backend(settings):
     settings.ACCESSGATE_STORAGE_BACKEND = "local"
     return "local"
-
-
-@pytest.fixture
-def release(backend, tmp_path, licence, reviewer):
-    from django.core.management import call_command
-
-    from accessgate.catalog.models import Release
-
-    model = factories.ModelFactory(reviewers=[reviewer])
-    make_policy(model, licence, url_ttl_seconds=300)
-    source = tmp_path / "source"
-    for path, content in FILES.items():
-        (source / path).parent.mkdir(parents=True, exist_ok=True)
-        (source / path).write_bytes(content)
-    call_command("import_release", model.full_name, "1.0", str(source))
-    return Release.objects.get(model=model, version="1.0")
 
 
 @pytest.fixture
