@@ -26,7 +26,7 @@ COUNTS = {
     # notes, the request's grants, the reviewer's profile (conflicts)
     "review": 20,
     # One prepared statement decides, counts, stamps the token and inserts the event (the
-    # resolve fast path, access/policy_sql.py), inside the service's savepoint and its release
+    # resolve fast path, access/rules/download_sql.py), inside the service's savepoint and its release
     "resolve": 3,
 }
 
