@@ -14,7 +14,7 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
 from ..models import AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
-from ..policy import can_review
+from ..rules.staff import can_review
 from ._checks import locked, policy_of
 from ._emails import email_applicant
 from .grants import grant_open, revoke_locked

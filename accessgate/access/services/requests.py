@@ -27,12 +27,12 @@ from ..models import (
     Grant,
     GrantStatus,
     RequestStatus,
+    SuspensionReason,
 )
 from ..selectors import reapply_after
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
-from .grants import IDENTITY_LAPSED
 from .reviews import approve
 
 
@@ -113,7 +113,7 @@ def access_request_submit(
             % {"full_name": model.full_name}
         )
     suspended = Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).first()
-    if suspended is not None and suspended.suspended_reason == IDENTITY_LAPSED:
+    if suspended is not None and suspended.suspended_reason == SuspensionReason.IDENTITY_EXPIRED:
         raise Conflict(
             _("Your access to %(full_name)s is suspended until you verify your identity again.")
             % {"full_name": model.full_name}

@@ -28,8 +28,8 @@ from accessgate.core.errors import AccessDenied, InvalidTransition, NotFound, Va
 from accessgate.notifications.services import email_queue
 
 from ..models import REQUEST_TRANSITIONS, AccessPolicy, AccessRequest, Decision, RequestStatus, Review
-from ..models_signoff import SIGNOFF_TRANSITIONS, Signoff, SignoffStatus
-from ..requirements import Facts, email_domain_allowed, evaluate
+from ..models.signoffs import SIGNOFF_TRANSITIONS, Signoff, SignoffStatus
+from ..rules.requirements import Facts, email_domain_allowed, evaluate
 from ._checks import locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .reviews import approve

@@ -17,7 +17,8 @@ from accessgate.core.forms import add_domain_error
 from .. import selectors, services
 from ..forms import AppealForm, ApplicationForm, SignatureForm
 from ..models import GrantStatus, RequestStatus
-from ..policy import active_grant, requirements_for
+from ..rules.downloads import active_grant
+from ..rules.requirements import requirements_for
 
 
 def _model_or_404(request, namespace: str, name: str) -> Model:
