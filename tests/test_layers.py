@@ -1,6 +1,6 @@
 """The import graph keeps its shape: layers point down and apps form no cycle.
 
-Layers, lowest first (README, "Design notes"):
+Layers, lowest first (docs/architecture.md, "Layers"):
 
     core < audit < accounts, catalog, notifications < access, identity, downloads < api < project
 
