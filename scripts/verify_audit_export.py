@@ -260,6 +260,11 @@ def check_signature(document, public_key, kind: str, where: str) -> dict:
     return signed
 
 
+def same_key(document: dict, public_key, kind: str, where: str) -> None:
+    if document["key_id"] != public_key[1]:
+        raise Failed(f"{where}: the {kind} names key {shown(document['key_id'])}, but key {public_key[1]} signed it")
+
+
 def format_of(document: dict, expected: str, what: str, where: str) -> None:
     value = field(document, "format", STR, where)
     if value != expected:
@@ -383,6 +388,7 @@ def check_manifest(document, public_key, where: str) -> dict:
         raise Failed(f"{where}: unknown row format {shown(manifest['file_format'])} (expected jsonl or csv)")
     if manifest["signature_algorithm"] != "Ed25519":
         raise Failed(f"{where}: unknown signature algorithm {shown(manifest['signature_algorithm'])}")
+    same_key(manifest, public_key, "manifest", where)
     empty = [name for name in ENDS if manifest[name] is None]
     if empty and (manifest["row_count"] or len(empty) != len(ENDS)):
         raise Failed(f"{where}: field '{empty[0]}' is null, but the export has rows")
@@ -471,6 +477,7 @@ def check_checkpoint(document, public_key, where: str) -> dict:
         field(checkpoint, name, check, where)
     for name in ("signature_algorithm", "reason", "portal"):
         field(checkpoint, name, STR, where)
+    same_key(checkpoint, public_key, "checkpoint", where)
     return checkpoint
 
 
@@ -481,6 +488,7 @@ def check_receipt(document, public_key, where: str) -> tuple[dict, dict]:
     only(receipt, RECEIPT_FIELDS, where)
     for name, check in (("issued_at", TIME), ("key_id", STR), ("prev_hash", HASH), ("hash", HASH)):
         field(receipt, name, check, where)
+    same_key(receipt, public_key, "receipt", where)
     event = checked_event(receipt["event"], f"{where}: field 'event'")
     seq, claimed = event["seq"], receipt["hash"]
     checkpoint = check_checkpoint(receipt["checkpoint"], public_key, f"{where}: field 'checkpoint'")
