@@ -13,8 +13,8 @@ from accessgate.audit.models import AuditEvent, Checkpoint
 
 from ..audit.test_chain import run_verify
 from ..audit.test_checkpoints import rewrite_history
-from ..audit.test_exports import SCRIPT
 from ..conftest import application
+from ..support.exports import SCRIPT
 
 pytestmark = pytest.mark.django_db
 

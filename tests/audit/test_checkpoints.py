@@ -27,8 +27,8 @@ from accessgate.audit.services import record
 from accessgate.core.storage import get_storage
 
 from ..downloads.conftest import s3rver  # noqa: F401 (fixture)
+from ..support.exports import SCRIPT, export_files, make_export
 from .test_chain import append, run_verify, tamper
-from .test_exports import SCRIPT, export_files, make_export
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
