@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accessgate.access import services
 from accessgate.accounts.services import token_create
+from accessgate.audit.exports import audit_export_run
 from accessgate.audit.models import AuditExport, VerificationRun
-from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
 from accessgate.downloads.imports import release_import_prepare
 from accessgate.downloads.uploads import upload_start

@@ -17,9 +17,10 @@ from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.exports import audit_export_request, daily_export_due
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
-from accessgate.audit.services import audit_export_request, daily_export_due, record
+from accessgate.audit.services import record
 from accessgate.audit.tasks import daily_export
 from accessgate.core.jobs import JobStatus
 from accessgate.core.storage import get_storage
