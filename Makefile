@@ -22,10 +22,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# DEBUG is off unless set; the demo is the development shape (plain HTTP, dev identity provider).
+DEMO_ENV := ACCESSGATE_DEBUG=1 ACCESSGATE_SITE_URL=$(SITE_URL)
+
 demo: $(VENV)/.runtime-installed
-	$(BIN)/python manage.py migrate --noinput
-	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
-	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
+	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
 # DEBUG off). Needs the environment described in README "Deploying".
