@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from .conftest import REQUIRE_SERVICES
+from tests.support.services import REQUIRE_SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {

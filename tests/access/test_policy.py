@@ -8,9 +8,9 @@ from django.utils import timezone
 from accessgate.access import policy, services
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Release
+from tests.support.applications import make_policy
 
 from .. import factories
-from ..conftest import make_policy
 
 pytestmark = pytest.mark.django_db
 

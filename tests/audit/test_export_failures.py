@@ -5,8 +5,7 @@ from accessgate.audit.exports import audit_export_request
 from accessgate.audit.models import AuditEvent, AuditExport, VerificationRun
 from accessgate.audit.verification import audit_verification_request
 from accessgate.core.jobs import JobStatus
-
-from ..notifications.test_outbox import broker
+from tests.support.celery import broker
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,6 @@
 import base64
 import hashlib
 import json
-import subprocess
-import sys
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -17,19 +15,19 @@ from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
-from accessgate.audit.exports import audit_export_request, daily_export_due
+from accessgate.audit.exports import daily_export_due
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
 from accessgate.audit.services import record
 from accessgate.audit.tasks import daily_export
 from accessgate.core.jobs import JobStatus
 from accessgate.core.storage import get_storage
+from tests.support.audit import export_files, make_export, run_script
 
 from .. import factories
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "verify_audit_export.py"
 
 
 @pytest.fixture
@@ -49,36 +47,6 @@ def trail():
             )
     chain_all()  # what the on-commit step does after a real commit
     return users
-
-
-def export_files(export, tmp_path):
-    """Fetch the file and manifest the way an auditor does; return their paths and the key."""
-    export.refresh_from_db()
-    storage = get_storage()
-    data = storage.open(export.storage_key).read()
-    file_path = tmp_path / export.file_name
-    file_path.write_bytes(data)
-    manifest_path = tmp_path / f"{export.file_name}.manifest.json"
-    manifest_path.write_text(json.dumps({"manifest": export.manifest, "signature": export.signature}))
-    key_path = tmp_path / "public-key.pem"
-    key_path.write_text(signing.public_key_pem())
-    return file_path, manifest_path, key_path
-
-
-def run_script(*paths):
-    file_path, manifest_path, key_path = paths
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), str(file_path), str(manifest_path), "--public-key", str(key_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout
-
-
-def make_export(auditor, filters=None, format="jsonl", capture=None):
-    with capture(execute=True):
-        return audit_export_request(actor=auditor, filters=filters or {}, format=format)
 
 
 @pytest.mark.parametrize("format", ["jsonl", "csv"])
