@@ -83,8 +83,11 @@ bench: $(VENV)/.dev-installed services
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || true; fi
 	$(BIN)/python bench/run.py
 
+# mypy loads the settings (django-stubs' plugin): the development shape needs no secret key.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	ACCESSGATE_DEBUG=1 $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
