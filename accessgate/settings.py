@@ -24,7 +24,9 @@ if (BASE_DIR / ".env").exists():
 
 VAR_DIR = Path(env.str("ACCESSGATE_VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("ACCESSGATE_DEBUG", default=True)
+# Off unless set: a gate that forgets this variable serves no debug pages. `make demo` and the
+# test run (pyproject.toml, [tool.pytest.ini_options] env) set ACCESSGATE_DEBUG=1.
+DEBUG = env.bool("ACCESSGATE_DEBUG", default=False)
 
 
 def _secret_key() -> str:

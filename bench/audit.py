@@ -201,8 +201,8 @@ def verify() -> dict:
 
 
 def export() -> dict:
+    from accessgate.audit.exports import audit_export_run
     from accessgate.audit.models import AuditExport
-    from accessgate.audit.services import audit_export_run
 
     job = AuditExport.objects.create(requested_by_label="bench", is_full=True)
     start = time.perf_counter()

@@ -13,19 +13,18 @@ from django.utils import timezone
 
 from accessgate.access import services
 from accessgate.accounts.services import token_create
+from accessgate.audit.exports import audit_export_run
 from accessgate.audit.models import AuditExport, VerificationRun
-from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
 from accessgate.downloads.imports import release_import_prepare
 from accessgate.downloads.uploads import upload_start
 from accessgate.notifications.services import webhook_endpoint_create
 from accessgate.training.models import Training
 from accessgate.training.services import training_certificate_upload
+from tests.support.applications import application, make_policy
 
 from . import factories
-from .conftest import application, make_policy
 
-# Included URLconfs whose pages guard themselves, so the matrix does not list them one by one:
 # - allauth's (`allauth.urls`: log-in, sign-up, e-mail, MFA, ORCID). Its views decide who may
 #   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
 # - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model

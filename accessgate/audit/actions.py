@@ -167,11 +167,3 @@ def label(action: str) -> str:
 
 def known_actions() -> list[str]:
     return sorted(_known)
-
-
-def actions_by_app() -> dict[str, list[str]]:
-    """Actions grouped by their first segment (the app or area that records them)."""
-    groups: dict[str, list[str]] = {}
-    for action in known_actions():
-        groups.setdefault(action.split(".", 1)[0], []).append(action)
-    return groups

@@ -5,8 +5,9 @@ from accessgate.core.jobs import JobStatus
 from accessgate.core.tasks import queue_now
 
 from . import chainer
+from .exports import audit_export_run, daily_export_due
 from .models import AuditExport, VerificationRun
-from .services import audit_export_run, audit_verification_run, daily_export_due
+from .verification import audit_verification_run
 
 
 @shared_task(acks_late=True)

@@ -12,10 +12,10 @@ from accessgate.access.services import PolicySettings, policy_set
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from tests.support.applications import application, make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import application, make_policy
-from ..identity.test_lifecycle import verify
 
 pytestmark = pytest.mark.django_db
 META = RequestMeta(ip="192.0.2.9", user_agent="pytest")

@@ -11,10 +11,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accessgate.accounts.services import token_create
+from tests.support.applications import make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import make_policy
-from ..identity.test_lifecycle import verify
 
 pytestmark = pytest.mark.django_db
 COUNTS = {

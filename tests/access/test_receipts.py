@@ -11,10 +11,9 @@ from accessgate.access import services
 from accessgate.audit import signing
 from accessgate.audit.models import AuditEvent, Checkpoint
 
-from ..audit.test_chain import run_verify
-from ..audit.test_checkpoints import rewrite_history
-from ..conftest import application
-from ..support.exports import SCRIPT
+from tests.support.applications import application
+from tests.support.audit import rewrite_history, run_verify
+from tests.support.exports import SCRIPT
 
 pytestmark = pytest.mark.django_db
 

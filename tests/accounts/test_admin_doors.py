@@ -172,7 +172,7 @@ class TestRolesPage:
 
 class TestDeactivation:
     def _post(self, client, user, **data):
-        from .test_admin import change_user
+        from tests.support.accounts import change_user
 
         return change_user(client, user, **data)
 

@@ -4,9 +4,8 @@ import pytest
 
 from accessgate.access import services
 from accessgate.audit.models import AuditEvent, AuditExport, VerificationRun
-
-from ..conftest import application
-from .conftest import error_of
+from tests.support.api import error_of
+from tests.support.applications import application
 
 pytestmark = pytest.mark.django_db
 

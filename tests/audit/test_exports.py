@@ -12,14 +12,15 @@ from django.utils import timezone
 
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
+from accessgate.audit.exports import daily_export_due
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
-from accessgate.audit.services import daily_export_due, record
+from accessgate.audit.services import record
 from accessgate.audit.tasks import daily_export
 from accessgate.core.jobs import JobStatus
 from accessgate.core.storage import get_storage
 
-from ..support.exports import export_files, make_export, run_script, trail_fixture  # noqa: F401 (fixture)
+from tests.support.exports import export_files, make_export, run_script, trail_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from accessgate.audit.checkpoints import MANUAL, checkpoint_create, checkpoint_f
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.receipts import receipt_issue
 
-from ..support.exports import SCRIPT, export_files, make_export, trail_fixture  # noqa: F401 (fixture)
+from tests.support.exports import SCRIPT, export_files, make_export, trail_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

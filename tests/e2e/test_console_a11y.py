@@ -10,10 +10,10 @@ from accessgate.access import services
 from accessgate.core.jobs import JobStatus
 from accessgate.downloads.models import ReleaseImport
 from accessgate.downloads.services import download_url_issue
+from tests.support.applications import application
+from tests.support.browser import WIDTHS, Inspector, log_in, needs_axe
 
 from .. import factories
-from ..conftest import application
-from .conftest import WIDTHS, Inspector, log_in, needs_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

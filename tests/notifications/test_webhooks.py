@@ -23,10 +23,10 @@ from accessgate.notifications import services
 from accessgate.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from accessgate.notifications.tasks import WEBHOOK_MAX_ATTEMPTS, deliver_webhook, redeliver_pending
 from accessgate.notifications.webhooks import post
+from tests.support.applications import application
+from tests.support.celery import broker
 
 from .. import factories
-from ..conftest import application
-from .test_outbox import broker
 
 WEBHOOKS_DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 

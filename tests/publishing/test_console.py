@@ -18,9 +18,9 @@ from accessgate.downloads.models import ReleaseImport
 from accessgate.notifications.models import Email
 from accessgate.publishing.services import model_create_draft, model_publish
 from accessgate.training.models import Training
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 POLICY_FORM = {
     "gating": "manual",

@@ -12,7 +12,8 @@ from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
-from accessgate.audit.services import audit_export_request, record
+from accessgate.audit.exports import audit_export_request
+from accessgate.audit.services import record
 from accessgate.core.storage import get_storage
 
 from .. import factories
