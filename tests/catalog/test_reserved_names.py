@@ -51,7 +51,8 @@ def test_the_service_refuses_a_reserved_namespace(namespace, events):
 
 def test_the_demo_names_stay_valid():
     for namespace in ["demo-lab", "acme-lab", "council-lab"]:
-        model_create(actor=None, namespace=namespace, name="frontier-demo-7b", display_name="F")
+        created = model_create(actor=None, namespace=namespace, name="frontier-demo-7b", display_name="F")
+        assert created.full_name == f"{namespace}/frontier-demo-7b"
 
 
 def test_the_console_refuses_a_reserved_namespace(client, publisher, events):
