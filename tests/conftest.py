@@ -195,3 +195,14 @@ def auto_model(db, licence):
 @pytest.fixture
 def site_url():
     return django_settings.SITE_URL
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, settings):
+    """Run a test once per storage backend."""
+    if request.param == "s3":
+        settings.ACCESSGATE_STORAGE_BACKEND = "s3"
+        settings.ACCESSGATE_S3 = request.getfixturevalue("s3rver")
+    else:
+        settings.ACCESSGATE_STORAGE_BACKEND = "local"
+    return request.param

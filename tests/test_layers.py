@@ -197,6 +197,7 @@ def test_a_lower_app_importing_a_higher_one_is_caught(monkeypatch):
 
 # --- no two modules import each other ------------------------------------------------------
 
+
 def _imported_modules(path: Path, known: set[str]) -> set[str]:
     """The `accessgate` modules this file imports, at any depth (function-local too).
 

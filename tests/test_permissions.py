@@ -114,8 +114,11 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     model.publishers.add(publisher)
     other_publisher = factories.UserFactory(role="publisher")
     factories.ModelFactory().publishers.add(other_publisher)
-    (tmp_path / "weights.bin").write_bytes(b"123")
-    job = release_import_prepare(actor=publisher, model=model, version="9.9", source=str(tmp_path))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "weights.bin").write_bytes(b"123")
+    job = release_import_prepare(
+        actor=publisher, model=model, version="9.9", source=str(tmp_path / "src"), operator=True
+    )
     upload = upload_start(actor=publisher, model=model, version="9.8", files=[("a.bin", 3)])
     return {
         "collection": collection,

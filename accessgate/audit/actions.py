@@ -45,6 +45,8 @@ class AuditAction(models.TextChoices):
     CATALOG_RELEASE_RESTORED = "catalog.release.restored", _("Release restored")
     CATALOG_MODEL_PUBLISHED = "catalog.model.published", _("Model published")
     CATALOG_MODEL_PUBLISHERS_CHANGED = "catalog.model.publishers_changed", _("Model publishers changed")
+    CATALOG_IMPORT_PREFIX_ADDED = "catalog.import_prefix.added", _("Import prefix opened to a publisher")
+    CATALOG_IMPORT_PREFIX_REMOVED = "catalog.import_prefix.removed", _("Import prefix closed")
 
     ACCESS_POLICY_CREATED = "access.policy.created", _("Access policy created")
     ACCESS_POLICY_UPDATED = "access.policy.updated", _("Access policy updated")

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from accessgate.core.errors import InvalidTransition
 from accessgate.core.jobs import JobStatus, job_done, job_fail, job_start, job_update
-from accessgate.core.storage import get_storage, sha256_of
+from accessgate.core.storage import get_storage, prefixes, sha256_of
 from accessgate.core.tasks import queue_after_commit
 
 from . import signing
@@ -239,7 +239,7 @@ def audit_export_download(
     )
 
 
-def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/") -> AuditExport:
+def audit_export_run(export: AuditExport, *, key_prefix: str = prefixes.AUDIT_EXPORTS) -> AuditExport:
     """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
     job_start(export)
     try:

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from accessgate.core.jobs import JobStatus
+from accessgate.core.storage import prefixes
 from accessgate.core.tasks import queue_now
 
 from . import chainer
@@ -16,7 +17,7 @@ def run_export(export_id: int) -> str:
     export = AuditExport.objects.get(pk=export_id)
     if export.status in (JobStatus.RUNNING, JobStatus.DONE):
         return export.status
-    prefix = settings.ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX if export.scheduled_day else "audit-exports/"
+    prefix = settings.ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX if export.scheduled_day else prefixes.AUDIT_EXPORTS
     audit_export_run(export, key_prefix=prefix)
     return JobStatus.DONE
 

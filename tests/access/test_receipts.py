@@ -10,7 +10,6 @@ from django.urls import reverse
 from accessgate.access import services
 from accessgate.audit import signing
 from accessgate.audit.models import AuditEvent, Checkpoint
-
 from tests.support.applications import application
 from tests.support.audit import rewrite_history, run_verify
 from tests.support.exports import SCRIPT

@@ -24,7 +24,6 @@ from accessgate.audit.checkpoints import (
 from accessgate.audit.models import AuditEvent, Checkpoint
 from accessgate.audit.services import record
 from accessgate.core.storage import get_storage
-
 from tests.support.audit import append, rewrite_history, run_verify, tamper
 from tests.support.exports import SCRIPT, export_files, make_export
 

@@ -19,7 +19,6 @@ from accessgate.audit.services import record
 from accessgate.audit.tasks import daily_export
 from accessgate.core.jobs import JobStatus
 from accessgate.core.storage import get_storage
-
 from tests.support.exports import export_files, make_export, run_script, trail_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db

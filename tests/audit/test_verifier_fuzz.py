@@ -29,7 +29,6 @@ from accessgate.audit import signing
 from accessgate.audit.checkpoints import MANUAL, checkpoint_create, checkpoint_file
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.receipts import receipt_issue
-
 from tests.support.exports import SCRIPT, export_files, make_export, trail_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db

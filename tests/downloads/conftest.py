@@ -14,17 +14,6 @@ from .. import factories
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["local", "s3"])
-def backend(request, settings):
-    """Run a test once per storage backend."""
-    if request.param == "s3":
-        settings.ACCESSGATE_STORAGE_BACKEND = "s3"
-        settings.ACCESSGATE_S3 = request.getfixturevalue("s3rver")
-    else:
-        settings.ACCESSGATE_STORAGE_BACKEND = "local"
-    return request.param
-
-
 @pytest.fixture
 def storage(backend):
     return get_storage()

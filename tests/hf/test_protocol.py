@@ -6,9 +6,9 @@ from django.urls import resolve, reverse
 from accessgate.access.models import AccessPolicy
 from accessgate.accounts.services import token_create
 from accessgate.api.hf import views as hf_views
-from accessgate.api.hf.resolve_urls import RESERVED
 from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import Release
+from accessgate.catalog.names import TOP_LEVEL_ROUTES as RESERVED
 from tests.support.hf import FILES, sha256
 
 from .. import factories

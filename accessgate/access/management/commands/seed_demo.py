@@ -260,7 +260,9 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory() as source:
                 for path, content in make_files().items():
                     (Path(source) / path).write_bytes(content)
-                job = release_import_prepare(actor=None, model=model, version=version, source=source, notes=notes)
+                job = release_import_prepare(
+                    actor=None, model=model, version=version, source=source, notes=notes, operator=True
+                )
                 release_import_run(job)
 
     def _grant(self, researcher, model):
