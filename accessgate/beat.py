@@ -8,7 +8,7 @@ def beat_schedule(*, checkpoint_interval: float) -> dict:
             "task": "accessgate.notifications.tasks.redeliver_pending",
             "schedule": 300.0,
         },
-        "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (see README)
+        "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (docs/audit.md)
             "task": "accessgate.audit.tasks.chain_pending",
             "schedule": 30.0,
         },

@@ -3,7 +3,7 @@
 Everything is read from environment variables (django-environ). The defaults are the
 embedded setup that `make demo` runs: SQLite, weights on the local disk, Celery in eager
 mode and e-mail printed to the console. Production switches each integration on with an
-explicit variable; see the configuration table in README.md.
+explicit variable; see docs/configuration.md.
 """
 
 import secrets
@@ -162,7 +162,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accessgate")}
 if "redis" in CACHES["default"]["BACKEND"].lower():
-    # A dead cache must fail fast (503, see README "When a service is down"), not hang a worker.
+    # A dead cache fails fast (a 503, docs/deploying.md), never hangs a worker.
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 
 AUTH_USER_MODEL = "accounts.User"
@@ -228,7 +228,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # WebAuthn on http://localhost in de
 
 LANGUAGE_CODE = "en"
 # Templates and messages are marked for translation; a language joins this list together with
-# its catalogue under locale/ (README, "Translating").
+# its catalogue under locale/ (docs/translating.md).
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English keeps the portal's unambiguous ISO-style dates; other languages use Django's formats.
@@ -337,7 +337,7 @@ ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file els
 # Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
 # Link audit events into the hash chain right after each recording transaction commits
 # (in-process). On by default when Celery runs eagerly (the demo, tests); production runs
-# `manage.py audit_chainer` instead (see README, "The audit chainer").
+# `manage.py audit_chainer` instead (docs/audit.md, "The audit chainer").
 ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = env.bool("ACCESSGATE_AUDIT_CHAIN_ON_COMMIT", default=CELERY_TASK_ALWAYS_EAGER)
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")

@@ -48,7 +48,7 @@ def setup():
 def _chainer_module():
     try:
         from accessgate.audit import chainer
-    except ImportError:  # the chain is linked inside record() (before issue 11)
+    except ImportError:  # a tree whose record() links the chain itself
         return None
     return chainer
 

@@ -1,5 +1,5 @@
 """No unaudited door: every model in the Django admin either changes through an audited
-service or cannot be changed there at all (issue 10, item 6)."""
+service or cannot be changed there at all."""
 
 import pytest
 from allauth.account.models import EmailAddress

@@ -1,4 +1,4 @@
-"""The publisher's console at a desktop and a phone width (issue 15 items 2 and 6): every
+"""The publisher's console at a desktop and a phone width: every
 section page, a failed policy save and an import page are no wider than the viewport and
 axe-core finds no serious or critical violation; so are the admin's pages reached from the
 console (staff roles, publishers of a model, the Django admin's import page). Screenshots and

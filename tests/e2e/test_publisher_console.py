@@ -1,4 +1,4 @@
-"""Done-when for issue 12: a publisher who is not an admin releases a model end to end in a
+"""A publisher who is not an admin releases a model end to end in a
 real browser, with the weights going to s3rver by multipart upload straight from the page."""
 
 import csv

@@ -1,4 +1,4 @@
-"""Bad input gets a clear 4xx and changes nothing (issue 10, "No 500s")."""
+"""Bad input gets a clear 4xx and changes nothing."""
 
 import pytest
 from django.urls import reverse

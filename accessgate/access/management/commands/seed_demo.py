@@ -212,7 +212,7 @@ class Command(BaseCommand):
         return model
 
     def _council(self, *, licence, reviewer):
-        """Two-person approval with custom questions (added by issue 13; no release, so no files)."""
+        """Two-person approval with custom questions (no release, so no files)."""
         model = model_by_name(NAMESPACE, COUNCIL_NAME)
         if model is None:
             model = model_create(
@@ -242,7 +242,7 @@ class Command(BaseCommand):
         return model
 
     def _family(self, lead, *members):
-        """A collection (added by issue 13): one application, a grant on each member."""
+        """A collection: one application, a grant on each member."""
         family = collection_by_name(NAMESPACE, "frontier-family")
         return family or collection_create(
             actor=None,
