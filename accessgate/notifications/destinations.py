@@ -116,6 +116,14 @@ def refusal(address: IPAddress) -> str | None:
 
 def _parse(url: str):
     url = url.strip()
+    # Before the URL check, so the message says what is wrong; never echoes the credentials.
+    if "@" in urlsplit(url).netloc:
+        raise DestinationRefused(
+            _(
+                "A webhook URL cannot carry a user name or password (user:password@); receivers "
+                "check the Webhook-Signature header instead."
+            )
+        )
     try:
         URLValidator(schemes=schemes())(url)
     except DjangoValidationError as error:
@@ -123,13 +131,6 @@ def _parse(url: str):
             _("Enter a full %(schemes)s URL for the endpoint.") % {"schemes": " or ".join(schemes())}
         ) from error
     parts = urlsplit(url)
-    if "@" in parts.netloc:
-        raise DestinationRefused(
-            _(
-                "A webhook URL cannot carry a user name or password (user:password@); receivers "
-                "check the Webhook-Signature header instead."
-            )
-        )
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError as error:
