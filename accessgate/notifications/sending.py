@@ -46,7 +46,11 @@ class _Pinned:
         sock = socket.socket(self.family, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         self.cutter = sock.dup()
-        sock.connect((self.address, self.port))
+        try:
+            sock.connect((self.address, self.port))
+        except BaseException:
+            sock.close()
+            raise
         return sock
 
 
