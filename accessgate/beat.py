@@ -8,6 +8,10 @@ def beat_schedule(*, checkpoint_interval: float) -> dict:
             "task": "accessgate.notifications.tasks.redeliver_pending",
             "schedule": 300.0,
         },
+        "notifications-deliver-due-webhooks": {  # webhook retries once their backoff is over
+            "task": "accessgate.notifications.tasks.deliver_due_webhooks",
+            "schedule": 30.0,
+        },
         "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (docs/audit.md)
             "task": "accessgate.audit.tasks.chain_pending",
             "schedule": 30.0,

@@ -83,7 +83,7 @@ OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model, tmp_path):
     # Registered first, so the requests below leave deliveries in its log (pending: the
     # test's transaction never commits, so nothing is sent).
-    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
+    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://93.184.215.14/hooks", events=["grant.created"])
     request = services.access_request_submit(actor=researcher, **application(model))
     approved = services.access_request_submit(
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
