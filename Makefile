@@ -28,7 +28,10 @@ DEMO_ENV := ACCESSGATE_DEBUG=1 ACCESSGATE_SITE_URL=$(SITE_URL)
 demo: $(VENV)/.runtime-installed
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
-	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py run_schedule --once
+	@# The beat schedule runs beside the server (no broker in the demo) and stops with it.
+	$(DEMO_ENV) sh -c '$(BIN)/python manage.py run_schedule & schedule=$$!; \
+	  trap "kill $$schedule 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
 # The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
 # DEBUG off). Needs the environment described in docs/deploying.md.
