@@ -146,7 +146,13 @@ def download_probe(
         return download_check(user, release, mfa_verified=mfa_verified)
     except DomainError as error:
         _refused(
-            error, user=user, release=release, target=target or release, meta=meta or RequestMeta(), token=token, **details
+            error,
+            user=user,
+            release=release,
+            target=target or release,
+            meta=meta or RequestMeta(),
+            token=token,
+            **details,
         )
         raise
 

@@ -17,7 +17,6 @@ from ..models import Agreement, Grant, GrantStatus, SuspensionReason
 from .requirements import Facts, download_problem, waiting_label
 from .staff import can_publish
 
-
 # The reason code a refused download of a suspended grant is audited with, by why it is suspended.
 SUSPENSION_REASONS = {
     SuspensionReason.IDENTITY_EXPIRED: "suspended",
