@@ -48,6 +48,10 @@ def beat_schedule(*, checkpoint_interval: float) -> dict:
             "task": "accessgate.access.tasks.send_review_digests",
             "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
         },
+        "access-escalate-requests": {
+            "task": "accessgate.access.tasks.escalate_requests",
+            "schedule": 900.0,  # overdue requests are escalated within 15 minutes of their due date, once
+        },
         "access-roll-up-downloads": {
             "task": "accessgate.access.tasks.roll_up_downloads",
             "schedule": 3600.0,  # hourly; builds each closed UTC day once, for the staff dashboard

@@ -308,6 +308,11 @@ def urls(world):
         # POST-only actions: a GET is refused after the role check (their POSTs are tested below).
         "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
         "review:recuse": (reverse("review:recuse", args=[request.pk]), _staff(405)),
+        # Admins only: reviewers cannot add reviewers to a request.
+        "review:reviewer_add": (
+            reverse("review:reviewer_add", args=[request.pk]),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "admin": 405},
+        ),
         "review:assign": (reverse("review:assign", args=[request.pk]), _staff(405)),
         "review:note_add": (reverse("review:note_add", args=[request.pk]), _staff(405)),
         "review:bulk": (reverse("review:bulk"), _staff(405)),
@@ -710,6 +715,10 @@ def api_urls(world):
         ),
         "api_v1:review_approve": (f"/api/v1/review/requests/{request.pk}/approve/", decide),
         "api_v1:review_reject": (f"/api/v1/review/requests/{request.pk}/reject/", decide),
+        "api_v1:review_reviewer_add": (
+            f"/api/v1/review/requests/{request.pk}/reviewers/",
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": UNAUTHORIZED, "admin": 405},
+        ),
         "api_v1:review_changes": (f"/api/v1/review/requests/{request.pk}/request-changes/", decide),
         "api_v1:review_grants": ("/api/v1/review/grants/", reviewers),
         "api_v1:review_revoke": (f"/api/v1/review/grants/{grant.pk}/revoke/", decide),

@@ -62,6 +62,8 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", _("Access request withdrawn")
     ACCESS_REQUEST_APPROVAL_RECORDED = "access.request.approval_recorded", _("Approval recorded (more needed)")
     ACCESS_REQUEST_RECUSED = "access.request.recused", _("Reviewer recused")
+    ACCESS_REQUEST_ESCALATED = "access.request.escalated", _("Request escalated")
+    ACCESS_REQUEST_REVIEWER_ADDED = "access.request.reviewer_added", _("Reviewer added to one request")
     ACCESS_REQUEST_ASSIGNED = "access.request.assigned", _("Request assigned")
     ACCESS_REQUEST_NOTE_ADDED = "access.request.note_added", _("Internal note added")
     ACCESS_COLLECTION_CREATED = "access.collection.created", _("Collection created")

@@ -33,6 +33,7 @@ from ..selectors import reapply_after
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
+from .escalations import access_request_escalate
 from .reviews import approve
 
 
@@ -180,6 +181,7 @@ def access_request_submit(
     else:
         email_applicant(access_request, "request_received")
         email_reviewers(access_request, resubmitted=False)
+    access_request_escalate(access_request, meta=meta)  # nobody left who could decide it
     return access_request
 
 
@@ -226,6 +228,7 @@ def access_request_resubmit(
         action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
     )
     email_reviewers(access_request, resubmitted=True)
+    access_request_escalate(access_request, meta=meta)
     return access_request
 
 

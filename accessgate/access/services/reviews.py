@@ -28,6 +28,7 @@ from ..selectors import current_approvals
 from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
 from .collections import collection_grants_open
+from .escalations import access_request_escalate
 from .grants import grant_extend, grant_open
 
 
@@ -191,6 +192,7 @@ def access_request_approve(
         approvals=len(earlier) + 1,
         approvals_required=policy.approvals_required,
     )
+    access_request_escalate(access_request, meta=meta)  # is anyone left for the next approval?
     return None
 
 
@@ -217,6 +219,7 @@ def access_request_recuse(
         model=access_request.model.full_name,
         reason=reason,
     )
+    access_request_escalate(access_request, meta=meta)
     return recusal
 
 
