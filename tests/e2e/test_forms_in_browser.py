@@ -63,5 +63,6 @@ def test_redoc_shows_the_api_title_under_the_csp(new_page):
     script_src = [d for d in response.headers["content-security-policy"].split(";") if "script-src" in d]
     assert script_src and all("'unsafe-inline'" not in d for d in script_src)
     page.get_by_role("heading", name="accessgate API").first.wait_for()
+    assert page.get_by_role("heading", name="catalog").first.is_visible()
     assert not page.get_by_text("Something went wrong").is_visible()
     assert not problems, "\n".join(problems)
