@@ -19,10 +19,14 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 
+from accessgate.access import services
+
 from .. import factories
+from ..conftest import application
 from ..test_permissions import urls, world  # noqa: F401 (world: the fixture the matrix seeds)
 from .conftest import log_in
 from .crawl import (
@@ -42,6 +46,28 @@ CRAWL_ROLES = ["anonymous", "researcher", "reviewer", "publisher", "auditor", "a
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 HTTP_4XX_LOG = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d ")
 NAVIGATION_WAIT_MS = 2_000  # a form whose script keeps the page (an upload without files) is not waited on longer
+
+
+# Values as long as real ones, where they widen pages: e-mails, names, affiliations, targets.
+LONG_EMAIL = "grace.holder-with-a-rather-long-address@research-institute-of-example.org"
+LONG_NAME = "Grace Brewster Murray Hopper-Wexler"
+LONG_AFFILIATION = "Institute for Advanced Computational Safety Research of the Extended Consortium"
+
+
+def long_values(seeded):
+    """An applicant with a long e-mail, name and affiliation, with a request assigned to a
+    reviewer with a long e-mail: the queue, the trail and the console show them."""
+    model = seeded["model"]
+    applicant = factories.UserFactory(
+        email=LONG_EMAIL, profile__full_name=LONG_NAME, profile__affiliation=LONG_AFFILIATION
+    )
+    request = services.access_request_submit(actor=applicant, **application(model, typed_name=LONG_NAME))
+    long_reviewer = factories.UserFactory(role="reviewer", email="second.reviewer-" + LONG_EMAIL)
+    model.reviewers.add(long_reviewer)
+    with transaction.atomic():
+        services.access_request_assign(
+            actor=seeded["users"]["reviewer"], access_request=request, assignee=long_reviewer
+        )
 
 
 class RoleCrawl:
@@ -153,6 +179,7 @@ class RoleCrawl:
 
 def test_every_page_and_form_works_for_every_role(browser, live_server, world, monkeypatch, capsys):  # noqa: F811
     loopback_only_lookups(monkeypatch)
+    long_values(world)
     started = time.monotonic()
     findings = Findings()
     portal = sorted(urls(world).items())
