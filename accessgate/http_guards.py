@@ -7,8 +7,8 @@
 - `OutageMiddleware` turns "the database / cache / broker cannot be reached" into a 503
   with `Retry-After` instead of a debug page. The transaction the view was in has been
   rolled back by then, so nothing was changed.
-- `SecurityHeadersMiddleware` adds the Content-Security-Policy and makes pages that
-  carry signed URLs `Referrer-Policy: no-referrer`.
+- `SecurityHeadersMiddleware` adds the Content-Security-Policy and pins pages that
+  carry signed URLs to `Referrer-Policy: same-origin`, whatever the site-wide setting.
 """
 
 import contextvars
@@ -180,7 +180,11 @@ class OutageMiddleware:
         return response
 
 
-# Pages whose HTML or redirect carries a signed download URL or token: never leak it in a Referer.
+# Pages whose HTML or redirect carries a signed download URL or token: never leak it in a Referer
+# to another origin. `same-origin` sends no Referer across origins (and none on a redirect from
+# here to the storage's origin) yet keeps the real Origin on the page's own form posts, which
+# the CSRF check needs: under `no-referrer` browsers send `Origin: null` and every post fails.
+SIGNED_URL_REFERRER_POLICY = "same-origin"
 NO_REFERRER_PREFIXES = ("/dl/", "/accounts/tokens/")
 NO_REFERRER_PATTERN = re.compile(
     r"^/models/[^/]+/[^/]+/[^/]+/(files/|manifest|download/)"  # the portal's download routes
@@ -198,7 +202,7 @@ class SecurityHeadersMiddleware:
         if policy and not response.has_header("Content-Security-Policy"):
             response["Content-Security-Policy"] = policy
         if request.path.startswith(NO_REFERRER_PREFIXES) or NO_REFERRER_PATTERN.match(request.path):
-            response["Referrer-Policy"] = "no-referrer"
+            response["Referrer-Policy"] = SIGNED_URL_REFERRER_POLICY
         return response
 
 

@@ -280,7 +280,7 @@ ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AF
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"  # pages that show signed URLs send no-referrer (http_guards)
+SECURE_REFERRER_POLICY = "same-origin"  # pages that show signed URLs keep same-origin whatever this says (http_guards)
 # No inline script or style anywhere: everything comes from our own static files.
 ACCESSGATE_CSP = env.str(
     "ACCESSGATE_CSP",
