@@ -24,11 +24,11 @@ from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 
 from accessgate.access import services
+from tests.support.applications import application
+from tests.support.browser import log_in
+from tests.support.permissions import urls
 
 from .. import factories
-from ..conftest import application
-from ..test_permissions import urls, world  # noqa: F401 (world: the fixture the matrix seeds)
-from .conftest import log_in
 from .crawl import (
     FILL_FORM,
     FORM_SHAPE,

@@ -5,9 +5,9 @@ Chromium send `Origin: null`), and the API docs start under the portal's Content
 import pytest
 
 from accessgate.accounts.models import ApiToken
+from tests.support.browser import log_in
 
 from .. import factories
-from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
