@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -227,6 +227,14 @@ def audit_export_request(
     return export
 
 
+@overload
+def audit_export_download(
+    *, actor: "_User", export: AuditExport, part: Literal["file"], meta: RequestMeta | None = None
+) -> str: ...
+@overload
+def audit_export_download(
+    *, actor: "_User", export: AuditExport, part: Literal["manifest"], meta: RequestMeta | None = None
+) -> dict[str, Any]: ...
 @transaction.atomic
 def audit_export_download(
     *, actor: "_User", export: AuditExport, part: str, meta: RequestMeta | None = None
