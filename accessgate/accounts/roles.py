@@ -1,6 +1,6 @@
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -8,6 +8,9 @@ from django.db import models
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from .models import User
 
 
 class Role(models.TextChoices):
@@ -51,7 +54,8 @@ def roles_of(user) -> set[Role]:
     return cached
 
 
-def has_role(user, *roles: Role) -> bool:
+def has_role(user: object, *roles: Role) -> "TypeGuard[User]":
+    """True only for an active, signed-in user holding one of `roles`."""
     return bool(roles_of(user) & set(roles))
 
 
