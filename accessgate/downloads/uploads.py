@@ -189,10 +189,10 @@ def upload_file_complete(*, uploaded: UploadedFile) -> UploadedFile:
             )
     else:
         if uploaded.bytes_received != uploaded.size:
-            missing = uploaded.size - uploaded.bytes_received
+            short = uploaded.size - uploaded.bytes_received
             raise ValidationFailed(
-                ngettext("%(path)s: %(count)s byte is missing.", "%(path)s: %(count)s bytes are missing.", missing)
-                % {"path": uploaded.path, "count": missing}
+                ngettext("%(path)s: %(count)s byte is missing.", "%(path)s: %(count)s bytes are missing.", short)
+                % {"path": uploaded.path, "count": short}
             )
         if uploaded.size == 0:
             _staged_path(uploaded).parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 lets them be completed after approval), revoked by a reviewer, expired by the clock,
 suspended (`grant_suspend_locked`: identity or training lapsed, or by hand), reinstated by hand."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -38,7 +39,7 @@ def grant_open(
     access_request: AccessRequest,
     days: int | None,
     now: datetime,
-    waiting_for: list[str] = (),
+    waiting_for: Sequence[str] = (),
     model: Model | None = None,
     expires_at: datetime | None = None,
     approved_by: User | None = None,

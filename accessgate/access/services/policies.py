@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields, replace
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_countries import countries as known_countries
@@ -300,7 +301,7 @@ def holders_to_reaccept(model: Model, license: LicenseVersion | None):
     """Active grants of `model` whose holder last signed another licence version than `license`
     (None: a version not published yet, so every active holder)."""
     grants = grants_with_signed_licence(model)
-    return grants.exclude(signed_licence=license.pk) if license is not None else grants
+    return grants.exclude(Q(signed_licence=license.pk)) if license is not None else grants
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 """Review decisions: approve (which opens a grant, or records one of two approvals), reject,
 ask for changes, recuse."""
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,7 +67,7 @@ def approve(
     message: str,
     meta: RequestMeta,
     grant_days: int | None = None,
-    approved_by: list[str] = (),
+    approved_by: Sequence[str] = (),
 ) -> Grant:
     """Approve a locked request and open its grant; `reviewer=None` is automatic approval.
     Under "after approval" the grant is pending until the missing requirements hold."""
