@@ -98,8 +98,8 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]
     email = models.EmailField(gettext_lazy("e-mail address"), unique=True)
 
-    USERNAME_FIELD: ClassVar[str] = "email"
-    REQUIRED_FIELDS: list[str] = []
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     # A BaseUserManager of our own in place of AbstractUser's django.contrib.auth UserManager.
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]

@@ -60,7 +60,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 class Dashboard:
     weeks: list[tuple[str, list[int]]]
     decision_hours: dict
-    queue: list[tuple[str, list[int]]]
+    queue: list[tuple["StrOrPromise", list[int]]]
     downloads: list[dict]
     download_days: list[tuple[str, list[int]]]
     grants: dict

@@ -25,7 +25,7 @@ RETURNED_TO_PENDING = "Access returned to pending review by a reviewer."
 
 
 @transaction.atomic
-def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestMeta | None = None) -> Grant:
+def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestMeta | None = None) -> Grant | None:
     """Give `user` access to `model` without an application of theirs.
 
     An open (submitted) request is approved as it is. Otherwise an approved request row records

@@ -218,9 +218,9 @@ def _sync_statements(policy: AccessPolicy, statements: list[str]) -> bool:
     """Keep rows whose text is unchanged, retire the others, add the new; whether any changed."""
     current = {s.text: s for s in policy.statements.filter(is_active=True)}
     retired = [s for text, s in current.items() if text not in statements]
-    for statement in retired:
-        statement.is_active = False
-        statement.save(update_fields=["is_active"])
+    for old in retired:
+        old.is_active = False
+        old.save(update_fields=["is_active"])
     added = False
     for position, text in enumerate(statements):
         statement = current.get(text)
