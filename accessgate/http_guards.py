@@ -47,7 +47,7 @@ def error_response(request, status: int, code: str, message: str) -> HttpRespons
             {"error": {"code": code, "message": message, "help_url": None, "fields": {}}}, status=status
         )
     try:
-        body = render_to_string("error.html", {"error": {"message": message}, "status": status})
+        body: str = render_to_string("error.html", {"error": {"message": message}, "status": status})
     except Exception:  # noqa: BLE001 (the template layer itself may be what failed)
         body = message + "\n"
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")

@@ -192,7 +192,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 ACCOUNT_ADAPTER = "accessgate.accounts.adapters.AccountAdapter"
 # allauth's defaults already limit login failures, sign-ups and resets; stated here so
 # they are visible and cannot be switched off by accident.
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
@@ -6,6 +8,10 @@ from django.db.models import Q
 
 from .models import ApiToken, Profile, TokenScope
 from .roles import STAFF_SCOPE_ROLES, Role, roles_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 User = get_user_model()
 
@@ -30,7 +36,7 @@ def tokens_of(user):
     return ApiToken.objects.filter(user=user).order_by("-created_at")
 
 
-def token_scope_choices(user) -> list[tuple[str, str]]:
+def token_scope_choices(user) -> list[tuple[str, "StrOrPromise"]]:
     """The scopes this user may put on a token: staff scopes only with the matching role."""
     held = roles_of(user)
     return [

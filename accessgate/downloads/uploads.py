@@ -88,7 +88,8 @@ def upload_start(
         )
     if storage.name == "s3":
         for uploaded in upload.files.all():
-            uploaded.s3_upload_id = storage.multipart_create(upload.prefix + uploaded.path)
+            # Ignored: the s3 backend is S3Storage.
+            uploaded.s3_upload_id = storage.multipart_create(upload.prefix + uploaded.path)  # type: ignore[attr-defined]
             uploaded.save(update_fields=["s3_upload_id"])
     return upload
 
@@ -128,7 +129,8 @@ def upload_part_url(*, uploaded: UploadedFile, part_number: int) -> str:
     _open(uploaded)
     if uploaded.upload.backend != "s3" or not 1 <= part_number <= uploaded.part_count:
         raise ValidationFailed(_("No such part."))
-    return get_storage().multipart_part_url(uploaded.upload.prefix + uploaded.path, uploaded.s3_upload_id, part_number)
+    # Ignored: the s3 backend is S3Storage.
+    return get_storage().multipart_part_url(uploaded.upload.prefix + uploaded.path, uploaded.s3_upload_id, part_number)  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -182,17 +184,19 @@ def upload_file_complete(*, uploaded: UploadedFile) -> UploadedFile:
             )
         storage = get_storage()
         key = uploaded.upload.prefix + uploaded.path
-        storage.multipart_complete(key, uploaded.s3_upload_id, [(int(n), e) for n, e in uploaded.parts.items()])
-        if storage.size_of(key) != uploaded.size:
+        # Ignored: the s3 backend is S3Storage.
+        storage.multipart_complete(key, uploaded.s3_upload_id, [(int(n), e) for n, e in uploaded.parts.items()])  # type: ignore[attr-defined]
+        # Ignored: the s3 backend is S3Storage.
+        if storage.size_of(key) != uploaded.size:  # type: ignore[attr-defined]
             raise ValidationFailed(
                 _("%(path)s: the stored size differs from the file's; upload it again.") % {"path": uploaded.path}
             )
     else:
         if uploaded.bytes_received != uploaded.size:
-            missing = uploaded.size - uploaded.bytes_received
+            short = uploaded.size - uploaded.bytes_received
             raise ValidationFailed(
-                ngettext("%(path)s: %(count)s byte is missing.", "%(path)s: %(count)s bytes are missing.", missing)
-                % {"path": uploaded.path, "count": missing}
+                ngettext("%(path)s: %(count)s byte is missing.", "%(path)s: %(count)s bytes are missing.", short)
+                % {"path": uploaded.path, "count": short}
             )
         if uploaded.size == 0:
             _staged_path(uploaded).parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Agreements: what an applicant signs (licence version, statements, typed name), and renewing
 it under an existing grant when the licence changes."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ def agreement_sign(
     statements: Collection[AttestationStatement],
     typed_name: str,
     meta: RequestMeta,
-    answers: list[dict] = (),
+    answers: Sequence[dict[str, Any]] = (),
 ) -> Agreement:
     """Record exactly what was signed: the licence version, each statement's text and hash,
     and the answers to the form's questions (each with its question's hash; one hash of all)."""

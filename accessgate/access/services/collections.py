@@ -102,7 +102,8 @@ def _open(access_request: AccessRequest, model: Model, like: Grant, now: datetim
         expires_at=grant.expires_at.isoformat(),
         status=grant.status,
         waiting_for=grant.waiting_for,
-        collection=access_request.collection.full_name,
+        # Ignored: collection requests carry their collection.
+        collection=access_request.collection.full_name,  # type: ignore[union-attr]
     )
     return grant
 
@@ -110,7 +111,8 @@ def _open(access_request: AccessRequest, model: Model, like: Grant, now: datetim
 def collection_grants_open(access_request: AccessRequest, lead_grant: Grant, *, meta: RequestMeta) -> list[Grant]:
     """Inside an approval: a grant on every other member of the request's collection."""
     now = lead_grant.granted_at
-    members = access_request.collection.members.exclude(pk=access_request.model_id).order_by("namespace", "name")
+    # Ignored: collection requests carry their collection.
+    members = access_request.collection.members.exclude(pk=access_request.model_id).order_by("namespace", "name")  # type: ignore[union-attr]
     return [g for model in members if (g := _open(access_request, model, lead_grant, now, meta))]
 
 

@@ -2,6 +2,7 @@
 lets them be completed after approval), revoked by a reviewer, expired by the clock,
 suspended (`grant_suspend_locked`: identity or training lapsed, or by hand), reinstated by hand."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -38,7 +39,7 @@ def grant_open(
     access_request: AccessRequest,
     days: int | None,
     now: datetime,
-    waiting_for: list[str] = (),
+    waiting_for: Sequence[str] = (),
     model: Model | None = None,
     expires_at: datetime | None = None,
     approved_by: User | None = None,
@@ -56,7 +57,8 @@ def grant_open(
         status=GrantStatus.PENDING if waiting_for else GrantStatus.ACTIVE,
         waiting_for=list(waiting_for),
         granted_at=now,
-        expires_at=expires_at or now + timedelta(days=days),
+        # Ignored: days is given whenever expires_at is not.
+        expires_at=expires_at or now + timedelta(days=days),  # type: ignore[arg-type]
     )
     GrantPeriod.objects.create(
         grant=grant,
@@ -159,7 +161,8 @@ def grant_end(*, actor: User, grant: Grant, meta: RequestMeta | None = None) -> 
 def grant_extend(*, access_request: AccessRequest, days: int, now: datetime, approved_by: User | None) -> Grant:
     """Extend the grant a renewal renews, inside the approval's transaction: the new period
     starts where the old one ends, so access has no gap. Records `grant.renewed`."""
-    grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=access_request.renews_id)
+    # Ignored: a renewal names the grant it renews.
+    grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=access_request.renews_id)  # type: ignore[misc]
     if grant.status != GrantStatus.ACTIVE:
         raise InvalidTransition(
             _("This grant is %(status)s; it cannot be renewed.") % {"status": grant.get_status_display().lower()}
