@@ -359,12 +359,8 @@ ACCESSGATE_STRIPE_API_BASE = env.str("ACCESSGATE_STRIPE_API_BASE", default="")  
 ACCESSGATE_IDENTITY_START_RATE_LIMIT = env.str("ACCESSGATE_IDENTITY_START_RATE_LIMIT", default="5/3600")
 ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default="600/60")
 
-# Outgoing webhooks (notifications; docs/webhooks-security.md): the key(s) that encrypt
-# endpoints' signing secrets at rest (comma-separated; the first encrypts, all decrypt;
-# empty = derived from SECRET_KEY), the deadline in seconds for a whole attempt (lookup,
-# connect, send, answer), whether plain-http URLs are accepted (development only: a check
-# refuses it with DEBUG off), and the networks (CIDRs, comma-separated) of internal
-# receivers that may be reached although they are not public (none by default).
+# Outgoing webhooks: secret-encrypting keys, the whole attempt's deadline, plain http
+# (development only), internal receivers' networks (docs/configuration.md, webhooks-security.md).
 ACCESSGATE_WEBHOOK_SECRET_KEY = env.str("ACCESSGATE_WEBHOOK_SECRET_KEY", default="")
 ACCESSGATE_WEBHOOK_TIMEOUT = env.int("ACCESSGATE_WEBHOOK_TIMEOUT", default=5)
 ACCESSGATE_WEBHOOK_ALLOW_HTTP = env.bool("ACCESSGATE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
