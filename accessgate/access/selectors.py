@@ -184,6 +184,14 @@ def own_active_grant(user, pk: int) -> Grant | None:
     return Grant.objects.active().filter(user=user, pk=pk).select_related("model", "request").first()
 
 
+def own_grant_to_sign(user, pk: int) -> Grant | None:
+    """The user's grant that is active or waiting (pending), for the signing pages."""
+    running = Grant.objects.active().filter(user=user, pk=pk) | Grant.objects.filter(
+        user=user, pk=pk, status=GrantStatus.PENDING
+    )
+    return running.select_related("model", "request").first()
+
+
 def current_approvals(access_request: AccessRequest) -> QuerySet[Review]:
     """The approvals given since the request was last (re)submitted, oldest first."""
     if access_request.status != RequestStatus.SUBMITTED:
@@ -265,6 +273,7 @@ AGREEMENT_ACTIONS = (
     AuditAction.ACCESS_REQUEST_SUBMITTED,
     AuditAction.ACCESS_REQUEST_RESUBMITTED,
     AuditAction.ACCESS_AGREEMENT_RENEWED,
+    AuditAction.ACCESS_AGREEMENT_SIGNED,
     AuditAction.ACCESS_RENEWAL_SUBMITTED,
 )
 DECISION_ACTIONS = (

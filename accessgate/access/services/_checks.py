@@ -13,8 +13,8 @@ from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, Validat
 from ..conflicts import conflicts
 from ..formfields import clean_answers
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
-from ..models_signoff import SignoffStatus
 from ..policy import can_review
+from ..policy_needs import signoff_covers
 from ..requirements import Facts, application_problem, profile_incomplete
 from ..selectors import policy_for
 
@@ -139,5 +139,6 @@ def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:
     """Refuse to decide an application that still waits for its countersignature."""
     if not policy.require_signoff or access_request.renews_id:
         return
-    if not access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
+    if not signoff_covers(access_request):
+        # A countersignature covers the content it saw: a resubmission voids it.
         raise PolicyNotMet(_("This request waits for the signing official's countersignature."))

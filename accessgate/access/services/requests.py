@@ -32,8 +32,10 @@ from ..selectors import reapply_after
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
+from .collections import collection_submit
 from .grants import IDENTITY_LAPSED
 from .reviews import approve
+from .signoffs import signoffs_void_changed
 
 
 def _review_due(policy: AccessPolicy, submitted_at):
@@ -86,8 +88,8 @@ def access_request_submit(
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Apply for a model: answer its questions, sign its licence and statements. Auto-gated
-    models grant at once. With `collection` (whose lead `model` must be), one request and
-    one agreement cover every member: approval opens a grant on each.
+    models grant at once. With `collection` (whose lead `model` must be), one form applies to
+    every member, each decided under its own policy (`collections.collection_submit`).
 
     `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
@@ -96,7 +98,35 @@ def access_request_submit(
             _("Apply for %(full_name)s through its lead model, %(lead)s.")
             % {"full_name": collection.full_name, "lead": collection.lead}
         )
+    if collection is not None:
+        return collection_submit(
+            actor=actor,
+            collection=collection,
+            intended_use=intended_use,
+            accepted_statement_ids=accepted_statement_ids,
+            typed_name=typed_name,
+            answers=answers,
+            shown_license_sha256=shown_license_sha256,
+            meta=meta,
+        )
     policy = policy_of(model)
+    _check_may_apply(actor, model)
+    check_requirements(policy, actor)
+    return open_member_request(
+        actor=actor,
+        model=model,
+        policy=policy,
+        collection=None,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+        answers=answers,
+        shown_license_sha256=shown_license_sha256,
+        meta=meta,
+    )
+
+
+def _check_may_apply(actor: User, model: Model) -> None:
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
         raise Conflict(
             _("You already have an open request for %(full_name)s; see My access.") % {"full_name": model.full_name}
@@ -134,7 +164,23 @@ def access_request_submit(
             # ISO on purpose: an exact minute in UTC, as the appeal tests read it.
             % {"full_name": model.full_name, "until": f"{until:%Y-%m-%d %H:%M}"}
         )
-    check_requirements(policy, actor)
+
+
+def open_member_request(
+    *,
+    actor: User,
+    model: Model,
+    policy: AccessPolicy,
+    collection: Collection | None,
+    intended_use: str,
+    accepted_statement_ids: abc.Collection[int],
+    typed_name: str,
+    answers: abc.Mapping[str, Any] | None,
+    shown_license_sha256: str | None,
+    meta: RequestMeta,
+) -> AccessRequest:
+    """Check the application against `policy`, open the request on `model` (a member of
+    `collection`, or alone), sign its agreement, and approve it at once under automatic gating."""
     intended_use, statements, cleaned_answers = check_application(
         policy=policy,
         user=actor,
@@ -183,6 +229,32 @@ def access_request_submit(
     return access_request
 
 
+def carry_over_request(holder: AccessRequest, *, model: Model, collection: Collection, meta: RequestMeta):
+    """A request on a model added to a collection, for a holder of one of its grants: the
+    intended use carries over, nothing is signed yet (the grant waits for the signature)."""
+    now = timezone.now()
+    access_request = AccessRequest.objects.create(
+        user=holder.user,
+        model=model,
+        intended_use=holder.intended_use,
+        created_at=now,
+        submitted_at=now,
+        review_due_at=_review_due(policy_of(model), now),
+        collection=collection,
+    )
+    record(
+        actor=None,
+        action=AuditAction.ACCESS_REQUEST_SUBMITTED,
+        target=access_request,
+        meta=meta,
+        model=model.full_name,
+        collection=collection.full_name,
+        carried_over_from=holder.pk,
+    )
+    email_reviewers(access_request, resubmitted=False)
+    return access_request
+
+
 @transaction.atomic
 def access_request_resubmit(
     *,
@@ -225,6 +297,8 @@ def access_request_resubmit(
         answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
     )
+    if policy.require_signoff:
+        signoffs_void_changed(access_request, actor=actor, meta=meta)
     email_reviewers(access_request, resubmitted=True)
     return access_request
 
