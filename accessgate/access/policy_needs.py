@@ -72,31 +72,31 @@ def signoff_covers(access_request: AccessRequest, agreement: Agreement | None = 
     return False
 
 
-def approvals_since(access_request: AccessRequest) -> tuple[datetime, set[int]]:
-    """When the approvals that count began (the last submission, or the appeal), and who may
-    not give them besides the applicant (those who rejected an appealed request)."""
-    appeal = Appeal.objects.filter(request=access_request).first()
-    if appeal is None:
-        return access_request.submitted_at, set()
-    rejecters = set(
+def _rejecters(access_request: AccessRequest) -> set[int]:
+    """Who may not approve an appealed request besides the applicant: those who rejected it."""
+    if not Appeal.objects.filter(request=access_request).exists():
+        return set()
+    return set(
         access_request.reviews.filter(decision=Decision.REJECTED, reviewer__isnull=False).values_list(
             "reviewer_id", flat=True
         )
     )
-    return appeal.created_at, rejecters
 
 
 def eligible_approvals(access_request: AccessRequest, policy: AccessPolicy) -> tuple[list[int], bool]:
-    """(the distinct eligible reviewers who approved, whether an automatic approval stands)."""
-    since, excluded = approvals_since(access_request)
-    reviews = access_request.reviews.filter(decision=Decision.APPROVED, created_at__gte=since).select_related(
-        "reviewer__profile"
-    )
+    """(the distinct eligible reviewers who approved, whether an automatic approval stands).
+    Approvals count from the request's latest other decision on (a request for changes, or the
+    rejection an appeal reviews): a resubmission or an appeal is decided afresh."""
+    reviews = list(access_request.reviews.select_related("reviewer__profile").order_by("pk"))
+    last_other = max((r.pk for r in reviews if r.decision != Decision.APPROVED), default=0)
+    excluded = _rejecters(access_request)
     recused = set(access_request.recusals.values_list("reviewer_id", flat=True))
     automatic = policy.gating == Gating.AUTO or (access_request.kind == RequestKind.RENEWAL and policy.renewal_auto)
     seen: list[int] = []
     auto_approved = False
     for review in reviews:
+        if review.pk < last_other or review.decision != Decision.APPROVED:
+            continue
         reviewer = review.reviewer
         if reviewer is None:
             auto_approved = auto_approved or automatic

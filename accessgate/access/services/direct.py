@@ -119,7 +119,11 @@ def access_request_return_to_pending(
             % {"status": access_request.get_status_display().lower()}
         )
     revoked = None
-    grant = Grant.objects.select_for_update().filter(request=access_request, status=GrantStatus.ACTIVE).first()
+    grant = (
+        Grant.objects.select_for_update()
+        .filter(request=access_request, status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING])
+        .first()
+    )
     if grant is not None:
         revoke_locked(grant, actor=actor, reason=RETURNED_TO_PENDING, meta=meta)
         revoked = grant.pk
