@@ -28,7 +28,7 @@ demo: $(VENV)/.runtime-installed
 	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
-# DEBUG off). Needs the environment described in README "Deploying".
+# DEBUG off). Needs the environment described in docs/deploying.md.
 prod: $(VENV)/.runtime-installed
 	PYTHON=$(BIN)/python scripts/run-production.sh
 
@@ -63,7 +63,7 @@ gettext:
 	  else echo "gettext is missing and we are not root; the makemessages test will skip"; fi; \
 	fi
 
-# The source catalogue for translators (README, "Translating"): every marked string of the
+# The source catalogue for translators (docs/translating.md): every marked string of the
 # templates and the code, without line numbers so that moving code does not churn it.
 messages: $(VENV)/.runtime-installed gettext
 	$(BIN)/python manage.py makemessages -l en --no-obsolete --add-location file \

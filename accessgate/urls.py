@@ -23,10 +23,10 @@ urlpatterns = [
     # Pages link the SVG icon; this answers clients that ask for the old name anyway.
     path("favicon.ico", favicon, name="favicon"),
     path("", include("accessgate.downloads.urls")),
-    path("models/", include("accessgate.access.apply_urls")),
+    path("models/", include("accessgate.access.urls.apply")),
     path("models/", include("accessgate.catalog.urls")),
     path("access/", include("accessgate.access.urls")),
-    path("review/", include("accessgate.access.review_urls")),
+    path("review/", include("accessgate.access.urls.review")),
     path("publish/", include("accessgate.publishing.urls")),
     path("audit/", include("accessgate.audit.urls")),
     path("identity/", include("accessgate.identity.urls")),

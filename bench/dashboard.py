@@ -170,7 +170,7 @@ def timed(function, *args, runs: int = 5, **kwargs) -> tuple[float, float, objec
 
 def _rollup_module():
     try:
-        from accessgate.access.services import download_rollup
+        from accessgate.access.reporting import download_rollup
     except ImportError:  # before the rollup existed (for a before/after comparison)
         return None
     return download_rollup

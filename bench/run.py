@@ -684,7 +684,7 @@ def print_table(rows: list[dict]) -> None:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The same table for the README."""
+    """The same table for docs/benchmarks.md."""
     lines = ["| benchmark | result | detail | anchor | ratio | target | verdict |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "" if r["ratio"] is None else (f"{r['ratio']:.0%}" if r["ratio"] < 1.5 else f"{r['ratio']:.1f}×")

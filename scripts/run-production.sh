@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The production shape on one machine: gunicorn + a Celery worker + Celery beat + the audit
-# chainer (links audit events into the hash chain, see README), against
-# PostgreSQL and Redis, with DEBUG off. `make prod` runs it; see README "Deploying".
+# chainer (links audit events into the hash chain, see docs/audit.md), against
+# PostgreSQL and Redis, with DEBUG off. `make prod` runs it; see docs/deploying.md.
 #
 # Required: DATABASE_URL (postgres://…), CACHE_URL (redis://…/0), CELERY_BROKER_URL
 # (redis://…/1), ACCESSGATE_SECRET_KEY, ACCESSGATE_ALLOWED_HOSTS, ACCESSGATE_SITE_URL and

@@ -23,7 +23,7 @@ the hashed value back. JSON Lines files hold the exact values.
 
 The canonical JSON: UTF-8, keys sorted at every level, no whitespace, non-ASCII kept,
 fields seq, created_at, actor_id, actor_label, action, target_type, target_id,
-target_label, ip, user_agent, details (see the README's "Audit trail" section).
+target_label, ip, user_agent, details (see docs/audit.md, "The chain").
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
-from .formfields import FieldKind
-from .models import AccessPolicy
+from .models import AccessPolicy, FieldKind
 
 
 def question_field(question) -> forms.Field:

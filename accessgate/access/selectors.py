@@ -9,7 +9,6 @@ from accessgate.audit.selectors import latest_event
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .conflicts import conflicts
 from .freemail import FREE_MAIL_DOMAINS
 from .models import (
     OPEN_STATUSES,
@@ -26,9 +25,10 @@ from .models import (
     ReviewerSettings,
     ReviewNotifications,
 )
-from .models_over_time import Closeout, CloseoutStatus, GrantPeriod
-from .policy import reviewable_models
-from .requirements import Facts, blocked_country, evaluate
+from .models.over_time import Closeout, CloseoutStatus, GrantPeriod
+from .rules.conflicts import conflicts
+from .rules.requirements import Facts, blocked_country, evaluate
+from .rules.staff import reviewable_models
 
 
 def collection_by_name(namespace: str, name: str) -> Collection | None:

@@ -1,7 +1,7 @@
 from celery import shared_task
 
+from .reporting import download_rollup
 from .services import (
-    download_rollup,
     grant_expire_due,
     grants_activate_all_ready,
     reminders_send_due,

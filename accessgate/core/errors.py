@@ -9,9 +9,14 @@ class DomainError(Exception):
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, help_url: str | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, help_url: str | None = None, reason: str | None = None
+    ):
         super().__init__(message)
         self.message = message
+        # A stable code for why (`grant_suspended`, `quota`…), audited with a refused download;
+        # None when the refusal is not counted.
+        self.reason = reason
         # The form field the message belongs to, when the error is about one input.
         self.field = field
         # Where the user can fix it (apply, accept the new licence…), shown as a link.

@@ -1,19 +1,27 @@
 """The resolve fast path: a token's `GET …/files/<path>` (and the Hugging Face `resolve`) in
 one database round trip.
 
-One statement, prepared once per connection: the policy's decision (`policy.
-fast_download_decision`), the quota upsert when the policy sets a cap, the token's "last used"
-bookkeeping and the `download.url_issued` event INSERT, all as CTEs of the decision. Nothing
-is written unless the decision says yes, and a file at its cap gets no event. Whatever it
-does not answer with an event (no row: any refusal, or a draft; or a file at its cap)
-returns None, and the caller takes the explaining path (`services.download_url_issue`),
-which refuses with the exact message, reason code and `download.refused` note as before.
+One statement, prepared once per connection (`core.db.execute_prepared`): the SQL decision
+(`access.rules.download_sql`), the quota upsert when the policy sets a cap, the token's "last
+used" bookkeeping and the `download.url_issued` event INSERT, all as CTEs of the decision.
+Nothing is written unless the decision says yes, and a file at its cap gets no event.
+Whatever it does not answer with an event (no row: any refusal, or a draft; or a file at its
+cap) returns None, and `resolve.resolve_file` takes the explaining path
+(`services.download_url_issue`), which refuses with the exact message, reason code and
+`download.refused` note.
 
 The event is the one `record()` writes (same action, target, actor label, IP, user agent
 and details; chain fields empty for the chainer), and `event_recorded` receivers run in its
-transaction (`audit.services.inserted`). When no receiver acts on `download.url_issued`
-(`audit.signals.heard`) and this process has seen the token before, the statement runs as
-its own transaction, like the "audited bare" anchor's INSERT: no BEGIN, no COMMIT.
+transaction (`audit.services.inserted`).
+
+Two shapes, the same answer and the same rows. The download rate limit is per user, and it
+must count before anything is written or be rolled back with the writes; the statement is
+what names the token's owner. So a token whose owner this process already knows (`_OWNERS`)
+runs the statement as its own transaction (no BEGIN, no COMMIT: one round trip) after the rate
+limit counted; a token seen for the first time, an `event_recorded` receiver that acts on
+`download.url_issued` (`audit.signals.heard`), or an open transaction, runs it inside a
+transaction (BEGIN, COMMIT) that the rate limit can still roll back. Which one a request
+takes depends on what the process has answered before; what it answers does not.
 """
 
 import json
@@ -21,10 +29,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from accessgate.access.policy import StalePlan, execute_prepared, fast_download_decision
+from accessgate.access.rules import download_sql
 from accessgate.accounts.models import ApiToken, User
 from accessgate.accounts.services import LAST_USED_PRECISION, hash_token
 from accessgate.audit.actions import AuditAction
@@ -33,6 +40,7 @@ from accessgate.audit.models import AuditEvent
 from accessgate.audit.services import EVENT_COLUMNS, inserted
 from accessgate.audit.signals import heard
 from accessgate.catalog.models import Model, Release, WeightFile
+from accessgate.core.db import StalePlan, execute_prepared
 from accessgate.core.errors import QuotaExceeded
 from accessgate.core.ratelimit import uncount
 from accessgate.core.storage import get_storage
@@ -74,14 +82,6 @@ FROM ok LEFT JOIN q ON true LEFT JOIN ev ON true
 """.replace("{columns}", ", ".join(EVENT_COLUMNS))  # record()'s columns, in record()'s order
 
 
-def redirect_to_issued(request, issued: IssuedUrl) -> HttpResponseRedirect:
-    """The `302` both resolves answer (the portal's and the Hugging Face one), fast path or not."""
-    response = HttpResponseRedirect(request.build_absolute_uri(issued.url))
-    if issued.remaining is not None:
-        response["X-Downloads-Remaining"] = str(issued.remaining)
-    return response
-
-
 class _RateLimited(Exception):
     """Rolls the fast path's writes back; the explaining path then refuses with 429."""
 
@@ -96,13 +96,13 @@ def download_url_fast(
     *, secret: str, namespace: str, name: str, ref: str, path: str, meta: RequestMeta, main: bool = False
 ) -> tuple[IssuedUrl, WeightFile] | None:
     """A signed URL for one file via the fast path, with the file it names (for the
-    response's headers), or None: then call `services.download_url_issue` as before."""
+    response's headers), or None: then only the explaining path answers."""
     if not secret.startswith(ApiToken.PREFIX):
         return None
     storage = get_storage()
     now = timezone.now()
     token_hash = hash_token(secret)
-    decision = fast_download_decision(
+    decision = download_sql.decision(
         token_hash=token_hash, namespace=namespace, name=name, ref=ref, path=path, now=now,
         max_ttl=storage.max_ttl, main=main,
     )  # fmt: skip

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accessgate.access.models import AccessPolicy, Grant
-from accessgate.access.policy import download_check
+from accessgate.access.rules.downloads import download_check
 from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import ApiToken, TokenScope, User
 from accessgate.audit.actions import AuditAction
@@ -46,8 +46,7 @@ def download_rate_check(user: User) -> None:
             % {"count": count, "seconds": seconds},
         )
     except QuotaExceeded as error:
-        error.reason = "rate_limited"
-        raise
+        raise QuotaExceeded(error.message, reason="rate_limited") from None
 
 
 def rate_key(user_id: int) -> str:
@@ -106,15 +105,14 @@ def _consume_quota(
 
 
 def _quota_used_up(weight_file: WeightFile, limit: int):
-    error = QuotaExceeded(
+    raise QuotaExceeded(
         _(
             "You have used all %(limit)s downloads of %(path)s that this grant allows. "
             "Ask the model's reviewers if you need more."
         )
-        % {"limit": limit, "path": weight_file.path}
+        % {"limit": limit, "path": weight_file.path},
+        reason="quota",
     )
-    error.reason = "quota"
-    raise error
 
 
 def aware_moment(value) -> datetime | None:
@@ -192,7 +190,7 @@ def _issue(
 def _refused(error: DomainError, *, user, release: Release, target, meta: RequestMeta, token, **details) -> None:
     """Count a refused issuance (aggregated per caller, target, reason and minute; see
     audit/refusals.py). Outside the refused transaction, which rolls back."""
-    reason = getattr(error, "reason", None)
+    reason = error.reason
     if reason:
         refusal_note(
             action=AuditAction.DOWNLOAD_REFUSED,

@@ -2,6 +2,7 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -11,54 +12,46 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accessgate.access.policy import download_check
-from accessgate.accounts.auth import bearer_secret, caller_required, require_scope
+from accessgate.access.rules.downloads import download_check
+from accessgate.accounts.auth import LOGIN_OR_TOKEN, caller_of, caller_required, require_scope
 from accessgate.accounts.models import TokenScope
 from accessgate.audit.context import RequestMeta
+from accessgate.core.errors import NotAuthenticated
+from accessgate.core.http import wants_json
 from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, get_storage
 
 from . import selectors, services
-from .fast import download_url_fast, redirect_to_issued
+from .resolve import Located, redirect_to_issued, resolve_file
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 MAX_DIGITS = 18
 
 
+class _SignInFirst(Exception):
+    """An anonymous browser: the view answers with the login page."""
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def resolve(request, namespace, name, ref, path):
-    """`302` to a fresh signed URL for one file, after re-checking everything. A token's `GET`
-    tries the one-statement fast path first (downloads/fast.py); anything it does not answer
-    (every refusal among them) takes the full path below, which explains itself."""
-    secret = bearer_secret(request) if request.method == "GET" else None
-    if secret:
-        fast = download_url_fast(
-            secret=secret, namespace=namespace, name=name, ref=ref, path=path, meta=RequestMeta.from_request(request)
-        )
-        if fast is not None:
-            return redirect_to_issued(request, fast[0])
-    return _resolve(request, namespace, name, ref, path)
+    """`302` to a fresh signed URL for one file, after re-checking everything (`HEAD`: the
+    file's metadata after the same checks); see `resolve.resolve_file`."""
 
+    def locate() -> Located:
+        caller = caller_of(request)
+        if caller is None:
+            if wants_json(request):
+                raise NotAuthenticated(str(LOGIN_OR_TOKEN))
+            raise _SignInFirst
+        return Located(caller, selectors.file_by_address(namespace, name, ref, path, user=caller.user))
 
-@caller_required
-def _resolve(request, namespace, name, ref, path):
-    caller = request.caller
-    weight_file = selectors.file_by_address(namespace, name, ref, path, user=request.caller.user)
-    if request.method == "HEAD":
-        # A probe: the same checks, answered with the file's metadata; no URL, no quota, no event.
-        services.download_probe(
-            user=caller.user, release=weight_file.release, token=caller.token, mfa_verified=caller.mfa
-        )
-        return file_metadata_response(weight_file)
-    issued = services.download_url_issue(
-        user=caller.user,
-        release=weight_file.release,
-        weight_file=weight_file,
-        meta=RequestMeta.from_request(request),
-        token=caller.token,
-        mfa_verified=caller.mfa,
-    )
-    return redirect_to_issued(request, issued)
+    try:
+        resolved = resolve_file(request, namespace=namespace, name=name, ref=ref, path=path, locate=locate)
+    except _SignInFirst:
+        return redirect_to_login(request.get_full_path())
+    if resolved.issued is None:
+        return file_metadata_response(resolved.weight_file)
+    return redirect_to_issued(request, resolved.issued)
 
 
 def file_metadata_response(weight_file) -> HttpResponse:

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accessgate.access import services
-from accessgate.access.dashboard import day_label, own_downloads, staff_dashboard
 from accessgate.access.models import AccessRequest
+from accessgate.access.reporting.dashboard import day_label, own_downloads, staff_dashboard
 from accessgate.accounts.roles import Role
 from accessgate.accounts.services import role_grant, token_create
 from accessgate.core.charts import bar_chart

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accessgate.access import services
 from accessgate.access.models import AccessRequest, Grant, GrantStatus, RequestStatus, Review
-from accessgate.access.policy import download_check
+from accessgate.access.rules.downloads import download_check
 from accessgate.access.services import PolicySettings, policy_set
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
@@ -155,7 +155,7 @@ class TestConflicts:
         assert "Consider recusing" in page
 
     def test_free_mail_domains_do_not_count(self, model, licence):
-        from accessgate.access.conflicts import conflicts
+        from accessgate.access.rules.conflicts import conflicts
 
         one = factories.UserFactory(email="a@gmail.com", profile__affiliation="A")
         two = factories.UserFactory(email="b@gmail.com", profile__affiliation="B")

@@ -4,7 +4,7 @@ import pytest
 
 from accessgate.access import services
 from accessgate.access.models import AccessRequest
-from accessgate.access.policy import download_check
+from accessgate.access.rules.downloads import download_check
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet

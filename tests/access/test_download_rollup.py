@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accessgate.access.dashboard import DOWNLOAD_DAYS, own_downloads, staff_dashboard
 from accessgate.access.models import DownloadDay, DownloadDayBuilt, DownloadUserDay
-from accessgate.access.services import download_rollup
+from accessgate.access.reporting import download_rollup
+from accessgate.access.reporting.dashboard import DOWNLOAD_DAYS, own_downloads, staff_dashboard
 from accessgate.access.tasks import roll_up_downloads
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.models import AuditEvent

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accessgate.access.models import AccessPolicy, AccessRequest, Grant, GrantStatus, RequestKind
-from accessgate.access.policy import download_check
+from accessgate.access.rules.downloads import download_check
 from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import ApiToken, TokenScope
 from accessgate.accounts.services import token_create
@@ -25,7 +25,7 @@ from accessgate.audit.signals import event_recorded, heard
 from accessgate.catalog.models import LicenseVersion, Model, ModelStatus, Release
 from accessgate.core import ratelimit
 from accessgate.core.errors import DomainError
-from accessgate.downloads import fast, views
+from accessgate.downloads import fast, resolve
 from accessgate.training.models import RecordStatus, Training, TrainingKind, TrainingRecord
 
 from .. import factories
@@ -205,7 +205,7 @@ def test_a_path_matches_only_as_stored(holder):
 
 def _through_view(client, h, monkeypatch, *, fast_path: bool):
     if not fast_path:
-        monkeypatch.setattr(views, "download_url_fast", lambda **kwargs: None)
+        monkeypatch.setattr(resolve, "download_url_fast", lambda **kwargs: None)
     model = h["model"]
     url = reverse("downloads:resolve", args=[model.namespace, model.name, "1.0", PATH])
     response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {h['secret']}", HTTP_USER_AGENT="agent/1")
@@ -365,10 +365,10 @@ def test_a_column_type_changed_by_a_migration_elsewhere_does_not_break_the_resol
 
 def test_every_download_time_requirement_is_one_the_statement_checks(holder):
     """The statement is a second copy of the download-time rules: a rule added to
-    `requirements.evaluate(at_download=True)` must be added to policy_sql.DECISION as well
+    `requirements.evaluate(at_download=True)` must be added to download_sql.DECISION as well
     (and to CASES above), or the fast path would let through what `download_check` refuses."""
-    from accessgate.access import policy_sql
-    from accessgate.access.requirements import Facts, evaluate
+    from accessgate.access.rules import download_sql
+    from accessgate.access.rules.requirements import Facts, evaluate
 
     _training(holder, passed=False)
     _policy(
@@ -380,4 +380,4 @@ def test_every_download_time_requirement_is_one_the_statement_checks(holder):
     mirrored = {"identity": "p.require_identity", "mfa": "p.require_mfa", "country": "p.blocked_countries",
                 "training": "p.require_training"}  # fmt: skip
     assert keys == set(mirrored)
-    assert all(column in policy_sql.DECISION for column in mirrored.values())
+    assert all(column in download_sql.DECISION for column in mirrored.values())

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from accessgate.access import services
-from accessgate.access.formfields import FormField, canonical_sha256
 from accessgate.access.models import Agreement
+from accessgate.access.models.formfields import FormField, canonical_sha256
 from accessgate.access.services import QuestionSpec
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import ValidationFailed

@@ -17,7 +17,7 @@ from accessgate.access.models import (
     RequestKind,
     RequestStatus,
 )
-from accessgate.access.policy import download_check
+from accessgate.access.rules.downloads import download_check
 from accessgate.access.services import QuestionSpec
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed

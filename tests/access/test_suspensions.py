@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accessgate.access import services
 from accessgate.access.models import AccessPolicy, GrantStatus
-from accessgate.access.policy import download_check
+from accessgate.access.rules.downloads import download_check
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, ValidationFailed
 

@@ -11,7 +11,7 @@ from django.utils.translation import trans_real
 
 from accessgate.access import services
 from accessgate.access.models import REQUEST_TRANSITIONS, GrantStatus, RequestStatus
-from accessgate.access.requirements import Facts, evaluate, waiting_label
+from accessgate.access.rules.requirements import Facts, evaluate, waiting_label
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, InvalidTransition
 from accessgate.core.i18n import local_date

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accessgate.access import services as access
 from accessgate.access.models import Grant, GrantStatus
-from accessgate.access.policy import download_check
-from accessgate.access.requirements import Facts, evaluate
+from accessgate.access.rules.downloads import download_check
+from accessgate.access.rules.requirements import Facts, evaluate
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 from accessgate.training import services
 from accessgate.training.models import Question, Training, TrainingRecord

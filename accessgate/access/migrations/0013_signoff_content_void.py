@@ -2,12 +2,12 @@
 
 from django.db import migrations, models
 
-from accessgate.access.formfields import canonical_sha256
+from accessgate.access.models.formfields import canonical_sha256
 
 
 def cover_signed_content(apps, schema_editor):
     """A countersignature given before digests were stored covers the agreement it was given on
-    (the digest `policy_needs.content_digest` computes, written out here)."""
+    (the digest `rules.needs.content_digest` computes, written out here)."""
     Signoff = apps.get_model("access", "Signoff")
     for signoff in Signoff.objects.filter(status="signed", content_sha256="").select_related("agreement__user"):
         agreement = signoff.agreement

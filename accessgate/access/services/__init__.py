@@ -10,8 +10,6 @@ from .closeouts import closeout_file, closeout_open
 from .collections import collection_add_model, collection_create
 from .direct import access_request_return_to_pending, grant_create_direct
 from .grants import (
-    BY_HAND,
-    IDENTITY_LAPSED,
     grant_end,
     grant_expire_due,
     grant_reinstate,
@@ -50,14 +48,12 @@ from .workbench import (
 )
 
 __all__ = [
-    "BY_HAND",
     "BulkResult",
     "access_request_assign",
     "access_requests_bulk_decide",
     "review_digests_send",
     "review_note_add",
     "reviewer_notifications_set",
-    "IDENTITY_LAPSED",
     "PolicySettings",
     "QuestionSpec",
     "access_request_appeal",

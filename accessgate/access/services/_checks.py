@@ -10,12 +10,12 @@ from accessgate.accounts.selectors import profile_for
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
 
-from ..conflicts import conflicts
-from ..formfields import clean_answers
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
-from ..policy import can_review
-from ..policy_needs import signoff_covers
-from ..requirements import Facts, application_problem, profile_incomplete
+from ..rules.answers import clean_answers
+from ..rules.conflicts import conflicts
+from ..rules.needs import signoff_covers
+from ..rules.requirements import Facts, application_problem, profile_incomplete
+from ..rules.staff import can_review
 from ..selectors import policy_for
 
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from accessgate.core.errors import ValidationFailed
 
-from ..formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 from ..models import AccessPolicy
+from ..models.formfields import CHOICE_KINDS, FieldKind, FormField, canonical_sha256, definition
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
-from ..formfields import answers_sha256
 from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant, GrantStatus
-from ..policy import signed_under
+from ..rules.answers import answers_sha256
+from ..rules.downloads import signed_under
 from ._checks import check_application, check_profile, check_shown, check_signature, check_statements, policy_of
 
 

@@ -12,7 +12,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, ValidationFailed
 
 from ..models import REQUEST_TRANSITIONS, AccessRequest, Appeal, AppealOutcome, Decision, Grant, RequestStatus, Review
-from ..policy_needs import eligible_approvals
+from ..rules.needs import eligible_approvals
 from ._checks import check_reviewer, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .reviews import approve

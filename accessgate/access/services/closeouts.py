@@ -15,7 +15,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, ValidationFailed
 
 from ..models import Grant
-from ..models_over_time import CLOSEOUT_TRANSITIONS, Closeout, CloseoutStatus
+from ..models.over_time import CLOSEOUT_TRANSITIONS, Closeout, CloseoutStatus
 from ._checks import check_signature
 from ._emails import email_user
 

@@ -17,9 +17,17 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model
 from accessgate.core.errors import Conflict, PolicyNotMet, ValidationFailed
 
-from ..formfields import FormField
-from ..models import OPEN_STATUSES, AccessRequest, AttestationStatement, Collection, Grant, GrantStatus, RequestStatus
-from ..requirements import Facts, application_problem
+from ..models import (
+    OPEN_STATUSES,
+    AccessRequest,
+    AttestationStatement,
+    Collection,
+    FormField,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+)
+from ..rules.requirements import Facts, application_problem
 from ..selectors import policy_for, reapply_after
 
 

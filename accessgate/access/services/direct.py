@@ -14,8 +14,8 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
 from ..models import AccessRequest, Grant, GrantStatus, RequestStatus
-from ..policy import can_review
-from ..policy_needs import cooldown_refusal
+from ..rules.needs import cooldown_refusal
+from ..rules.staff import can_review
 from ._checks import locked, policy_of
 from ._emails import email_applicant
 from .door import grant_admit

@@ -3,7 +3,7 @@
 Every path that gives access (review approval, automatic approval, bulk decisions, renewal,
 collection, appeal, direct grant from the console, REST or HF API, reinstatement, lifting a
 suspension, activating a waiting grant) ends here, inside its own transaction. The door reads
-the model's whole current policy (`policy_needs.needs_for`) at that moment: a grant becomes (or
+the model's whole current policy (`rules.needs.needs_for`) at that moment: a grant becomes (or
 stays) active only when every rule holds; otherwise it is pending and `waiting_for` says what
 is missing. A running cooldown refuses outright. tests/access/test_one_door.py fails when any
 other module creates an active grant or moves one to active.
@@ -22,7 +22,7 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import InvalidTransition, PolicyNotMet
 
 from ..models import GRANT_TRANSITIONS, AccessPolicy, AccessRequest, Grant, GrantPeriod, GrantStatus
-from ..policy_needs import cooldown_refusal, needs_for
+from ..rules.needs import cooldown_refusal, needs_for
 from ..selectors import policy_for
 
 

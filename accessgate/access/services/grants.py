@@ -1,6 +1,6 @@
 """Grants: created on approval (pending while requirements are missing, under a policy that
 lets them be completed after approval), revoked by a reviewer, expired by the clock,
-suspended while the holder's identity has lapsed or by hand, reinstated by hand."""
+suspended (`grant_suspend_locked`: identity or training lapsed, or by hand), reinstated by hand."""
 
 from datetime import datetime
 
@@ -23,14 +23,12 @@ from ..models import (
     Grant,
     GrantStatus,
     RequestStatus,
+    SuspensionReason,
 )
-from ..policy import can_review
+from ..rules.staff import can_review
 from ._emails import email_applicant
 from .closeouts import closeout_open
 from .door import grant_reopen, grant_settle
-
-IDENTITY_LAPSED = "identity_expired"
-BY_HAND = "by_hand"
 
 
 def end_lapsed(user: User, model: Model, now: datetime) -> None:
@@ -158,18 +156,7 @@ def grants_suspend_for_identity(*, user: User, meta: RequestMeta | None = None) 
         .filter(user=user, status=GrantStatus.ACTIVE, model__policy__require_identity=True)
         .select_related("model", "request")
     ):
-        GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
-        grant.suspended_reason = IDENTITY_LAPSED
-        grant.save(update_fields=["status", "suspended_reason"])
-        record(
-            actor=None,
-            action=AuditAction.GRANT_SUSPENDED,
-            target=grant,
-            meta=meta,
-            user=user.email,
-            model=grant.model.full_name,
-            reason=IDENTITY_LAPSED,
-        )
+        grant_suspend_locked(grant, holder=user, reason=SuspensionReason.IDENTITY_EXPIRED, actor=None, meta=meta)
         suspended.append(grant)
     return suspended
 
@@ -181,7 +168,7 @@ def grants_restore_after_identity(*, user: User, meta: RequestMeta | None = None
     now = timezone.now()
     for grant in (
         Grant.objects.select_for_update()
-        .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=IDENTITY_LAPSED)
+        .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=SuspensionReason.IDENTITY_EXPIRED)
         .select_related("model")
     ):
         if grant.expires_at <= now:
@@ -238,25 +225,47 @@ def _reviewed_grant(actor: User, grant: Grant, reason: str, *, missing: str) -> 
     return grant, reason
 
 
+def grant_suspend_locked(
+    grant: Grant,
+    *,
+    holder: User,
+    reason: SuspensionReason,
+    actor: User | None,
+    meta: RequestMeta | None = None,
+    message: str = "",
+    **details,
+) -> None:
+    """The one way a grant is suspended: move the locked `grant` (of `holder`) to suspended for
+    `reason` and record `grant.suspended` in the caller's transaction. `message`, when given,
+    is shown to the researcher; `details` are added to the event."""
+    GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
+    grant.suspended_reason = reason
+    fields = ["status", "suspended_reason"]
+    if message:
+        grant.suspension_message = message
+        fields.append("suspension_message")
+        details = {"message": message, **details}
+    grant.save(update_fields=fields)
+    record(
+        actor=actor,
+        action=AuditAction.GRANT_SUSPENDED,
+        target=grant,
+        meta=meta,
+        user=holder.email,
+        model=grant.model.full_name,
+        reason=str(reason),
+        **details,
+    )
+
+
 @transaction.atomic
 def grant_suspend(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
     """Stop an active grant's downloads until a reviewer reinstates it; the reason is shown."""
     grant, reason = _reviewed_grant(
         actor, grant, reason, missing=_("Give a reason for the suspension; the researcher will see it.")
     )
-    GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
-    grant.suspended_reason = BY_HAND
-    grant.suspension_message = reason
-    grant.save(update_fields=["status", "suspended_reason", "suspension_message"])
-    record(
-        actor=actor,
-        action=AuditAction.GRANT_SUSPENDED,
-        target=grant,
-        meta=meta,
-        user=grant.user.email,
-        model=grant.model.full_name,
-        reason=BY_HAND,
-        message=reason,
+    grant_suspend_locked(
+        grant, holder=grant.user, reason=SuspensionReason.BY_HAND, actor=actor, meta=meta, message=reason
     )
     email_applicant(grant.request, "grant_suspended", message=reason)
     return grant
@@ -266,7 +275,7 @@ def grant_suspend(*, actor: User, grant: Grant, reason: str, meta: RequestMeta |
 def grant_reinstate(*, actor: User, grant: Grant, reason: str, meta: RequestMeta | None = None) -> Grant:
     """Lift a suspension made by hand (an identity suspension lifts when the holder verifies)."""
     grant, reason = _reviewed_grant(actor, grant, reason, missing=_("Say why the grant is reinstated."))
-    if grant.status == GrantStatus.SUSPENDED and grant.suspended_reason == IDENTITY_LAPSED:
+    if grant.status == GrantStatus.SUSPENDED and grant.suspended_reason == SuspensionReason.IDENTITY_EXPIRED:
         raise InvalidTransition(_("This grant is suspended until its holder verifies their identity again."))
     now = timezone.now()
     if grant.status == GrantStatus.SUSPENDED and grant.expires_at <= now:

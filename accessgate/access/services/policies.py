@@ -18,10 +18,9 @@ from accessgate.core.errors import ValidationFailed
 from accessgate.notifications.services import email_queue
 from accessgate.training.models import Training
 
-from ..formfields import FieldKind
 from ..freemail import default_denied_domains
-from ..models import AccessPolicy, AttestationStatement, Gating, RequirementTiming
-from ..policy import grants_with_signed_licence
+from ..models import AccessPolicy, AttestationStatement, FieldKind, Gating, RequirementTiming
+from ..rules.downloads import grants_with_signed_licence
 from ._questions import QuestionSpec, clean_questions, sync_questions
 
 REQUIREMENT_FIELDS = (

@@ -30,8 +30,8 @@ from accessgate.identity.models import IdentityVerification
 from accessgate.training.models import TrainingRecord
 
 from ..models import OPEN_STATUSES, AccessPolicy, Agreement, Grant
-from ..models_over_time import Closeout, CloseoutStatus, ReminderSent
-from ..policy import signed_under
+from ..models.over_time import Closeout, CloseoutStatus, ReminderSent
+from ..rules.downloads import signed_under
 from ._emails import email_user
 
 Kind = ReminderSent.Kind

@@ -18,8 +18,8 @@ from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, Va
 from accessgate.core.i18n import local_date
 
 from ..models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, GrantStatus, RequestKind
-from ..policy import signed_under
-from ..requirements import Facts, evaluate
+from ..rules.downloads import signed_under
+from ..rules.requirements import Facts, evaluate
 from ._checks import check_application, check_requirements, policy_of
 from ._emails import email_applicant, email_reviewers
 from .requests import _sign_and_record

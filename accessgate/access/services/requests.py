@@ -27,13 +27,13 @@ from ..models import (
     Grant,
     GrantStatus,
     RequestStatus,
+    SuspensionReason,
 )
 from ..selectors import reapply_after
 from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
 from .collections import collection_submit
-from .grants import IDENTITY_LAPSED
 from .reviews import approve
 from .signoffs import signoffs_void_changed
 
@@ -143,7 +143,7 @@ def _check_may_apply(actor: User, model: Model) -> None:
             % {"full_name": model.full_name}
         )
     suspended = Grant.objects.filter(user=actor, model=model, status=GrantStatus.SUSPENDED).first()
-    if suspended is not None and suspended.suspended_reason == IDENTITY_LAPSED:
+    if suspended is not None and suspended.suspended_reason == SuspensionReason.IDENTITY_EXPIRED:
         raise Conflict(
             _("Your access to %(full_name)s is suspended until you verify your identity again.")
             % {"full_name": model.full_name}

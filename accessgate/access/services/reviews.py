@@ -23,8 +23,8 @@ from ..models import (
     RequirementTiming,
     Review,
 )
-from ..policy_needs import eligible_approvals
-from ..requirements import Facts, unmet_labels, waiting_label
+from ..rules.needs import eligible_approvals
+from ..rules.requirements import Facts, unmet_labels, waiting_label
 from ..selectors import current_approvals
 from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant

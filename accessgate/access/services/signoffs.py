@@ -37,9 +37,9 @@ from ..models import (
     RequestStatus,
     Review,
 )
-from ..models_signoff import SIGNOFF_TRANSITIONS, Signoff, SignoffStatus
-from ..policy_needs import content_digest, latest_agreement
-from ..requirements import Facts, email_domain_allowed, evaluate
+from ..models.signoffs import SIGNOFF_TRANSITIONS, Signoff, SignoffStatus
+from ..rules.needs import content_digest, latest_agreement
+from ..rules.requirements import Facts, email_domain_allowed, evaluate
 from ._checks import locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .door import grant_settle

@@ -6,15 +6,12 @@ from django.utils import timezone
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.services import record
 from accessgate.training.models import Training
 from accessgate.training.selectors import valid_training_ids
 
-from ..models import GRANT_TRANSITIONS, Grant, GrantStatus
+from ..models import Grant, GrantStatus, SuspensionReason
 from .door import grant_reopen
-from .grants import _expire
-
-TRAINING_LAPSED = "training_expired"
+from .grants import _expire, grant_suspend_locked
 
 
 @transaction.atomic
@@ -25,17 +22,8 @@ def grants_suspend_for_training(*, user: User, training: Training) -> list[Grant
         .filter(user=user, status=GrantStatus.ACTIVE, model__policy__required_trainings=training)
         .select_related("model")
     ):
-        GRANT_TRANSITIONS.move(grant, GrantStatus.SUSPENDED)
-        grant.suspended_reason = TRAINING_LAPSED
-        grant.save(update_fields=["status", "suspended_reason"])
-        record(
-            actor=None,
-            action=AuditAction.GRANT_SUSPENDED,
-            target=grant,
-            user=user.email,
-            model=grant.model.full_name,
-            reason=TRAINING_LAPSED,
-            training=training.name,
+        grant_suspend_locked(
+            grant, holder=user, reason=SuspensionReason.TRAINING_EXPIRED, actor=None, training=training.name
         )
         suspended.append(grant)
     return suspended
@@ -48,7 +36,7 @@ def grants_restore_after_training(*, user: User) -> list[Grant]:
     valid = valid_training_ids(user, now=now)
     for grant in (
         Grant.objects.select_for_update(of=("self",))  # the policy is the nullable side of a join
-        .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=TRAINING_LAPSED)
+        .filter(user=user, status=GrantStatus.SUSPENDED, suspended_reason=SuspensionReason.TRAINING_EXPIRED)
         .select_related("model__policy")
     ):
         needed = set(grant.model.policy.required_trainings.values_list("pk", flat=True))

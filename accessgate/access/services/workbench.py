@@ -19,7 +19,7 @@ from accessgate.core.errors import AccessDenied, DomainError, InvalidTransition,
 from accessgate.notifications.services import email_queue
 
 from ..models import AccessRequest, RequestStatus, ReviewerSettings, ReviewNote, ReviewNotifications
-from ..policy import can_review, reviewable_models
+from ..rules.staff import can_review, reviewable_models
 from ._checks import locked
 from .reviews import access_request_approve, access_request_reject
 

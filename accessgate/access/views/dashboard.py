@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from accessgate.accounts.roles import Role, role_required
 from accessgate.core.charts import bar_chart
 
-from ..dashboard import OUTCOMES, day_label, own_downloads, staff_dashboard
+from ..reporting.dashboard import OUTCOMES, day_label, own_downloads, staff_dashboard
 
 staff_required = role_required(Role.REVIEWER, Role.ADMIN, Role.AUDITOR)
 

@@ -17,7 +17,7 @@ from accessgate.core.forms import add_domain_error
 from .. import selectors, services
 from ..forms import CloseoutForm, RenewalForm
 from ..models import RequestStatus
-from ..policy import requirements_for
+from ..rules.requirements import requirements_for
 
 
 def _own_grant_or_404(request, pk):

@@ -17,8 +17,8 @@ from accessgate.core.forms import add_domain_error
 from .. import selectors, services
 from ..forms import AppealForm, ApplicationForm, SignatureForm
 from ..models import GrantStatus, RequestStatus
-from ..policy import active_grant, requirements_for
-from ..requirements import waiting_label
+from ..rules.downloads import active_grant
+from ..rules.requirements import requirements_for, waiting_label
 
 
 def _model_or_404(request, namespace: str, name: str) -> Model:

@@ -16,7 +16,7 @@ from accessgate.core.forms import add_domain_error
 from .. import selectors, services
 from ..forms import ReasonForm, ReviewDecisionForm, RevokeForm
 from ..models import GrantStatus, RequestStatus, ReviewNotifications
-from ..requirements import waiting_label
+from ..rules.requirements import waiting_label
 from ..selectors import applicant_facts
 
 PAGE_SIZE = 25

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accessgate.access import services as access_services
 from accessgate.access.models import AccessRequest, Grant, GrantStatus, RequestStatus
-from accessgate.access.policy import can_review
-from accessgate.access.requirements import waiting_label
+from accessgate.access.rules.requirements import waiting_label
+from accessgate.access.rules.staff import can_review
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import USERNAME_RE, TokenScope

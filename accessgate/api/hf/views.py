@@ -1,24 +1,25 @@
 """Model info, file trees and `resolve`: what `snapshot_download` and `hf_hub_download` call.
 
-Everything goes through the portal's selectors, policy (`download_check` via the download
-services) and audit events; this module only speaks the protocol.
+Everything goes through the portal's selectors, rules (`download_check` via the download
+services), its download entry point (`downloads.resolve`) and audit events; this module only
+speaks the protocol.
 """
 
 import hashlib
 from urllib.parse import unquote, urlencode
 
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accessgate.access.policy import can_review, can_see_files
+from accessgate.access.rules.downloads import can_see_files
+from accessgate.access.rules.staff import can_review
 from accessgate.access.selectors import policy_for
-from accessgate.accounts.auth import bearer_secret, mfa_verified, request_identity
-from accessgate.audit.context import RequestMeta
+from accessgate.accounts.auth import Caller, mfa_verified, request_identity
 from accessgate.catalog.selectors import active_releases, model_by_name, release_by_ref
 from accessgate.downloads import services as downloads
-from accessgate.downloads.fast import download_url_fast, redirect_to_issued
+from accessgate.downloads.resolve import Located, redirect_to_issued, resolve_file
 from accessgate.downloads.selectors import file_metadata_headers
 
 from .errors import HfError, entry_not_found, hf_view, repo_not_found, revision_not_found
@@ -197,47 +198,30 @@ def tree(request, namespace, name, revision, path=""):
 @hf_view
 def resolve(request, namespace, name, revision, path):
     """`HEAD`: the file's commit, sha256 and size after the full check; issues, counts and records
-    nothing. `GET`: the portal's resolve (same service, policy, quota and audit event), a `302`
-    to the signed URL, absolute so the client can tell whether it leaves the portal's host.
-    A token's `GET` tries the portal's one-statement fast path first; anything it does not
-    answer takes the full path, which explains every refusal in the protocol's words."""
-    secret = bearer_secret(request) if request.method == "GET" else None
-    if secret:
-        ref = unquote(revision)
-        fast = download_url_fast(
-            secret=secret, namespace=namespace, name=name, ref=ref, path=path,
-            meta=RequestMeta.from_request(request), main=ref == "main",
-        )  # fmt: skip
-        if fast is not None:
-            response = redirect_to_issued(request, fast[0])
-            for header, value in file_metadata_headers(fast[1]).items():
-                response[header] = value
-            return response
-    user, token = caller(request)
-    model = visible_model(namespace, name, user)
-    release = release_for(model, revision)
-    # A NUL byte is in no stored path (and PostgreSQL would fail the query on it).
-    weight_file = None if "\x00" in path else release.files.filter(path=path).select_related("release__model").first()
-    if weight_file is None or not user.is_authenticated or request.method == "HEAD":
-        require_download(request, model, release, user, token)
-        if weight_file is None:
+    nothing. `GET`: the portal's resolve (same entry point, policy, quota and audit event), a
+    `302` to the signed URL. Every refusal is explained in the protocol's words."""
+
+    def locate() -> Located:
+        user, token = caller(request)
+        model = visible_model(namespace, name, user)
+        release = release_for(model, revision)
+        # A NUL byte is in no stored path (and PostgreSQL would fail the query on it).
+        weight_file = (
+            None if "\x00" in path else release.files.filter(path=path).select_related("release__model").first()
+        )
+        if weight_file is None or not user.is_authenticated:
+            require_download(request, model, release, user, token)
             raise entry_not_found(model.full_name, path, release.revision)
+        return Located(Caller(user=user, token=token, mfa=mfa_verified(request, token)), weight_file)
+
+    ref = unquote(revision)
+    resolved = resolve_file(
+        request, namespace=namespace, name=name, ref=ref, path=path, locate=locate, main=ref == "main"
+    )
+    if resolved.issued is None:
         response = HttpResponse(status=200)
     else:
-        response = _redirect_to_download(request, weight_file, user, token)
-    for header, value in file_metadata_headers(weight_file).items():
+        response = redirect_to_issued(request, resolved.issued)
+    for header, value in file_metadata_headers(resolved.weight_file).items():
         response[header] = value
     return response
-
-
-def _redirect_to_download(request, weight_file, user, token) -> HttpResponseRedirect:
-    """The portal's resolve: re-check, count, record, sign; `302` to the absolute URL."""
-    issued = downloads.download_url_issue(
-        user=user,
-        release=weight_file.release,
-        weight_file=weight_file,
-        meta=RequestMeta.from_request(request),
-        token=token,
-        mfa_verified=mfa_verified(request, token),
-    )
-    return redirect_to_issued(request, issued)

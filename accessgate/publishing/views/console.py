@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.access import selectors as access_selectors
 from accessgate.access import services as access_services
-from accessgate.access.policy import can_publish, publishable_models
+from accessgate.access.rules.staff import can_publish, publishable_models
 from accessgate.accounts.roles import Role, has_role, role_required
 from accessgate.audit.context import RequestMeta
 from accessgate.catalog import services as catalog_services

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from accessgate.access.policy import can_publish
+from accessgate.access.rules.staff import can_publish
 from accessgate.accounts.roles import Role
 from accessgate.catalog.selectors import model_by_name
 from accessgate.core.errors import NotFound

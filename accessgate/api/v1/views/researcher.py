@@ -8,7 +8,8 @@ from rest_framework.response import Response
 
 from accessgate.access import selectors as access_selectors
 from accessgate.access.models import AccessRequest
-from accessgate.access.policy import active_grant, can_see_files, requirements_for
+from accessgate.access.rules.downloads import active_grant, can_see_files
+from accessgate.access.rules.requirements import requirements_for
 from accessgate.access.services import (
     access_request_resubmit,
     access_request_submit,

@@ -1,10 +1,10 @@
 """The per-day download rollup the staff dashboard reads instead of scanning the audit trail.
 
-Derived data: built from the audit events of *closed* UTC days by `services/download_rollup.py`
+Derived data: built from the audit events of *closed* UTC days by `reporting/download_rollup.py`
 (celery-beat each hour, and the dashboard on demand for a day still missing) and rebuilt
 identically at any time, so writing it is not an audited state change. Nothing on a download's
-request path touches these tables: 32 clients downloading the same model on the same day must
-not queue on one counter row (issue 11's throughput).
+request path touches these tables: clients downloading the same model on the same day never
+queue on one counter row.
 """
 
 from django.conf import settings

@@ -1,7 +1,7 @@
 """What the staff dashboard and a researcher's download history read: a fixed number of
 aggregate queries each, bounded in time, answered from indexes (requests by `submitted_at` and
 `decided_at`, grants by expiry) and, for downloads, from the per-day rollup of closed days
-(`services/download_rollup.py`) plus the open day live from the audit trail's indexes."""
+(`download_rollup.py`) plus the open day live from the audit trail's indexes."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from accessgate.accounts.roles import Role, has_role
 from accessgate.catalog.models import Model
 
-from .models import AccessRequest, DownloadDay, DownloadUserDay, Grant, RequestStatus
-from .policy import reviewable_models
-from .services import download_rollup
+from ..models import AccessRequest, DownloadDay, DownloadUserDay, Grant, RequestStatus
+from ..rules.staff import reviewable_models
+from . import download_rollup
 
 WEEKS = 12
 DOWNLOAD_DAYS = 14

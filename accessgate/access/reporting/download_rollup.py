@@ -1,4 +1,4 @@
-"""Building the per-day download rollup (`rollup_models.py`) from the audit trail.
+"""Building the per-day download rollup (`models/rollup.py`) from the audit trail.
 
 Off the request path: celery-beat builds each closed day (`access.tasks.roll_up_downloads`,
 hourly, a no-op once done) and the dashboard builds a day it finds missing, once. A day is
@@ -21,7 +21,7 @@ from django.utils import timezone
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.models import AuditEvent
 
-from ..rollup_models import DownloadDay, DownloadDayBuilt, DownloadUserDay
+from ..models import DownloadDay, DownloadDayBuilt, DownloadUserDay
 
 DOWNLOAD_ACTIONS = [AuditAction.DOWNLOAD_URL_ISSUED, AuditAction.DOWNLOAD_MANIFEST_ISSUED]
 SETTLE = timedelta(minutes=15)

@@ -1,6 +1,6 @@
 """What a model's whole current policy still needs before a grant on it may be usable.
 
-Read-only rules for the one door (`services/door.py`): for one request and one model,
+Read-only rules of the one door (`services/door.py`): for one request and one model,
 `needs_for` lists every rule of the model's *current* policy that does not hold yet, each as a
 `Need` whose label (in the source language, as a grant stores it) the researcher reads after
 "waiting for:". `cooldown_refusal` is the one rule that refuses instead of waiting.
@@ -27,12 +27,12 @@ from django.utils.translation import ngettext
 
 from accessgate.core.errors import PolicyNotMet
 
+from ..models import AccessPolicy, AccessRequest, Agreement, Appeal, Decision, Gating, RequestKind, RequestStatus
+from ..models.formfields import canonical_sha256
+from ..models.signoffs import SignoffStatus
 from .conflicts import conflicts
-from .formfields import canonical_sha256
-from .models import AccessPolicy, AccessRequest, Agreement, Appeal, Decision, Gating, RequestKind, RequestStatus
-from .models_signoff import SignoffStatus
-from .policy import can_review
 from .requirements import Facts, unmet_labels
+from .staff import can_review
 
 COOLDOWN = "cooldown"
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from accessgate.accounts.models import User
 from accessgate.accounts.selectors import profile_for
 
-from .freemail import FREE_MAIL_DOMAINS
+from ..freemail import FREE_MAIL_DOMAINS
 
 
 def _institution(user: User) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import researcher
+from ..views import researcher
 
 app_name = "apply"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, over_time, review, workbench
+from ..views import dashboard, over_time, review, workbench
 
 app_name = "review"
 

@@ -51,7 +51,7 @@ class Signoff(models.Model):
     decline_reason = models.TextField(blank=True)
     # Frozen with the agreement: what the official countersigned, as its digest.
     agreement_sha256 = models.CharField(max_length=64, blank=True)
-    # What the official read, as `policy_needs.content_digest`: a countersignature covers a
+    # What the official read, as `rules.needs.content_digest`: a countersignature covers a
     # request only while its latest agreement has this digest.
     content_sha256 = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

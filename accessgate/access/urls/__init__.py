@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, over_time, researcher, signoff
+from ..views import dashboard, over_time, researcher, signoff
 
 app_name = "access"
 

@@ -25,8 +25,7 @@ from accessgate.identity.models import IdentityVerification
 from accessgate.identity.selectors import active_verification
 from accessgate.training.selectors import valid_training_ids
 
-from .models import AccessPolicy, Gating
-from .models_over_time import Closeout, CloseoutStatus
+from ..models import AccessPolicy, Closeout, CloseoutStatus, Gating
 
 
 class Facts:
@@ -104,8 +103,8 @@ class Requirement:
     at_download: bool = False  # re-checked on every download, not only when applying
     refusal: type[DomainError] = PolicyNotMet
 
-    def error(self) -> DomainError:
-        return self.refusal(self.message, help_url=self.help_url or None)
+    def error(self, *, reason: str | None = None) -> DomainError:
+        return self.refusal(self.message, help_url=self.help_url or None, reason=reason)
 
 
 def email_domain_allowed(email: str, policy: AccessPolicy) -> bool:
@@ -240,14 +239,17 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
 DOWNLOAD_REASONS = {"identity": "identity_required", "mfa": "mfa_required", "country": "country_blocked"}
 
 
+def requirements_for(user: User, policy: AccessPolicy, facts: Facts | None = None) -> list[Requirement]:
+    """The checklist a researcher sees before applying, and a reviewer sees beside a request."""
+    return list(evaluate(policy, facts or facts_for(user)))
+
+
 def download_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:
     """The first requirement that stops a download now, as the error to raise, or None."""
     unmet = next((r for r in evaluate(policy, facts, at_download=True) if not r.met), None)
     if unmet is None:
         return None
-    error = unmet.error()
-    error.reason = DOWNLOAD_REASONS.get(unmet.key, unmet.key)  # audited as download.refused
-    return error
+    return unmet.error(reason=DOWNLOAD_REASONS.get(unmet.key, unmet.key))  # audited as download.refused
 
 
 def application_problem(policy: AccessPolicy, facts: Facts) -> DomainError | None:

@@ -1,10 +1,11 @@
-"""The tables of allowed status moves for requests and grants (re-exported by `models`)."""
+"""The tables of allowed status moves for requests and grants."""
 
 from django.utils.translation import gettext_lazy as _
 
 from accessgate.core.transitions import Transitions
 
-from .models import GrantStatus, RequestStatus
+from .grants import GrantStatus
+from .requests import RequestStatus
 
 # The one table of allowed moves. Services refuse everything else.
 REQUEST_TRANSITIONS = Transitions(
