@@ -18,17 +18,13 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import Conflict, PolicyNotMet, ValidationFailed
 
 from ..models import (
-    OPEN_STATUSES,
     AccessRequest,
     AttestationStatement,
     Collection,
-    FormField,
-    Grant,
     GrantStatus,
     RequestStatus,
 )
-from ..rules.requirements import Facts, application_problem
-from ..selectors import policy_for, reapply_after
+from ..selectors import member_left_out, policy_for
 
 
 def _check_member(collection_lead: Model, model: Model) -> None:
@@ -88,50 +84,6 @@ def collection_create(
     return collection
 
 
-def _member_left_out(actor: User, model: Model) -> str:
-    """Why a collection application leaves this member out ("" when it does not)."""
-    policy = policy_for(model)
-    if policy is None or model.is_draft:
-        return _("%(full_name)s is not open for applications yet.") % {"full_name": model.full_name}
-    if Grant.objects.filter(
-        user=actor, model=model, status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.SUSPENDED]
-    ).exists():
-        return _("You already hold a grant on %(full_name)s.") % {"full_name": model.full_name}
-    if AccessRequest.objects.filter(
-        user=actor, model=model, status__in=[*OPEN_STATUSES, RequestStatus.APPEALED]
-    ).exists():
-        return _("You already have an open request for %(full_name)s.") % {"full_name": model.full_name}
-    until = reapply_after(actor, model)
-    if until is not None:
-        return _(
-            "Your last request for %(full_name)s was rejected; its policy's cooldown runs until %(until)s UTC."
-        ) % {"full_name": model.full_name, "until": f"{until:%Y-%m-%d %H:%M}"}
-    problem = application_problem(policy, Facts(actor))
-    return problem.message if problem else ""
-
-
-def collection_statements(collection: Collection) -> list[AttestationStatement]:
-    """The union of the members' current statements, each text asked once (by its sha256)."""
-    seen, union = set(), []
-    for model in collection.members.order_by("namespace", "name"):
-        for statement in AttestationStatement.objects.filter(policy__model=model, is_active=True):
-            if statement.sha256 not in seen:
-                seen.add(statement.sha256)
-                union.append(statement)
-    return union
-
-
-def collection_questions(collection: Collection) -> list[FormField]:
-    """The union of the members' current questions, each key asked once."""
-    seen, union = set(), []
-    for model in collection.members.order_by("namespace", "name"):
-        for question in FormField.objects.filter(policy__model=model, is_active=True):
-            if question.key not in seen:
-                seen.add(question.key)
-                union.append(question)
-    return union
-
-
 def collection_submit(
     *,
     actor: User,
@@ -153,7 +105,7 @@ def collection_submit(
     ticked = set(AttestationStatement.objects.filter(pk__in=accepted_statement_ids).values_list("sha256", flat=True))
     answers = dict(answers or {})
     members = [collection.lead, *collection.members.exclude(pk=collection.lead_id).order_by("namespace", "name")]
-    left_out = {m.full_name: why for m in members if (why := _member_left_out(actor, m))}
+    left_out = {m.full_name: why for m in members if (why := member_left_out(actor, m))}
     opened: list[AccessRequest] = []
     for model in members:
         if model.full_name in left_out:
@@ -234,7 +186,7 @@ def collection_add_model(
     )
     opened, seen = [], set()
     for holder in holders:
-        if holder.user_id in seen or _member_left_out(holder.user, model):
+        if holder.user_id in seen or member_left_out(holder.user, model):
             continue
         seen.add(holder.user_id)
         opened.append(carry_over_request(holder, model=model, collection=collection, meta=meta or RequestMeta()))

@@ -45,6 +45,7 @@ def _application_page(request, *, model, policy, form, access_request=None, coll
             "form": form,
             "access_request": access_request,
             "collection": collection or (access_request.collection if access_request else None),
+            "outlook": selectors.collection_outlook(request.user, collection) if collection else None,
             "requirements": requirements_for(request.user, policy),
         },
     )
@@ -80,7 +81,11 @@ def apply(request, namespace, name, collection=None):
         messages.info(request, _("Please complete your profile first; every application uses it."))
         return redirect(f"{reverse('accounts:profile')}?next={request.path}")
 
-    form = ApplicationForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
+    if collection is not None:  # one form for every member: the union of their statements and questions
+        statements, questions = selectors.collection_statements(collection), selectors.collection_questions(collection)
+    else:
+        statements, questions = selectors.active_statements(policy), None
+    form = ApplicationForm(request.POST or None, policy=policy, statements=statements, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             access_request = services.access_request_submit(
