@@ -112,7 +112,8 @@ def signoff_request(
     policy = policy_of(access_request.model)
     if not policy.require_signoff or access_request.renews_id:
         raise InvalidTransition(_("This request does not need a sign-off."))
-    if access_request.status != RequestStatus.SUBMITTED and _waiting_grant(access_request) is None:
+    undecided = access_request.status in (RequestStatus.SUBMITTED, RequestStatus.APPEALED)
+    if not undecided and _waiting_grant(access_request) is None:
         raise InvalidTransition(_("Only a submitted request can be signed off."))
     if not access_request.agreements.exists():
         raise InvalidTransition(_("Complete and sign the application first; the official countersigns it."))
@@ -282,7 +283,8 @@ def signoff_countersign(*, token: str, typed_name: str, meta: RequestMeta | None
         )
     access_request = locked(signoff.request)
     waiting = _waiting_grant(access_request)
-    if access_request.status != RequestStatus.SUBMITTED and waiting is None:
+    undecided = access_request.status in (RequestStatus.SUBMITTED, RequestStatus.APPEALED)
+    if not undecided and waiting is None:
         raise InvalidTransition(_("This request is no longer waiting for a decision."))
     SIGNOFF_TRANSITIONS.move(signoff, SignoffStatus.SIGNED)
     signoff.decided_at = timezone.now()
@@ -309,6 +311,9 @@ def signoff_countersign(*, token: str, typed_name: str, meta: RequestMeta | None
     )
     if waiting is not None:  # a grant given before the application was signed: the door decides
         grant_settle(waiting, actor=None, meta=meta, now=signoff.decided_at)
+        return signoff
+    if access_request.status == RequestStatus.APPEALED:
+        email_reviewers(access_request, resubmitted=False)  # the appeal can be decided now
         return signoff
     policy = policy_of(access_request.model)
     facts = Facts(access_request.user)
