@@ -42,6 +42,13 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
     if not can_review(actor, model):
         raise AccessDenied(_("You are not a reviewer of %(full_name)s.") % {"full_name": model.full_name})
     policy = policy_of(model)
+    # Decisions on this person's requests for the model (an appeal, an approval) finish first.
+    list(AccessRequest.objects.select_for_update().filter(user=user, model=model).values_list("pk", flat=True))
+    if AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.APPEALED).exists():
+        raise Conflict(
+            _("%(username)s has an appeal for %(full_name)s under review; decide the appeal instead.")
+            % {"username": user.username, "full_name": model.full_name}
+        )
     if Grant.objects.active().filter(user=user, model=model).exists():
         raise Conflict(
             _("%(username)s already has access to %(full_name)s.")
