@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from accessgate.core.errors import PolicyNotMet
 
@@ -113,10 +113,10 @@ def eligible_approvals(access_request: AccessRequest, policy: AccessPolicy) -> t
 
 def _approvals_label(given: int, required: int) -> str:
     if given == 0 and required == 1:
-        return "an approval"
+        return gettext_noop("an approval")
     if given == 0:
-        return "two approvals"
-    return "a second approval"
+        return gettext_noop("two approvals")
+    return gettext_noop("a second approval")
 
 
 def needs_for(
@@ -134,7 +134,7 @@ def needs_for(
         needs.append(Need("approvals", _approvals_label(len(approvers), policy.approvals_required)))
     agreement = agreement or latest_agreement(access_request)
     if agreement is None or len(agreement.intended_use.strip()) < policy.min_intended_use_chars:
-        needs.append(Need("intended_use", "your intended use"))
+        needs.append(Need("intended_use", gettext_noop("your intended use")))
     answered = {
         (a["key"], a.get("field_sha256"))
         for a in (agreement.answers if agreement else [])
@@ -152,10 +152,10 @@ def needs_for(
     signed = {a["sha256"] for a in agreement.attestations} if agreement else set()
     statements = set(policy.statements.filter(is_active=True).values_list("sha256", flat=True))
     if agreement is None or agreement.license_id != policy.license_id or not statements <= signed:
-        needs.append(Need("signature", "your signature"))
+        needs.append(Need("signature", gettext_noop("your signature")))
     if policy.require_signoff and access_request.kind != RequestKind.RENEWAL:
         if not signoff_covers(access_request, agreement):
-            needs.append(Need("signoff", "your signing official's countersignature"))
+            needs.append(Need("signoff", gettext_noop("your signing official's countersignature")))
     needs.extend(Need("requirement", label) for label in unmet_labels(policy, facts or Facts(access_request.user)))
     return needs
 
