@@ -22,10 +22,16 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# DEBUG is off unless set; the demo is the development shape (plain HTTP, dev identity provider).
+DEMO_ENV := ACCESSGATE_DEBUG=1 ACCESSGATE_SITE_URL=$(SITE_URL)
+
 demo: $(VENV)/.runtime-installed
-	$(BIN)/python manage.py migrate --noinput
-	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
-	ACCESSGATE_SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo $(SEED_ARGS)
+	$(DEMO_ENV) $(BIN)/python manage.py run_schedule --once
+	@# The beat schedule runs beside the server (no broker in the demo) and stops with it.
+	$(DEMO_ENV) sh -c '$(BIN)/python manage.py run_schedule & schedule=$$!; \
+	  trap "kill $$schedule 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
 # The production shape on one machine (gunicorn + Celery worker + beat, PostgreSQL, Redis,
 # DEBUG off). Needs the environment described in docs/deploying.md.
@@ -80,8 +86,11 @@ bench: $(VENV)/.dev-installed services
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || true; fi
 	$(BIN)/python bench/run.py
 
+# mypy loads the settings (django-stubs' plugin): the development shape needs no secret key.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	ACCESSGATE_DEBUG=1 $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles

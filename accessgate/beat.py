@@ -8,7 +8,11 @@ def beat_schedule(*, checkpoint_interval: float) -> dict:
             "task": "accessgate.notifications.tasks.redeliver_pending",
             "schedule": 300.0,
         },
-        "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (see README)
+        "notifications-deliver-due-webhooks": {  # webhook retries once their backoff is over
+            "task": "accessgate.notifications.tasks.deliver_due_webhooks",
+            "schedule": 30.0,
+        },
+        "audit-chain-pending": {  # backstop for `manage.py audit_chainer` (docs/audit.md)
             "task": "accessgate.audit.tasks.chain_pending",
             "schedule": 30.0,
         },
@@ -43,6 +47,10 @@ def beat_schedule(*, checkpoint_interval: float) -> dict:
         "access-review-digests": {
             "task": "accessgate.access.tasks.send_review_digests",
             "schedule": 3600.0,  # hourly; each reviewer gets at most one digest a day
+        },
+        "access-escalate-requests": {
+            "task": "accessgate.access.tasks.escalate_requests",
+            "schedule": 900.0,  # overdue requests are escalated within 15 minutes of their due date, once
         },
         "access-roll-up-downloads": {
             "task": "accessgate.access.tasks.roll_up_downloads",

@@ -3,7 +3,7 @@
 Everything is read from environment variables (django-environ). The defaults are the
 embedded setup that `make demo` runs: SQLite, weights on the local disk, Celery in eager
 mode and e-mail printed to the console. Production switches each integration on with an
-explicit variable; see the configuration table in README.md.
+explicit variable; see docs/configuration.md.
 """
 
 import secrets
@@ -24,7 +24,9 @@ if (BASE_DIR / ".env").exists():
 
 VAR_DIR = Path(env.str("ACCESSGATE_VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("ACCESSGATE_DEBUG", default=True)
+# Off unless set: a gate that forgets this variable serves no debug pages. `make demo` and the
+# test run (pyproject.toml, [tool.pytest.ini_options] env) set ACCESSGATE_DEBUG=1.
+DEBUG = env.bool("ACCESSGATE_DEBUG", default=False)
 
 
 def _secret_key() -> str:
@@ -160,7 +162,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accessgate")}
 if "redis" in CACHES["default"]["BACKEND"].lower():
-    # A dead cache must fail fast (503, see README "When a service is down"), not hang a worker.
+    # A dead cache fails fast (a 503, docs/deploying.md), never hangs a worker.
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 
 AUTH_USER_MODEL = "accounts.User"
@@ -226,7 +228,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # WebAuthn on http://localhost in de
 
 LANGUAGE_CODE = "en"
 # Templates and messages are marked for translation; a language joins this list together with
-# its catalogue under locale/ (README, "Translating").
+# its catalogue under locale/ (docs/translating.md).
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English keeps the portal's unambiguous ISO-style dates; other languages use Django's formats.
@@ -335,7 +337,7 @@ ACCESSGATE_AUDIT_SIGNING_KEY_FILE = Path(_audit_key_file) if _audit_key_file els
 # Daily export of the previous UTC day's events (JSON Lines + signed manifest) for a SIEM.
 # Link audit events into the hash chain right after each recording transaction commits
 # (in-process). On by default when Celery runs eagerly (the demo, tests); production runs
-# `manage.py audit_chainer` instead (see README, "The audit chainer").
+# `manage.py audit_chainer` instead (docs/audit.md, "The audit chainer").
 ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = env.bool("ACCESSGATE_AUDIT_CHAIN_ON_COMMIT", default=CELERY_TASK_ALWAYS_EAGER)
 ACCESSGATE_AUDIT_DAILY_EXPORT = env.bool("ACCESSGATE_AUDIT_DAILY_EXPORT", default=False)
 ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX = env.str("ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX", default="siem/audit/")
@@ -357,12 +359,16 @@ ACCESSGATE_STRIPE_API_BASE = env.str("ACCESSGATE_STRIPE_API_BASE", default="")  
 ACCESSGATE_IDENTITY_START_RATE_LIMIT = env.str("ACCESSGATE_IDENTITY_START_RATE_LIMIT", default="5/3600")
 ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default="600/60")
 
-# Outgoing webhooks (notifications): the key(s) that encrypt endpoints' signing secrets at
-# rest (comma-separated; the first encrypts, all decrypt; empty = derived from SECRET_KEY),
-# the per-attempt timeout in seconds, and whether plain-http endpoint URLs are accepted.
+# Outgoing webhooks (notifications; docs/webhooks-security.md): the key(s) that encrypt
+# endpoints' signing secrets at rest (comma-separated; the first encrypts, all decrypt;
+# empty = derived from SECRET_KEY), the deadline in seconds for a whole attempt (lookup,
+# connect, send, answer), whether plain-http URLs are accepted (development only: a check
+# refuses it with DEBUG off), and the networks (CIDRs, comma-separated) of internal
+# receivers that may be reached although they are not public (none by default).
 ACCESSGATE_WEBHOOK_SECRET_KEY = env.str("ACCESSGATE_WEBHOOK_SECRET_KEY", default="")
 ACCESSGATE_WEBHOOK_TIMEOUT = env.int("ACCESSGATE_WEBHOOK_TIMEOUT", default=5)
 ACCESSGATE_WEBHOOK_ALLOW_HTTP = env.bool("ACCESSGATE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+ACCESSGATE_WEBHOOK_ALLOWED_NETWORKS = env.list("ACCESSGATE_WEBHOOK_ALLOWED_NETWORKS", default=[])
 
 # System checks a deployment has decided to accept, e.g. accessgate.W020 (no identity
 # provider) for a lab that does not verify identities. `check --deploy` must be clean otherwise.

@@ -48,7 +48,7 @@ def setup():
 def _chainer_module():
     try:
         from accessgate.audit import chainer
-    except ImportError:  # the chain is linked inside record() (before issue 11)
+    except ImportError:  # a tree whose record() links the chain itself
         return None
     return chainer
 
@@ -201,8 +201,8 @@ def verify() -> dict:
 
 
 def export() -> dict:
+    from accessgate.audit.exports import audit_export_run
     from accessgate.audit.models import AuditExport
-    from accessgate.audit.services import audit_export_run
 
     job = AuditExport.objects.create(requested_by_label="bench", is_full=True)
     start = time.perf_counter()

@@ -11,7 +11,7 @@ render (median of 5, the target), each of its reads, the live part at its larges
 and the heavy researcher's "My downloads"; it prints one JSON line. The loaded events are NOT a
 valid hash chain (only the dashboard reads them); never point this at real data.
 
-Target (issue 15): the dashboard renders its data in under 1 s at a million events. Before the
+Target: the dashboard renders its data in under 1 s at a million events. Before the
 rollup (same data, load average 6.9): 0.94 s median, 0.93 s of it the downloads-per-day
 aggregation over the window's download events; the heavy researcher's page 253 ms. After (load
 average 7–10): 0.05–0.10 s; downloads 23–37 ms; the researcher's page 12–17 ms.

@@ -1,7 +1,7 @@
 """accessgate benchmarks, run by `make bench`: prints a table and writes bench/results.json.
 
 Every row names its anchor (what the same machine does with no accessgate in the way), the
-ratio to it and the target from issue 11. Machines are shared and noisy: read the ratios of
+ratio to it and its target. Machines are shared and noisy: read the ratios of
 one run, not the absolute numbers. The load average is printed with the table.
 
 (a) Resolve (`GET …/files/<path>` with a bearer token → 302 to a signed URL) under gunicorn
@@ -15,7 +15,7 @@ one run, not the absolute numbers. The load average is printed with the table.
     plain INSERTs of the same row shape, with the chaining lag; then, at
     ACCESSGATE_BENCH_AUDIT_EVENTS events filled with COPY, verify and a full export beside
     PostgreSQL's own COPY … TO STDOUT, each with the VmHWM of the process that did it.
-(d) The staff dashboard at a million audit events (issue 15: ≤ 1 s), by bench/dashboard.py in
+(d) The staff dashboard at a million audit events (target ≤ 1 s), by bench/dashboard.py in
     its own fresh database (ACCESSGATE_BENCH_DASHBOARD_DATABASE_URL, default this one's name
     + "_dashboard"; ACCESSGATE_BENCH_DASHBOARD_EVENTS).
 

@@ -1,5 +1,8 @@
 import os
 import shutil
+import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 import redis
@@ -7,22 +10,54 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 
-from accessgate.access.services import PolicySettings, policy_set
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.signing import generate_private_key_pem
+from tests.support.applications import make_policy
+from tests.support.services import need_service
 
 from . import factories
 
-REQUIRE_SERVICES = os.environ.get("ACCESSGATE_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCHER = ROOT / "tests" / "support" / "s3rver-sigv4.js"
+BUCKET = "weights"
 
 
-def need_service(available: bool, what: str) -> None:
-    """Skip when a service is missing, or fail when the run requires every service (CI)."""
-    if available:
-        return
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required (ACCESSGATE_REQUIRE_SERVICES=1) but is not available.", pytrace=False)
-    pytest.skip(f"{what} is not available")
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory):
+    """A real s3rver process on a free loopback port, with AWS's SigV4 check in front of it."""
+    node = shutil.which("node")
+    installed = (ROOT / "node_modules" / "s3rver").is_dir() and (ROOT / "node_modules" / "@smithy").is_dir()
+    need_service(node is not None and installed, "s3rver (npm ci installs it from package.json)")
+    port = _free_port()
+    directory = tmp_path_factory.mktemp("s3rver")
+    process = subprocess.Popen(
+        [node, str(LAUNCHER), str(directory), str(port), BUCKET],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        if not line.startswith("listening"):
+            pytest.fail(f"s3rver did not start: {line}{process.stdout.read() if process.poll() is not None else ''}")
+        yield {
+            "bucket": BUCKET,
+            "endpoint_url": f"http://127.0.0.1:{port}",
+            "region": "us-east-1",
+            "access_key_id": "S3RVER",
+            "secret_access_key": "S3RVER",
+            "addressing_style": "path",
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -140,17 +175,6 @@ def licence(db):
     return factories.LicenseFactory()
 
 
-def make_policy(model, licence, **overrides):
-    options = {
-        "statements": ["I will not redistribute the weights.", "I will not remove safeguards."],
-        "gating": "manual",
-        "min_intended_use_chars": 20,
-        "grant_days": 30,
-    }
-    options.update(overrides)
-    return policy_set(actor=None, model=model, terms=PolicySettings(license=licence, **options))
-
-
 @pytest.fixture
 def model(db, licence, reviewer):
     """A manually reviewed model with a policy and one release; `reviewer` reviews it."""
@@ -168,18 +192,17 @@ def auto_model(db, licence):
     return model
 
 
-def application(model, **overrides):
-    """Arguments for a valid `access_request_submit` by the `researcher` fixture."""
-    values = {
-        "model": model,
-        "intended_use": "Red-teaming refusal behaviour for a university safety study.",
-        "accepted_statement_ids": set(model.policy.statements.filter(is_active=True).values_list("pk", flat=True)),
-        "typed_name": "Rosalind Franklin",
-    }
-    values.update(overrides)
-    return values
-
-
 @pytest.fixture
 def site_url():
     return django_settings.SITE_URL
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, settings):
+    """Run a test once per storage backend."""
+    if request.param == "s3":
+        settings.ACCESSGATE_STORAGE_BACKEND = "s3"
+        settings.ACCESSGATE_S3 = request.getfixturevalue("s3rver")
+    else:
+        settings.ACCESSGATE_STORAGE_BACKEND = "local"
+    return request.param

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.template.base import DebugLexer, TokenType
 
-from .conftest import need_service
+from tests.support.services import need_service
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -193,3 +193,56 @@ def test_a_lower_app_importing_a_higher_one_is_caught(monkeypatch):
     )
     with pytest.raises(AssertionError, match="above it"):
         test_imports_point_down()
+
+
+# --- no two modules import each other ------------------------------------------------------
+
+
+def _imported_modules(path: Path, known: set[str]) -> set[str]:
+    """The `accessgate` modules this file imports, at any depth (function-local too).
+
+    Relative imports are resolved; `from pkg import name` is an import of `pkg.name` when that
+    is a module, and of `pkg` otherwise."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            for alias in node.names:
+                found.add(f"{prefix}.{alias.name}" if f"{prefix}.{alias.name}" in known else prefix)
+    return {name for name in found if name in known and name != module}
+
+
+def _mutual_imports(imports: dict[str, set[str]]) -> set[frozenset[str]]:
+    return {frozenset((a, b)) for a, targets in imports.items() for b in targets if a in imports.get(b, ())}
+
+
+def test_no_two_modules_import_each_other():
+    known = {_module_name(p) for p in _sources()}
+    imports = {_module_name(p): _imported_modules(p, known) for p in _sources()}
+    pairs = _mutual_imports(imports)
+    assert not pairs, "These modules import each other:\n" + "\n".join(
+        " <-> ".join(sorted(pair)) for pair in sorted(pairs, key=sorted)
+    )
+
+
+def test_mutual_imports_are_found_through_relative_and_function_level_imports(tmp_path, monkeypatch):
+    package = tmp_path / "accessgate" / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "one.py").write_text("from . import two\n")
+    (package / "two.py").write_text("def f():\n    from .one import thing\n")
+    (package / "three.py").write_text("from accessgate.app import two\n")
+    monkeypatch.setattr("tests.test_layers.ROOT", tmp_path)
+    names = {"accessgate.app", "accessgate.app.one", "accessgate.app.two", "accessgate.app.three"}
+    imports = {_module_name(p): _imported_modules(p, names) for p in sorted(package.glob("*.py"))}
+    assert imports["accessgate.app.three"] == {"accessgate.app.two"}
+    assert _mutual_imports(imports) == {frozenset({"accessgate.app.one", "accessgate.app.two"})}

@@ -13,19 +13,18 @@ from django.utils import timezone
 
 from accessgate.access import services
 from accessgate.accounts.services import token_create
+from accessgate.audit.exports import audit_export_run
 from accessgate.audit.models import AuditExport, VerificationRun
-from accessgate.audit.services import audit_export_run
 from accessgate.core.storage import get_storage
 from accessgate.downloads.imports import release_import_prepare
 from accessgate.downloads.uploads import upload_start
 from accessgate.notifications.services import webhook_endpoint_create
 from accessgate.training.models import Training
 from accessgate.training.services import training_certificate_upload
+from tests.support.applications import application, make_policy
 
 from . import factories
-from .conftest import application, make_policy
 
-# Included URLconfs whose pages guard themselves, so the matrix does not list them one by one:
 # - allauth's (`allauth.urls`: log-in, sign-up, e-mail, MFA, ORCID). Its views decide who may
 #   see them (anonymous-only or login-required); tests/accounts/ covers the flows we rely on.
 # - Django's admin site (`admin.site.urls`): every admin page checks `is_staff` and the model
@@ -84,7 +83,7 @@ OK, LOGIN, FORBIDDEN, NOT_FOUND, REDIRECT = 200, "login", 403, 404, 302
 def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model, tmp_path):
     # Registered first, so the requests below leave deliveries in its log (pending: the
     # test's transaction never commits, so nothing is sent).
-    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://hooks.example.org/", events=["grant.created"])
+    endpoint, _ = webhook_endpoint_create(actor=admin_user, url="https://93.184.215.14/hooks", events=["grant.created"])
     request = services.access_request_submit(actor=researcher, **application(model))
     approved = services.access_request_submit(
         actor=other_researcher, **application(model, typed_name=other_researcher.profile.full_name)
@@ -115,8 +114,11 @@ def world(db, researcher, other_researcher, reviewer, auditor, admin_user, model
     model.publishers.add(publisher)
     other_publisher = factories.UserFactory(role="publisher")
     factories.ModelFactory().publishers.add(other_publisher)
-    (tmp_path / "weights.bin").write_bytes(b"123")
-    job = release_import_prepare(actor=publisher, model=model, version="9.9", source=str(tmp_path))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "weights.bin").write_bytes(b"123")
+    job = release_import_prepare(
+        actor=publisher, model=model, version="9.9", source=str(tmp_path / "src"), operator=True
+    )
     upload = upload_start(actor=publisher, model=model, version="9.8", files=[("a.bin", 3)])
     return {
         "collection": collection,
@@ -306,6 +308,11 @@ def urls(world):
         # POST-only actions: a GET is refused after the role check (their POSTs are tested below).
         "review:decide": (reverse("review:decide", args=[request.pk, "approve"]), _staff(405)),
         "review:recuse": (reverse("review:recuse", args=[request.pk]), _staff(405)),
+        # Admins only: reviewers cannot add reviewers to a request.
+        "review:reviewer_add": (
+            reverse("review:reviewer_add", args=[request.pk]),
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "admin": 405},
+        ),
         "review:assign": (reverse("review:assign", args=[request.pk]), _staff(405)),
         "review:note_add": (reverse("review:note_add", args=[request.pk]), _staff(405)),
         "review:bulk": (reverse("review:bulk"), _staff(405)),
@@ -708,6 +715,10 @@ def api_urls(world):
         ),
         "api_v1:review_approve": (f"/api/v1/review/requests/{request.pk}/approve/", decide),
         "api_v1:review_reject": (f"/api/v1/review/requests/{request.pk}/reject/", decide),
+        "api_v1:review_reviewer_add": (
+            f"/api/v1/review/requests/{request.pk}/reviewers/",
+            {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": UNAUTHORIZED, "admin": 405},
+        ),
         "api_v1:review_changes": (f"/api/v1/review/requests/{request.pk}/request-changes/", decide),
         "api_v1:review_grants": ("/api/v1/review/grants/", reviewers),
         "api_v1:review_revoke": (f"/api/v1/review/grants/{grant.pk}/revoke/", decide),

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from .conftest import need_service
+from tests.support.services import need_service
+
 from .support.http_client import Browser
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

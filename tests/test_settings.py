@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from .conftest import REQUIRE_SERVICES
+from tests.support.services import REQUIRE_SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -49,6 +49,35 @@ def test_production_without_audit_signing_key_is_refused():
     result = manage("check", "--deploy", env=PRODUCTION_ENV)
     assert result.returncode != 0
     assert "accessgate.E010" in result.stderr
+
+
+def test_an_empty_environment_is_production_and_needs_a_secret_key():
+    # Nothing set but PATH: DEBUG is off, so the portal refuses to start without its key.
+    bare = {"PATH": os.environ["PATH"]}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=bare, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "ACCESSGATE_SECRET_KEY must be set when ACCESSGATE_DEBUG is off." in result.stderr
+    code = "from django.conf import settings as s; print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env={**bare, "ACCESSGATE_SECRET_KEY": PRODUCTION_ENV["ACCESSGATE_SECRET_KEY"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_the_test_run_imports_the_development_settings(settings):
+    # pyproject.toml sets ACCESSGATE_DEBUG=1 for the run: plain-HTTP test requests, no
+    # required key; pytest-django still serves each test with DEBUG False.
+    assert os.environ["ACCESSGATE_DEBUG"] == "1"
+    assert not settings.SECURE_SSL_REDIRECT and not settings.SESSION_COOKIE_SECURE
+    assert settings.DEBUG is False
 
 
 def test_production_without_secret_key_refuses_to_start():

@@ -3,12 +3,16 @@
 from allauth.account.signals import email_confirmed
 from allauth.mfa.signals import authenticator_added
 from allauth.socialaccount.signals import social_account_added
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
+from accessgate.accounts.models import User
+from accessgate.catalog.models import Model
 from accessgate.identity.signals import verification_lapsed, verification_restored
 from accessgate.training.signals import training_lapsed, training_restored
 
 from .services import grants_activate_ready, grants_restore_after_identity, grants_suspend_for_identity
+from .services.escalations import requests_escalate, requests_escalate_for_reviewer
 from .services.trainings import grants_restore_after_training, grants_suspend_for_training
 
 
@@ -49,3 +53,21 @@ def activate_after_email(sender, *, email_address, **kwargs) -> None:
 @receiver(social_account_added, dispatch_uid="access.activate_after_orcid")
 def activate_after_orcid(sender, *, sociallogin, **kwargs) -> None:
     grants_activate_ready(user=sociallogin.user)
+
+
+# A reviewer leaving a model, or losing the reviewer role, can leave requests without a decider.
+@receiver(m2m_changed, sender=Model.reviewers.through, dispatch_uid="access.escalate_after_reviewer_left")
+def escalate_after_reviewer_left(sender, *, instance, action, reverse, pk_set=None, **kwargs) -> None:
+    if action not in ("post_remove", "post_clear"):
+        return
+    if reverse:  # a user's models changed
+        for model in Model.objects.filter(pk__in=pk_set) if pk_set else Model.objects.all():
+            requests_escalate(model=model)
+    else:
+        requests_escalate(model=instance)
+
+
+@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="access.escalate_after_role_removed")
+def escalate_after_role_removed(sender, *, instance, action, reverse, **kwargs) -> None:
+    if action in ("post_remove", "post_clear") and not reverse:
+        requests_escalate_for_reviewer(instance)

@@ -4,6 +4,7 @@ from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, S
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accessgate.accounts.roles import Role, has_role
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.selectors import latest_event
 from accessgate.catalog.models import Model, Release
@@ -19,9 +20,11 @@ from .models import (
     AttestationStatement,
     Collection,
     Decision,
+    Escalation,
     FormField,
     Grant,
     GrantStatus,
+    RequestReviewer,
     RequestStatus,
     Review,
     ReviewerSettings,
@@ -157,10 +160,9 @@ def own_request(user, pk: int) -> AccessRequest | None:
 
 
 def review_queue(reviewer, *, search: str = "", status: str = RequestStatus.SUBMITTED) -> QuerySet[AccessRequest]:
-    """Requests on the models this reviewer covers, oldest submission first."""
-    requests = AccessRequest.objects.filter(model__in=reviewable_models(reviewer)).select_related(
-        "model", "user__profile"
-    )
+    """Requests on the models this reviewer covers (and the ones an admin assigned them to),
+    oldest submission first; `escalated` marks those escalated in their current round."""
+    requests = AccessRequest.objects.filter(reviewable_requests(reviewer)).select_related("model", "user__profile")
     if status:
         requests = requests.filter(status=status)
     search = search.strip()
@@ -174,7 +176,24 @@ def review_queue(reviewer, *, search: str = "", status: str = RequestStatus.SUBM
         )
     # Overdue (past the policy's review target) first, then the oldest submission.
     overdue = Case(When(review_due_at__lt=timezone.now(), then=Value(1)), default=Value(0))
-    return requests.select_related("assigned_to").annotate(overdue=overdue).order_by("-overdue", "submitted_at", "pk")
+    return (
+        requests.select_related("assigned_to")
+        .annotate(overdue=overdue, escalated=escalated_now())
+        .order_by("-overdue", "submitted_at", "pk")
+    )
+
+
+def reviewable_requests(reviewer) -> Q:
+    """The requests a reviewer may open: their models', and any an admin assigned them to."""
+    q = Q(model__in=reviewable_models(reviewer))
+    if has_role(reviewer, Role.REVIEWER):
+        q |= Q(pk__in=RequestReviewer.objects.filter(reviewer=reviewer).values("request_id"))
+    return q
+
+
+def escalated_now() -> Exists:
+    """The request was escalated since it was last (re)submitted."""
+    return Exists(Escalation.objects.filter(request=OuterRef("pk"), round=OuterRef("submitted_at")))
 
 
 def queue_flags(access_request: AccessRequest, reviewer) -> list[str]:
@@ -204,7 +223,7 @@ def queue_flags(access_request: AccessRequest, reviewer) -> list[str]:
 
 def request_for_review(reviewer, pk: int) -> AccessRequest | None:
     return (
-        AccessRequest.objects.filter(pk=pk, model__in=reviewable_models(reviewer))
+        AccessRequest.objects.filter(reviewable_requests(reviewer), pk=pk)
         .select_related("model", "user__profile", "collection")
         .prefetch_related("agreements__license", Prefetch("reviews__reviewer"), "grants")
         .first()

@@ -7,6 +7,7 @@ from .services import (
     reminders_send_due,
     review_digests_send,
 )
+from .services.escalations import requests_escalate
 
 
 @shared_task
@@ -34,3 +35,9 @@ def send_review_digests() -> int:
 def roll_up_downloads() -> int:
     """Roll up each closed day's downloads for the dashboard (a no-op once every day is built)."""
     return download_rollup.download_rollup_build_missing()
+
+
+@shared_task
+def escalate_requests() -> int:
+    """Escalate requests past their review target (and any left without a decider): each once."""
+    return requests_escalate()

@@ -45,6 +45,8 @@ class AuditAction(models.TextChoices):
     CATALOG_RELEASE_RESTORED = "catalog.release.restored", _("Release restored")
     CATALOG_MODEL_PUBLISHED = "catalog.model.published", _("Model published")
     CATALOG_MODEL_PUBLISHERS_CHANGED = "catalog.model.publishers_changed", _("Model publishers changed")
+    CATALOG_IMPORT_PREFIX_ADDED = "catalog.import_prefix.added", _("Import prefix opened to a publisher")
+    CATALOG_IMPORT_PREFIX_REMOVED = "catalog.import_prefix.removed", _("Import prefix closed")
 
     ACCESS_POLICY_CREATED = "access.policy.created", _("Access policy created")
     ACCESS_POLICY_UPDATED = "access.policy.updated", _("Access policy updated")
@@ -60,6 +62,8 @@ class AuditAction(models.TextChoices):
     ACCESS_REQUEST_WITHDRAWN = "access.request.withdrawn", _("Access request withdrawn")
     ACCESS_REQUEST_APPROVAL_RECORDED = "access.request.approval_recorded", _("Approval recorded (more needed)")
     ACCESS_REQUEST_RECUSED = "access.request.recused", _("Reviewer recused")
+    ACCESS_REQUEST_ESCALATED = "access.request.escalated", _("Request escalated")
+    ACCESS_REQUEST_REVIEWER_ADDED = "access.request.reviewer_added", _("Reviewer added to one request")
     ACCESS_REQUEST_ASSIGNED = "access.request.assigned", _("Request assigned")
     ACCESS_REQUEST_NOTE_ADDED = "access.request.note_added", _("Internal note added")
     ACCESS_COLLECTION_CREATED = "access.collection.created", _("Collection created")
@@ -172,11 +176,3 @@ def label(action: str) -> str:
 
 def known_actions() -> list[str]:
     return sorted(_known)
-
-
-def actions_by_app() -> dict[str, list[str]]:
-    """Actions grouped by their first segment (the app or area that records them)."""
-    groups: dict[str, list[str]] = {}
-    for action in known_actions():
-        groups.setdefault(action.split(".", 1)[0], []).append(action)
-    return groups

@@ -9,7 +9,7 @@ transaction. So the chain has one order, no gaps and no forks, whatever commits 
 event still in flight is simply linked by a later batch. On PostgreSQL all of that is one
 statement (`audit_link_pending`, migration 0015); elsewhere Python does it by chain.py's rule.
 
-Who runs it (see README, "The audit chainer"):
+Who runs it (docs/audit.md, "The audit chainer"):
 - `manage.py audit_chainer`, a dedicated process, in production (lag: at most one idle poll,
   50 ms, plus the batch);
 - `transaction.on_commit` after each recording transaction when

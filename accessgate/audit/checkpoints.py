@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +43,10 @@ from .services import chain_head, record
 logger = logging.getLogger(__name__)
 
 FORMAT = "accessgate-audit-checkpoint/1"
+# How `storage_key` names a checkpoint under the prefix; a stored object named otherwise is not one.
+CHECKPOINT_NAME = re.compile(r"[0-9]{12}-[0-9a-f]{16}\.json")
+MAX_CHECKPOINT_BYTES = 64 * 1024  # a checkpoint is well under 1 KiB
+MAX_SEQ = 2**63  # a bigint column
 SCHEDULED, EXPORT, MANUAL, RECEIPT = "scheduled", "export", "manual", "receipt"
 
 
@@ -177,16 +182,33 @@ class CheckpointProblem:
         return f"checkpoint {self.name}{at}: {self.problem}"
 
 
-def stored_checkpoint_files():
-    """(name, bytes) of every checkpoint in storage."""
+def stored_checkpoint_files(skipped: list[CheckpointProblem] | None = None):
+    """(name, bytes) of every checkpoint in storage: the objects directly under the checkpoint
+    prefix named the way `storage_key` names them, read only up to `MAX_CHECKPOINT_BYTES`.
+
+    Anything else under the prefix (a nested key, another name) is no checkpoint the portal
+    wrote and carries no claim about the chain: it is never read, and is appended to
+    `skipped` by name so that the caller reports it."""
     storage = get_storage()
-    for item in storage.list(settings.ACCESSGATE_AUDIT_CHECKPOINT_PREFIX):
-        if item.key.endswith(".json"):
-            stream = storage.open(item.key)
-            try:
-                yield f"storage:{item.key}", stream.read()
-            finally:
-                stream.close()
+    prefix = settings.ACCESSGATE_AUDIT_CHECKPOINT_PREFIX
+    for item in storage.list(prefix):
+        name = f"storage:{item.key}"
+        if not CHECKPOINT_NAME.fullmatch(item.key[len(prefix) :]):
+            if skipped is not None:
+                skipped.append(CheckpointProblem(name, None, "not a checkpoint (skipped)"))
+            continue
+        stream = storage.open(item.key)
+        try:
+            yield name, stream.read(MAX_CHECKPOINT_BYTES + 1)
+        finally:
+            stream.close()
+
+
+def _seq_of(document: dict) -> int:
+    seq = document["seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < MAX_SEQ:
+        raise ValueError(f"'seq' is not an event number: {str(seq)[:40]}")
+    return seq
 
 
 def parse_signed(data: bytes | dict, kind: str = "checkpoint") -> tuple[dict, str]:
@@ -203,10 +225,12 @@ def check_checkpoint(
 ) -> CheckpointProblem | None:
     """None when the checkpoint is validly signed and the chain still holds its head.
     `hashes`: {seq: hash} already read from the trail (saves a query per checkpoint)."""
+    if isinstance(data, bytes) and len(data) > MAX_CHECKPOINT_BYTES:
+        return CheckpointProblem(name, None, f"too large to be a checkpoint (over {MAX_CHECKPOINT_BYTES} bytes)")
     try:
         document, signature = parse_signed(data)
-        seq, expected = int(document["seq"]), str(document["hash"])
-    except (ValueError, KeyError, TypeError) as error:
+        seq, expected = _seq_of(document), str(document["hash"])
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         return CheckpointProblem(name, None, f"unreadable ({error})")
     if not signing.verify(document, signature, key):
         return CheckpointProblem(
@@ -233,17 +257,20 @@ def check_checkpoint(
     return None
 
 
-def check_all(files: list[tuple[str, bytes]], *, use_storage: bool = True) -> tuple[int, list[CheckpointProblem]]:
-    """Check every given and stored checkpoint; returns (how many were read, problems)."""
-    sources, problems = list(files), []
+def check_all(
+    files: list[tuple[str, bytes]], *, use_storage: bool = True
+) -> tuple[int, list[CheckpointProblem], list[CheckpointProblem]]:
+    """Check every given and stored checkpoint; returns (how many were read, problems, objects
+    under the checkpoint prefix that are not checkpoints and were skipped)."""
+    sources, problems, skipped = list(files), [], []
     if use_storage:
         try:
-            sources += list(stored_checkpoint_files())
+            sources += list(stored_checkpoint_files(skipped))
         except Exception as error:
             problems.append(CheckpointProblem("storage", None, f"could not be read ({error})"))
     hashes = _hashes_at(sources)
     problems += [p for name, data in sources if (p := check_checkpoint(name, data, hashes=hashes))]
-    return len(sources), problems
+    return len(sources), problems, skipped
 
 
 def _hashes_at(sources) -> dict[int, str]:
@@ -251,8 +278,8 @@ def _hashes_at(sources) -> dict[int, str]:
     seqs = set()
     for _, data in sources:
         try:
-            seqs.add(int(parse_signed(data)[0]["seq"]))
-        except (ValueError, KeyError, TypeError):
+            seqs.add(_seq_of(parse_signed(data)[0]))
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
     ordered, hashes = sorted(seqs), {}
     for start in range(0, len(ordered), 1000):

@@ -3,21 +3,42 @@
 Each row carries every hashed field plus `prev_hash` and `hash`, so each row can be re-hashed
 outside the portal; a full export also lets the whole chain be re-linked. The manifest names
 the file's sha256, row count, first and last events and the filters, and is signed with the
-portal's Ed25519 key (see `services.audit_export_run`).
+portal's Ed25519 key (see `audit_export_run`).
+
+The services below request, run and hand out exports; each writes its audit event.
 """
 
 import csv
 import hashlib
 import io
+import json
+import logging
+import tempfile
+from datetime import UTC, date, timedelta
+from pathlib import Path
 
-from django.db import connection
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accessgate.core.errors import InvalidTransition
+from accessgate.core.jobs import JobStatus, job_done, job_fail, job_start, job_update
+from accessgate.core.storage import get_storage, prefixes, sha256_of
+from accessgate.core.tasks import queue_after_commit
 
 from . import signing
+from .actions import AuditAction
 from .chain import canonical_json, event_payload, format_time
+from .checkpoints import EXPORT, checkpoint_create
+from .context import RequestMeta
 from .models import AuditEvent, AuditExport, ExportFormat
+from .selectors import filter_events
+from .services import record
 from .verification import BATCH, EventRow
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = "accessgate-audit-export/1"
 CSV_COLUMNS = [
@@ -161,3 +182,151 @@ def build_manifest(export: AuditExport, *, sha256: str, count: int, first: dict 
         "signature_algorithm": "Ed25519",
         "key_id": signing.key_id(),
     }
+
+
+# --- services: requested from the views and the API, run by the tasks --------------------
+
+
+@transaction.atomic
+def audit_export_request(
+    *, actor: AbstractBaseUser, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
+) -> AuditExport:
+    filters = clean_filters(filters)
+    export = AuditExport.objects.create(
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by_label=getattr(actor, "email", "system"),
+        filters=filters,
+        format=ExportFormat(format),
+        is_full=not filters,
+    )
+    record(
+        actor=actor,
+        action=AuditAction.AUDIT_EXPORT_REQUESTED,
+        target=export,
+        meta=meta,
+        filters=filters,
+        format=export.format,
+        full=export.is_full,
+    )
+    queue_after_commit("accessgate.audit.tasks.run_export", export.pk, job=(AuditExport, export.pk), what="the export")
+    return export
+
+
+@transaction.atomic
+def audit_export_download(
+    *, actor: AbstractBaseUser, export: AuditExport, part: str, meta: RequestMeta | None = None
+) -> str | dict:
+    """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
+    if export.status != JobStatus.DONE:
+        raise InvalidTransition(_("This export is not finished yet."))
+    record(
+        actor=actor,
+        action=AuditAction.AUDIT_EXPORT_DOWNLOADED,
+        target=export,
+        meta=meta,
+        part=part,
+        sha256=export.manifest["sha256"],
+    )
+    if part == "manifest":
+        return signed_manifest(export)
+    storage = get_storage()
+    return storage.signed_url(
+        export.storage_key,
+        filename=export.file_name,
+        sha256=export.manifest["sha256"],
+        ttl_seconds=300,
+        now=timezone.now(),
+    )
+
+
+def audit_export_run(export: AuditExport, *, key_prefix: str = prefixes.AUDIT_EXPORTS) -> AuditExport:
+    """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
+    job_start(export)
+    try:
+        # Linked events only: an event the chainer has not reached yet has no place in the chain.
+        # Fix the end now, so rows linked meanwhile do not shift the export.
+        last_seq = (
+            AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+        )
+        events = filter_events(export.filters).filter(seq__isnull=False, seq__lte=last_seq)
+        # For the progress bar only (the manifest counts what was written). A full export
+        # holds every seq up to the end, so skip the COUNT (a whole-table scan, ~1 s at 1M).
+        total = last_seq if not export.filters else events.count()
+        job_update(export, rows_total=total)
+
+        def progress(n):
+            job_update(export, rows_done=n)
+
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / export.file_name
+            with open(path, "wb") as handle:
+                if export.format == ExportFormat.JSONL:
+                    hashing = HashingWriter(handle)  # hashed as it is written: no second read
+                    count = write_lines(events, hashing, progress=progress)
+                    first, last = chain_ends(events)
+                    sha256 = hashing.hexdigest()
+                else:
+                    count, first, last = write_rows(export_rows(events), handle, export.format, progress=progress)
+            if export.format != ExportFormat.JSONL:
+                with open(path, "rb") as handle:
+                    sha256, _size = sha256_of(handle)
+            key = (
+                f"{key_prefix}{export.file_name}"
+                if export.scheduled_day
+                else f"{key_prefix}{export.pk}/{export.file_name}"
+            )
+            storage = get_storage()
+            storage.put_file(key, path)
+            manifest = build_manifest(export, sha256=sha256, count=count, first=first, last=last)
+            signature = signing.sign(manifest)
+            manifest_path = Path(scratch) / "manifest.json"
+            manifest_path.write_text(json.dumps({"manifest": manifest, "signature": signature}, indent=2) + "\n")
+            storage.put_file(f"{key}.manifest.json", manifest_path)
+        with transaction.atomic():
+            job_done(export, rows_done=count, storage_key=key, manifest=manifest, signature=signature)
+            record(
+                actor=None,
+                action=AuditAction.AUDIT_EXPORT_COMPLETED,
+                target=export,
+                row_count=count,
+                sha256=sha256,
+                first_seq=manifest["first_seq"],
+                last_seq=manifest["last_seq"],
+                storage_key=key,
+            )
+        # Every export also signs the head (covering its own completion) outside the database.
+        try:
+            checkpoint_create(actor=None, reason=EXPORT)
+        except Exception:  # the export itself is done; the scheduled job signs the head later
+            logger.exception("No checkpoint after export #%s", export.pk)
+        return export
+    except Exception as error:
+        with transaction.atomic():
+            job_fail(export, str(error))
+            record(actor=None, action=AuditAction.AUDIT_EXPORT_FAILED, target=export, error=str(error)[:500])
+        raise
+
+
+def daily_export_due(*, today: date | None = None) -> AuditExport | None:
+    """The export of yesterday's (UTC) events, created once; None if it exists already."""
+    today = today or timezone.now().astimezone(UTC).date()
+    day = today - timedelta(days=1)
+    if AuditExport.objects.filter(scheduled_day=day).exists():
+        return None
+    with transaction.atomic():
+        export = AuditExport.objects.create(
+            requested_by_label="system (daily export)",
+            filters={"since": day.isoformat(), "until": day.isoformat()},
+            format=ExportFormat.JSONL,
+            scheduled_day=day,
+        )
+        record(
+            actor=None,
+            action=AuditAction.AUDIT_EXPORT_REQUESTED,
+            target=export,
+            filters=export.filters,
+            format=export.format,
+            full=False,
+            scheduled=True,
+        )
+    return export

@@ -7,10 +7,15 @@ the audit chain. Once a minute has closed (and one more minute has passed, so in
 requests of that minute have committed), the window becomes exactly ONE audit event carrying
 the count, the first and last time and the client of the first refusal:
 
-    download.refused        reason: no_grant, expired, revoked, suspended, licence_not_accepted,
+    download.refused        reason: no_grant, pending, expired, revoked, ended, suspended (identity
+                            lapsed), suspended_by_hand, training_expired (suspended for a lapsed
+                            training), training_required, not_signed (a direct grant not yet
+                            signed), licence_not_accepted (a newer licence version),
                             identity_required, mfa_required, country_blocked, account_inactive,
                             release_withdrawn, quota, rate_limited, token_scope (the token lacks
-                            the download scope), token_model (the token is limited to other models)
+                            the download scope), token_model (the token is limited to other
+                            models), link_expired, link_invalid (a local-storage /dl/ link);
+                            a `HEAD` or a file listing refused is counted the same way
     account.token.rejected  reason: bad_token, revoked_token, expired_token, inactive_user
 
 Race-free: concurrent counts of one window meet on its unique row (`get_or_create`, then an
@@ -37,9 +42,10 @@ logger = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=1)
 KEEP_RECORDED = timedelta(days=1)
 REASONS = (
-    "no_grant", "expired", "revoked", "suspended", "licence_not_accepted", "identity_required", "mfa_required",
+    "no_grant", "pending", "expired", "revoked", "ended", "suspended", "suspended_by_hand", "training_expired",
+    "training_required", "not_signed", "licence_not_accepted", "identity_required", "mfa_required",
     "country_blocked", "account_inactive", "release_withdrawn", "quota", "rate_limited", "token_scope", "token_model",
-    "bad_token", "revoked_token", "expired_token", "inactive_user",
+    "link_expired", "link_invalid", "bad_token", "revoked_token", "expired_token", "inactive_user",
 )  # fmt: skip
 _clock = timezone.now  # tests pin it
 

@@ -1,42 +1,25 @@
+"""Writing the audit trail: `record()` appends an event, `inserted()` finishes one that a caller
+inserted with its own SQL, and `chain_head()` reads (or locks) the head of the hash chain.
+
+Exports live in `exports.py`, verification runs in `verification.py` and checkpoints in
+`checkpoints.py`; each of them builds on this module, which imports none of them.
+"""
+
 import json
-import logging
-import tempfile
-from datetime import UTC, date, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from accessgate.core.errors import InvalidTransition
-from accessgate.core.jobs import JobStatus, job_done, job_fail, job_start, job_update
-from accessgate.core.storage import get_storage, sha256_of
-from accessgate.core.tasks import queue_after_commit
-
-from . import signing
 from .actions import AuditAction, validate
 from .chain import GENESIS
 from .chainer import chain_on_commit
 from .context import RequestMeta
-from .exports import (
-    HashingWriter,
-    build_manifest,
-    chain_ends,
-    clean_filters,
-    export_rows,
-    signed_manifest,
-    write_lines,
-    write_rows,
-)
-from .models import AuditEvent, AuditExport, ChainHead, ExportFormat, VerificationRun
-from .selectors import filter_events
+from .models import AuditEvent, ChainHead
 from .signals import event_recorded, heard
-from .verification import verify_chain
 
 SYSTEM_LABEL = "system"
-logger = logging.getLogger(__name__)
 
 
 def _check_details(value, path="details"):
@@ -166,179 +149,3 @@ def chain_head(*, lock: bool = False) -> tuple[int, str]:
     else:
         head = heads.filter(id=1).first()
     return (head.seq, head.hash) if head else (0, GENESIS)
-
-
-# --- requests (audited, from the views) ----------------------------------------------------
-
-
-@transaction.atomic
-def audit_export_request(
-    *, actor: AbstractBaseUser, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
-) -> AuditExport:
-    filters = clean_filters(filters)
-    export = AuditExport.objects.create(
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
-        requested_by_label=getattr(actor, "email", "system"),
-        filters=filters,
-        format=ExportFormat(format),
-        is_full=not filters,
-    )
-    record(
-        actor=actor,
-        action=AuditAction.AUDIT_EXPORT_REQUESTED,
-        target=export,
-        meta=meta,
-        filters=filters,
-        format=export.format,
-        full=export.is_full,
-    )
-    queue_after_commit("accessgate.audit.tasks.run_export", export.pk, job=(AuditExport, export.pk), what="the export")
-    return export
-
-
-@transaction.atomic
-def audit_verification_request(*, actor: AbstractBaseUser, meta: RequestMeta | None = None) -> VerificationRun:
-    run = VerificationRun.objects.create(requested_by=actor)
-    queue_after_commit(
-        "accessgate.audit.tasks.run_verification", run.pk, job=(VerificationRun, run.pk), what="the check"
-    )
-    return run
-
-
-@transaction.atomic
-def audit_export_download(
-    *, actor: AbstractBaseUser, export: AuditExport, part: str, meta: RequestMeta | None = None
-) -> str | dict:
-    """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
-    if export.status != JobStatus.DONE:
-        raise InvalidTransition(_("This export is not finished yet."))
-    record(
-        actor=actor,
-        action=AuditAction.AUDIT_EXPORT_DOWNLOADED,
-        target=export,
-        meta=meta,
-        part=part,
-        sha256=export.manifest["sha256"],
-    )
-    if part == "manifest":
-        return signed_manifest(export)
-    storage = get_storage()
-    return storage.signed_url(
-        export.storage_key,
-        filename=export.file_name,
-        sha256=export.manifest["sha256"],
-        ttl_seconds=300,
-        now=timezone.now(),
-    )
-
-
-def audit_export_run(export: AuditExport, *, key_prefix: str = "audit-exports/") -> AuditExport:
-    """Stream the rows to a temporary file (bounded memory), store it, sign the manifest."""
-    job_start(export)
-    try:
-        # Linked events only: an event the chainer has not reached yet has no place in the chain.
-        # Fix the end now, so rows linked meanwhile do not shift the export.
-        last_seq = (
-            AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
-        )
-        events = filter_events(export.filters).filter(seq__isnull=False, seq__lte=last_seq)
-        # For the progress bar only (the manifest counts what was written). A full export
-        # holds every seq up to the end, so skip the COUNT (a whole-table scan, ~1 s at 1M).
-        total = last_seq if not export.filters else events.count()
-        job_update(export, rows_total=total)
-
-        def progress(n):
-            job_update(export, rows_done=n)
-
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / export.file_name
-            with open(path, "wb") as handle:
-                if export.format == ExportFormat.JSONL:
-                    hashing = HashingWriter(handle)  # hashed as it is written: no second read
-                    count = write_lines(events, hashing, progress=progress)
-                    first, last = chain_ends(events)
-                    sha256 = hashing.hexdigest()
-                else:
-                    count, first, last = write_rows(export_rows(events), handle, export.format, progress=progress)
-            if export.format != ExportFormat.JSONL:
-                with open(path, "rb") as handle:
-                    sha256, _size = sha256_of(handle)
-            key = (
-                f"{key_prefix}{export.file_name}"
-                if export.scheduled_day
-                else f"{key_prefix}{export.pk}/{export.file_name}"
-            )
-            storage = get_storage()
-            storage.put_file(key, path)
-            manifest = build_manifest(export, sha256=sha256, count=count, first=first, last=last)
-            signature = signing.sign(manifest)
-            manifest_path = Path(scratch) / "manifest.json"
-            manifest_path.write_text(json.dumps({"manifest": manifest, "signature": signature}, indent=2) + "\n")
-            storage.put_file(f"{key}.manifest.json", manifest_path)
-        with transaction.atomic():
-            job_done(export, rows_done=count, storage_key=key, manifest=manifest, signature=signature)
-            record(
-                actor=None,
-                action=AuditAction.AUDIT_EXPORT_COMPLETED,
-                target=export,
-                row_count=count,
-                sha256=sha256,
-                first_seq=manifest["first_seq"],
-                last_seq=manifest["last_seq"],
-                storage_key=key,
-            )
-        # Every export also signs the head (covering its own completion) outside the database.
-        from .checkpoints import EXPORT, checkpoint_create
-
-        try:
-            checkpoint_create(actor=None, reason=EXPORT)
-        except Exception:  # the export itself is done; the scheduled job signs the head later
-            logger.exception("No checkpoint after export #%s", export.pk)
-        return export
-    except Exception as error:
-        with transaction.atomic():
-            job_fail(export, str(error))
-            record(actor=None, action=AuditAction.AUDIT_EXPORT_FAILED, target=export, error=str(error)[:500])
-        raise
-
-
-def audit_verification_run(run: VerificationRun) -> VerificationRun:
-    job_start(run, total=chain_head()[0])  # the head's seq: a COUNT would scan the whole trail
-    result = verify_chain(progress=lambda n: job_update(run, checked=n))
-    with transaction.atomic():
-        job_done(run, ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, summary=result.summary())
-        record(
-            actor=run.requested_by,
-            action=AuditAction.AUDIT_CHAIN_VERIFIED,
-            target=run,
-            ok=result.ok,
-            checked=result.checked,
-            last_seq=result.last_seq,
-            broken_seq=result.broken_seq,
-        )
-    return run
-
-
-def daily_export_due(*, today: date | None = None) -> AuditExport | None:
-    """The export of yesterday's (UTC) events, created once; None if it exists already."""
-    today = today or timezone.now().astimezone(UTC).date()
-    day = today - timedelta(days=1)
-    if AuditExport.objects.filter(scheduled_day=day).exists():
-        return None
-    with transaction.atomic():
-        export = AuditExport.objects.create(
-            requested_by_label="system (daily export)",
-            filters={"since": day.isoformat(), "until": day.isoformat()},
-            format=ExportFormat.JSONL,
-            scheduled_day=day,
-        )
-        record(
-            actor=None,
-            action=AuditAction.AUDIT_EXPORT_REQUESTED,
-            target=export,
-            filters=export.filters,
-            format=export.format,
-            full=False,
-            scheduled=True,
-        )
-    return export

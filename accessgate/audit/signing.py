@@ -79,10 +79,3 @@ def verify(document: dict, signature: str, key: Ed25519PublicKey | None = None) 
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
-
-
-def load_public_key(pem: bytes) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem)
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
-    return key

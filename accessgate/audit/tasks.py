@@ -2,11 +2,13 @@ from celery import shared_task
 from django.conf import settings
 
 from accessgate.core.jobs import JobStatus
+from accessgate.core.storage import prefixes
 from accessgate.core.tasks import queue_now
 
 from . import chainer
+from .exports import audit_export_run, daily_export_due
 from .models import AuditExport, VerificationRun
-from .services import audit_export_run, audit_verification_run, daily_export_due
+from .verification import audit_verification_run
 
 
 @shared_task(acks_late=True)
@@ -15,7 +17,7 @@ def run_export(export_id: int) -> str:
     export = AuditExport.objects.get(pk=export_id)
     if export.status in (JobStatus.RUNNING, JobStatus.DONE):
         return export.status
-    prefix = settings.ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX if export.scheduled_day else "audit-exports/"
+    prefix = settings.ACCESSGATE_AUDIT_DAILY_EXPORT_PREFIX if export.scheduled_day else prefixes.AUDIT_EXPORTS
     audit_export_run(export, key_prefix=prefix)
     return JobStatus.DONE
 

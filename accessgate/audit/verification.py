@@ -8,12 +8,19 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from django.db import connection
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from accessgate.core.jobs import job_done, job_start, job_update
+from accessgate.core.tasks import queue_after_commit
+
 from . import chainer
+from .actions import AuditAction
 from .chain import GENESIS, chain_hash, event_payload, export_line
-from .models import AuditEvent, ChainHead
+from .context import RequestMeta
+from .models import AuditEvent, ChainHead, VerificationRun
+from .services import chain_head, record
 from .verification_sql import first_break
 
 BATCH = 5000
@@ -150,3 +157,32 @@ def _walk(start, to_seq, anchor, progress) -> VerificationResult:
         if progress and checked % BATCH == 0:
             progress(checked)
     return VerificationResult(True, checked, first, last)
+
+
+# --- services: a check requested by an auditor, run by a task ------------------------------
+
+
+@transaction.atomic
+def audit_verification_request(*, actor: AbstractBaseUser, meta: RequestMeta | None = None) -> VerificationRun:
+    run = VerificationRun.objects.create(requested_by=actor)
+    queue_after_commit(
+        "accessgate.audit.tasks.run_verification", run.pk, job=(VerificationRun, run.pk), what="the check"
+    )
+    return run
+
+
+def audit_verification_run(run: VerificationRun) -> VerificationRun:
+    job_start(run, total=chain_head()[0])  # the head's seq: a COUNT would scan the whole trail
+    result = verify_chain(progress=lambda n: job_update(run, checked=n))
+    with transaction.atomic():
+        job_done(run, ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, summary=result.summary())
+        record(
+            actor=run.requested_by,
+            action=AuditAction.AUDIT_CHAIN_VERIFIED,
+            target=run,
+            ok=result.ok,
+            checked=result.checked,
+            last_seq=result.last_seq,
+            broken_seq=result.broken_seq,
+        )
+    return run

@@ -14,10 +14,11 @@ from . import selectors, signing
 from .chain import canonical_json, event_payload
 from .checkpoints import MANUAL, checkpoint_create, latest_checkpoint
 from .context import RequestMeta
+from .exports import audit_export_download, audit_export_request
 from .forms import AuditFilterForm, ExportForm
 from .models import AuditExport, Checkpoint, VerificationRun
 from .selectors import filter_events
-from .services import audit_export_download, audit_export_request, audit_verification_request
+from .verification import audit_verification_request
 
 auditor_required = role_required(Role.AUDITOR, Role.ADMIN)
 

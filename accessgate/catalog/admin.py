@@ -1,12 +1,19 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accessgate.accounts.roles import Role
 from accessgate.audit.context import RequestMeta
 from accessgate.core.admin import ReadOnlyAdmin
+from accessgate.core.errors import DomainError
+from accessgate.core.forms import add_domain_error
 
 from . import services
-from .models import LicenseVersion, Model, Release, WeightFile
+from .models import ImportPrefix, LicenseVersion, Model, Release, WeightFile
 
 
 @admin.register(Model)
@@ -105,3 +112,69 @@ class WeightFileInline(admin.TabularInline):
 class ReleaseAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "revision", "is_active", "created_at"]
     inlines = [WeightFileInline]
+
+
+class ImportPrefixForm(forms.Form):
+    publisher = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    prefix = forms.CharField(
+        max_length=1024,
+        help_text=gettext_lazy(
+            "A folder of the configured bucket (s3://bucket/folder/ or folder/), outside every model's "
+            "namespace/name/ and the portal's own areas."
+        ),
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["publisher"].queryset = (
+            get_user_model().objects.filter(groups__name=Role.PUBLISHER.value).order_by("email")
+        )
+
+
+@admin.register(ImportPrefix)
+class ImportPrefixAdmin(ReadOnlyAdmin):
+    """Prefixes opened to publishers for indexing releases: added and closed through the
+    audited services, never edited (close one and open another)."""
+
+    list_display = ["prefix", "publisher", "note", "created_by", "created_at"]
+    search_fields = ["prefix", "publisher__email"]
+    actions = ["close_prefixes"]
+
+    def has_add_permission(self, request, obj=None):
+        return self.admin_site.has_permission(request)  # the add view below calls the service
+
+    def add_view(self, request, form_url="", extra_context=None):
+        form = ImportPrefixForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                row = services.import_prefix_add(
+                    actor=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                self.message_user(
+                    request,
+                    _("%(prefix)s is open to %(email)s.") % {"prefix": row.prefix, "email": row.publisher.email},
+                )
+                return redirect("admin:catalog_importprefix_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Open an import prefix to a publisher"),
+            "form": form,
+            "submit_label": _("Open"),
+            "intro": _(
+                "The publisher may then index releases of the models they publish from under this prefix, "
+                "besides each model's own namespace/name/."
+            ),
+        }
+        return TemplateResponse(request, "admin/service_form.html", context, status=400 if form.errors else 200)
+
+    @admin.action(description=gettext_lazy("Close the selected import prefixes (audited)"))
+    def close_prefixes(self, request, queryset):
+        meta = RequestMeta.from_request(request)
+        rows = list(queryset)
+        for row in rows:
+            services.import_prefix_remove(actor=request.user, import_prefix=row, meta=meta)
+        self.message_user(request, _("%(count)s import prefix(es) closed.") % {"count": len(rows)})

@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .names import validate_file_path, validate_name_part, validate_version
+from .names import validate_file_path, validate_name_part, validate_namespace, validate_version
 
 
 class ModelStatus(models.TextChoices):
@@ -21,7 +21,7 @@ class Model(models.Model):
     publishing it is an explicit, audited step once it has a licence, a policy and a release.
     """
 
-    namespace = models.CharField(max_length=96, validators=[validate_name_part])
+    namespace = models.CharField(max_length=96, validators=[validate_namespace])
     name = models.CharField(max_length=96, validators=[validate_name_part])
     display_name = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True)
@@ -114,3 +114,28 @@ class WeightFile(models.Model):
 
     def __str__(self):
         return self.path
+
+
+class ImportPrefix(models.Model):
+    """A prefix of the configured bucket that an admin opened to one publisher: besides each
+    model's own `<namespace>/<name>/`, that publisher may index releases of the models they
+    publish from under it (`downloads.sources`). Added and removed, never edited, through
+    audited services (`catalog.services.import_prefix_add` / `import_prefix_remove`)."""
+
+    publisher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_prefixes")
+    # Normalised (`catalog.areas.normalise_key_prefix`): no leading '/', ends with '/'.
+    prefix = models.CharField(max_length=1024)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["publisher", "prefix"]
+        constraints = [
+            models.UniqueConstraint(fields=["publisher", "prefix"], name="catalog_importprefix_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.prefix} ({self.publisher})"

@@ -1,11 +1,36 @@
-"""Model names and release versions, addressed like the Hugging Face Hub: `<namespace>/<name>`."""
+"""Model names and release versions, addressed like the Hugging Face Hub: `<namespace>/<name>`,
+and the namespaces no model may take."""
 
 import hashlib
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from accessgate.core.storage.prefixes import portal_prefixes
+
+# The first path segments the root URLconf routes itself. The Hugging Face client addresses a
+# model at the site root (`/<namespace>/<name>/resolve/…`), so a namespace equal to one of
+# them would be shadowed by the portal's own pages; a test walks the URLconf against this list.
+TOP_LEVEL_ROUTES = (
+    "models",
+    "access",
+    "review",
+    "audit",
+    "identity",
+    "training",
+    "accounts",
+    "admin",
+    "dl",
+    "api",
+    "static",
+    "publish",
+    "health",
+    "favicon.ico",
+)
 
 NAME_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 NAME_PART_RE = re.compile(rf"^{NAME_PART}$")
@@ -21,6 +46,25 @@ def validate_name_part(value: str) -> None:
                 "Use letters, digits, '-', '_' and '.', starting and ending with a letter or digit, "
                 "without '--' or '..' (at most 96 characters)."
             )
+        )
+
+
+def reserved_namespaces() -> frozenset[str]:
+    """Lower-cased: the top-level routes, the static files' root and the first segment of each
+    of the portal's own storage prefixes (a model's files live under `<namespace>/<name>/`)."""
+    names = set(TOP_LEVEL_ROUTES)
+    names.add(urlsplit(settings.STATIC_URL).path.strip("/").split("/", 1)[0])
+    names.update(prefix.strip("/").split("/", 1)[0] for prefix in portal_prefixes())
+    return frozenset(name.lower() for name in names if name)
+
+
+def validate_namespace(value: str) -> None:
+    """A name part that is none of the portal's reserved names (compared case-insensitively)."""
+    validate_name_part(value)
+    if value.lower() in reserved_namespaces():
+        raise ValidationError(
+            _("'%(namespace)s' is reserved by the portal (its pages or its storage); choose another namespace.")
+            % {"namespace": value}
         )
 
 

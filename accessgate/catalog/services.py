@@ -12,7 +12,8 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import Conflict, ValidationFailed
 
-from .models import LicenseVersion, Model, ModelStatus, Release, WeightFile
+from .areas import import_prefix_clean
+from .models import ImportPrefix, LicenseVersion, Model, ModelStatus, Release, WeightFile
 from .names import SHA256_RE, compute_revision, validate_file_path
 
 MODEL_EDITABLE_FIELDS = ("display_name", "summary", "card_markdown", "is_listed")
@@ -284,3 +285,47 @@ def release_restore(*, actor: User | None, release: Release, reason: str, meta: 
         reason=reason,
     )
     return release
+
+
+@transaction.atomic
+def import_prefix_add(
+    *, actor: User | None, publisher: User, prefix: str, note: str = "", meta: RequestMeta | None = None
+) -> ImportPrefix:
+    """Open a prefix of the bucket to one publisher for indexing releases of their models."""
+    if not has_role(publisher, Role.PUBLISHER):
+        raise ValidationFailed(
+            _("%(email)s does not have the publisher role. Grant it first.") % {"email": publisher.email},
+            field="publisher",
+        )
+    prefix = import_prefix_clean(prefix)
+    if ImportPrefix.objects.filter(publisher=publisher, prefix=prefix).exists():
+        raise Conflict(
+            _("%(prefix)s is already open to %(email)s.") % {"prefix": prefix, "email": publisher.email},
+            field="prefix",
+        )
+    row = ImportPrefix.objects.create(publisher=publisher, prefix=prefix, note=note.strip(), created_by=actor)
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_IMPORT_PREFIX_ADDED,
+        target=row,
+        meta=meta,
+        publisher=publisher.email,
+        prefix=prefix,
+        note=row.note,
+    )
+    return row
+
+
+@transaction.atomic
+def import_prefix_remove(*, actor: User | None, import_prefix: ImportPrefix, meta: RequestMeta | None = None) -> None:
+    """Close the prefix; releases already indexed from it stay."""
+    row = ImportPrefix.objects.select_for_update().select_related("publisher").get(pk=import_prefix.pk)
+    record(
+        actor=actor,
+        action=AuditAction.CATALOG_IMPORT_PREFIX_REMOVED,
+        target=row,
+        meta=meta,
+        publisher=row.publisher.email,
+        prefix=row.prefix,
+    )
+    row.delete()

@@ -119,7 +119,7 @@ def download_url_fast(
     statement = f"WITH ok AS ({sql}){_WRITES}"
     owner = _OWNERS.get(token_hash)
     if owner is not None and not heard(ACTION) and not connection.in_atomic_block:
-        # The anchor's shape: the statement is its own transaction (one round trip, no BEGIN
+        # Autocommitted: the statement is its own transaction (one round trip, no BEGIN
         # or COMMIT), which is whole when no event receiver acts on this action. The rate
         # limit counts first, while nothing is written; a deferred request gives the use back.
         try:

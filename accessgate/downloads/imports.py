@@ -12,25 +12,26 @@ it goes (`progress.ImportProgress`).
 from collections.abc import Callable
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.services import record
+from accessgate.catalog.areas import foreign_area, model_prefix
 from accessgate.catalog.models import Model, Release
 from accessgate.catalog.services import FileSpec, release_create
 from accessgate.core.errors import ValidationFailed
 from accessgate.core.jobs import job_done, job_fail, job_start
 from accessgate.core.storage import Storage, get_storage, sha256_of
 
-from .models import ReleaseImport
+from .models import ReleaseImport, ReleaseUpload
 from .progress import ImportProgress
+from .sources import import_source_check
 
 
 def release_storage_prefix(model: Model, version: str) -> str:
-    return f"{model.namespace}/{model.name}/{version}/"
+    return f"{model_prefix(model)}{version}/"
 
 
 def _local_source_files(source: Path) -> list[tuple[str, Path]]:
@@ -47,30 +48,30 @@ def _local_source_files(source: Path) -> list[tuple[str, Path]]:
 
 
 def release_import_prepare(
-    *, actor: User | None, model: Model, version: str, source: str, notes: str = ""
+    *,
+    actor: User | None,
+    model: Model,
+    version: str,
+    source: str,
+    notes: str = "",
+    operator: bool = False,
+    unconfined: bool = False,
+    staged: ReleaseUpload | None = None,
 ) -> ReleaseImport:
-    """Validate the request and record the job; `release_import_run` does the work."""
+    """Validate the request and record the job; `release_import_run` does the work.
+
+    The source passes `sources.import_source_check` (`operator`, `unconfined` and `staged`
+    are its options) and is recorded normalised; a refusal names its field (version or
+    source) and changes nothing."""
     if Release.objects.filter(model=model, version=version).exists():
         raise ValidationFailed(
             _("%(full_name)s already has a release %(version)s.") % {"full_name": model.full_name, "version": version},
             field="version",
         )
-    if source.startswith("s3://"):
-        if settings.ACCESSGATE_STORAGE_BACKEND != "s3":
-            raise ValidationFailed(
-                _("An s3:// source needs the S3 storage backend (ACCESSGATE_STORAGE_BACKEND=s3)."), field="source"
-            )
-        bucket = source[5:].split("/", 1)[0]
-        if bucket != settings.ACCESSGATE_S3["bucket"]:
-            raise ValidationFailed(
-                _(
-                    "The source bucket %(bucket)s is not the configured bucket %(configured)s; "
-                    "copy the files there first or import from a local directory."
-                )
-                % {"bucket": repr(bucket), "configured": repr(settings.ACCESSGATE_S3["bucket"])},
-                field="source",
-            )
-    else:
+    source = import_source_check(
+        actor=actor, model=model, source=source, operator=operator, unconfined=unconfined, staged=staged
+    )
+    if not source.startswith("s3://"):
         _local_source_files(Path(source))
     with transaction.atomic():
         job = ReleaseImport.objects.create(
@@ -156,6 +157,10 @@ def _import_s3(job: ReleaseImport, storage: Storage, progress: ImportProgress) -
     prefix = job.source[5:].split("/", 1)[1] if "/" in job.source[5:] else ""
     if prefix and not prefix.endswith("/"):
         prefix += "/"
+    staged = ReleaseUpload.objects.filter(release_import=job).exists()  # the upload's own staging area
+    if not staged and (reached := foreign_area(prefix, model=job.model)) is not None:
+        # Checked again here: another model may have indexed files under it since the job was made.
+        raise ValidationFailed(_("%(source)s would reach %(area)s.") % {"source": job.source, "area": reached})
     objects = list(storage.list(prefix))
     if not objects:
         raise ValidationFailed(_("Nothing is stored under %(source)s.") % {"source": job.source})

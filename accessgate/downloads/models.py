@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accessgate.access.models import Grant
 from accessgate.catalog.models import Model, Release, WeightFile
 from accessgate.core.jobs import BackgroundJob
+from accessgate.core.storage.prefixes import UPLOADS
 
 
 class DownloadCounter(models.Model):
@@ -92,7 +93,7 @@ class ReleaseUpload(models.Model):
 
     @property
     def prefix(self) -> str:
-        return f"_uploads/{self.pk}/"
+        return f"{UPLOADS}{self.pk}/"
 
     @property
     def staging_dir(self) -> Path:

@@ -4,7 +4,8 @@
 does not answer (every refusal among them) takes the explaining path: the view's own lookup
 (`locate`, which speaks the view's protocol for "no such file" and "sign in"), then the
 download services (`download_url_issue`, or `download_probe` for a `HEAD`), which explain
-every refusal with its message, reason code and `download.refused` note.
+every refusal with its message, reason code and `download.refused` note (a `HEAD`'s refusal
+too, counted the same way; it issues no URL and spends no quota).
 """
 
 from collections.abc import Callable
@@ -41,7 +42,7 @@ def resolve_file(
     request, *, namespace: str, name: str, ref: str, path: str, locate: Callable[[], Located], main: bool = False
 ) -> Resolved:
     """Check everything and issue one file's URL (`GET`), or only check (`HEAD`: no URL, no
-    quota, no event). `main`: the Hugging Face client's name for the newest active release."""
+    quota, no event unless refused). `main`: the Hugging Face client's name for the newest active release."""
     secret = bearer_secret(request) if request.method == "GET" else None
     if secret:
         meta = RequestMeta.from_request(request)
@@ -55,7 +56,14 @@ def resolve_file(
     caller, weight_file = located.caller, located.weight_file
     if request.method == "HEAD":
         services.download_probe(
-            user=caller.user, release=weight_file.release, token=caller.token, mfa_verified=caller.mfa
+            user=caller.user,
+            release=weight_file.release,
+            token=caller.token,
+            mfa_verified=caller.mfa,
+            meta=RequestMeta.from_request(request),
+            target=weight_file,
+            path=weight_file.path,
+            method="HEAD",
         )
         return Resolved(weight_file=weight_file, issued=None)
     issued = services.download_url_issue(

@@ -134,11 +134,27 @@ def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
 
 
-def download_probe(*, user, release: Release, token=None, mfa_verified: bool) -> Grant:
-    """The checks of a download without the download: a `HEAD` asks whether it would pass.
-    Issues nothing, counts nothing, records nothing (it changes no state)."""
-    require_scope(token, TokenScope.DOWNLOAD, release.model)
-    return download_check(user, release, mfa_verified=mfa_verified)
+def download_probe(
+    *, user, release: Release, token=None, mfa_verified: bool, meta: RequestMeta | None = None, target=None, **details
+) -> Grant:
+    """The checks of a download without the download: a `HEAD` (or a file listing) asks whether
+    it would pass. Issues nothing and counts no quota; a refusal is counted in the trail
+    (`download.refused`, aggregated like any other) and raised. `target`: the file asked
+    about (default: the release)."""
+    try:
+        require_scope(token, TokenScope.DOWNLOAD, release.model)
+        return download_check(user, release, mfa_verified=mfa_verified)
+    except DomainError as error:
+        _refused(
+            error,
+            user=user,
+            release=release,
+            target=target or release,
+            meta=meta or RequestMeta(),
+            token=token,
+            **details,
+        )
+        raise
 
 
 def _issue(
@@ -188,22 +204,22 @@ def _issue(
 
 
 def _refused(error: DomainError, *, user, release: Release, target, meta: RequestMeta, token, **details) -> None:
-    """Count a refused issuance (aggregated per caller, target, reason and minute; see
-    audit/refusals.py). Outside the refused transaction, which rolls back."""
-    reason = error.reason
-    if reason:
-        refusal_note(
-            action=AuditAction.DOWNLOAD_REFUSED,
-            reason=reason,
-            actor=user,
-            target=target,
-            meta=meta,
-            model=release.model.full_name,
-            version=release.version,
-            via="token" if token is not None else "session",
-            token_prefix=token.prefix if token is not None else "",
-            **details,
-        )
+    """Count a refused download (aggregated per caller, target, reason and minute; see
+    audit/refusals.py): the one place every download surface records its refusals. Outside
+    the refused transaction, which rolls back. A refusal without a reason code of its own is
+    counted under its error code, so none goes unrecorded."""
+    refusal_note(
+        action=AuditAction.DOWNLOAD_REFUSED,
+        reason=error.reason or error.code,
+        actor=user,
+        target=target,
+        meta=meta,
+        model=release.model.full_name,
+        version=release.version,
+        via="token" if token is not None else "session",
+        token_prefix=token.prefix if token is not None else "",
+        **details,
+    )
 
 
 def download_url_issue(

@@ -216,7 +216,7 @@ def upload_finish(*, actor: User, upload: ReleaseUpload, meta: RequestMeta | Non
         else:
             source = str(upload.staging_dir)
         job = release_import_prepare(
-            actor=actor, model=upload.model, version=upload.version, source=source, notes=upload.notes
+            actor=actor, model=upload.model, version=upload.version, source=source, notes=upload.notes, staged=upload
         )
         upload.status = ReleaseUpload.Status.FINISHED
         upload.release_import = job

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accessgate.access.rules.downloads import download_check
-from accessgate.accounts.auth import LOGIN_OR_TOKEN, caller_of, caller_required, require_scope
-from accessgate.accounts.models import TokenScope
+from accessgate.accounts.auth import LOGIN_OR_TOKEN, caller_of, caller_required
+from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
+from accessgate.audit.refusals import refusal_note
 from accessgate.core.errors import NotAuthenticated
 from accessgate.core.http import wants_json
 from accessgate.core.storage import CHUNK, LocalStorage, content_disposition, get_storage
@@ -120,14 +120,26 @@ def manifest_txt(request, namespace, name, ref):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+def _probe(request, release, **details):
+    """The download check of a page that issues no URL; a refusal is counted like a download's."""
+    caller = request.caller
+    return services.download_probe(
+        user=caller.user,
+        release=release,
+        token=caller.token,
+        mfa_verified=caller.mfa,
+        meta=RequestMeta.from_request(request),
+        **details,
+    )
+
+
 @never_cache
 @require_http_methods(["GET"])
 @caller_required
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
     release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
-    require_scope(request.caller.token, TokenScope.DOWNLOAD, release.model)
-    download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
+    _probe(request, release, page="sha256sums")
     body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
@@ -136,8 +148,7 @@ def sha256sums(request, namespace, name, ref):
 def release_page(request, namespace, name, ref):
     """The grant holder's download page: files, buttons, quotas and copy-ready commands."""
     release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
-    require_scope(request.caller.token, TokenScope.DOWNLOAD, release.model)
-    grant = download_check(request.caller.user, release, mfa_verified=request.caller.mfa)
+    grant = _probe(request, release, page="release")
     policy = grant.model.policy
     left = selectors.downloads_left(grant, release, policy.max_downloads_per_file)
     address = _address(release)
@@ -173,7 +184,16 @@ def _address(release):
 # --- the local storage backend's file server -------------------------------------------
 
 
-def _forbidden(message):
+def _forbidden(request, message, reason: str, filename: str):
+    """Refuse a link, counted in the trail like any refused download (by client IP: a link
+    names no user)."""
+    refusal_note(
+        action=AuditAction.DOWNLOAD_REFUSED,
+        reason=reason,
+        meta=RequestMeta.from_request(request),
+        filename=filename[:200],
+        via="link",
+    )
     return HttpResponse(message + "\n", status=403, content_type="text/plain; charset=utf-8")
 
 
@@ -230,9 +250,11 @@ def local_file(request, token, filename):
     try:
         payload = LocalStorage.read_token(token, now=timezone.now())
     except signing.SignatureExpired:
-        return _forbidden(_("This download link has expired. Ask the portal for a new one."))
+        return _forbidden(
+            request, _("This download link has expired. Ask the portal for a new one."), "link_expired", filename
+        )
     except signing.BadSignature:
-        return _forbidden(_("This download link is not valid."))
+        return _forbidden(request, _("This download link is not valid."), "link_invalid", filename)
     if payload.get("n", filename) != filename:
         # A link serves its file under the file's own name only, never as "invoice.pdf.exe".
         return HttpResponse(
@@ -240,7 +262,7 @@ def local_file(request, token, filename):
         )
     storage = get_storage()
     if not isinstance(storage, LocalStorage) or not storage.exists(payload["k"]):
-        return _forbidden(_("This download link is not valid."))
+        return _forbidden(request, _("This download link is not valid."), "link_invalid", filename)
     path = storage.path(payload["k"])
     if settings.ACCESSGATE_LOCAL_OFFLOAD != "python":
         return _offloaded(payload, path, filename)

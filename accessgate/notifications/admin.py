@@ -206,6 +206,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "last_status_code",
         "attempts",
         "last_attempt_at",
+        "next_attempt_at",
         "short_error",
         "redelivery_of",
     ]

@@ -75,7 +75,8 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint: the webhook outbox.
 
     Written in the transaction of the audited change (so a rolled-back change sends
-    nothing), sent by a Celery task after commit, retried with backoff; `uuid` is the
+    nothing), sent by a Celery task after commit, retried on the `tasks.WEBHOOK_BACKOFF`
+    schedule (`next_attempt_at`); `uuid` is the
     `Webhook-Id` header, the same on every automatic retry. A redelivery is a new row
     (`redelivery_of`) with the same body.
     """
@@ -96,6 +97,10 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a pending delivery may be tried next: empty for a new one (sent after commit), the
+    # backoff moment after a failed attempt, and, while an attempt is under way, the moment
+    # after which it counts as lost (a worker died) and may be tried again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     redelivery_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 

@@ -1,9 +1,7 @@
 from collections.abc import Collection, Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -15,7 +13,7 @@ from accessgate.audit.services import record
 from accessgate.core.errors import InvalidTransition, ValidationFailed
 from accessgate.core.tasks import queue_after_commit, queue_now
 
-from . import webhook_crypto
+from . import destinations, webhook_crypto
 from .models import DeliveryStatus, Email, WebhookDelivery, WebhookEndpoint
 from .webhooks import DELIVER_WEBHOOK, WEBHOOK_EVENTS
 
@@ -77,14 +75,9 @@ def build_message(email: Email) -> EmailMultiAlternatives:
 
 
 def _check_endpoint(url: str, events: Collection[str]) -> tuple[str, list[str]]:
-    url = url.strip()
-    schemes = ["https", "http"] if settings.ACCESSGATE_WEBHOOK_ALLOW_HTTP else ["https"]
-    try:
-        URLValidator(schemes=schemes)(url)
-    except DjangoValidationError as error:
-        raise ValidationFailed(
-            _("Enter a full %(schemes)s URL for the endpoint.") % {"schemes": " or ".join(schemes)}, field="url"
-        ) from error
+    # A public destination (or an allow-listed network), no credentials, https outside
+    # development: `destinations`. Checked again, after a fresh lookup, at every delivery.
+    url = destinations.check_url(url)
     known = [str(action.value) for action in WEBHOOK_EVENTS]
     chosen = [action for action in known if action in set(events)]
     unknown = sorted(set(events) - set(known))

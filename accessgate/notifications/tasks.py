@@ -1,25 +1,22 @@
+import logging
 import smtplib
 from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from . import webhooks
-from .models import DeliveryStatus, Email, EmailStatus, WebhookDelivery
+from . import webhook_delivery, webhooks
+from .models import Email, EmailStatus
 from .services import build_message, queue_delivery
-from .webhook_crypto import SecretUnreadable
+from .webhook_delivery import WEBHOOK_BACKOFF, WEBHOOK_MAX_ATTEMPTS  # noqa: F401 (the schedule's home)
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-WEBHOOK_MAX_ATTEMPTS = 8
-# A pending delivery tried more recently than this may still have a retry scheduled in
-# Celery (backoff reaches 600 s); the sweeper leaves it alone.
-WEBHOOK_RETRY_GRACE = timedelta(minutes=15)
-
-
-class WebhookDeliveryFailed(Exception):
-    """The receiver answered something other than 2xx, or could not be reached."""
+# Retries due within this are queued with a countdown (with a broker); later ones, and all
+# of them in eager mode, are picked up by `deliver_due_webhooks` (beat) once due.
+WEBHOOK_COUNTDOWN_MAX = timedelta(minutes=15)
 
 
 @shared_task(
@@ -52,52 +49,36 @@ def deliver_email(self, email_id: int) -> str:
     return "sent"
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(WebhookDeliveryFailed,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=WEBHOOK_MAX_ATTEMPTS - 1,
-)
+@shared_task(bind=True)
 def deliver_webhook(self, delivery_id: int) -> str:
-    """POST one webhook delivery. Idempotent: a delivered or failed one is not sent again."""
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(of=("self",))
-            .select_related("endpoint")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.status != DeliveryStatus.PENDING:
-            return "skipped"
-        if not delivery.endpoint.is_active:
-            delivery.status, delivery.last_error = DeliveryStatus.FAILED, "The endpoint was disabled before delivery."
-            delivery.save(update_fields=["status", "last_error"])
-            return "disabled"
-        delivery.attempts += 1
-        delivery.last_attempt_at = timezone.now()
+    """Try one webhook delivery once, if it is due. Idempotent: a delivered or failed one is
+    not sent again, and two runs for the same attempt send it once (the claim)."""
+    claim = webhook_delivery.claim(delivery_id)
+    if isinstance(claim, str):
+        return claim
+    status, retry_in = webhook_delivery.attempt(claim)
+    if retry_in is not None and retry_in <= WEBHOOK_COUNTDOWN_MAX and not self.request.is_eager:
         try:
-            status_code, error = webhooks.post(delivery)
-        except SecretUnreadable as unreadable:
-            status_code, error = None, str(unreadable)
-            delivery.attempts = WEBHOOK_MAX_ATTEMPTS  # retrying cannot help
-        delivery.last_status_code, delivery.last_error = status_code, error
-        if not error:
-            delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
-        elif delivery.attempts >= WEBHOOK_MAX_ATTEMPTS:
-            delivery.status = DeliveryStatus.FAILED
-        delivery.save(
-            update_fields=["attempts", "last_attempt_at", "last_status_code", "last_error", "status", "delivered_at"]
-        )
-    if delivery.status == DeliveryStatus.PENDING:
-        raise WebhookDeliveryFailed(error)  # after commit, so the attempt is recorded; Celery retries
-    return delivery.status
+            deliver_webhook.apply_async(args=[delivery_id], countdown=retry_in.total_seconds())
+        except Exception:  # the broker is down: `deliver_due_webhooks` picks it up when due
+            logger.exception("Could not schedule the retry of webhook delivery %s.", delivery_id)
+    return status
+
+
+@shared_task
+def deliver_due_webhooks(limit: int = 200) -> int:
+    """Try the pending deliveries whose next attempt is due (retries after their backoff, and
+    attempts a dead worker left). Eager mode has no countdowns: this is what retries there."""
+    ids = webhook_delivery.due_ids(limit=limit)
+    for delivery_id in ids:
+        webhooks.queue_webhook(delivery_id)
+    return len(ids)
 
 
 @shared_task
 def redeliver_pending(older_than_seconds: int = 120) -> int:
-    """Queue again the e-mails and webhooks that never left (the broker was down when they
-    were written, or a worker died between retries)."""
+    """Queue again the e-mails that never left (the broker was down when they were written,
+    or a worker died between retries), and the webhook deliveries that are due."""
     now = timezone.now()
     cutoff = now - timedelta(seconds=older_than_seconds)
     ids = list(
@@ -107,12 +88,4 @@ def redeliver_pending(older_than_seconds: int = 120) -> int:
     )
     for email_id in ids:
         queue_delivery(email_id)
-    stale = Q(attempts=0) | Q(last_attempt_at__lt=now - WEBHOOK_RETRY_GRACE)
-    hook_ids = list(
-        WebhookDelivery.objects.filter(stale, status=DeliveryStatus.PENDING, created_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:500]
-    )
-    for delivery_id in hook_ids:
-        webhooks.queue_webhook(delivery_id)
-    return len(ids) + len(hook_ids)
+    return len(ids) + deliver_due_webhooks(limit=500)

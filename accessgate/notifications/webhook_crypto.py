@@ -1,7 +1,7 @@
 """Webhook secrets: made, kept encrypted at rest, and used to sign each delivery.
 
 A receiver checks `Webhook-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
-with the endpoint's secret (README, "Webhooks"). We must sign with the secret, so it
+with the endpoint's secret (docs/webhooks.md). We must sign with the secret, so it
 cannot be stored as a hash like access tokens; it is stored encrypted (Fernet, AES-128-CBC
 plus HMAC) under a key derived from `ACCESSGATE_WEBHOOK_SECRET_KEY`, or from `SECRET_KEY`
 when that is not set. Several comma-separated keys may be given: the first encrypts, every

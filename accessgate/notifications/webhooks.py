@@ -7,17 +7,12 @@ change sends nothing, and a down broker leaves the rows pending for the sweeper.
 """
 
 import json
-import time
-import urllib.error
-import urllib.request
 
 from django.apps import apps
-from django.conf import settings
 
 from accessgate.audit.actions import AuditAction
 from accessgate.core.tasks import queue_after_commit, queue_now
 
-from . import webhook_crypto
 from .models import WebhookDelivery, WebhookEndpoint
 
 DELIVER_WEBHOOK = "accessgate.notifications.tasks.deliver_webhook"
@@ -43,7 +38,6 @@ WEBHOOK_EVENTS = [
     AuditAction.GRANT_REINSTATED,
 ]
 _EVENT_VALUES = frozenset(str(action.value) for action in WEBHOOK_EVENTS)
-RESPONSE_EXCERPT = 300
 
 
 def on_event_recorded(sender, event, **kwargs) -> None:
@@ -118,51 +112,3 @@ def _target(event):
     except LookupError:
         return None
     return target_model.objects.select_related("user").filter(pk=event.target_id).first()
-
-
-# --- sending --------------------------------------------------------------------------------
-
-
-def _opener() -> urllib.request.OpenerDirector:
-    # http and https only, and no redirect handler: a 3xx is an answer to record (an
-    # HTTPError), not an address to follow; `file:` and other schemes are refused.
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.HTTPHandler,
-        urllib.request.HTTPSHandler,
-        urllib.request.HTTPDefaultErrorHandler,
-        urllib.request.HTTPErrorProcessor,
-    ):
-        opener.add_handler(handler())
-    return opener
-
-
-def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
-    """POST the delivery once. Returns (status code or None, error text or "" on a 2xx)."""
-    secret = webhook_crypto.decrypt_secret(delivery.endpoint.secret_encrypted)
-    body = delivery.body.encode()
-    timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 (the opener below speaks http and https only)
-        delivery.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "accessgate-webhooks/1",
-            webhook_crypto.ID_HEADER: str(delivery.uuid),
-            webhook_crypto.SIGNATURE_HEADER: webhook_crypto.signature_header(secret, timestamp, body),
-        },
-    )
-    try:
-        with _opener().open(request, timeout=settings.ACCESSGATE_WEBHOOK_TIMEOUT) as response:
-            status = response.status
-            excerpt = response.read(RESPONSE_EXCERPT)
-    except urllib.error.HTTPError as error:
-        status = error.code
-        excerpt = error.read(RESPONSE_EXCERPT) if error.fp else b""
-        error.close()
-    except (OSError, ValueError) as error:  # refused, reset, timeout, bad address
-        return None, f"{type(error).__name__}: {error}"[:2000]
-    if 200 <= status < 300:
-        return status, ""
-    return status, f"HTTP {status}: {excerpt.decode(errors='replace')}"

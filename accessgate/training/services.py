@@ -22,6 +22,7 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, InvalidTransition, ValidationFailed
 from accessgate.core.storage import get_storage
+from accessgate.core.storage.prefixes import TRAINING_CERTIFICATES
 
 from .models import RECORD_TRANSITIONS, RecordStatus, Training, TrainingKind, TrainingRecord
 from .signals import training_lapsed, training_restored
@@ -122,7 +123,7 @@ def training_certificate_upload(
     if training.kind != TrainingKind.CERTIFICATE or not training.is_active:
         raise InvalidTransition(_("%(name)s does not take a certificate.") % {"name": training.name})
     _check_pdf(upload, size)
-    key = f"training/{actor.pk}/{uuid.uuid4().hex}.pdf"
+    key = f"{TRAINING_CERTIFICATES}{actor.pk}/{uuid.uuid4().hex}.pdf"
     digest = hashlib.sha256()
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "certificate.pdf"

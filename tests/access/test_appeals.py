@@ -12,9 +12,9 @@ from accessgate.access.models import Appeal, AppealOutcome, Grant, RequestStatus
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 META = RequestMeta(ip="192.0.2.10", user_agent="pytest")

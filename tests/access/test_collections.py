@@ -6,9 +6,9 @@ from accessgate.access import services
 from accessgate.access.models import AccessRequest, Grant, GrantStatus
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import Conflict, ValidationFailed
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

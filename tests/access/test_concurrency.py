@@ -11,9 +11,9 @@ from accessgate.access.models import Grant, Review
 from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import LicenseVersion
 from accessgate.core.errors import DomainError
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 
 def race(actions):

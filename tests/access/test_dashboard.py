@@ -14,9 +14,9 @@ from accessgate.access.reporting.dashboard import day_label, own_downloads, staf
 from accessgate.accounts.roles import Role
 from accessgate.accounts.services import role_grant, token_create
 from accessgate.core.charts import bar_chart
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from accessgate.access.services import PolicySettings, policy_set
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
+from tests.support.applications import application, make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import application, make_policy
-from ..identity.test_lifecycle import verify
 
 pytestmark = pytest.mark.django_db
 META = RequestMeta(ip="192.0.2.9", user_agent="pytest")
@@ -70,7 +70,8 @@ class TestTwoPersonApproval:
         services.access_request_approve(actor=reviewer, access_request=pending)
         with pytest.raises(Conflict, match="You have already approved this request; a second, different reviewer"):
             services.access_request_approve(actor=reviewer, access_request=pending)
-        assert events() == ["access.request.approval_recorded"]
+        # The only other reviewer of this model has approved already: nobody is left to give the second.
+        assert events() == ["access.request.approval_recorded", "access.request.escalated"]
         assert not Grant.objects.exists()
 
     def test_a_rejection_by_either_reviewer_rejects(self, pending, reviewer, second_reviewer, events):
@@ -118,7 +119,7 @@ class TestRecusal:
             actor=reviewer, access_request=pending, reason="Former student.", meta=META
         )
         assert recusal.reason == "Former student."
-        assert events() == ["access.request.recused"]
+        assert events() == ["access.request.recused", "access.request.escalated"]  # the only reviewer stepped aside
         event = AuditEvent.objects.get(action="access.request.recused")
         assert event.actor == reviewer and event.details == {
             "model": pending.model.full_name,
@@ -131,7 +132,7 @@ class TestRecusal:
             services.access_request_reject(actor=reviewer, access_request=pending, reason="x")
         with pytest.raises(AccessDenied, match=message):
             services.access_request_recuse(actor=reviewer, access_request=pending, reason="again")
-        assert events() == ["access.request.recused"]
+        assert events() == ["access.request.recused", "access.request.escalated"]  # no refused call adds one
 
     def test_recusal_needs_a_reason(self, pending, reviewer, events):
         with pytest.raises(ValidationFailed, match="Give a reason for recusing"):

@@ -8,9 +8,9 @@ from accessgate.access.rules.downloads import download_check
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
 
 pytestmark = pytest.mark.django_db
 

@@ -27,10 +27,10 @@ from accessgate.core import ratelimit
 from accessgate.core.errors import DomainError
 from accessgate.downloads import fast, resolve
 from accessgate.training.models import RecordStatus, Training, TrainingKind, TrainingRecord
+from tests.support.applications import make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import make_policy
-from ..identity.test_lifecycle import verify
 
 pytestmark = pytest.mark.django_db
 PATH = "config.json"

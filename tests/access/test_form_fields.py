@@ -9,9 +9,9 @@ from accessgate.access.models.formfields import FormField, canonical_sha256
 from accessgate.access.services import QuestionSpec
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import ValidationFailed
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

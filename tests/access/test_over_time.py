@@ -23,9 +23,9 @@ from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
 from accessgate.identity.models import IdentityVerification, VerificationStatus
 from accessgate.notifications.models import Email
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accessgate.access import services
 from accessgate.access.models import AccessRequest, Closeout, Grant, GrantStatus, RequestKind
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accessgate.accounts.services import token_create
+from tests.support.applications import make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import make_policy
-from ..identity.test_lifecycle import verify
 
 pytestmark = pytest.mark.django_db
 COUNTS = {
@@ -25,7 +25,7 @@ COUNTS = {
     # identity, the applicant's MFA, ORCID, e-mails, the applicant's other requests, the
     # reviewer's own decision event (the receipt link), approvals so far, recusals, internal
     # notes, the request's grants, the reviewer's profile (conflicts)
-    "review": 20,
+    "review": 21,  # one more: the request's escalations in this round
 }
 RESOLVE_COUNTS = {
     # One prepared statement decides, counts, stamps the token and inserts the event (the

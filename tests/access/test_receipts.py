@@ -10,11 +10,9 @@ from django.urls import reverse
 from accessgate.access import services
 from accessgate.audit import signing
 from accessgate.audit.models import AuditEvent, Checkpoint
-
-from ..audit.test_chain import run_verify
-from ..audit.test_checkpoints import rewrite_history
-from ..audit.test_exports import SCRIPT
-from ..conftest import application
+from tests.support.applications import application
+from tests.support.audit import rewrite_history, run_verify
+from tests.support.exports import SCRIPT
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from accessgate.accounts.services import token_create
 from accessgate.catalog.models import Release
 from accessgate.core.errors import DomainError, PolicyNotMet, ValidationFailed
 from accessgate.identity.models import IdentityVerification
+from tests.support.applications import application, make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import application, make_policy
-from ..identity.test_lifecycle import verify
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet, ValidationFailed
 from accessgate.notifications.models import Email
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 META = RequestMeta(ip="192.0.2.7", user_agent="pytest-browser/1.0")

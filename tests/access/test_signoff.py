@@ -12,8 +12,7 @@ from accessgate.access.models import RequestStatus, Signoff
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import InvalidTransition, NotFound, PolicyNotMet, ValidationFailed
 from accessgate.notifications.models import Email
-
-from ..conftest import application, make_policy
+from tests.support.applications import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from accessgate.access.models import AccessPolicy, GrantStatus
 from accessgate.access.rules.downloads import download_check
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, ValidationFailed
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
 
 pytestmark = pytest.mark.django_db
 

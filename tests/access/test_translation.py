@@ -15,9 +15,9 @@ from accessgate.access.rules.requirements import Facts, evaluate, waiting_label
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, InvalidTransition
 from accessgate.core.i18n import local_date
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

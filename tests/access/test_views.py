@@ -4,9 +4,9 @@ from django.urls import reverse
 from accessgate.access import services
 from accessgate.access.models import AccessRequest, Grant, GrantStatus, RequestStatus
 from accessgate.audit.models import AuditEvent
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
 
 pytestmark = pytest.mark.django_db
 

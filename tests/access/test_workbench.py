@@ -12,9 +12,9 @@ from accessgate.access.selectors import queue_flags, review_queue
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, InvalidTransition, ValidationFailed
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -5,25 +5,11 @@ from django.urls import reverse
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.identity.models import IdentityVerification
+from tests.support.accounts import change_user
 
 from .. import factories
 
 pytestmark = pytest.mark.django_db
-
-
-def change_user(client, user, **data):
-    # What the browser posts: the field, plus the (view-only) profile inline's management form.
-    form = {
-        "is_active": "on" if user.is_active else "",
-        "profile-TOTAL_FORMS": "1",
-        "profile-INITIAL_FORMS": "1",
-        "profile-MIN_NUM_FORMS": "0",
-        "profile-MAX_NUM_FORMS": "1",
-        "profile-0-id": user.profile.pk,
-        "profile-0-user": user.pk,
-    }
-    form.update(data)
-    return client.post(reverse("admin:accounts_user_change", args=[user.pk]), form)
 
 
 def test_admin_deactivates_an_account_audited_and_effective_at_once(client, admin_user):

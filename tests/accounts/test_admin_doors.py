@@ -1,5 +1,5 @@
 """No unaudited door: every model in the Django admin either changes through an audited
-service or cannot be changed there at all (issue 10, item 6)."""
+service or cannot be changed there at all."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -172,7 +172,7 @@ class TestRolesPage:
 
 class TestDeactivation:
     def _post(self, client, user, **data):
-        from .test_admin import change_user
+        from tests.support.accounts import change_user
 
         return change_user(client, user, **data)
 

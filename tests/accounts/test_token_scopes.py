@@ -8,9 +8,9 @@ from accessgate.accounts.models import ApiToken, TokenScope
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import ValidationFailed
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
 
 pytestmark = pytest.mark.django_db
 

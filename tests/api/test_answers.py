@@ -6,9 +6,8 @@ from django.urls import reverse
 from accessgate.access import services
 from accessgate.access.services import QuestionSpec
 from accessgate.accounts.services import token_create
-
-from ..conftest import application, make_policy
-from .conftest import apply_body
+from tests.support.api import apply_body
+from tests.support.applications import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

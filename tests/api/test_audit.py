@@ -4,9 +4,8 @@ import pytest
 
 from accessgate.access import services
 from accessgate.audit.models import AuditEvent, AuditExport, VerificationRun
-
-from ..conftest import application
-from .conftest import error_of
+from tests.support.api import error_of
+from tests.support.applications import application
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +74,7 @@ def test_export_create_status_file_and_manifest(as_auditor, auditor, trail, even
     assert response.status_code == 202, response.content
     export_id = response.json()["id"]
     assert response.json()["filters"] == {"action": "access."}
-    # every export also signs a checkpoint of the head (issue 10)
+    # every export also signs a checkpoint of the head
     assert events()[start:] == ["audit.export.requested", "audit.export.completed", "audit.checkpoint.created"]
     body = as_auditor.get(f"/api/v1/audit/exports/{export_id}/").json()
     assert body["status"] == "done" and body["format"] == "csv" and len(body["sha256"]) == 64

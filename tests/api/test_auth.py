@@ -8,10 +8,10 @@ from accessgate.access import services
 from accessgate.access.models import AccessRequest
 from accessgate.accounts.roles import Role
 from accessgate.accounts.services import role_remove, token_create, token_revoke
+from tests.support.api import apply_body, bearer, error_of
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
-from .conftest import apply_body, bearer, error_of
 
 pytestmark = pytest.mark.django_db
 

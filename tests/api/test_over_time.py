@@ -4,8 +4,7 @@ import pytest
 
 from accessgate.access import services
 from accessgate.training.models import Training
-
-from ..conftest import application, make_policy
+from tests.support.applications import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

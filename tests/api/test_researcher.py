@@ -5,10 +5,10 @@ import pytest
 from accessgate.access import services
 from accessgate.access.models import AccessRequest, Agreement, Grant
 from accessgate.audit.models import AuditEvent
+from tests.support.api import apply_body, bearer, error_of
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
-from .conftest import apply_body, bearer, error_of
 
 pytestmark = pytest.mark.django_db
 

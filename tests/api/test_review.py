@@ -8,10 +8,10 @@ from django.db import connection
 from accessgate.access import services
 from accessgate.access.models import Grant, Review
 from accessgate.audit.models import AuditEvent
+from tests.support.api import bearer, error_of
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
-from .conftest import bearer, error_of
 
 pytestmark = pytest.mark.django_db
 

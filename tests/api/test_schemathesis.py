@@ -20,10 +20,10 @@ from schemathesis.specs.openapi.checks import (
 
 from accessgate.access import services
 from accessgate.wsgi import application
+from tests.support.api import bearer
+from tests.support.applications import application as application_args
 
 from .. import factories
-from ..conftest import application as application_args
-from .conftest import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from accessgate.audit import signing, tasks
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.chain import chain_hash, event_payload, export_line
 from accessgate.audit.checkpoints import (
     MANUAL,
     SCHEDULED,
@@ -25,44 +24,14 @@ from accessgate.audit.checkpoints import (
 from accessgate.audit.models import AuditEvent, Checkpoint
 from accessgate.audit.services import record
 from accessgate.core.storage import get_storage
-
-from ..downloads.conftest import s3rver  # noqa: F401 (fixture)
-from .test_chain import append, run_verify, tamper
-from .test_exports import SCRIPT, export_files, make_export
+from tests.support.audit import append, rewrite_history, run_verify, tamper
+from tests.support.exports import SCRIPT, export_files, make_export
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sign_now(reason=MANUAL, actor=None):
     return checkpoint_create(actor=actor, reason=reason)
-
-
-def rewrite_history(from_seq: int, **changes):
-    """What a database owner can do: triggers off, change an event, recompute every later
-    prev_hash and hash, and move the chain head, so the chain itself verifies whole."""
-    events = list(AuditEvent.objects.filter(seq__gte=from_seq).order_by("seq"))
-    prev = AuditEvent.objects.get(seq=from_seq - 1).hash if from_seq > 1 else "0" * 64
-    statements = []
-    for index, event in enumerate(events):
-        if index == 0:
-            for name, value in changes.items():
-                setattr(event, name, value)
-        event.prev_hash = prev
-        event.hash = chain_hash(prev, event_payload(event))
-        line = export_line(event_payload(event), event.prev_hash, event.hash)  # the stored line too
-        statements.append(
-            (
-                "UPDATE audit_auditevent SET actor_label = %s, prev_hash = %s, hash = %s, line = %s WHERE seq = %s",
-                [event.actor_label, event.prev_hash, event.hash, line, event.seq],
-            )
-        )
-        prev = event.hash
-    # hash is unique: park the old values first so the new ones never collide.
-    tamper("UPDATE audit_auditevent SET hash = 'old-' || seq WHERE seq >= %s", [from_seq])
-    for sql, params in statements:
-        tamper(sql, params)
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [prev])
 
 
 def cut_tail(keep_seq: int):

@@ -13,8 +13,7 @@ from accessgate.audit.exports import csv_cell, csv_value
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.services import record
 from accessgate.core.storage import get_storage
-
-from .test_exports import export_files, make_export, run_script
+from tests.support.exports import export_files, make_export, run_script
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,11 @@
 import pytest
 from django.urls import reverse
 
+from accessgate.audit.exports import audit_export_request
 from accessgate.audit.models import AuditEvent, AuditExport, VerificationRun
-from accessgate.audit.services import audit_export_request, audit_verification_request
+from accessgate.audit.verification import audit_verification_request
 from accessgate.core.jobs import JobStatus
-
-from ..notifications.test_outbox import broker
+from tests.support.celery import broker
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_a_failing_store_marks_the_export_failed_and_audits_it(
         def put_file(self, key, source):
             raise OSError("disk full")
 
-    monkeypatch.setattr("accessgate.audit.services.get_storage", lambda: BrokenStorage())
+    monkeypatch.setattr("accessgate.audit.exports.get_storage", lambda: BrokenStorage())
     with django_capture_on_commit_callbacks(execute=True):  # the task fails; the request does not
         audit_export_request(actor=auditor, filters={})
     export = AuditExport.objects.get()

@@ -1,10 +1,7 @@
 import base64
 import hashlib
 import json
-import subprocess
-import sys
 from datetime import UTC, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -15,69 +12,16 @@ from django.utils import timezone
 
 from accessgate.audit import signing
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.chainer import chain_all
-from accessgate.audit.context import RequestMeta
+from accessgate.audit.exports import daily_export_due
 from accessgate.audit.models import AuditEvent, AuditExport
 from accessgate.audit.selectors import filter_events
-from accessgate.audit.services import audit_export_request, daily_export_due, record
+from accessgate.audit.services import record
 from accessgate.audit.tasks import daily_export
 from accessgate.core.jobs import JobStatus
 from accessgate.core.storage import get_storage
-
-from .. import factories
+from tests.support.exports import export_files, make_export, run_script, trail_fixture  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "verify_audit_export.py"
-
-
-@pytest.fixture
-def trail():
-    """A varied trail: logins, downloads from two IPs, a non-ASCII label."""
-    users = [factories.UserFactory(email=f"user{i}@example.org") for i in range(3)]
-    with transaction.atomic():
-        for i in range(30):
-            user = users[i % 3]
-            record(
-                actor=user,
-                action=AuditAction.DOWNLOAD_URL_ISSUED if i % 2 else AuditAction.ACCOUNT_LOGGED_IN,
-                target=user,
-                meta=RequestMeta(ip="198.51.100.7" if i % 4 else "2001:db8::5", user_agent="Ümlaut-Agent/1.0"),
-                model="acme/frontier-7b" if i % 2 else "",
-                n=i,
-            )
-    chain_all()  # what the on-commit step does after a real commit
-    return users
-
-
-def export_files(export, tmp_path):
-    """Fetch the file and manifest the way an auditor does; return their paths and the key."""
-    export.refresh_from_db()
-    storage = get_storage()
-    data = storage.open(export.storage_key).read()
-    file_path = tmp_path / export.file_name
-    file_path.write_bytes(data)
-    manifest_path = tmp_path / f"{export.file_name}.manifest.json"
-    manifest_path.write_text(json.dumps({"manifest": export.manifest, "signature": export.signature}))
-    key_path = tmp_path / "public-key.pem"
-    key_path.write_text(signing.public_key_pem())
-    return file_path, manifest_path, key_path
-
-
-def run_script(*paths):
-    file_path, manifest_path, key_path = paths
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), str(file_path), str(manifest_path), "--public-key", str(key_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout
-
-
-def make_export(auditor, filters=None, format="jsonl", capture=None):
-    with capture(execute=True):
-        return audit_export_request(actor=auditor, filters=filters or {}, format=format)
 
 
 @pytest.mark.parametrize("format", ["jsonl", "csv"])
@@ -231,7 +175,6 @@ def test_daily_export_once_per_day(trail, settings):
 
 
 def test_exports_cover_linked_events_only(trail, auditor, settings, django_capture_on_commit_callbacks):
-    from django.db import transaction
 
     settings.ACCESSGATE_AUDIT_CHAIN_ON_COMMIT = False  # a chainer that has not caught up yet
     with transaction.atomic():

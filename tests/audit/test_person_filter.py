@@ -10,7 +10,7 @@ from accessgate.access import services
 from accessgate.audit.chainer import chain_all
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import DomainError
-from tests.conftest import application
+from tests.support.applications import application
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from accessgate.audit.chainer import chain_all
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.models import AuditEvent, VerificationRun
 from accessgate.audit.services import record
-
-from .test_chain import tamper
+from tests.support.audit import tamper
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The clarity fixes of issue 15: the catalog links names, the model page does not repeat its
+"""Pages that read clearly: the catalog links names, the model page does not repeat its
 title, the apply page lists everything to do with a link to each, field errors are described."""
 
 import re

@@ -16,7 +16,7 @@ from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
-from accessgate.access.management.commands.seed_demo import DEMO_CHECKPOINTS, demo_files
+from accessgate.access.management.commands._demo_content import DEMO_CHECKPOINTS, demo_files
 from accessgate.catalog.demo_models import SIZES, model_files, write_model
 
 SENTENCES = [

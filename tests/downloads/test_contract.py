@@ -22,10 +22,10 @@ from accessgate.catalog.services import license_publish
 from accessgate.core.errors import AccessDenied, Conflict
 from accessgate.downloads.models import DownloadCounter
 from accessgate.downloads.services import download_manifest_issue, download_url_issue
+from tests.support.applications import application, make_policy
+from tests.support.downloads import FILES, file_url
 
 from .. import factories
-from ..conftest import application, make_policy
-from .conftest import FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +35,6 @@ def holder(release, reviewer):
     user = factories.UserFactory(profile__full_name="Grace Holder")
     factories.GrantFactory(user=user, model=release.model)
     return user
-
-
-def file_url(release, path):
-    return reverse("downloads:resolve", args=[release.model.namespace, release.model.name, release.version, path])
 
 
 def fetch(client, url, **headers):

@@ -68,8 +68,7 @@ def test_s3_down_does_not_stop_url_issuance(s3_proxy, researcher, licence):
     their downloads resume against S3 once it is back."""
     from accessgate.access.services import access_request_submit
     from accessgate.accounts.services import token_create
-
-    from ..conftest import application, make_policy
+    from tests.support.applications import application, make_policy
 
     model = factories.ModelFactory()
     make_policy(model, licence, gating="auto")

@@ -53,7 +53,8 @@ def test_s3_prefix_is_indexed_in_place(settings, s3rver, tmp_path, source):
     for path in ["a.bin", "sub/b.json"]:
         storage.put_file(f"uploads/ckpt/{path}", source / path)
     model = factories.ModelFactory()
-    call_command("import_release", model.full_name, "1.0", f"s3://{s3rver['bucket']}/uploads/ckpt")
+    # Outside the model's own prefix: an operator says so explicitly.
+    call_command("import_release", model.full_name, "1.0", f"s3://{s3rver['bucket']}/uploads/ckpt", any_prefix=True)
     files = {f.path: f for f in Release.objects.get(model=model).files.all()}
     assert set(files) == {"a.bin", "sub/b.json"}
     assert files["a.bin"].storage_key == "uploads/ckpt/a.bin" and files["a.bin"].size == 1000

@@ -38,7 +38,7 @@ def every_tick(monkeypatch):
 
 def test_progress_is_recorded_on_the_job_as_files_are_hashed_and_stored(source, backend, every_tick):
     model = factories.ModelFactory()
-    job = release_import_prepare(actor=None, model=model, version="1.0", source=str(source))
+    job = release_import_prepare(actor=None, model=model, version="1.0", source=str(source), operator=True)
     seen = []
 
     def watch(watched):

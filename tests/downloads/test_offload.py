@@ -15,8 +15,7 @@ import pytest
 from django.utils import timezone
 
 from accessgate.core.storage import LocalStorage
-
-from ..conftest import need_service
+from tests.support.services import need_service
 
 CONTENT = bytes(range(256)) * 4096  # 1 MiB
 KEY = "acme/1.0/sub dir/weights ü.bin"

@@ -17,10 +17,10 @@ from accessgate.accounts.models import ApiToken
 from accessgate.accounts.services import token_create, token_revoke
 from accessgate.audit import refusals, tasks
 from accessgate.audit.models import AuditEvent, RefusalTally
+from tests.support.applications import application, make_policy
+from tests.support.downloads import file_url
 
 from .. import factories
-from ..conftest import application, make_policy
-from .test_contract import file_url
 
 pytestmark = pytest.mark.django_db
 

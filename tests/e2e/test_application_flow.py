@@ -4,9 +4,9 @@ import pytest
 
 from accessgate.access.models import Grant
 from accessgate.audit.models import AuditEvent
+from tests.support.browser import log_in
 
 from .. import factories
-from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

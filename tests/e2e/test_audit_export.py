@@ -12,10 +12,10 @@ from django.test import Client
 from accessgate.access import services
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditExport
+from tests.support.applications import application
+from tests.support.browser import log_in
 
 from .. import factories
-from ..conftest import application
-from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_audit_export.py"

@@ -1,4 +1,4 @@
-"""The publisher's console at a desktop and a phone width (issue 15 items 2 and 6): every
+"""The publisher's console at a desktop and a phone width: every
 section page, a failed policy save and an import page are no wider than the viewport and
 axe-core finds no serious or critical violation; so are the admin's pages reached from the
 console (staff roles, publishers of a model, the Django admin's import page). Screenshots and
@@ -10,10 +10,10 @@ from accessgate.access import services
 from accessgate.core.jobs import JobStatus
 from accessgate.downloads.models import ReleaseImport
 from accessgate.downloads.services import download_url_issue
+from tests.support.applications import application
+from tests.support.browser import WIDTHS, Inspector, log_in, needs_axe
 
 from .. import factories
-from ..conftest import application
-from .conftest import WIDTHS, Inspector, log_in, needs_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,10 +6,10 @@ import pytest
 
 from accessgate.access import services
 from accessgate.audit.models import AuditEvent
+from tests.support.applications import application
+from tests.support.browser import log_in
 
 from .. import factories
-from ..conftest import application
-from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,9 +6,9 @@ import pytest
 
 from accessgate.core.jobs import JobStatus
 from accessgate.downloads.models import ReleaseImport
+from tests.support.browser import AXE_RUN, log_in, needs_axe
 
 from .. import factories
-from .conftest import AXE_RUN, log_in, needs_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""Done-when for issue 12: a publisher who is not an admin releases a model end to end in a
+"""A publisher who is not an admin releases a model end to end in a
 real browser, with the weights going to s3rver by multipart upload straight from the page."""
 
 import csv
@@ -14,11 +14,10 @@ from accessgate.catalog.models import Model, ModelStatus
 from accessgate.downloads.models import UPLOAD_PART_SIZE
 from accessgate.downloads.services import download_url_issue
 from accessgate.notifications.models import Email
+from tests.support.applications import application
+from tests.support.browser import log_in
 
 from .. import factories
-from ..conftest import application
-from ..downloads.conftest import s3rver  # noqa: F401  (fixture)
-from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

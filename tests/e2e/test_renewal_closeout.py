@@ -6,10 +6,10 @@ import pytest
 from accessgate.access import services
 from accessgate.access.models import Closeout, Grant, GrantStatus
 from accessgate.audit.models import AuditEvent
+from tests.support.applications import application, make_policy
+from tests.support.browser import log_in
 
 from .. import factories
-from ..conftest import application, make_policy
-from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,10 +7,10 @@ import pytest
 
 from accessgate.access import services
 from accessgate.access.models import AccessRequest
+from tests.support.applications import application, make_policy
+from tests.support.browser import WIDTHS, Inspector, log_in, needs_axe, open_menu_item
 
 from .. import factories
-from ..conftest import application, make_policy
-from .conftest import WIDTHS, Inspector, log_in, needs_axe, open_menu_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,10 +6,10 @@ import pytest
 from accessgate.access import services
 from accessgate.accounts.selectors import has_mfa
 from accessgate.audit.models import AuditEvent
+from tests.support.applications import application, make_policy
+from tests.support.browser import confirm_password_if_asked, log_in
 
 from .. import factories
-from ..conftest import application, make_policy
-from .conftest import confirm_password_if_asked, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

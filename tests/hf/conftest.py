@@ -17,25 +17,15 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="accessgate-hf-home-")
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the discard port: a call without endpoint= fails fast
 os.environ.pop("HF_TOKEN", None)
 
-import hashlib  # noqa: E402
 
 import pytest  # noqa: E402
 
 from accessgate.access import services as access_services  # noqa: E402
 from accessgate.accounts.services import token_create  # noqa: E402
+from tests.support.applications import application, make_policy
+from tests.support.hf import FILES
 
 from .. import factories  # noqa: E402
-from ..conftest import application, make_policy  # noqa: E402
-
-FILES = {
-    "config.json": b'{"hidden_size": 64}',
-    "model.safetensors": bytes(range(256)) * 512,
-    "tokenizer/vocab.json": '{"\u00fc": 1}'.encode(),
-}
-
-
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from accessgate.access.models import AccessPolicy, AccessRequest
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.downloads.models import DownloadCounter
+from tests.support.applications import application
+from tests.support.hf import FILES, sha256
 
 from .. import factories
-from ..conftest import application
-from .conftest import FILES, sha256
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = "demo-lab/tiny-demo-1b"
@@ -94,8 +94,7 @@ def test_gated_after_revocation(live_server, hf_model, hf_holder, reviewer, cach
 
 def test_new_licence_names_the_reaccept_page(live_server, hf_model, hf_holder, cache_dir):
     from accessgate.catalog.services import license_publish
-
-    from ..conftest import make_policy
+    from tests.support.applications import make_policy
 
     model, _ = hf_model
     user, secret = hf_holder
@@ -109,7 +108,7 @@ def test_new_licence_names_the_reaccept_page(live_server, hf_model, hf_holder, c
 
 @pytest.mark.parametrize("repo", ["demo-lab/unknown", "demo-lab/hidden"])
 def test_unknown_or_unlisted_is_repository_not_found(live_server, hf_model, hf_holder, licence, cache_dir, repo):
-    from ..conftest import make_policy
+    from tests.support.applications import make_policy
 
     hidden = factories.ModelFactory(namespace="demo-lab", name="hidden", is_listed=False)
     make_policy(hidden, licence)

@@ -10,8 +10,7 @@ from huggingface_hub.errors import GatedRepoError
 from accessgate.access import services as access_services
 from accessgate.training.models import Question, Training
 from accessgate.training.services import training_quiz_submit
-
-from ..conftest import make_policy
+from tests.support.applications import make_policy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = "demo-lab/tiny-demo-1b"

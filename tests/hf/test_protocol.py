@@ -6,12 +6,12 @@ from django.urls import resolve, reverse
 from accessgate.access.models import AccessPolicy
 from accessgate.accounts.services import token_create
 from accessgate.api.hf import views as hf_views
-from accessgate.api.hf.resolve_urls import RESERVED
 from accessgate.audit.models import AuditEvent
 from accessgate.catalog.models import Release
+from accessgate.catalog.names import TOP_LEVEL_ROUTES as RESERVED
+from tests.support.hf import FILES, sha256
 
 from .. import factories
-from .conftest import FILES, sha256
 
 pytestmark = pytest.mark.django_db
 REPO = ["demo-lab", "tiny-demo-1b"]
@@ -153,8 +153,7 @@ def test_access_request_api_refuses_other_reviewers(client, hf_model):
 
 def test_handle_refuses_what_cannot_move(client, hf_model, researcher, review_token):
     from accessgate.access import services as access_services
-
-    from ..conftest import application
+    from tests.support.applications import application
 
     model, _ = hf_model
     access_services.access_request_submit(actor=researcher, **application(model))
@@ -217,8 +216,7 @@ def test_handle_answers_odd_bodies_without_a_server_error(client, hf_model, revi
 
 def test_handle_refuses_a_reason_that_is_not_text(client, hf_model, researcher, review_token):
     from accessgate.access import services as access_services
-
-    from ..conftest import application
+    from tests.support.applications import application
 
     model, _ = hf_model
     access_services.access_request_submit(actor=researcher, **application(model))

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from accessgate.audit.models import AuditEvent
+from tests.support.applications import make_policy
 
 from .. import factories
-from ..conftest import make_policy
 
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
@@ -41,8 +41,7 @@ def endpoint(live_server, monkeypatch):
 def test_auto_config_and_tokenizer(endpoint, settings, licence, tmp_path, monkeypatch):
     from accessgate.access import services as access_services
     from accessgate.accounts.services import token_create
-
-    from ..conftest import application
+    from tests.support.applications import application
 
     settings.ACCESSGATE_STORAGE_BACKEND = "local"
     reviewer = factories.UserFactory(role="reviewer")

@@ -10,29 +10,14 @@ from accessgate.access.models import Grant, GrantStatus
 from accessgate.audit.models import AuditEvent
 from accessgate.identity.checks import identity_settings
 from accessgate.identity.models import IdentityVerification, VerificationStatus
-from accessgate.identity.providers import SessionState
-from accessgate.identity.services import verification_apply, verification_expire_due
+from accessgate.identity.services import verification_expire_due
 from accessgate.identity.tasks import expire_verifications
+from tests.support.applications import application, make_policy
+from tests.support.identity import verify
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
-
-
-def verify(user, *, name="Grace Holder", country="NL"):
-    first, _, last = name.partition(" ")
-    verification = IdentityVerification.objects.create(
-        user=user, provider="stripe", session_id=f"vs_{user.pk}_{timezone.now().timestamp()}"
-    )
-    verification_apply(
-        verification=verification,
-        state=SessionState(
-            verification.session_id, "verified", first_name=first, last_name=last, document_country=country
-        ),
-    )
-    verification.refresh_from_db()
-    return verification
 
 
 @pytest.fixture

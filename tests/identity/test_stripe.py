@@ -7,9 +7,9 @@ from django.urls import reverse
 from accessgate.access.models import Grant
 from accessgate.audit.models import AuditEvent
 from accessgate.identity.models import IdentityVerification, VerificationStatus, WebhookEvent
+from tests.support.applications import make_policy
 
 from .. import factories
-from ..conftest import make_policy
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "/identity/webhooks/stripe/"

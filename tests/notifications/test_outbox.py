@@ -1,5 +1,4 @@
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -15,27 +14,8 @@ from accessgate.access.models import AccessRequest
 from accessgate.notifications.models import Email, EmailStatus
 from accessgate.notifications.services import email_queue
 from accessgate.notifications.tasks import deliver_email, redeliver_pending
-
-from ..conftest import application
-
-
-@contextmanager
-def broker(url):
-    """Point Celery at a real broker, not eager mode, for the duration of a test."""
-    previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=url, task_always_eager=False)
-    _reset_pools()
-    try:
-        yield
-    finally:
-        celery_app.conf.update(previous)
-        _reset_pools()
-
-
-def _reset_pools():
-    # Celery caches its connection and producer pools per broker URL.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+from tests.support.applications import application
+from tests.support.celery import broker
 
 
 def queue_one(**context):

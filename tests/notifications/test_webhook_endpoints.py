@@ -11,8 +11,7 @@ from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import ValidationFailed
 from accessgate.notifications import services, webhook_crypto
 from accessgate.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-
-from ..conftest import application
+from tests.support.applications import application
 
 
 def create(actor, **overrides):

@@ -18,9 +18,9 @@ from accessgate.downloads.models import ReleaseImport
 from accessgate.notifications.models import Email
 from accessgate.publishing.services import model_create_draft, model_publish
 from accessgate.training.models import Training
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 POLICY_FORM = {
     "gating": "manual",
@@ -382,9 +382,11 @@ class TestViewAsResearcher:
 
 
 def test_the_command_line_import_records_who_asked(owned, publisher, tmp_path):
-    (tmp_path / "weights.bin").write_bytes(b"abc")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "weights.bin").write_bytes(b"abc")
+    source = str(tmp_path / "src")
     call_command(
-        "import_release", owned.full_name, "5.0", str(tmp_path), "--requested-by", publisher.email, stdout=io.StringIO()
+        "import_release", owned.full_name, "5.0", source, "--requested-by", publisher.email, stdout=io.StringIO()
     )
     job = ReleaseImport.objects.get(version="5.0")
     assert job.requested_by == publisher

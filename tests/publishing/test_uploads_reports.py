@@ -17,10 +17,10 @@ from accessgate.downloads import uploads
 from accessgate.downloads.models import UPLOAD_PART_SIZE, ReleaseImport, ReleaseUpload
 from accessgate.downloads.services import download_url_issue
 from accessgate.publishing.reports import access_report, access_report_csv, csv_safe
+from tests.support.api import bearer
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..api.conftest import bearer
-from ..conftest import application, make_policy
 
 
 def console(name, model, *extra):

@@ -1,4 +1,4 @@
-"""Bad input gets a clear 4xx and changes nothing (issue 10, "No 500s")."""
+"""Bad input gets a clear 4xx and changes nothing."""
 
 import pytest
 from django.urls import reverse
@@ -7,8 +7,7 @@ from django.utils import timezone
 from accessgate.access import services
 from accessgate.audit.models import AuditEvent
 from accessgate.core.storage import content_disposition, get_storage
-
-from ..conftest import application
+from tests.support.applications import application
 
 pytestmark = pytest.mark.django_db
 

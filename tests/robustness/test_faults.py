@@ -20,9 +20,9 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.downloads.models import DownloadCounter
 from accessgate.notifications.models import Email, EmailStatus
+from tests.support.applications import application
 
 from .. import factories
-from ..conftest import application
 from ..support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -172,8 +172,7 @@ def test_broker_goes_away_and_the_outbox_delivers_when_it_is_back(client, review
 
     from accessgate import celery_app
     from accessgate.notifications.tasks import redeliver_pending
-
-    from ..notifications.test_outbox import broker
+    from tests.support.celery import broker
 
     proxy, url = redis_proxy
     redis.Redis.from_url(url).flushdb()

@@ -71,7 +71,7 @@ class TestHealth:
         assert response["Cache-Control"].startswith("max-age=0")
 
     def test_ready_is_503_when_the_cache_is_down(self, client, settings):
-        from .test_outages import closed_port
+        from tests.support.network import closed_port
 
         settings.CACHES = {
             "default": {
@@ -86,7 +86,7 @@ class TestHealth:
         assert "127.0.0.1" not in response.content.decode()  # public: no internal addresses
 
     def test_ready_is_503_when_the_broker_is_down(self, client, settings):
-        from .test_outages import closed_port
+        from tests.support.network import closed_port
 
         settings.CELERY_TASK_ALWAYS_EAGER = False
         settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/13"

@@ -1,8 +1,6 @@
 """The cache (Redis) down: issuance and log-in fail closed with 503 + Retry-After, and
 change nothing. Uses a real Redis cache backend pointed at a port nothing listens on."""
 
-import socket
-
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
@@ -11,17 +9,12 @@ from accessgate.access import services
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.downloads.models import DownloadCounter
+from tests.support.applications import application
+from tests.support.network import closed_port
 
 from .. import factories
-from ..conftest import application
 
 pytestmark = pytest.mark.django_db
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the socket is
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ def demo(tmp_path):
             for k, v in os.environ.items()
             if not k.startswith(("ACCESSGATE_", "PYTEST", "DJANGO_", "DATABASE_URL"))
         },
+        "ACCESSGATE_DEBUG": "1",  # as `make demo` runs it
         "ACCESSGATE_VAR_DIR": str(tmp_path),
         "ACCESSGATE_SITE_URL": f"http://127.0.0.1:{port}",
         "ACCESSGATE_DOWNLOAD_RATE_LIMIT": "1000/60",

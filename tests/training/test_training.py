@@ -16,8 +16,7 @@ from accessgate.access.rules.requirements import Facts, evaluate
 from accessgate.core.errors import AccessDenied, PolicyNotMet, ValidationFailed
 from accessgate.training import services
 from accessgate.training.models import Question, Training, TrainingRecord
-
-from ..conftest import application, make_policy
+from tests.support.applications import application, make_policy
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -1,7 +1,7 @@
 """The access app's models, one module per aggregate, all importable from here."""
 
 from .collections import Collection
-from .decisions import Appeal, AppealOutcome, Recusal
+from .decisions import Appeal, AppealOutcome, Escalation, EscalationReason, Recusal, RequestReviewer
 from .formfields import CHOICE_KINDS, FieldKind, FormField
 from .grants import Grant, GrantQuerySet, GrantStatus, SuspensionReason
 from .over_time import CLOSEOUT_TRANSITIONS, Closeout, CloseoutStatus, GrantPeriod, ReminderSent
@@ -32,6 +32,8 @@ __all__ = [
     "DownloadDay",
     "DownloadDayBuilt",
     "DownloadUserDay",
+    "Escalation",
+    "EscalationReason",
     "FieldKind",
     "FormField",
     "Gating",
@@ -42,6 +44,7 @@ __all__ = [
     "Recusal",
     "ReminderSent",
     "RequestKind",
+    "RequestReviewer",
     "RequestStatus",
     "RequirementTiming",
     "Review",

@@ -1,4 +1,5 @@
-"""Decisions beside the reviews: a reviewer's recusal, an applicant's appeal."""
+"""Decisions beside the reviews: a reviewer's recusal, an applicant's appeal, a reviewer assigned
+to one request, an escalation of a request nobody can decide."""
 
 from django.conf import settings
 from django.db import models
@@ -45,3 +46,47 @@ class Appeal(models.Model):
 
     def __str__(self):
         return f"Appeal of request #{self.request_id} ({self.get_outcome_display()})"
+
+
+class RequestReviewer(models.Model):
+    """A reviewer an admin assigned to ONE request from outside the model's reviewers: they see
+    and may decide that request only."""
+
+    request = models.ForeignKey("access.AccessRequest", on_delete=models.PROTECT, related_name="extra_reviewers")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="extra_reviews")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "reviewer"], name="access_request_reviewer_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} on request #{self.request_id}"
+
+
+class EscalationReason(models.TextChoices):
+    NO_ELIGIBLE_REVIEWER = "no_eligible_reviewer", _("no eligible reviewer left")
+    TOO_FEW_REVIEWERS = "too_few_reviewers", _("fewer eligible reviewers than approvals needed")
+    OVERDUE = "overdue", _("past the review target")
+
+
+class Escalation(models.Model):
+    """A stuck or overdue request escalated to the model's admins: once per reason and
+    submission (`round`: the request's `submitted_at` when it was escalated)."""
+
+    request = models.ForeignKey("access.AccessRequest", on_delete=models.PROTECT, related_name="escalations")
+    reason = models.CharField(max_length=32, choices=EscalationReason.choices)
+    round = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "reason", "round"], name="access_escalation_once"),
+        ]
+
+    def __str__(self):
+        return f"Request #{self.request_id} escalated: {self.reason}"

@@ -58,7 +58,7 @@ class AccessPolicy(models.Model):
     blocked_countries = models.JSONField(
         default=list, blank=True, help_text=_("ISO 3166 codes; matched against the profile and the identity document.")
     )
-    # Access over time (reminders, renewal, close-out): see `over_time.py` and README.
+    # Access over time (reminders, renewal, close-out): see `over_time.py` and docs/access-over-time.md.
     reminder_days = models.JSONField(
         _("expiry reminders (days before)"), default=default_reminder_days, blank=True, help_text=_("e.g. [30, 7, 1]")
     )

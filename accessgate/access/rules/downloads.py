@@ -17,6 +17,13 @@ from ..models import Agreement, Grant, GrantStatus, SuspensionReason
 from .requirements import Facts, download_problem, waiting_label
 from .staff import can_publish
 
+# The reason code a refused download of a suspended grant is audited with, by why it is suspended.
+SUSPENSION_REASONS = {
+    SuspensionReason.IDENTITY_EXPIRED: "suspended",
+    SuspensionReason.TRAINING_EXPIRED: "training_expired",
+    SuspensionReason.BY_HAND: "suspended_by_hand",
+}
+
 
 def active_grant(user, model: Model) -> Grant | None:
     if not (user.is_authenticated and user.is_active):
@@ -55,7 +62,8 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     """Everything that must hold for a new download URL, or the reason it does not.
 
     Returns the grant the download happens under. `mfa_verified`: the session passed a
-    second factor, or the token was created in one.
+    second factor, or the token was created in one. Every refusal carries its reason code
+    (`DomainError.reason`), which the download services audit as `download.refused`.
     """
     model = release.model
     apply_url = reverse("apply:form", args=[model.namespace, model.name])
@@ -84,11 +92,13 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 _("Your access to %(model)s is %(waiting)s. It starts the moment they hold.")
                 % {"model": model.full_name, "waiting": waiting_label(latest.waiting_for)},
                 help_url=reverse("access:licence_accept", args=[latest.pk]) if signing else reverse("access:my_access"),
+                reason="pending",
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:
             raise AccessDenied(
                 _("Your access to %(model)s is suspended: %(message)s")
-                % {"model": model.full_name, "message": latest.suspension_message}
+                % {"model": model.full_name, "message": latest.suspension_message},
+                reason=SUSPENSION_REASONS.get(latest.suspended_reason, "suspended"),
             )
         if (
             latest is not None
@@ -99,6 +109,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 _("Your access to %(model)s is suspended until you complete its required training again.")
                 % {"model": model.full_name},
                 help_url=reverse("training:list"),
+                reason="training_expired",
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED:
             raise PolicyNotMet(
@@ -112,6 +123,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 _("You ended your access to %(model)s on %(date)s. Apply again to use it.")
                 % {"model": model.full_name, "date": local_date(latest.ended_at)},
                 help_url=apply_url,
+                reason="ended",
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
             raise AccessDenied(
@@ -138,7 +150,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
         raise PolicyNotMet(
             _("Before your first download of %(model)s, sign its licence and statements.") % {"model": model.full_name},
             help_url=accept_url,
-            reason="licence_not_accepted",
+            reason="not_signed",
         )
     raise PolicyNotMet(
         _("The licence of %(model)s has a new version; accept it before your next download.")

@@ -30,9 +30,8 @@ from accessgate.core.errors import PolicyNotMet
 from ..models import AccessPolicy, AccessRequest, Agreement, Appeal, Decision, Gating, RequestKind, RequestStatus
 from ..models.formfields import canonical_sha256
 from ..models.signoffs import SignoffStatus
-from .conflicts import conflicts
 from .requirements import Facts, unmet_labels
-from .staff import can_review
+from .reviewers import may_review, reviewer_problem
 
 COOLDOWN = "cooldown"
 
@@ -101,11 +100,11 @@ def eligible_approvals(access_request: AccessRequest, policy: AccessPolicy) -> t
         if reviewer is None:
             auto_approved = auto_approved or automatic
             continue
-        if reviewer.pk in seen or reviewer.pk == access_request.user_id or reviewer.pk in recused | excluded:
+        if reviewer.pk in seen or reviewer.pk in recused | excluded:
             continue
-        if not can_review(reviewer, policy.model):
-            continue
-        if policy.conflict_blocks and conflicts(reviewer, access_request.user):
+        # The one eligibility rule of every decision (`rules.reviewers`): the model's reviewers
+        # or one assigned to this request, not the applicant, not recused, not conflicted.
+        if not may_review(reviewer, access_request) or reviewer_problem(reviewer, access_request, policy):
             continue
         seen.append(reviewer.pk)
     return seen, auto_approved

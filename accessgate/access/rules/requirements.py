@@ -236,7 +236,12 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
         )
 
 
-DOWNLOAD_REASONS = {"identity": "identity_required", "mfa": "mfa_required", "country": "country_blocked"}
+DOWNLOAD_REASONS = {
+    "identity": "identity_required",
+    "mfa": "mfa_required",
+    "country": "country_blocked",
+    "training": "training_required",
+}
 
 
 def requirements_for(user: User, policy: AccessPolicy, facts: Facts | None = None) -> list[Requirement]:

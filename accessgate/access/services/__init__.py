@@ -9,6 +9,7 @@ from .appeals import access_request_appeal, access_request_appeal_decide
 from .closeouts import closeout_file, closeout_open
 from .collections import collection_add_model, collection_create
 from .direct import access_request_return_to_pending, grant_create_direct
+from .escalations import access_request_escalate, access_request_reviewer_add, requests_escalate
 from .grants import (
     grant_end,
     grant_expire_due,
@@ -48,6 +49,9 @@ from .workbench import (
 )
 
 __all__ = [
+    "access_request_escalate",
+    "access_request_reviewer_add",
+    "requests_escalate",
     "BulkResult",
     "access_request_assign",
     "access_requests_bulk_decide",

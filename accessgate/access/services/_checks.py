@@ -12,10 +12,9 @@ from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, Validat
 
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
 from ..rules.answers import clean_answers
-from ..rules.conflicts import conflicts
 from ..rules.needs import signoff_covers
 from ..rules.requirements import Facts, application_problem, profile_incomplete
-from ..rules.staff import can_review
+from ..rules.reviewers import may_review, reviewer_problem
 from ..selectors import policy_for
 
 
@@ -116,23 +115,16 @@ def check_application(
 
 
 def check_reviewer(actor: User, access_request: AccessRequest) -> None:
-    """Who may decide this request: a reviewer of the model (or an admin), not the applicant,
-    not recused, and not in a conflict of interest when the policy makes that a block."""
-    if access_request.user_id == actor.pk:
-        raise AccessDenied(_("Nobody can review their own request."))
-    if not can_review(actor, access_request.model):
+    """Who may decide this request: a reviewer of the model (or an admin, or a reviewer an admin
+    assigned to this request), with nothing personal in the way (`rules.reviewers`, the same
+    rule the escalation of stuck requests counts with)."""
+    if access_request.user_id != actor.pk and not may_review(actor, access_request):
         raise AccessDenied(
             _("You are not a reviewer of %(full_name)s.") % {"full_name": access_request.model.full_name}
         )
-    if access_request.recusals.filter(reviewer=actor).exists():
-        raise AccessDenied(_("You recused yourself from this request; another reviewer must decide it."))
-    policy = policy_of(access_request.model)
-    shared = conflicts(actor, access_request.user) if policy.conflict_blocks else []
-    if shared:
-        raise AccessDenied(
-            _("You share %(shared)s with the applicant; this model's policy asks another reviewer to decide.")
-            % {"shared": _(" and ").join(shared)}
-        )
+    problem = reviewer_problem(actor, access_request, policy_of(access_request.model))
+    if problem:
+        raise AccessDenied(problem)
 
 
 def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:

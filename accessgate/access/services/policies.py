@@ -22,6 +22,7 @@ from ..freemail import default_denied_domains
 from ..models import AccessPolicy, AttestationStatement, FieldKind, Gating, RequirementTiming
 from ..rules.downloads import grants_with_signed_licence
 from ._questions import QuestionSpec, clean_questions, sync_questions
+from .escalations import requests_escalate
 
 REQUIREMENT_FIELDS = (
     "require_identity",
@@ -293,6 +294,8 @@ def policy_set(
             attestation_sha256s=[s.sha256 for s in policy.statements.filter(is_active=True)],
             form_field_sha256s=[f.sha256 for f in policy.form_fields.filter(is_active=True)],
         )
+    # More approvals, or conflicts now blocking, can leave open requests without a decider.
+    requests_escalate(model=model)
     return policy
 
 

@@ -34,6 +34,7 @@ from ._checks import check_application, check_requirements, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .agreements import agreement_sign, signed_details
 from .collections import collection_submit
+from .escalations import access_request_escalate
 from .reviews import approve
 from .signoffs import signoffs_void_changed
 
@@ -226,6 +227,7 @@ def open_member_request(
     else:
         email_applicant(access_request, "request_received")
         email_reviewers(access_request, resubmitted=False)
+    access_request_escalate(access_request, meta=meta)  # nobody left who could decide it
     return access_request
 
 
@@ -300,6 +302,7 @@ def access_request_resubmit(
     if policy.require_signoff:
         signoffs_void_changed(access_request, actor=actor, meta=meta)
     email_reviewers(access_request, resubmitted=True)
+    access_request_escalate(access_request, meta=meta)
     return access_request
 
 

@@ -29,6 +29,7 @@ from ..selectors import current_approvals
 from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
 from .door import door_needs, grant_admit, grant_extend
+from .escalations import access_request_escalate
 
 
 def _grant_days(policy: AccessPolicy, days: int | None) -> int:
@@ -187,6 +188,7 @@ def access_request_approve(
         approvals=len(eligible) + 1,
         approvals_required=policy.approvals_required,
     )
+    access_request_escalate(access_request, meta=meta)  # is anyone left for the next approval?
     return None
 
 
@@ -213,6 +215,7 @@ def access_request_recuse(
         model=access_request.model.full_name,
         reason=reason,
     )
+    access_request_escalate(access_request, meta=meta)
     return recusal
 
 

@@ -20,6 +20,7 @@ from accessgate.notifications.services import email_queue
 
 from ..models import AccessRequest, RequestStatus, ReviewerSettings, ReviewNote, ReviewNotifications
 from ..rules.staff import can_review, reviewable_models
+from ..selectors import escalated_now
 from ._checks import locked
 from .reviews import access_request_approve, access_request_reject
 
@@ -158,6 +159,7 @@ def review_digests_send(*, now: datetime | None = None) -> int:
                     model__in=reviewable_models(preference.user), status=RequestStatus.SUBMITTED
                 )
                 .exclude(user=preference.user)
+                .annotate(escalated=escalated_now())
                 .select_related("model")
                 .order_by("submitted_at")
             )
@@ -173,6 +175,7 @@ def review_digests_send(*, now: datetime | None = None) -> int:
                                 "model": r.model.full_name,
                                 "submitted_at": r.submitted_at,
                                 "new": since is None or r.submitted_at > since,
+                                "escalated": r.escalated,
                             }
                             for r in waiting
                         ],

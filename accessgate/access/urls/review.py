@@ -8,6 +8,7 @@ urlpatterns = [
     path("", review.queue, name="queue"),
     path("requests/<int:pk>/", review.detail, name="detail"),
     path("requests/<int:pk>/recuse/", review.recuse, name="recuse"),
+    path("requests/<int:pk>/reviewers/", review.reviewer_add, name="reviewer_add"),
     path("requests/<int:pk>/assign/", workbench.assign, name="assign"),
     path("requests/<int:pk>/notes/", workbench.note_add, name="note_add"),
     path("bulk/", workbench.bulk, name="bulk"),

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accessgate.accounts.roles import Role, role_required
+from accessgate.accounts.models import User
+from accessgate.accounts.roles import Role, has_role, role_required
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.receipts import receipt_response
 from accessgate.core.errors import DomainError
@@ -85,6 +86,8 @@ def _detail_page(request, access_request, *, form=None, recuse_form=None, failed
             "failed_decision": failed_decision,
             "is_own": access_request.user_id == request.user.pk,
             "my_decision": selectors.decision_event(access_request, request.user),
+            "escalations": access_request.escalations.filter(round=access_request.submitted_at),
+            "can_add_reviewer": has_role(request.user, Role.ADMIN) and access_request.is_open,
             **applicant_facts(access_request, request.user),
         },
         status=status,
@@ -270,3 +273,24 @@ def grant_suspend(request, pk):
 @require_http_methods(["GET", "POST"])
 def grant_reinstate(request, pk):
     return _grant_action(request, pk, "reinstate")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def reviewer_add(request, pk):
+    """An admin assigns a reviewer from outside the model's list to this one request."""
+    access_request = selectors.request_for_review(request.user, pk)
+    if access_request is None:
+        raise Http404(_("No such request in your queue."))
+    reviewer = User.objects.filter(email__iexact=request.POST.get("email", "").strip()).first()
+    try:
+        if reviewer is None:
+            raise DomainError(_("No account has that e-mail address."))
+        services.access_request_reviewer_add(
+            actor=request.user, access_request=access_request, reviewer=reviewer, meta=RequestMeta.from_request(request)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(email)s may now decide this request.") % {"email": reviewer.email})
+    return redirect("review:detail", pk=access_request.pk)

@@ -1,29 +1,17 @@
 """`/<namespace>/<name>/resolve/<rev>/<path>` for `hf_hub_download`, mounted at the site root,
 last. A namespace that is one of the portal's own top-level routes never matches here."""
 
+import re
+
 from django.urls import re_path
 
 from accessgate.catalog.converters import NamePartConverter
+from accessgate.catalog.names import TOP_LEVEL_ROUTES
 
 from . import views
 
-# The portal's own top-level routes: never a Hugging Face namespace at the root.
-RESERVED = (
-    "models",
-    "access",
-    "review",
-    "audit",
-    "identity",
-    "accounts",
-    "admin",
-    "dl",
-    "api",
-    "static",
-    "publish",
-    "health",
-)
 PART = NamePartConverter.regex
-NAMESPACE = rf"(?!(?:{'|'.join(RESERVED)})/){PART}"
+NAMESPACE = rf"(?!(?:{'|'.join(map(re.escape, TOP_LEVEL_ROUTES))})/){PART}"
 
 app_name = "hf_resolve"
 

@@ -17,6 +17,7 @@ from accessgate.access.rules.downloads import can_see_files
 from accessgate.access.rules.staff import can_review
 from accessgate.access.selectors import policy_for
 from accessgate.accounts.auth import Caller, mfa_verified, request_identity
+from accessgate.audit.context import RequestMeta
 from accessgate.catalog.selectors import active_releases, model_by_name, release_by_ref
 from accessgate.downloads import services as downloads
 from accessgate.downloads.resolve import Located, redirect_to_issued, resolve_file
@@ -77,7 +78,15 @@ def require_download(request, model, release, user, token):
             f"{_absolute(request, 'apply:form', model.namespace, model.name)} , then create an access token "
             f"at {_absolute(request, 'accounts:tokens')} and set HF_TOKEN to it.",
         )
-    return downloads.download_probe(user=user, release=release, token=token, mfa_verified=mfa_verified(request, token))
+    return downloads.download_probe(
+        user=user,
+        release=release,
+        token=token,
+        mfa_verified=mfa_verified(request, token),
+        meta=RequestMeta.from_request(request),
+        method=request.method,
+        surface="hf",
+    )
 
 
 def _hf_time(moment) -> str:

@@ -85,6 +85,10 @@ class DecisionSerializer(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+class ReviewerAddSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="The e-mail of an account with the reviewer role.")
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=5000, help_text="Shown to the researcher."

@@ -37,6 +37,7 @@ urlpatterns = [
     path("review/requests/<int:pk>/", review.RequestDetail.as_view(), name="review_request"),
     path("review/requests/<int:pk>/approve/", review.Approve.as_view(), name="review_approve"),
     path("review/requests/<int:pk>/reject/", review.Reject.as_view(), name="review_reject"),
+    path("review/requests/<int:pk>/reviewers/", review.ReviewerAdd.as_view(), name="review_reviewer_add"),
     path("review/requests/<int:pk>/request-changes/", review.RequestChanges.as_view(), name="review_changes"),
     path("review/grants/", review.Grants.as_view(), name="review_grants"),
     path("review/grants/<int:pk>/revoke/", review.GrantRevoke.as_view(), name="review_revoke"),

@@ -15,14 +15,12 @@ from accessgate.access.models import Grant
 from accessgate.access.selectors import collection_by_name
 from accessgate.access.services import (
     PolicySettings,
-    QuestionSpec,
     access_request_submit,
     collection_create,
     policy_set,
 )
 from accessgate.accounts.mfa import has_totp, totp_new_secret
 from accessgate.accounts.models import ApiToken
-from accessgate.accounts.roles import Role
 from accessgate.accounts.selectors import user_by_email
 from accessgate.accounts.services import (
     mfa_totp_activate,
@@ -33,101 +31,32 @@ from accessgate.accounts.services import (
     user_create,
     user_password_set,
 )
-from accessgate.catalog.demo_models import model_files
 from accessgate.catalog.models import LicenseVersion
 from accessgate.catalog.selectors import model_by_name, release_by_ref
 from accessgate.catalog.services import license_publish, model_create
 from accessgate.downloads.imports import release_import_prepare, release_import_run
 from accessgate.training.models import Question, Training
 
-DEMO_DOMAIN = "demo.accessgate.test"
-NAMESPACE, NAME, VERSION = "demo-lab", "frontier-demo-7b", "1.0"
-OPEN_NAME = "tiny-demo-1b"  # auto-approved; the demo researcher already has access
-SECURE_NAME = "secure-demo-13b"  # auto-approved once identity is verified and two-factor is on
-COUNCIL_NAME = "council-demo-70b"  # two approvals (the reviewer and the admin) and custom questions; no files yet
-COUNCIL_QUESTIONS = [
-    QuestionSpec("project", "Project name", help_text="As on your grant or ethics approval."),
-    QuestionSpec(
-        "sector", "Sector", kind="single_choice", choices=["Academic", "Non-profit", "Industry", "Government"]
-    ),
-    QuestionSpec(
-        "uses", "Planned uses", kind="multiple_choice", choices=["Evaluation", "Interpretability", "Fine-tuning"]
-    ),
-    QuestionSpec("ethics", "An ethics board or equivalent approved this work", kind="checkbox"),
-    QuestionSpec("country", "Country where the weights will be stored", kind="country"),
-    QuestionSpec("start", "Planned start", kind="date", required=False),
-    QuestionSpec("lab_url", "Lab or project web page", kind="url", required=False),
-    QuestionSpec("plan", "Safety plan", kind="long_text", help_text="Who has access, where the weights live."),
-]
-DEMO_TOKEN_NAME = "demo curl"
-DEMO_REVIEW_TOKEN_NAME = "demo hf review"
-
-LICENCE_TEXT = """Frontier Demo Research Licence, version 1.0
-
-1. Grant. The publisher grants you a non-exclusive, non-transferable licence to use the
-   model weights for the research purpose you stated in your application.
-2. No redistribution. You will not share, publish or host the weights, or derivatives
-   that reproduce them, outside the team named in your application.
-3. Safeguards. You will not remove or weaken the model's safety training, and you will
-   report any dangerous capability you observe to the publisher within 14 days.
-4. Security. You will store the weights on access-controlled systems only.
-5. Termination. Access ends when your grant expires or is revoked; you will then delete
-   every copy of the weights.
-"""
-
-STATEMENTS = [
-    "I will use the weights only for the research purpose I describe above.",
-    "I will not redistribute the weights or host them for people outside my team.",
-    "I will not attempt to remove or circumvent the model's safeguards.",
-]
-
-MODEL_CARD = """## Frontier Demo 7B
-
-A *demonstration* model for accessgate. Its files are a genuine, tiny Llama checkpoint
-with random weights: real tools load them, but they show how gated downloads work, not
-how a language model behaves.
-
-| Property | Value |
-|---|---|
-| Parameters | 7B (simulated) |
-| Context | 8k tokens |
-| Licence | Frontier Demo Research Licence 1.0 |
-
-### Intended users
-Safety and interpretability researchers at universities and labs.
-"""
-
-ACCOUNTS = {
-    "researcher": (None, ("Rosalind Franklin", "King's College London", "Research associate", "GB")),
-    "reviewer": (Role.REVIEWER, ("Rey Viewer", "accessgate demo", "Reviewer", "GB")),
-    "auditor": (Role.AUDITOR, ("Audrey Tor", "accessgate demo", "Auditor", "DE")),
-    "admin": (Role.ADMIN, ("Ada Min", "accessgate demo", "Administrator", "FR")),
-}
-
-
-# Each demo release is a genuine tiny Llama checkpoint: random weights in a real format
-# (accessgate/catalog/demo_models.py). `--large` adds LARGE_VERSION of the open model.
-DEMO_CHECKPOINTS = {
-    NAME: {"size": "small", "shards": 2},
-    OPEN_NAME: {"size": "tiny", "shards": 2},
-    SECURE_NAME: {"size": "tiny", "shards": 1},
-}
-LARGE_VERSION = "2.0-large"
-
-
-def demo_files(name: str, *, size: str | None = None, shards: int | None = None) -> dict[str, bytes]:
-    checkpoint = DEMO_CHECKPOINTS[name]
-    return model_files(
-        name=f"{NAMESPACE}/{name}", size=size or checkpoint["size"], shards=shards or checkpoint["shards"]
-    )
-
-
-DEMO_QUIZ_INTRO = "Three questions on the licence's main rules. Valid for a year."
-DEMO_QUIZ = [
-    ("May you share the weights with a colleague who has no grant?", ["Yes", "No"], 1),
-    ("Must you delete the weights when your access ends?", ["Yes", "No"], 0),
-    ("May you remove the model's safety mitigations?", ["Yes, for research", "No"], 1),
-]
+from ._demo_content import (
+    ACCOUNTS,
+    COUNCIL_NAME,
+    COUNCIL_QUESTIONS,
+    DEMO_DOMAIN,
+    DEMO_QUIZ,
+    DEMO_QUIZ_INTRO,
+    DEMO_REVIEW_TOKEN_NAME,
+    DEMO_TOKEN_NAME,
+    LARGE_VERSION,
+    LICENCE_TEXT,
+    MODEL_CARD,
+    NAME,
+    NAMESPACE,
+    OPEN_NAME,
+    SECURE_NAME,
+    STATEMENTS,
+    VERSION,
+    demo_files,
+)
 
 
 class Command(BaseCommand):
@@ -283,7 +212,7 @@ class Command(BaseCommand):
         return model
 
     def _council(self, *, licence, reviewer):
-        """Two-person approval with custom questions (added by issue 13; no release, so no files)."""
+        """Two-person approval with custom questions (no release, so no files)."""
         model = model_by_name(NAMESPACE, COUNCIL_NAME)
         if model is None:
             model = model_create(
@@ -313,7 +242,7 @@ class Command(BaseCommand):
         return model
 
     def _family(self, lead, *members):
-        """A collection (added by issue 13): one application, a grant on each member."""
+        """A collection: one application, a grant on each member."""
         family = collection_by_name(NAMESPACE, "frontier-family")
         return family or collection_create(
             actor=None,
@@ -331,7 +260,9 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory() as source:
                 for path, content in make_files().items():
                     (Path(source) / path).write_bytes(content)
-                job = release_import_prepare(actor=None, model=model, version=version, source=source, notes=notes)
+                job = release_import_prepare(
+                    actor=None, model=model, version=version, source=source, notes=notes, operator=True
+                )
                 release_import_run(job)
 
     def _grant(self, researcher, model):

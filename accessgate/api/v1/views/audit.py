@@ -9,9 +9,10 @@ from rest_framework.response import Response
 
 from accessgate.accounts.roles import Role
 from accessgate.audit import selectors
+from accessgate.audit.exports import audit_export_download, audit_export_request
 from accessgate.audit.forms import AuditFilterForm
 from accessgate.audit.models import AuditExport, VerificationRun
-from accessgate.audit.services import audit_export_download, audit_export_request, audit_verification_request
+from accessgate.audit.verification import audit_verification_request
 
 from .. import staff_serializers as s
 from ..pagination import Cursor, EventCursor

@@ -10,8 +10,10 @@ from accessgate.access.services import (
     access_request_approve,
     access_request_reject,
     access_request_request_changes,
+    access_request_reviewer_add,
     grant_revoke,
 )
+from accessgate.accounts.models import User
 from accessgate.accounts.roles import Role
 from accessgate.core.errors import NotFound
 
@@ -128,6 +130,27 @@ class Approve(Decide):
     )
     def post(self, request, pk):
         return super().post(request, pk)
+
+
+class ReviewerAdd(RequestLookup):
+    roles = (Role.ADMIN,)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Admins: let a reviewer from outside the model's list decide this one request",
+        request=s.ReviewerAddSerializer,
+    )
+    def post(self, request, pk):
+        access_request = self.get_request(pk)
+        data = s.ReviewerAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reviewer = User.objects.filter(email__iexact=data.validated_data["email"]).first()
+        if reviewer is None:
+            raise NotFound(_("No account has that e-mail address."))
+        access_request_reviewer_add(
+            actor=request.user, access_request=access_request, reviewer=reviewer, meta=self.meta()
+        )
+        return Response(_detail(self, self.get_request(pk)))
 
 
 class Reject(Decide):

@@ -47,7 +47,10 @@ class ProgressLine:
 class Command(BaseCommand):
     help = (
         "Create a release from a local directory (uploaded to the configured store) or from an "
-        "existing s3://bucket/prefix (indexed in place). Every file's size and sha256 are recorded."
+        "existing s3://bucket/prefix (indexed in place). Every file's size and sha256 are recorded. "
+        "An s3:// prefix must lie under the model's own namespace/name/ (or an import prefix opened to "
+        "--requested-by) unless --any-prefix says otherwise; the bucket root, the portal's own areas and "
+        "other models' files are refused always."
     )
 
     def add_arguments(self, parser):
@@ -59,13 +62,21 @@ class Command(BaseCommand):
             "--requested-by", default="", metavar="EMAIL", help="the account asking (recorded on the job and audited)"
         )
         parser.add_argument(
+            "--any-prefix",
+            action="store_true",
+            help="index an s3:// prefix outside the model's own (never the bucket root, the portal's areas "
+            "or another model's files)",
+        )
+        parser.add_argument(
             "--background", action="store_true", help="queue a Celery task and return; follow it in the admin"
         )
         parser.add_argument(
             "--quiet", action="store_true", help="no progress lines (the summary and errors are still printed)"
         )
 
-    def handle(self, *args, model, version, source, notes, background, requested_by, quiet=False, **options):
+    def handle(
+        self, *args, model, version, source, notes, background, requested_by, quiet=False, any_prefix=False, **options
+    ):
         namespace, _, name = model.partition("/")
         target = model_by_name(namespace, name, include_drafts=True)
         if target is None:
@@ -76,7 +87,15 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No account with the e-mail address {requested_by}.")
         try:
-            job = release_import_prepare(actor=actor, model=target, version=version, source=source, notes=notes)
+            job = release_import_prepare(
+                actor=actor,
+                model=target,
+                version=version,
+                source=source,
+                notes=notes,
+                operator=True,
+                unconfined=any_prefix,
+            )
             if background:
                 queue_after_commit(run_release_import, job.pk, job=(ReleaseImport, job.pk), what="the import")
                 self.stdout.write(f"Queued import #{job.pk}; follow it under Downloads › Release imports in the admin.")

@@ -25,7 +25,7 @@ def cover_signed_content(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0012_dashboard_indexes'),
+        ('access', '0013_escalations'),
     ]
 
     operations = [
