@@ -17,10 +17,10 @@ from accessgate.accounts.services import role_grant, role_remove
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied
 from accessgate.notifications.models import Email
+from tests.support.api import bearer
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..api.conftest import bearer
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

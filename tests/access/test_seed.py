@@ -146,7 +146,9 @@ def test_make_demo_passes_host_and_port_to_the_site_url():
         ["make", "-n", "demo", "PORT=8123", "HOST=0.0.0.0"], cwd=root, capture_output=True, text=True, check=True
     ).stdout
     assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 .venv/bin/python manage.py seed_demo" in dry
-    assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 .venv/bin/python manage.py runserver 0.0.0.0:8123" in dry
+    # The server and the schedule beside it run in one shell that has the demo's environment.
+    assert "ACCESSGATE_SITE_URL=http://0.0.0.0:8123 sh -c '.venv/bin/python manage.py run_schedule &" in dry
+    assert "manage.py runserver 0.0.0.0:8123'" in dry
 
 
 def test_seed_demo_configures_access_over_time(settings):

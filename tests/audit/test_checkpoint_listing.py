@@ -19,6 +19,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PREFIX = "audit-checkpoints/"
 
 
+@pytest.fixture(autouse=True)
+def _own_bucket(backend, settings, tmp_path):
+    """The s3rver bucket outlives a test: each test here writes into a bucket of its own, so the
+    junk it leaves under the checkpoint prefix never reaches another test's verification."""
+    if backend == "s3":
+        bucket = f"listing-{tmp_path.name.lower().replace('_', '-')[-40:]}"
+        get_storage().client.create_bucket(Bucket=bucket)
+        settings.ACCESSGATE_S3 = {**settings.ACCESSGATE_S3, "bucket": bucket}
+
+
 def put(key: str, body: bytes) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "f"

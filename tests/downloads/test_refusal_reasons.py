@@ -17,10 +17,10 @@ from accessgate.accounts.services import token_create
 from accessgate.audit import refusals
 from accessgate.audit.models import AuditEvent
 from accessgate.downloads.models import DownloadCounter
+from tests.support.applications import application
+from tests.support.downloads import file_url
 
 from .. import factories
-from ..conftest import application
-from .test_contract import file_url
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def _flushed(clock):
     return _events()
 
 
-def _refuse_and_check(release, reviewer, clock, reason, surface):
+def assert_refused_and_counted(release, reviewer, clock, reason, surface):
     user = REASONS[reason](release, reviewer)
     token, secret = token_create(actor=user, name="script")
     method, url, targets, extra = SURFACES[surface]
@@ -163,13 +163,13 @@ def _refuse_and_check(release, reviewer, clock, reason, surface):
 @pytest.mark.parametrize("surface", SURFACES)
 @pytest.mark.parametrize("reason", REASONS)
 def test_every_refusal_is_counted_with_its_reason(release, reviewer, clock, reason, surface):
-    _refuse_and_check(release, reviewer, clock, reason, surface)
+    assert_refused_and_counted(release, reviewer, clock, reason, surface)
 
 
 @pytest.mark.parametrize("surface", ["portal_get", "hf_get", "manifest"])
 @pytest.mark.parametrize("reason", REASONS)
 def test_fast_path_hands_every_refusal_to_the_explaining_path(postgres, release, reviewer, clock, reason, surface):
-    _refuse_and_check(release, reviewer, clock, reason, surface)
+    assert_refused_and_counted(release, reviewer, clock, reason, surface)
 
 
 def test_rest_api_manifest_refusals_are_counted(release, reviewer, clock):
