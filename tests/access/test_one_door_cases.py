@@ -11,9 +11,9 @@ from accessgate.access.models import AccessRequest, Appeal, FormField, Grant
 from accessgate.accounts.services import token_create
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import PolicyNotMet
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 

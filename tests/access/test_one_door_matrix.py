@@ -19,9 +19,9 @@ from accessgate.accounts.services import token_create
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
 from accessgate.downloads import fast
+from tests.support.applications import application, make_policy
 
 from .. import factories
-from ..conftest import application, make_policy
 
 pytestmark = pytest.mark.django_db
 SIGNED = "Rosalind Franklin"

@@ -25,6 +25,7 @@ from ..models import (
     RequestStatus,
 )
 from ..selectors import member_left_out, policy_for
+from ._applications import carry_over_request, open_member_request
 
 
 def _check_member(collection_lead: Model, model: Model) -> None:
@@ -100,8 +101,6 @@ def collection_submit(
     its questions' answers, from the one form), each reaching the door on its own approvals.
     A member in cooldown (or already held, or refused to this person) is left out, saying so.
     Returns the lead's request, or the first member's when the lead is left out."""
-    from .requests import open_member_request  # the request life cycle imports collections
-
     ticked = set(AttestationStatement.objects.filter(pk__in=accepted_statement_ids).values_list("sha256", flat=True))
     answers = dict(answers or {})
     members = [collection.lead, *collection.members.exclude(pk=collection.lead_id).order_by("namespace", "name")]
@@ -171,8 +170,6 @@ def collection_add_model(
     )
     if not collection.covers_later_models:
         return []
-    from .requests import carry_over_request
-
     now = timezone.now()
     holders = (
         AccessRequest.objects.filter(

@@ -24,6 +24,7 @@ from accessgate.core.errors import InvalidTransition, PolicyNotMet
 from ..models import GRANT_TRANSITIONS, AccessPolicy, AccessRequest, Grant, GrantPeriod, GrantStatus
 from ..rules.needs import cooldown_refusal, needs_for
 from ..selectors import policy_for
+from ._expiry import end_lapsed
 
 
 def _policy(model: Model) -> AccessPolicy:
@@ -58,8 +59,6 @@ def grant_admit(
     already has (pending): active when the whole policy holds, otherwise pending with what it
     waits for. Records `grant.created`, `grant.activated` or `grant.waiting`; `on_open(grant)`
     runs before that event (the decision that opened the grant records itself first)."""
-    from .grants import end_lapsed  # the grant life cycle imports the door
-
     model = model or access_request.model
     waiting_for = door_needs(access_request, model, now=now)
     grant = Grant.objects.select_for_update().filter(request=access_request, model=model).first()
