@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from accessgate.access.models import AccessRequest, Agreement, Grant, GrantStatus, RequestStatus
+from accessgate.access.models import AccessRequest, Agreement, Decision, Grant, GrantStatus, RequestStatus, Review
 from accessgate.accounts.mfa import totp_activate, totp_new_secret, totp_now
 from accessgate.accounts.models import Profile
 from accessgate.accounts.roles import Role
@@ -181,3 +181,19 @@ class GrantFactory(factory.django.DjangoModelFactory):
     def agreement(self, create, extracted, **kwargs):
         if create and extracted is not False and hasattr(self.model, "policy"):
             AgreementFactory(request=self.request, **kwargs)
+
+    @factory.post_generation
+    def approvals(self, create, extracted, **kwargs):
+        """The approvals the model's policy asks for, by its reviewers (the door counts them)."""
+        if not create or extracted is False or not hasattr(self.model, "policy"):
+            return
+        policy = self.model.policy
+        if policy.gating == "auto":
+            Review.objects.create(request=self.request, reviewer=None, decision=Decision.APPROVED)
+            return
+        reviewers = list(self.model.reviewers.exclude(pk=self.user_id)[: policy.approvals_required])
+        while len(reviewers) < policy.approvals_required:
+            reviewers.append(UserFactory(role="reviewer"))
+            self.model.reviewers.add(reviewers[-1])
+        for reviewer in reviewers:
+            Review.objects.create(request=self.request, reviewer=reviewer, decision=Decision.APPROVED)

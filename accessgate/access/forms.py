@@ -69,12 +69,12 @@ class ApplicationForm(SignatureForm):
         help_text=gettext_lazy("What you will do with the weights, for which project, and who will have access."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, questions=None, **kwargs):
         super().__init__(*args, **kwargs)
         minimum = self.policy.min_intended_use_chars
         self.fields["intended_use"].help_text += " " + _("At least %(minimum)s characters.") % {"minimum": minimum}
         self.fields["intended_use"].validators.append(forms.fields.validators.MinLengthValidator(minimum))
-        self.questions = list(self.policy.form_fields.filter(is_active=True))
+        self.questions = list(self.policy.form_fields.filter(is_active=True) if questions is None else questions)
         for question in self.questions:
             self.fields[f"field_{question.key}"] = question_field(question)
 

@@ -17,9 +17,11 @@ from .models import (
     AccessRequest,
     Agreement,
     Appeal,
+    AttestationStatement,
     Collection,
     Decision,
     Escalation,
+    FormField,
     Grant,
     GrantStatus,
     RequestReviewer,
@@ -30,7 +32,7 @@ from .models import (
 )
 from .models.over_time import Closeout, CloseoutStatus, GrantPeriod
 from .rules.conflicts import conflicts
-from .rules.requirements import Facts, blocked_country, evaluate
+from .rules.requirements import Facts, application_problem, blocked_country, evaluate
 from .rules.staff import reviewable_models
 
 
@@ -41,6 +43,70 @@ def collection_by_name(namespace: str, name: str) -> Collection | None:
         .prefetch_related("members")
         .first()
     )
+
+
+def member_left_out(user, model: Model) -> str:
+    """Why a collection application leaves this member out for `user` ("" when it does not)."""
+    policy = policy_for(model)
+    if policy is None or model.is_draft:
+        return _("%(full_name)s is not open for applications yet.") % {"full_name": model.full_name}
+    if Grant.objects.filter(
+        user=user, model=model, status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.SUSPENDED]
+    ).exists():
+        return _("You already hold a grant on %(full_name)s.") % {"full_name": model.full_name}
+    if AccessRequest.objects.filter(
+        user=user, model=model, status__in=[*OPEN_STATUSES, RequestStatus.APPEALED]
+    ).exists():
+        return _("You already have an open request for %(full_name)s.") % {"full_name": model.full_name}
+    until = reapply_after(user, model)
+    if until is not None:
+        return _(
+            "Your last request for %(full_name)s was rejected; its policy's cooldown runs until %(until)s UTC."
+        ) % {"full_name": model.full_name, "until": f"{until:%Y-%m-%d %H:%M}"}
+    problem = application_problem(policy, Facts(user))
+    return problem.message if problem else ""
+
+
+def collection_statements(collection: Collection) -> list[AttestationStatement]:
+    """The union of the members' current statements, each text asked once (by its sha256)."""
+    seen, union = set(), []
+    for statement in AttestationStatement.objects.filter(
+        policy__model__collections=collection, is_active=True
+    ).order_by("policy__model__namespace", "policy__model__name", "position", "pk"):
+        if statement.sha256 not in seen:
+            seen.add(statement.sha256)
+            union.append(statement)
+    return union
+
+
+def collection_questions(collection: Collection) -> list[FormField]:
+    """The union of the members' current questions, each key asked once."""
+    seen, union = set(), []
+    for question in FormField.objects.filter(policy__model__collections=collection, is_active=True).order_by(
+        "policy__model__namespace", "policy__model__name", "position", "pk"
+    ):
+        if question.key not in seen:
+            seen.add(question.key)
+            union.append(question)
+    return union
+
+
+def collection_outlook(user, collection: Collection) -> list[dict]:
+    """For the collection's page: each member, what its own policy asks beyond the one form
+    (approvals, sign-off, trainings, requirements), and why it would be left out, if it would."""
+    outlook = []
+    for model in collection.members.order_by("namespace", "name"):
+        policy = policy_for(model)
+        asks = []
+        if policy is not None:
+            asks.append(_("two approvals") if policy.approvals_required == 2 else _("one approval"))
+            if policy.gating == "auto":
+                asks[-1] = _("automatic approval")
+            if policy.require_signoff:
+                asks.append(_("a signing official's countersignature"))
+            asks += [r.label for r in evaluate(policy, Facts(user)) if r.key != "profile"]
+        outlook.append({"model": model, "asks": asks, "left_out": member_left_out(user, model)})
+    return outlook
 
 
 def policy_for(model: Model) -> AccessPolicy | None:
@@ -203,6 +269,14 @@ def own_active_grant(user, pk: int) -> Grant | None:
     return Grant.objects.active().filter(user=user, pk=pk).select_related("model", "request").first()
 
 
+def own_grant_to_sign(user, pk: int) -> Grant | None:
+    """The user's grant that is active or waiting (pending), for the signing pages."""
+    running = Grant.objects.active().filter(user=user, pk=pk) | Grant.objects.filter(
+        user=user, pk=pk, status=GrantStatus.PENDING
+    )
+    return running.select_related("model", "request").first()
+
+
 def current_approvals(access_request: AccessRequest) -> QuerySet[Review]:
     """The approvals given since the request was last (re)submitted, oldest first."""
     if access_request.status != RequestStatus.SUBMITTED:
@@ -288,6 +362,7 @@ AGREEMENT_ACTIONS = (
     AuditAction.ACCESS_REQUEST_SUBMITTED,
     AuditAction.ACCESS_REQUEST_RESUBMITTED,
     AuditAction.ACCESS_AGREEMENT_RENEWED,
+    AuditAction.ACCESS_AGREEMENT_SIGNED,
     AuditAction.ACCESS_RENEWAL_SUBMITTED,
 )
 DECISION_ACTIONS = (

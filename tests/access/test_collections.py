@@ -1,9 +1,9 @@
-"""Collections: one request and one agreement, a grant on every member, later models too."""
+"""Collections: one form, one request per member decided under its own policy, later models too."""
 
 import pytest
 
 from accessgate.access import services
-from accessgate.access.models import Grant, GrantStatus
+from accessgate.access.models import AccessRequest, Grant, GrantStatus
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import Conflict, ValidationFailed
 from tests.support.applications import application, make_policy
@@ -33,30 +33,55 @@ def family(model, licence, reviewer):
     )
 
 
-def test_one_application_yields_a_grant_on_every_member(researcher, family, reviewer, events):
-    request = services.access_request_submit(actor=researcher, collection=family, **application(family.lead))
-    assert request.agreements.count() == 1
-    assert AuditEvent.objects.get(action="access.request.submitted").details["collection"] == family.full_name
+def test_one_application_opens_one_request_per_member_under_its_own_policy(researcher, family, reviewer, events):
+    lead = services.access_request_submit(actor=researcher, collection=family, **application(family.lead))
+    requests = AccessRequest.objects.filter(collection=family, user=researcher)
+    assert {r.model for r in requests} == set(family.members.all()) and lead.model == family.lead
+    assert all(r.agreements.count() == 1 for r in requests)
+    applied = AuditEvent.objects.get(action="access.collection.applied").details
+    assert applied["left_out"] == {} and set(applied["requests"]) == {m.full_name for m in family.members.all()}
     start = len(events())
-    grant = services.access_request_approve(actor=reviewer, access_request=request)
-    grants = Grant.objects.filter(request=request)
-    assert {g.model for g in grants} == set(family.members.all())
-    assert {g.expires_at for g in grants} == {grant.expires_at}
-    assert events()[start:] == ["access.request.approved"] + ["grant.created"] * 3
+    grants = [services.access_request_approve(actor=reviewer, access_request=r) for r in requests.order_by("pk")]
+    assert events()[start:] == ["access.request.approved", "grant.created"] * 3
+    assert {g.status for g in grants} == {"active"}
     # Each grant stands alone: revoking one leaves the others.
-    other = grants.exclude(pk=grant.pk).first()
-    services.grant_revoke(actor=reviewer, grant=other, reason="Not this one.")
-    assert Grant.objects.active().filter(request=request).count() == 2
+    services.grant_revoke(actor=reviewer, grant=grants[1], reason="Not this one.")
+    assert Grant.objects.active().filter(user=researcher).count() == 2
+
+
+def test_a_two_approval_member_waits_and_a_cooldown_member_is_left_out(researcher, model, licence, reviewer):
+    council = member(licence, reviewer, approvals_required=2, reapply_cooldown_days=14)
+    strict = member(licence, reviewer, approvals_required=2)
+    family = services.collection_create(
+        actor=None, namespace="acme-lab", name="frontier", display_name="F", lead=model, members=[council, strict]
+    )
+    earlier = services.access_request_submit(actor=researcher, **application(council))
+    services.access_request_reject(actor=reviewer, access_request=earlier, reason="Not now.")
+    services.access_request_submit(actor=researcher, collection=family, **application(model))
+    applied = AuditEvent.objects.get(action="access.collection.applied").details
+    assert list(applied["left_out"]) == [council.full_name] and "cooldown" in applied["left_out"][council.full_name]
+    assert not AccessRequest.objects.filter(user=researcher, model=council, status="submitted").exists()
+    on_strict = AccessRequest.objects.get(user=researcher, model=strict)
+    # One reviewer approving is one of the two approvals the member's own policy needs.
+    assert services.access_request_approve(actor=reviewer, access_request=on_strict) is None
+    assert not Grant.objects.filter(user=researcher, model=strict).exists()
+    second = factories.UserFactory(role="reviewer")
+    strict.reviewers.add(second)
+    assert services.access_request_approve(actor=second, access_request=on_strict).status == "active"
 
 
 def test_models_added_later_are_covered_when_the_collection_says_so(researcher, family, licence, reviewer, events):
-    request = services.access_request_submit(actor=researcher, collection=family, **application(family.lead))
-    services.access_request_approve(actor=reviewer, access_request=request)
+    services.access_request_submit(actor=researcher, collection=family, **application(family.lead))
+    for request in AccessRequest.objects.filter(collection=family):
+        services.access_request_approve(actor=reviewer, access_request=request)
     later = member(licence, reviewer)
     start = len(events())
     opened = services.collection_add_model(actor=None, collection=family, model=later)
-    assert [g.model for g in opened] == [later] and opened[0].user == researcher
-    assert events()[start:] == ["access.collection.model_added", "grant.created"]
+    assert [r.model for r in opened] == [later] and opened[0].user == researcher
+    assert events()[start:] == ["access.collection.model_added", "access.request.submitted"]
+    # Its reviewers decide it; the grant then waits for the holder's own signature.
+    grant = services.access_request_approve(actor=reviewer, access_request=opened[0])
+    assert grant.status == "pending" and grant.waiting_for == ["your intended use", "your signature"]
 
 
 def test_not_when_it_does_not(researcher, model, licence, reviewer):
@@ -85,12 +110,26 @@ def test_refusals(model, licence, reviewer, family, researcher):
         services.access_request_submit(actor=researcher, collection=family, **application(second))
 
 
-def test_a_pending_lead_makes_pending_members(researcher, model, licence, reviewer):
+def test_each_member_waits_only_for_its_own_rules(researcher, model, licence, reviewer):
     make_policy(model, licence, require_mfa=True, requirements_timing="after")
     sibling = member(licence, reviewer)
     family = services.collection_create(
         actor=None, namespace="acme-lab", name="fam", display_name="Fam", lead=model, members=[sibling]
     )
-    request = services.access_request_submit(actor=researcher, collection=family, **application(model))
-    services.access_request_approve(actor=reviewer, access_request=request)
-    assert set(Grant.objects.filter(request=request).values_list("status", flat=True)) == {GrantStatus.PENDING}
+    services.access_request_submit(actor=researcher, collection=family, **application(model))
+    grants = {
+        r.model: services.access_request_approve(actor=reviewer, access_request=r)
+        for r in AccessRequest.objects.filter(collection=family)
+    }
+    assert grants[model].status == GrantStatus.PENDING and grants[model].waiting_for == ["Two-factor authentication"]
+    assert grants[sibling].status == GrantStatus.ACTIVE
+
+
+def test_the_collection_page_says_what_each_member_needs(client, researcher, model, licence, reviewer):
+    council = member(licence, reviewer, approvals_required=2, require_signoff=True)
+    family = services.collection_create(
+        actor=None, namespace="acme-lab", name="fam", display_name="Fam", lead=model, members=[council]
+    )
+    client.force_login(researcher)
+    page = client.get(f"/models/collections/{family.full_name}/apply/").content.decode()
+    assert f"{council.full_name}</span>: two approvals, a signing official&#x27;s countersignature" in page

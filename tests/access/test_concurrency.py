@@ -79,3 +79,33 @@ def test_two_second_approvals_at_once_make_one_grant(two_person_request):
     assert refusals[0].message == "This request is approved; it cannot be approved."
     assert Grant.objects.count() == 1
     assert AuditEvent.objects.filter(action="grant.created").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_appeal_decision_and_a_direct_grant_at_once_make_one_usable_grant(postgres):
+    licence = LicenseVersion.objects.create(name="Race appeal", version="1", text="t")
+    rejecter, appeal_reviewer, granter = (factories.UserFactory(role="reviewer") for _ in range(3))
+    model = factories.ModelFactory(reviewers=[rejecter, appeal_reviewer, granter])
+    make_policy(model, licence)
+    applicant = factories.UserFactory(profile__full_name="Appealer")
+    request = services.access_request_submit(actor=applicant, **application(model, typed_name="Appealer"))
+    services.access_request_reject(actor=rejecter, access_request=request, reason="No.")
+    services.access_request_appeal(actor=applicant, access_request=request, message="Please look again.")
+    outcomes = race(
+        [
+            lambda: services.access_request_appeal_decide(
+                actor=appeal_reviewer, access_request=request, grant=True, message="Granted."
+            ),
+            lambda: services.grant_create_direct(actor=granter, user=applicant, model=model),
+        ]
+    )
+    appeal, direct = outcomes
+    assert isinstance(appeal, Grant) and appeal.status == "active"
+    # The direct grant waited for the appeal's decision, then saw it: a clear refusal.
+    assert isinstance(direct, DomainError)
+    assert "already has access" in direct.message or "appeal" in direct.message
+    assert Grant.objects.active().filter(user=applicant, model=model).count() == 1
+    assert Grant.objects.filter(user=applicant, model=model).count() == 1
+    assert AuditEvent.objects.filter(action="grant.created").count() == 1
+    assert AuditEvent.objects.filter(action="access.appeal.granted").count() == 1
+    assert not AuditEvent.objects.filter(action="access.request.approval_recorded").exists()

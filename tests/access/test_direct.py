@@ -15,17 +15,27 @@ from .. import factories
 pytestmark = pytest.mark.django_db
 
 
-def test_direct_grant_audited_and_needs_signature(model, researcher, reviewer, events):
+def test_direct_grant_audited_and_waits_for_the_application(model, researcher, reviewer, events):
     grant = grant_create_direct(actor=reviewer, user=researcher, model=model)
-    assert events() == ["grant.created"]
+    assert events() == ["access.request.approved", "grant.created"]
     details = AuditEvent.objects.get(action="grant.created").details
-    assert details["direct"] is True and details["agreement_signed"] is False
+    assert details["status"] == "pending" and details["waiting_for"] == ["your intended use", "your signature"]
     assert grant.request.status == "approved" and not grant.request.agreements.exists()
-    with pytest.raises(PolicyNotMet, match="Before your first download") as error:
+    with pytest.raises(PolicyNotMet, match="waiting for: your intended use, your signature") as error:
         download_check(researcher, model.releases.get())
     assert error.value.help_url == f"/access/grants/{grant.pk}/accept-licence/"
     ids = set(model.policy.statements.filter(is_active=True).values_list("pk", flat=True))
-    services.agreement_renew(actor=researcher, grant=grant, accepted_statement_ids=ids, typed_name="Rosalind Franklin")
+    with pytest.raises(InvalidTransition):  # not active: nothing to re-accept
+        services.agreement_renew(actor=researcher, grant=grant, accepted_statement_ids=ids, typed_name="x")
+    grant = services.grant_sign(
+        actor=researcher,
+        grant=grant,
+        intended_use="Red-teaming refusal behaviour for a university safety study.",
+        accepted_statement_ids=ids,
+        typed_name="Rosalind Franklin",
+    )
+    assert grant.status == "active"
+    assert events()[-2:] == ["access.agreement.signed", "grant.activated"]
     assert download_check(researcher, model.releases.get()) == grant
 
 
@@ -43,7 +53,7 @@ def test_direct_grant_refusals(model, researcher, reviewer):
     with pytest.raises(AccessDenied):
         grant_create_direct(actor=reviewer, user=reviewer, model=model)
     grant_create_direct(actor=reviewer, user=researcher, model=model)
-    with pytest.raises(Conflict, match="already has access"):
+    with pytest.raises(Conflict, match="already approved and waiting"):
         grant_create_direct(actor=reviewer, user=researcher, model=model)
 
 
@@ -64,11 +74,11 @@ def test_return_approved_to_pending_revokes_and_reopens(model, researcher, revie
         "previous_status": "approved",
         "revoked_grant_id": grant.pk,
     }
-    # Approving the reopened request grants again; the researcher signs before downloading.
+    # Approving the reopened request grants again; it waits for the researcher's signature.
     again = services.access_request_approve(actor=reviewer, access_request=reopened)
-    with pytest.raises(PolicyNotMet, match="Before your first download"):
+    with pytest.raises(PolicyNotMet, match="waiting for: your intended use, your signature"):
         download_check(researcher, model.releases.get())
-    assert again.status == "active"
+    assert again.status == "pending"
 
 
 def test_return_rejected_to_pending(model, researcher, reviewer):

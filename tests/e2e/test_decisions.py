@@ -202,17 +202,19 @@ def test_one_application_to_a_collection_yields_grants_on_all_its_models(new_pag
     page.get_by_role("button", name="Sign and submit").click()
     assert page.get_by_text("Your request is submitted").is_visible()
 
-    request = model.access_requests.get()
+    # One request per member, each decided in its own model's queue under its own policy.
     staff = staff_page(new_page, reviewer)
-    staff.goto(f"/review/requests/{request.pk}/")
-    staff.get_by_role("button", name="Approve").click()
-    assert staff.get_by_text("Approved; the applicant has access now.").is_visible()
+    for member in (model, sibling):
+        request = member.access_requests.get()
+        staff.goto(f"/review/requests/{request.pk}/")
+        staff.get_by_role("button", name="Approve").click()
+        assert staff.get_by_text("Approved; the applicant has access now.").is_visible()
 
     page.goto("/access/")
     for member in (model, sibling):
         row = page.get_by_role("row").filter(has_text=member.full_name)
         assert row.locator(".badge-active").is_visible()
-    assert Grant.objects.filter(request=request).count() == 2
+    assert Grant.objects.filter(request__collection=family).count() == 2
 
 
 def test_a_direct_grant_waits_for_the_signature(new_page, model, reviewer):
@@ -222,8 +224,9 @@ def test_a_direct_grant_waits_for_the_signature(new_page, model, reviewer):
     page = new_page()
     log_in(page, holder.email, factories.PASSWORD)
     page.goto(f"/models/{model.full_name}/{release.version}/download/")
-    assert page.get_by_text(f"Before your first download of {model.full_name}, sign its licence").is_visible()
+    assert page.get_by_text("waiting for: your intended use, your signature").first.is_visible()
     page.goto(f"/access/grants/{grant.pk}/accept-licence/")
+    page.get_by_label("Intended use").fill("Comparing refusal behaviour for a safety study.")
     for statement in model.policy.statements.all():
         page.get_by_label(statement.text).check()
     page.get_by_label("Type your full name to sign").fill("Grace Holder")

@@ -210,7 +210,9 @@ def test_access_request_methods_end_to_end(live_server, hf_model, researcher, ot
     )
 
     api.grant_access(REPO, other_researcher.username)
-    assert other_researcher.grants.get().status == "active"
+    # A direct grant waits for the researcher's application and signature (docs/one-door.md).
+    assert other_researcher.grants.get().status == "pending"
+    assert other_researcher.grants.get().waiting_for == ["your intended use", "your signature"]
     actions = AuditEvent.objects.filter(actor=reviewer).exclude(action="account.token.created").order_by("id")
     assert list(actions.values_list("action", flat=True)) == [
         "access.request.approved",
@@ -218,6 +220,7 @@ def test_access_request_methods_end_to_end(live_server, hf_model, researcher, ot
         "grant.revoked",
         "access.request.reopened",
         "access.request.rejected",
+        "access.request.approved",
         "grant.created",
     ]
 
@@ -233,7 +236,7 @@ def test_access_request_errors(live_server, hf_model, researcher, reviewer, revi
     api.grant_access(REPO, researcher.username)
     with pytest.raises(HfHubHTTPError) as error:
         api.grant_access(REPO, researcher.username)
-    assert error.value.response.status_code == 400 and "already has access" in str(error.value)
+    assert error.value.response.status_code == 400 and "already approved and waiting" in str(error.value)
     # A download token (no review scope) and a non-reviewer are refused.
     _, download_only = token_create(actor=reviewer, name="dl")
     with pytest.raises(HfHubHTTPError) as error:
@@ -250,15 +253,16 @@ def test_direct_grant_needs_signature_before_first_download(
     with pytest.raises(GatedRepoError) as error:
         hf_hub_download(REPO, "config.json", endpoint=live_server.url, token=secret, cache_dir=cache_dir)
     grant = researcher.grants.get()
-    assert "Before your first download" in str(error.value)
+    assert "waiting for: your intended use, your signature" in str(error.value)
     assert f"{live_server.url}/access/grants/{grant.pk}/accept-licence/" in str(error.value)
     client.force_login(researcher)
     from django.urls import reverse
 
     accept_url = reverse("access:licence_accept", args=[grant.pk])
     assert "Sign the licence" in client.get(accept_url).content.decode()
-    data = {"typed_name": "Rosalind Franklin"}
+    data = {"typed_name": "Rosalind Franklin", "intended_use": "Red-teaming refusal behaviour for a safety study."}
     data.update({f"statement_{s.pk}": "on" for s in model.policy.statements.filter(is_active=True)})
     assert client.post(accept_url, data).status_code == 302
+    assert researcher.grants.get().status == "active"
     path = hf_hub_download(REPO, "config.json", endpoint=live_server.url, token=secret, cache_dir=cache_dir)
     assert Path(path).read_bytes() == FILES["config.json"]

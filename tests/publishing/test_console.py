@@ -281,10 +281,10 @@ class TestAccess:
         client.force_login(publisher)
         before = changes()
         response = client.post(console("access_grant", owned), {"username": researcher.username}, follow=True)
-        assert "sign the licence before their first download" in response.content.decode()
-        grant = Grant.objects.active().get(user=researcher, model=owned)
-        assert not grant.request.agreements.exists()
-        assert changes()[len(before) :] == ["grant.created"]
+        assert "grant is approved, waiting for: your intended use, your signature" in response.content.decode()
+        grant = Grant.objects.get(user=researcher, model=owned, status="pending")
+        assert not grant.request.agreements.exists() and not Grant.objects.active().filter(pk=grant.pk).exists()
+        assert changes()[len(before) :] == ["access.request.approved", "grant.created"]
         unknown = client.post(console("access_grant", owned), {"username": "nobody-here"}, follow=True)
         assert "No active account with the username nobody-here." in unknown.content.decode()
 

@@ -13,15 +13,20 @@ class SignoffStatus(models.TextChoices):
     SIGNED = "signed", _("Countersigned")
     DECLINED = "declined", _("Declined")
     REPLACED = "replaced", _("Replaced by another official")
+    VOID = "void", _("Void: the application changed after it")
 
 
 SIGNOFF_TRANSITIONS = Transitions(
     noun=_("sign-off"),
     allowed={
-        SignoffStatus.PENDING: frozenset({SignoffStatus.SIGNED, SignoffStatus.DECLINED, SignoffStatus.REPLACED}),
-        SignoffStatus.SIGNED: frozenset(),
+        SignoffStatus.PENDING: frozenset(
+            {SignoffStatus.SIGNED, SignoffStatus.DECLINED, SignoffStatus.REPLACED, SignoffStatus.VOID}
+        ),
+        # A countersignature covers the content it saw; a change of content voids it.
+        SignoffStatus.SIGNED: frozenset({SignoffStatus.VOID}),
         SignoffStatus.DECLINED: frozenset(),
         SignoffStatus.REPLACED: frozenset(),
+        SignoffStatus.VOID: frozenset(),
     },
     verbs={s: lower_label(s.label) for s in SignoffStatus},
     message=_("This {noun} is already {state}."),
@@ -46,6 +51,9 @@ class Signoff(models.Model):
     decline_reason = models.TextField(blank=True)
     # Frozen with the agreement: what the official countersigned, as its digest.
     agreement_sha256 = models.CharField(max_length=64, blank=True)
+    # What the official read, as `rules.needs.content_digest`: a countersignature covers a
+    # request only while its latest agreement has this digest.
+    content_sha256 = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
 

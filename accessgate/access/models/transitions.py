@@ -42,8 +42,9 @@ GRANT_TRANSITIONS = Transitions(
             {GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.SUSPENDED, GrantStatus.ENDED}
         ),
         # A suspension lifts (identity, training, by hand) or ends (expiry, revocation, holder).
+        # Lifted into a policy that now asks for more, it waits (pending) for that.
         GrantStatus.SUSPENDED: frozenset(
-            {GrantStatus.ACTIVE, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
+            {GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.EXPIRED, GrantStatus.REVOKED, GrantStatus.ENDED}
         ),
         GrantStatus.EXPIRED: frozenset(),
         GrantStatus.REVOKED: frozenset(),

@@ -1,7 +1,8 @@
 """What only reads and decides: who may download, review or publish, and why not.
 
 The download check (`downloads`), its SQL twin (`download_sql`), the staff checks (`staff`),
-the one requirement evaluator (`requirements`), conflicts of interest and answer validation.
+the one requirement evaluator (`requirements`), conflicts of interest, answer validation, and
+what a grant still needs under its policy (`needs`, read by the one door).
 Nothing here changes state.
 """
 

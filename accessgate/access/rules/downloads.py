@@ -94,10 +94,12 @@ def download_check(user: "User | AnonymousUser", release: Release, *, mfa_verifi
     if grant is None:
         latest = Grant.objects.filter(user=user, model=model).order_by("-granted_at").first()
         if latest is not None and latest.status == GrantStatus.PENDING:
+            # A grant waiting for the researcher's own signature points at the signing page.
+            signing = {"your signature", "your intended use"} & set(latest.waiting_for)
             raise PolicyNotMet(
                 _("Your access to %(model)s is %(waiting)s. It starts the moment they hold.")
                 % {"model": model.full_name, "waiting": waiting_label(latest.waiting_for)},
-                help_url=reverse("access:my_access"),
+                help_url=reverse("access:licence_accept", args=[latest.pk]) if signing else reverse("access:my_access"),
                 reason="pending",
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:

@@ -4,7 +4,7 @@ One module per life cycle; callers import from here (`from accessgate.access.ser
 access_request_submit`), so moving a function between modules changes no caller.
 """
 
-from .agreements import agreement_renew
+from .agreements import agreement_renew, grant_sign
 from .appeals import access_request_appeal, access_request_appeal_decide
 from .closeouts import closeout_file, closeout_open
 from .collections import collection_add_model, collection_create
@@ -79,6 +79,7 @@ __all__ = [
     "grant_end",
     "grant_expire_due",
     "grant_reinstate",
+    "grant_sign",
     "grant_revoke",
     "grant_suspend",
     "grants_activate_all_ready",

@@ -11,8 +11,8 @@ from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, PolicyNotMet, ValidationFailed
 
 from ..models import AccessPolicy, AccessRequest, AttestationStatement
-from ..models.signoffs import SignoffStatus
 from ..rules.answers import clean_answers
+from ..rules.needs import signoff_covers
 from ..rules.requirements import Facts, application_problem, profile_incomplete
 from ..rules.reviewers import may_review, reviewer_problem
 from ..selectors import policy_for
@@ -131,5 +131,6 @@ def check_signoff(access_request: AccessRequest, policy: AccessPolicy) -> None:
     """Refuse to decide an application that still waits for its countersignature."""
     if not policy.require_signoff or access_request.renews_id:
         return
-    if not access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
+    if not signoff_covers(access_request):
+        # A countersignature covers the content it saw: a resubmission voids it.
         raise PolicyNotMet(_("This request waits for the signing official's countersignature."))

@@ -1,7 +1,7 @@
-"""Agreements: what an applicant signs (licence version, statements, typed name), and renewing
-it under an existing grant when the licence changes."""
+"""Agreements: what an applicant signs (licence version, statements, typed name), renewing it
+under an existing grant when the licence changes, and signing under a grant that waits for it."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +13,10 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
-from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant
+from ..models import AccessPolicy, AccessRequest, Agreement, AttestationStatement, Grant, GrantStatus
 from ..rules.answers import answers_sha256
 from ..rules.downloads import signed_under
-from ._checks import check_profile, check_shown, check_signature, check_statements, policy_of
+from ._checks import check_application, check_profile, check_shown, check_signature, check_statements, policy_of
 
 
 def agreement_sign(
@@ -101,3 +101,65 @@ def agreement_renew(
         **signed_details(agreement, policy),
     )
     return agreement
+
+
+@transaction.atomic
+def grant_sign(
+    *,
+    actor: User,
+    grant: Grant,
+    intended_use: str,
+    accepted_statement_ids: Collection[int],
+    typed_name: str,
+    answers: Mapping[str, Any] | None = None,
+    shown_license_sha256: str | None = None,
+    meta: RequestMeta | None = None,
+) -> Grant:
+    """Complete and sign the application under a grant that waits for it (a direct grant, or a
+    model added to a collection): the intended use, the current questions, licence and
+    statements. Then the door looks at the grant again; it is active once nothing else is
+    missing (a second approval, a countersignature, a requirement)."""
+    from .door import grant_settle
+    from .signoffs import signoffs_void_changed
+
+    meta = meta or RequestMeta()
+    grant = Grant.objects.select_for_update(of=("self",)).select_related("model", "user").get(pk=grant.pk)
+    if grant.user_id != actor.pk:
+        raise AccessDenied(_("Only the grant holder can sign for it."))
+    if grant.status != GrantStatus.PENDING:
+        raise InvalidTransition(_("This grant is not waiting for your signature."))
+    policy = policy_of(grant.model)
+    intended_use, statements, cleaned_answers = check_application(
+        policy=policy,
+        user=actor,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+        answers=answers,
+        shown_license_sha256=shown_license_sha256,
+    )
+    access_request = AccessRequest.objects.select_for_update().get(pk=grant.request_id)
+    access_request.intended_use = intended_use
+    access_request.save(update_fields=["intended_use"])
+    agreement = agreement_sign(
+        access_request=access_request,
+        policy=policy,
+        statements=statements,
+        typed_name=typed_name,
+        meta=meta,
+        answers=cleaned_answers,
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_AGREEMENT_SIGNED,
+        target=grant,
+        meta=meta,
+        model=grant.model.full_name,
+        request_id=access_request.pk,
+        intended_use=intended_use,
+        **signed_details(agreement, policy),
+    )
+    if policy.require_signoff:
+        signoffs_void_changed(access_request, actor=actor, meta=meta)
+    grant.request = access_request
+    return grant_settle(grant, actor=actor, meta=meta, now=agreement.signed_at)

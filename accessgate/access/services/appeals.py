@@ -12,7 +12,8 @@ from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, Conflict, ValidationFailed
 
 from ..models import REQUEST_TRANSITIONS, AccessRequest, Appeal, AppealOutcome, Decision, Grant, RequestStatus, Review
-from ._checks import check_reviewer, locked
+from ..rules.needs import eligible_approvals
+from ._checks import check_reviewer, locked, policy_of
 from ._emails import email_applicant, email_reviewers
 from .reviews import approve
 
@@ -45,6 +46,24 @@ def access_request_appeal(
     return appeal
 
 
+def _appeal_approval(access_request, appeal, *, actor, message, policy, meta) -> None:
+    """One of the approvals a granted appeal needs (on a two-approval model): recorded, and the
+    appeal stays under review for the next reviewer who did not reject the request."""
+    review = Review.objects.create(request=access_request, reviewer=actor, decision=Decision.APPROVED, message=message)
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_APPEAL_APPROVAL_RECORDED,
+        target=access_request,
+        meta=meta,
+        model=access_request.model.full_name,
+        appeal_id=appeal.pk,
+        review_id=review.pk,
+        approvals=len(eligible_approvals(access_request, policy)[0]),
+        approvals_required=policy.approvals_required,
+        message=message,
+    )
+
+
 def _rejected_by(access_request: AccessRequest) -> set[int]:
     return set(
         access_request.reviews.filter(decision=Decision.REJECTED, reviewer__isnull=False).values_list(
@@ -62,8 +81,10 @@ def access_request_appeal_decide(
     message: str,
     meta: RequestMeta | None = None,
 ) -> Grant | None:
-    """Decide an appeal: `grant=True` approves the request (through the same approval, so the
-    policy's requirement timing and grant length apply), otherwise the rejection stands."""
+    """Decide an appeal: `grant=True` approves the request (through the same approval and the
+    door, so the policy's approvals, requirement timing and grant length apply: on a two-approval
+    model the first reviewer's grant is recorded and a second one, who did not reject the request
+    either, completes it); otherwise the rejection stands."""
     meta = meta or RequestMeta()
     access_request = locked(access_request)
     check_reviewer(actor, access_request)
@@ -78,6 +99,14 @@ def access_request_appeal_decide(
     if not message:
         raise ValidationFailed(_("Give the outcome of the appeal a reason; the applicant sees it."), field="message")
     appeal = Appeal.objects.select_for_update().get(request=access_request)
+    if grant:
+        policy = policy_of(access_request.model)
+        approvers, _automatic = eligible_approvals(access_request, policy)
+        if actor.pk in approvers:
+            raise Conflict(_("You have already approved this appeal; a second, different reviewer must approve it."))
+        if len(approvers) + 1 < policy.approvals_required:
+            _appeal_approval(access_request, appeal, actor=actor, message=message, policy=policy, meta=meta)
+            return None
     appeal.outcome = AppealOutcome.GRANTED if grant else AppealOutcome.DENIED
     appeal.decided_by = actor
     appeal.decided_at = timezone.now()

@@ -1,8 +1,10 @@
-"""Collections: create one, add models to it, and the grants one approval opens on every
-member (including models added later, when the collection says so)."""
+"""Collections: create one, add models to it, and apply to every member with one form. Each
+member is decided under its own policy (its reviewers, approvals, questions, sign-off,
+requirements, cooldown): one request per member, each reaching the door on its own."""
 
+from collections import abc
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,11 +15,17 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model
-from accessgate.core.errors import Conflict, ValidationFailed
+from accessgate.core.errors import Conflict, PolicyNotMet, ValidationFailed
 
-from ..models import AccessRequest, Collection, Grant, GrantStatus, RequestStatus
-from ..selectors import policy_for
-from .grants import grant_open
+from ..models import (
+    AccessRequest,
+    AttestationStatement,
+    Collection,
+    GrantStatus,
+    RequestStatus,
+)
+from ..selectors import member_left_out, policy_for
+from ._applications import carry_over_request, open_member_request
 
 
 def _check_member(collection_lead: Model, model: Model) -> None:
@@ -77,51 +85,73 @@ def collection_create(
     return collection
 
 
-def _open(access_request: AccessRequest, model: Model, like: Grant, now: datetime, meta) -> Grant | None:
-    """A member's grant under a collection request, matching the lead grant's end and state."""
-    if Grant.objects.filter(
-        user=access_request.user, model=model, status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING], expires_at__gt=now
-    ).exists():
-        return None  # already held (applied for separately)
-    grant = grant_open(
-        access_request=access_request,
-        model=model,
-        days=None,
-        expires_at=like.expires_at,
-        now=now,
-        waiting_for=like.waiting_for,
-    )
+def collection_submit(
+    *,
+    actor: User,
+    collection: Collection,
+    intended_use: str,
+    accepted_statement_ids: abc.Collection[int],
+    typed_name: str,
+    answers: abc.Mapping[str, Any] | None,
+    shown_license_sha256: str | None,
+    meta: RequestMeta,
+) -> AccessRequest:
+    """One application to every member, decided per member under that member's own policy:
+    one request per member (in its own review queue, with its own agreement: its statements and
+    its questions' answers, from the one form), each reaching the door on its own approvals.
+    A member in cooldown (or already held, or refused to this person) is left out, saying so.
+    Returns the lead's request, or the first member's when the lead is left out."""
+    ticked = set(AttestationStatement.objects.filter(pk__in=accepted_statement_ids).values_list("sha256", flat=True))
+    answers = dict(answers or {})
+    members = [collection.lead, *collection.members.exclude(pk=collection.lead_id).order_by("namespace", "name")]
+    left_out = {m.full_name: why for m in members if (why := member_left_out(actor, m))}
+    opened: list[AccessRequest] = []
+    for model in members:
+        if model.full_name in left_out:
+            continue
+        policy = policy_for(model)
+        assert policy is not None  # member_left_out leaves out a member without a policy
+        own_ids = [s.pk for s in policy.statements.filter(is_active=True) if s.sha256 in ticked]
+        asked = set(policy.form_fields.filter(is_active=True).values_list("key", flat=True))
+        opened.append(
+            open_member_request(
+                actor=actor,
+                model=model,
+                policy=policy,
+                collection=collection,
+                intended_use=intended_use,
+                accepted_statement_ids=own_ids,
+                typed_name=typed_name,
+                answers={k: v for k, v in answers.items() if k in asked},
+                shown_license_sha256=shown_license_sha256,
+                meta=meta,
+            )
+        )
+    if not opened:
+        raise PolicyNotMet(
+            _("No model of %(collection)s can take this application: %(why)s")
+            % {"collection": collection.full_name, "why": " ".join(left_out.values())}
+        )
     record(
-        actor=None,
-        action=AuditAction.GRANT_CREATED,
-        target=grant,
+        actor=actor,
+        action=AuditAction.ACCESS_COLLECTION_APPLIED,
+        target=collection,
         meta=meta,
-        user=access_request.user.email,
-        model=model.full_name,
-        request_id=access_request.pk,
-        expires_at=grant.expires_at.isoformat(),
-        status=grant.status,
-        waiting_for=grant.waiting_for,
-        # Ignored: collection requests carry their collection.
-        collection=access_request.collection.full_name,  # type: ignore[union-attr]
+        collection=collection.full_name,
+        requests={r.model.full_name: r.pk for r in opened},
+        left_out=left_out,
     )
-    return grant
-
-
-def collection_grants_open(access_request: AccessRequest, lead_grant: Grant, *, meta: RequestMeta) -> list[Grant]:
-    """Inside an approval: a grant on every other member of the request's collection."""
-    now = lead_grant.granted_at
-    # Ignored: collection requests carry their collection.
-    members = access_request.collection.members.exclude(pk=access_request.model_id).order_by("namespace", "name")  # type: ignore[union-attr]
-    return [g for model in members if (g := _open(access_request, model, lead_grant, now, meta))]
+    return next((r for r in opened if r.model_id == collection.lead_id), opened[0])
 
 
 @transaction.atomic
 def collection_add_model(
     *, actor: User | None, collection: Collection, model: Model, meta: RequestMeta | None = None
-) -> list[Grant]:
-    """Add a model; when the collection covers later models, every approved collection
-    request whose lead grant still runs gets a grant on it. Returns those grants."""
+) -> list[AccessRequest]:
+    """Add a model; when the collection covers later models, every holder of a running grant
+    from this collection gets a request on it (its intended use carried over), decided under
+    the new model's own policy: its reviewers approve it, and its grant then waits for the
+    holder's answers and signature. Returns those requests."""
     collection = Collection.objects.select_for_update().get(pk=collection.pk)
     if collection.members.filter(pk=model.pk).exists():
         raise Conflict(
@@ -142,20 +172,20 @@ def collection_add_model(
     if not collection.covers_later_models:
         return []
     now = timezone.now()
-    opened = []
-    for access_request in AccessRequest.objects.filter(
-        collection=collection, status=RequestStatus.APPROVED
-    ).select_related("user", "collection"):
-        lead_grant = (
-            Grant.objects.filter(
-                request=access_request,
-                model=collection.lead,
-                status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING],
-                expires_at__gt=now,
-            )
-            .order_by("-granted_at")
-            .first()
+    holders = (
+        AccessRequest.objects.filter(
+            collection=collection,
+            status=RequestStatus.APPROVED,
+            grants__status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING],
+            grants__expires_at__gt=now,
         )
-        if lead_grant is not None and (grant := _open(access_request, model, lead_grant, now, meta)):
-            opened.append(grant)
+        .select_related("user")
+        .order_by("user_id", "-decided_at")
+    )
+    opened, seen = [], set()
+    for holder in holders:
+        if holder.user_id in seen or member_left_out(holder.user, model):
+            continue
+        seen.add(holder.user_id)
+        opened.append(carry_over_request(holder, model=model, collection=collection, meta=meta or RequestMeta()))
     return opened

@@ -13,11 +13,13 @@ from accessgate.audit.services import record
 from accessgate.catalog.models import Model
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition
 
-from ..models import AccessRequest, Decision, Grant, GrantStatus, RequestStatus, Review
+from ..models import AccessRequest, Grant, GrantStatus, RequestStatus
+from ..rules.needs import cooldown_refusal
 from ..rules.staff import can_review
 from ._checks import locked, policy_of
 from ._emails import email_applicant
-from .grants import grant_open, revoke_locked
+from .door import grant_admit
+from .grants import revoke_locked
 from .reviews import access_request_approve
 
 DIRECT_GRANT_NOTE = "Granted directly by a reviewer, without an application."
@@ -26,11 +28,13 @@ RETURNED_TO_PENDING = "Access returned to pending review by a reviewer."
 
 @transaction.atomic
 def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestMeta | None = None) -> Grant:
-    """Give `user` access to `model` without an application of theirs.
+    """Give `user` access to `model` without an application of theirs: one reviewer's approval.
 
-    An open (submitted) request is approved as it is. Otherwise an approved request row records
-    the decision and the grant hangs off it, with no signed agreement: the download check then
-    asks the researcher to sign the licence and statements before their first download.
+    An open (submitted) request is approved as it is (on a two-approval model that is its first
+    approval: no grant yet). Otherwise a request records the approval and the grant opens through
+    the door, pending: the researcher writes the intended use, answers the questions and signs the
+    licence and statements (`grant_sign`); on a two-approval model it also waits for a second
+    reviewer, who approves the request from the queue. A running cooldown refuses.
     """
     meta = meta or RequestMeta()
     if actor.pk == user.pk:
@@ -38,6 +42,13 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
     if not can_review(actor, model):
         raise AccessDenied(_("You are not a reviewer of %(full_name)s.") % {"full_name": model.full_name})
     policy = policy_of(model)
+    # Decisions on this person's requests for the model (an appeal, an approval) finish first.
+    list(AccessRequest.objects.select_for_update().filter(user=user, model=model).values_list("pk", flat=True))
+    if AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.APPEALED).exists():
+        raise Conflict(
+            _("%(username)s has an appeal for %(full_name)s under review; decide the appeal instead.")
+            % {"username": user.username, "full_name": model.full_name}
+        )
     if Grant.objects.active().filter(user=user, model=model).exists():
         raise Conflict(
             _("%(username)s already has access to %(full_name)s.")
@@ -46,6 +57,11 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
     if Grant.objects.filter(user=user, model=model, status=GrantStatus.SUSPENDED).exists():
         raise Conflict(
             _("%(username)s's access to %(full_name)s is suspended until they verify again.")
+            % {"username": user.username, "full_name": model.full_name}
+        )
+    if Grant.objects.filter(user=user, model=model, status=GrantStatus.PENDING).exists():
+        raise Conflict(
+            _("%(username)s's access to %(full_name)s is already approved and waiting; see the grants list.")
             % {"username": user.username, "full_name": model.full_name}
         )
     submitted = AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.SUBMITTED).first()
@@ -63,37 +79,31 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
             % {"username": user.username, "full_name": model.full_name}
         )
     now = timezone.now()
-    access_request = AccessRequest.objects.create(
-        user=user,
-        model=model,
-        status=RequestStatus.APPROVED,
-        intended_use="",
-        decided_at=now,
-        reviewer_message=DIRECT_GRANT_NOTE,
+    access_request = AccessRequest(
+        user=user, model=model, intended_use="", created_at=now, submitted_at=now, reviewer_message=DIRECT_GRANT_NOTE
     )
-    review = Review.objects.create(
-        request=access_request, reviewer=actor, decision=Decision.APPROVED, message=DIRECT_GRANT_NOTE
-    )
-    grant = grant_open(access_request=access_request, days=policy.grant_days, now=now, approved_by=actor)
-    record(
-        actor=actor,
-        action=AuditAction.GRANT_CREATED,
-        target=grant,
-        meta=meta,
-        user=user.email,
-        model=model.full_name,
-        request_id=access_request.pk,
-        review_id=review.pk,
-        expires_at=grant.expires_at.isoformat(),
-        direct=True,
-        agreement_signed=False,
-    )
+    refusal = cooldown_refusal(access_request, policy, now=now)
+    if refusal:
+        raise refusal
+    try:
+        with transaction.atomic():
+            access_request.save()
+    except IntegrityError as error:  # a parallel submission or direct grant won the race
+        raise Conflict(
+            _("%(username)s already has an open request for %(full_name)s.")
+            % {"username": user.username, "full_name": model.full_name}
+        ) from error
+    approved = access_request_approve(actor=actor, access_request=access_request, message=DIRECT_GRANT_NOTE, meta=meta)
+    if approved is not None:
+        return approved  # e-mailed by the approval, with what the grant waits for
+    grant = grant_admit(access_request=access_request, actor=actor, meta=meta, now=now, direct=True)
     email_applicant(
         access_request,
         "request_approved",
-        message=f"{DIRECT_GRANT_NOTE} Sign the licence and statements before your first download: "
+        message=f"{DIRECT_GRANT_NOTE} Complete your application and sign before your first download: "
         + reverse("access:licence_accept", args=[grant.pk]),
         expires_at=grant.expires_at,
+        waiting_for=grant.waiting_for,
     )
     return grant
 
@@ -122,7 +132,11 @@ def access_request_return_to_pending(
             % {"status": access_request.get_status_display().lower()}
         )
     revoked = None
-    grant = Grant.objects.select_for_update().filter(request=access_request, status=GrantStatus.ACTIVE).first()
+    grant = (
+        Grant.objects.select_for_update()
+        .filter(request=access_request, status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING])
+        .first()
+    )
     if grant is not None:
         revoke_locked(grant, actor=actor, reason=RETURNED_TO_PENDING, meta=meta)
         revoked = grant.pk

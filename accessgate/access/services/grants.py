@@ -2,8 +2,7 @@
 lets them be completed after approval), revoked by a reviewer, expired by the clock,
 suspended (`grant_suspend_locked`: identity or training lapsed, or by hand), reinstated by hand."""
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,87 +12,23 @@ from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
-from accessgate.catalog.models import Model
-from accessgate.core.errors import AccessDenied, InvalidTransition, ValidationFailed
+from accessgate.core.errors import AccessDenied, InvalidTransition, PolicyNotMet, ValidationFailed
 
 from ..models import (
     GRANT_TRANSITIONS,
     OPEN_STATUSES,
     REQUEST_TRANSITIONS,
-    AccessRequest,
     Closeout,
     Grant,
-    GrantPeriod,
     GrantStatus,
     RequestStatus,
     SuspensionReason,
 )
-from ..rules.requirements import Facts, unmet_labels
 from ..rules.staff import can_review
 from ._emails import email_applicant
+from ._expiry import _expire, end_lapsed  # noqa: F401 (end_lapsed: part of this life cycle)
 from .closeouts import closeout_open
-
-
-def grant_open(
-    *,
-    access_request: AccessRequest,
-    days: int | None,
-    now: datetime,
-    waiting_for: Sequence[str] = (),
-    model: Model | None = None,
-    expires_at: datetime | None = None,
-    approved_by: User | None = None,
-) -> Grant:
-    """A grant row of an approved request, inside the approval's transaction: on the request's
-    model (or `model`, a collection member), pending while `waiting_for` names missing
-    requirements, with its first period (the grant's history). The approval records
-    `grant.created` after its own event."""
-    model = model or access_request.model
-    _end_lapsed(access_request.user, model, now)
-    grant = Grant.objects.create(
-        user=access_request.user,
-        model=model,
-        request=access_request,
-        status=GrantStatus.PENDING if waiting_for else GrantStatus.ACTIVE,
-        waiting_for=list(waiting_for),
-        granted_at=now,
-        # Ignored: days is given whenever expires_at is not.
-        expires_at=expires_at or now + timedelta(days=days),  # type: ignore[arg-type]
-    )
-    GrantPeriod.objects.create(
-        grant=grant,
-        request=access_request,
-        kind=GrantPeriod.Kind.ORIGINAL,
-        starts_at=grant.granted_at,
-        ends_at=grant.expires_at,
-        approved_by=approved_by,
-    )
-    return grant
-
-
-def _end_lapsed(user: User, model: Model, now: datetime) -> None:
-    # A grant past its expiry (and any renewal grace) that the hourly job has not marked yet.
-    for grant in (
-        Grant.objects.select_for_update()
-        .filter(user=user, model=model, status=GrantStatus.ACTIVE, expires_at__lte=now)
-        .exclude(pk__in=Grant.objects.active(now=now).values("pk"))
-    ):
-        _expire(grant, now)
-
-
-def _expire(grant: Grant, now: datetime) -> None:
-    GRANT_TRANSITIONS.move(grant, GrantStatus.EXPIRED)
-    grant.ended_at = now
-    grant.save(update_fields=["status", "ended_at"])
-    record(
-        actor=None,
-        action=AuditAction.GRANT_EXPIRED,
-        target=grant,
-        user=grant.user.email,
-        model=grant.model.full_name,
-        expired_at=grant.expires_at.isoformat(),
-    )
-    closeout_open(grant=grant, reason=Closeout.Reason.EXPIRED, now=now)
+from .door import grant_reopen, grant_settle
 
 
 @transaction.atomic
@@ -158,41 +93,6 @@ def grant_end(*, actor: User, grant: Grant, meta: RequestMeta | None = None) -> 
     return grant
 
 
-def grant_extend(*, access_request: AccessRequest, days: int, now: datetime, approved_by: User | None) -> Grant:
-    """Extend the grant a renewal renews, inside the approval's transaction: the new period
-    starts where the old one ends, so access has no gap. Records `grant.renewed`."""
-    # Ignored: a renewal names the grant it renews.
-    grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=access_request.renews_id)  # type: ignore[misc]
-    if grant.status != GrantStatus.ACTIVE:
-        raise InvalidTransition(
-            _("This grant is %(status)s; it cannot be renewed.") % {"status": grant.get_status_display().lower()}
-        )
-    previous = grant.expires_at
-    grant.expires_at = previous + timedelta(days=days)
-    grant.save(update_fields=["expires_at"])
-    period = GrantPeriod.objects.create(
-        grant=grant,
-        request=access_request,
-        kind=GrantPeriod.Kind.RENEWAL,
-        starts_at=previous,
-        ends_at=grant.expires_at,
-        approved_by=approved_by,
-    )
-    record(
-        actor=approved_by,
-        action=AuditAction.GRANT_RENEWED,
-        target=grant,
-        user=grant.user.email,
-        model=grant.model.full_name,
-        request_id=access_request.pk,
-        period_id=period.pk,
-        previous_expires_at=previous.isoformat(),
-        expires_at=grant.expires_at.isoformat(),
-        late=previous <= now,
-    )
-    return grant
-
-
 def grant_expire_due(*, now: datetime | None = None) -> int:
     """Mark grants past their expiry as expired, one transaction (and audit event) each."""
     now = now or timezone.now()
@@ -249,18 +149,9 @@ def grants_restore_after_identity(*, user: User, meta: RequestMeta | None = None
         if grant.expires_at <= now:
             _expire(grant, now)
             continue
-        GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
-        grant.suspended_reason = ""
-        grant.save(update_fields=["status", "suspended_reason"])
-        record(
-            actor=None,
-            action=AuditAction.GRANT_RESTORED,
-            target=grant,
-            meta=meta,
-            user=user.email,
-            model=grant.model.full_name,
-        )
-        restored.append(grant)
+        grant = grant_reopen(grant, actor=None, meta=meta, now=now, action=AuditAction.GRANT_RESTORED)
+        if grant.status == GrantStatus.ACTIVE:
+            restored.append(grant)
     return restored
 
 
@@ -274,7 +165,6 @@ def grants_activate_ready(*, user: User, meta: RequestMeta | None = None) -> lis
     adds a second factor or an e-mail, opens My access, and by a periodic task."""
     activated = []
     now = timezone.now()
-    facts = Facts(user)
     for grant in (
         # Lock only the grant rows: the policy is joined from the nullable side.
         Grant.objects.select_for_update(of=("self",))
@@ -284,26 +174,13 @@ def grants_activate_ready(*, user: User, meta: RequestMeta | None = None) -> lis
         if grant.expires_at <= now:
             _expire(grant, now)
             continue
-        missing = unmet_labels(grant.model.policy, facts)
-        if missing:
-            if missing != grant.waiting_for:
-                grant.waiting_for = missing
-                grant.save(update_fields=["waiting_for"])
-            continue
-        GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
-        grant.waiting_for = []
-        grant.save(update_fields=["status", "waiting_for"])
-        record(
-            actor=None,
-            action=AuditAction.GRANT_ACTIVATED,
-            target=grant,
-            meta=meta,
-            user=user.email,
-            model=grant.model.full_name,
-            expires_at=grant.expires_at.isoformat(),
-        )
-        email_applicant(grant.request, "grant_activated", expires_at=grant.expires_at)
-        activated.append(grant)
+        try:
+            grant = grant_settle(grant, actor=None, meta=meta, now=now)
+        except PolicyNotMet:
+            continue  # a cooldown started since: the grant stays pending
+        if grant.status == GrantStatus.ACTIVE:
+            email_applicant(grant.request, "grant_activated", expires_at=grant.expires_at)
+            activated.append(grant)
     return activated
 
 
@@ -375,20 +252,16 @@ def grant_reinstate(*, actor: User, grant: Grant, reason: str, meta: RequestMeta
     grant, reason = _reviewed_grant(actor, grant, reason, missing=_("Say why the grant is reinstated."))
     if grant.status == GrantStatus.SUSPENDED and grant.suspended_reason == SuspensionReason.IDENTITY_EXPIRED:
         raise InvalidTransition(_("This grant is suspended until its holder verifies their identity again."))
-    if grant.status == GrantStatus.SUSPENDED and grant.expires_at <= timezone.now():
+    now = timezone.now()
+    if grant.status == GrantStatus.SUSPENDED and grant.expires_at <= now:
         raise InvalidTransition(_("This grant has expired; the researcher must apply again."))
-    GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
-    grant.suspended_reason = ""
-    grant.suspension_message = ""
-    grant.save(update_fields=["status", "suspended_reason", "suspension_message"])
-    record(
-        actor=actor,
-        action=AuditAction.GRANT_REINSTATED,
-        target=grant,
-        meta=meta,
-        user=grant.user.email,
-        model=grant.model.full_name,
-        reason=reason,
-    )
+    if grant.status == GrantStatus.PENDING:
+        raise InvalidTransition(
+            _("This grant is not suspended; it waits for: %(waiting)s.")
+            % {"waiting": ", ".join(_(label) for label in grant.waiting_for)}
+        )
+    if grant.status != GrantStatus.SUSPENDED:
+        GRANT_TRANSITIONS.check(grant.status, GrantStatus.ACTIVE, state=grant.get_status_display().lower())
+    grant = grant_reopen(grant, actor=actor, meta=meta, now=now, action=AuditAction.GRANT_REINSTATED, reason=reason)
     email_applicant(grant.request, "grant_reinstated", message=reason)
     return grant

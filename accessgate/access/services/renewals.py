@@ -20,9 +20,9 @@ from accessgate.core.i18n import local_date
 from ..models import OPEN_STATUSES, AccessPolicy, AccessRequest, Agreement, Grant, GrantStatus, RequestKind
 from ..rules.downloads import signed_under
 from ..rules.requirements import Facts, evaluate
+from ._applications import _sign_and_record
 from ._checks import check_application, check_requirements, policy_of
 from ._emails import email_applicant, email_reviewers
-from .requests import _sign_and_record
 from .reviews import approve
 
 

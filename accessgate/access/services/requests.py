@@ -1,10 +1,9 @@
 """The researcher's side of an access request: submit, resubmit after changes, withdraw."""
 
 from collections import abc
-from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,58 +18,20 @@ from accessgate.core.i18n import local_date
 from ..models import (
     OPEN_STATUSES,
     REQUEST_TRANSITIONS,
-    AccessPolicy,
     AccessRequest,
-    AttestationStatement,
     Collection,
-    Gating,
     Grant,
     GrantStatus,
     RequestStatus,
     SuspensionReason,
 )
 from ..selectors import reapply_after
+from ._applications import _review_due, _sign_and_record, open_member_request
 from ._checks import check_application, check_requirements, locked, policy_of
-from ._emails import email_applicant, email_reviewers
-from .agreements import agreement_sign, signed_details
+from ._emails import email_reviewers
+from .collections import collection_submit
 from .escalations import access_request_escalate
-from .reviews import approve
-
-
-def _review_due(policy: AccessPolicy, submitted_at):
-    return submitted_at + timedelta(days=policy.review_target_days) if policy.review_target_days else None
-
-
-def _sign_and_record(
-    *,
-    actor: User,
-    access_request: AccessRequest,
-    policy: AccessPolicy,
-    statements: list[AttestationStatement],
-    typed_name: str,
-    meta: RequestMeta,
-    action: AuditAction,
-    answers: list[dict],
-    **details,
-) -> None:
-    """Sign the application's agreement and record the (re)submission naming what was signed."""
-    agreement = agreement_sign(
-        access_request=access_request,
-        policy=policy,
-        statements=statements,
-        typed_name=typed_name,
-        meta=meta,
-        answers=answers,
-    )
-    record(
-        actor=actor,
-        action=action,
-        target=access_request,
-        meta=meta,
-        model=access_request.model.full_name,
-        **details,
-        **signed_details(agreement, policy),
-    )
+from .signoffs import signoffs_void_changed
 
 
 @transaction.atomic
@@ -87,8 +48,8 @@ def access_request_submit(
     meta: RequestMeta | None = None,
 ) -> AccessRequest:
     """Apply for a model: answer its questions, sign its licence and statements. Auto-gated
-    models grant at once. With `collection` (whose lead `model` must be), one request and
-    one agreement cover every member: approval opens a grant on each.
+    models grant at once. With `collection` (whose lead `model` must be), one form applies to
+    every member, each decided under its own policy (`collections.collection_submit`).
 
     `shown_license_sha256`: the licence an API client showed the person; refused when stale."""
     meta = meta or RequestMeta()
@@ -97,7 +58,35 @@ def access_request_submit(
             _("Apply for %(full_name)s through its lead model, %(lead)s.")
             % {"full_name": collection.full_name, "lead": collection.lead}
         )
+    if collection is not None:
+        return collection_submit(
+            actor=actor,
+            collection=collection,
+            intended_use=intended_use,
+            accepted_statement_ids=accepted_statement_ids,
+            typed_name=typed_name,
+            answers=answers,
+            shown_license_sha256=shown_license_sha256,
+            meta=meta,
+        )
     policy = policy_of(model)
+    _check_may_apply(actor, model)
+    check_requirements(policy, actor)
+    return open_member_request(
+        actor=actor,
+        model=model,
+        policy=policy,
+        collection=None,
+        intended_use=intended_use,
+        accepted_statement_ids=accepted_statement_ids,
+        typed_name=typed_name,
+        answers=answers,
+        shown_license_sha256=shown_license_sha256,
+        meta=meta,
+    )
+
+
+def _check_may_apply(actor: User, model: Model) -> None:
     if AccessRequest.objects.filter(user=actor, model=model, status__in=OPEN_STATUSES).exists():
         raise Conflict(
             _("You already have an open request for %(full_name)s; see My access.") % {"full_name": model.full_name}
@@ -135,54 +124,6 @@ def access_request_submit(
             # ISO on purpose: an exact minute in UTC, as the appeal tests read it.
             % {"full_name": model.full_name, "until": f"{until:%Y-%m-%d %H:%M}"}
         )
-    check_requirements(policy, actor)
-    intended_use, statements, cleaned_answers = check_application(
-        policy=policy,
-        user=actor,
-        intended_use=intended_use,
-        accepted_statement_ids=accepted_statement_ids,
-        typed_name=typed_name,
-        answers=answers,
-        shown_license_sha256=shown_license_sha256,
-    )
-    now = timezone.now()
-    access_request = AccessRequest(
-        user=actor,
-        model=model,
-        intended_use=intended_use,
-        created_at=now,
-        submitted_at=now,
-        review_due_at=_review_due(policy, now),
-        collection=collection,
-    )
-    try:
-        with transaction.atomic():
-            access_request.save()
-    except IntegrityError as error:  # a parallel submission won the race
-        raise Conflict(
-            _("You already have an open request for %(full_name)s; see My access.") % {"full_name": model.full_name}
-        ) from error
-    _sign_and_record(
-        actor=actor,
-        access_request=access_request,
-        policy=policy,
-        statements=statements,
-        typed_name=typed_name,
-        meta=meta,
-        answers=cleaned_answers,
-        action=AuditAction.ACCESS_REQUEST_SUBMITTED,
-        gating=policy.gating,
-        **({"collection": collection.full_name} if collection else {}),
-    )
-    if policy.require_signoff:
-        email_applicant(access_request, "request_received")  # reviewers hear of it once countersigned
-    elif policy.gating == Gating.AUTO:
-        approve(access_request, reviewer=None, message="", meta=meta)
-    else:
-        email_applicant(access_request, "request_received")
-        email_reviewers(access_request, resubmitted=False)
-    access_request_escalate(access_request, meta=meta)  # nobody left who could decide it
-    return access_request
 
 
 @transaction.atomic
@@ -227,6 +168,8 @@ def access_request_resubmit(
         answers=cleaned_answers,
         action=AuditAction.ACCESS_REQUEST_RESUBMITTED,
     )
+    if policy.require_signoff:
+        signoffs_void_changed(access_request, actor=actor, meta=meta)
     email_reviewers(access_request, resubmitted=True)
     access_request_escalate(access_request, meta=meta)
     return access_request

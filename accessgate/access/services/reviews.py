@@ -25,13 +25,13 @@ from ..models import (
     RequirementTiming,
     Review,
 )
+from ..rules.needs import eligible_approvals
 from ..rules.requirements import Facts, unmet_labels, waiting_label
 from ..selectors import current_approvals
 from ._checks import check_reviewer, check_signoff, locked, policy_of
 from ._emails import email_applicant
-from .collections import collection_grants_open
+from .door import door_needs, grant_admit, grant_extend
 from .escalations import access_request_escalate
-from .grants import grant_extend, grant_open
 
 
 def _grant_days(policy: AccessPolicy, days: int | None) -> int:
@@ -70,13 +70,15 @@ def approve(
     grant_days: int | None = None,
     approved_by: Sequence[str] = (),
 ) -> Grant:
-    """Approve a locked request and open its grant; `reviewer=None` is automatic approval.
-    Under "after approval" the grant is pending until the missing requirements hold."""
+    """Approve a locked request and open its grant through the door; `reviewer=None` is
+    automatic approval. The grant is pending while any rule of the policy is unmet (requirements
+    completed after approval, the researcher's signature of a direct grant…)."""
     policy = policy_of(access_request.model)
-    check_signoff(access_request, policy)
+    if access_request.agreements.exists():  # a direct grant's request waits for its signature first
+        check_signoff(access_request, policy)
     REQUEST_TRANSITIONS.check(access_request.status, RequestStatus.APPROVED, state=_state(access_request))
     days = _grant_days(policy, grant_days)
-    waiting_for = _missing(policy, access_request)
+    _missing(policy, access_request)
     now = timezone.now()
     REQUEST_TRANSITIONS.move(access_request, RequestStatus.APPROVED)
     access_request.decided_at = now
@@ -85,55 +87,46 @@ def approve(
     review = Review.objects.create(
         request=access_request, reviewer=reviewer, decision=Decision.APPROVED, message=message
     )
-    if access_request.kind == RequestKind.RENEWAL:
-        # A renewal extends the grant it renews (which already exists, so it never waits).
-        waiting_for = []
-        grant = grant_extend(access_request=access_request, days=days, now=now, approved_by=reviewer)
-    else:
-        grant = grant_open(
-            access_request=access_request, days=days, now=now, waiting_for=waiting_for, approved_by=reviewer
+
+    def approved(grant: Grant, waiting_for: list[str]) -> None:
+        if waiting_for:
+            access_request.reviewer_message = f"{waiting_label(waiting_for, sentence=True)}. {message}".strip()
+            access_request.save(update_fields=["reviewer_message"])
+        record(
+            actor=reviewer,
+            action=AuditAction.ACCESS_REQUEST_APPROVED,
+            target=access_request,
+            meta=meta,
+            model=access_request.model.full_name,
+            review_id=review.pk,
+            grant_id=grant.pk,
+            automatic=reviewer is None,
+            approved_by=[*approved_by, reviewer.email] if reviewer else [],
+            grant_days=days,
+            waiting_for=waiting_for,
         )
-    if waiting_for:
-        access_request.reviewer_message = f"{waiting_label(waiting_for, sentence=True)}. {message}".strip()
-        access_request.save(update_fields=["reviewer_message"])
-    record(
-        actor=reviewer,
-        action=AuditAction.ACCESS_REQUEST_APPROVED,
-        target=access_request,
-        meta=meta,
-        model=access_request.model.full_name,
-        review_id=review.pk,
-        grant_id=grant.pk,
-        automatic=reviewer is None,
-        approved_by=[*approved_by, reviewer.email] if reviewer else [],
-        grant_days=days,
-        waiting_for=waiting_for,
-    )
+
     if access_request.kind == RequestKind.RENEWAL:
+        # A renewal extends the grant it renews (refused while a rule is unmet; it never waits).
+        grant = grant_extend(access_request=access_request, days=days, now=now, approved_by=reviewer, meta=meta)
+        approved(grant, [])
         email_applicant(access_request, "request_approved", message=message, expires_at=grant.expires_at)
         return grant
-    record(
+    waiting_for = door_needs(access_request, now=now)
+    grant = grant_admit(
+        access_request=access_request,
         actor=reviewer,
-        action=AuditAction.GRANT_CREATED,
-        target=grant,
         meta=meta,
-        user=access_request.user.email,
-        model=access_request.model.full_name,
-        request_id=access_request.pk,
-        expires_at=grant.expires_at.isoformat(),
-        status=grant.status,
-        waiting_for=waiting_for,
+        now=now,
+        days=days,
+        on_open=lambda grant: approved(grant, waiting_for),
     )
-    members = []
-    if access_request.collection_id:
-        members = [g.model.full_name for g in collection_grants_open(access_request, grant, meta=meta)]
     email_applicant(
         access_request,
         "request_approved",
         message=message,
         expires_at=grant.expires_at,
-        waiting_for=waiting_for,
-        also=members,
+        waiting_for=grant.waiting_for,
     )
     return grant
 
@@ -171,7 +164,9 @@ def access_request_approve(
     earlier = list(current_approvals(access_request))
     if any(review.reviewer_id == actor.pk for review in earlier):
         raise Conflict(_("You have already approved this request; a second, different reviewer must approve it."))
-    if len(earlier) + 1 >= policy.approvals_required:
+    # Only approvals the door counts (eligible reviewers, now) bring the request to a decision.
+    eligible, _automatic = eligible_approvals(access_request, policy)
+    if len(eligible) + 1 >= policy.approvals_required:
         return approve(
             access_request,
             reviewer=actor,
@@ -181,7 +176,8 @@ def access_request_approve(
             # Ignored: a current approval's reviewer is set.
             approved_by=[review.reviewer.email for review in earlier],  # type: ignore[union-attr]
         )
-    check_signoff(access_request, policy)
+    if access_request.agreements.exists():
+        check_signoff(access_request, policy)
     _grant_days(policy, grant_days)
     _missing(policy, access_request)
     review = Review.objects.create(request=access_request, reviewer=actor, decision=Decision.APPROVED, message=message)
@@ -192,7 +188,7 @@ def access_request_approve(
         meta=meta,
         model=access_request.model.full_name,
         review_id=review.pk,
-        approvals=len(earlier) + 1,
+        approvals=len(eligible) + 1,
         approvals_required=policy.approvals_required,
     )
     access_request_escalate(access_request, meta=meta)  # is anyone left for the next approval?

@@ -27,11 +27,22 @@ from accessgate.audit.services import record
 from accessgate.core.errors import AccessDenied, InvalidTransition, NotFound, ValidationFailed
 from accessgate.notifications.services import email_queue
 
-from ..models import REQUEST_TRANSITIONS, AccessPolicy, AccessRequest, Decision, RequestStatus, Review
+from ..models import (
+    REQUEST_TRANSITIONS,
+    AccessPolicy,
+    AccessRequest,
+    Decision,
+    Grant,
+    GrantStatus,
+    RequestStatus,
+    Review,
+)
 from ..models.signoffs import SIGNOFF_TRANSITIONS, Signoff, SignoffStatus
+from ..rules.needs import content_digest, latest_agreement
 from ..rules.requirements import Facts, email_domain_allowed, evaluate
 from ._checks import locked, policy_of
 from ._emails import email_applicant, email_reviewers
+from .door import grant_settle
 from .reviews import approve
 
 SALT = "accessgate.access.signoff"
@@ -101,8 +112,11 @@ def signoff_request(
     policy = policy_of(access_request.model)
     if not policy.require_signoff or access_request.renews_id:
         raise InvalidTransition(_("This request does not need a sign-off."))
-    if access_request.status != RequestStatus.SUBMITTED:
+    undecided = access_request.status in (RequestStatus.SUBMITTED, RequestStatus.APPEALED)
+    if not undecided and _waiting_grant(access_request) is None:
         raise InvalidTransition(_("Only a submitted request can be signed off."))
+    if not access_request.agreements.exists():
+        raise InvalidTransition(_("Complete and sign the application first; the official countersigns it."))
     if access_request.signoffs.filter(status=SignoffStatus.SIGNED).exists():
         raise InvalidTransition(_("This request is already countersigned."))
     official_name, official_email = " ".join(official_name.split()), official_email.strip().lower()
@@ -172,6 +186,74 @@ def signoff_resend(*, actor: User, signoff: Signoff, meta=None) -> Signoff:
     return signoff
 
 
+def _waiting_grant(access_request: AccessRequest) -> Grant | None:
+    """The request's pending grant (a direct grant signed after approval), locked."""
+    return (
+        Grant.objects.select_for_update(of=("self",))
+        .filter(request=access_request, status=GrantStatus.PENDING)
+        .select_related("model", "user", "request")
+        .first()
+    )
+
+
+def signoffs_void_changed(access_request: AccessRequest, *, actor: User, meta: RequestMeta | None) -> Signoff | None:
+    """Inside a resubmission: a countersignature (or an unanswered link) that does not cover the
+    new content is void, audited, and the same official is asked again (a new link, e-mailed).
+    Returns the new sign-off, or None when nothing changed for the official."""
+    agreement = latest_agreement(access_request)
+    official = None
+    now = timezone.now()
+    for signoff in access_request.signoffs.select_for_update().filter(
+        status__in=[SignoffStatus.PENDING, SignoffStatus.SIGNED]
+    ):
+        digest = content_digest(agreement, official_name=signoff.official_name, official_email=signoff.official_email)
+        if signoff.status == SignoffStatus.SIGNED and signoff.content_sha256 == digest:
+            continue
+        previous = signoff.status
+        SIGNOFF_TRANSITIONS.move(signoff, SignoffStatus.VOID)
+        signoff.decided_at = signoff.decided_at or now
+        signoff.save(update_fields=["status", "decided_at"])
+        record(
+            actor=actor,
+            action=AuditAction.ACCESS_SIGNOFF_VOIDED,
+            target=signoff,
+            meta=meta,
+            model=access_request.model.full_name,
+            request_id=access_request.pk,
+            official_email=signoff.official_email,
+            previous_status=previous,
+            covered_sha256=signoff.content_sha256,
+            content_sha256=digest,
+        )
+        official = official or signoff
+    if official is None or agreement is None:
+        return None
+    policy = policy_of(access_request.model)
+    renewed = Signoff.objects.create(
+        request=access_request,
+        agreement=agreement,
+        official_name=official.official_name,
+        official_email=official.official_email,
+        nonce=secrets.token_urlsafe(16),
+        sent_at=now,
+        expires_at=now + timedelta(days=policy.signoff_link_days),
+    )
+    record(
+        actor=actor,
+        action=AuditAction.ACCESS_SIGNOFF_REQUESTED,
+        target=renewed,
+        meta=meta,
+        model=access_request.model.full_name,
+        request_id=access_request.pk,
+        official_name=renewed.official_name,
+        official_email=renewed.official_email,
+        expires_at=renewed.expires_at.isoformat(),
+        replaces=official.pk,
+    )
+    _email_official(renewed, access_request)
+    return renewed
+
+
 def _frozen_digest(signoff: Signoff) -> str:
     agreement = signoff.agreement
     frozen = {
@@ -202,13 +284,18 @@ def signoff_countersign(*, token: str, typed_name: str, meta: RequestMeta | None
             field="typed_name",
         )
     access_request = locked(signoff.request)
-    if access_request.status != RequestStatus.SUBMITTED:
+    waiting = _waiting_grant(access_request)
+    undecided = access_request.status in (RequestStatus.SUBMITTED, RequestStatus.APPEALED)
+    if not undecided and waiting is None:
         raise InvalidTransition(_("This request is no longer waiting for a decision."))
     SIGNOFF_TRANSITIONS.move(signoff, SignoffStatus.SIGNED)
     signoff.decided_at = timezone.now()
     signoff.typed_name = " ".join(typed_name.split())
     signoff.ip, signoff.user_agent = meta.ip, meta.user_agent
     signoff.agreement_sha256 = _frozen_digest(signoff)
+    signoff.content_sha256 = content_digest(
+        signoff.agreement, official_name=signoff.official_name, official_email=signoff.official_email
+    )
     signoff.save()
     record(
         actor=None,
@@ -222,7 +309,14 @@ def signoff_countersign(*, token: str, typed_name: str, meta: RequestMeta | None
         official_email=signoff.official_email,
         typed_name=signoff.typed_name,
         agreement_sha256=signoff.agreement_sha256,
+        content_sha256=signoff.content_sha256,
     )
+    if waiting is not None:  # a grant given before the application was signed: the door decides
+        grant_settle(waiting, actor=None, meta=meta, now=signoff.decided_at)
+        return signoff
+    if access_request.status == RequestStatus.APPEALED:
+        email_reviewers(access_request, resubmitted=False)  # the appeal can be decided now
+        return signoff
     policy = policy_of(access_request.model)
     facts = Facts(access_request.user)
     if policy.gating == "auto" and all(r.met for r in evaluate(policy, facts) if r.key != "profile"):

@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from accessgate.accounts.models import User
 from accessgate.audit.actions import AuditAction
-from accessgate.audit.services import record
 from accessgate.training.models import Training
 from accessgate.training.selectors import valid_training_ids
 
-from ..models import GRANT_TRANSITIONS, Grant, GrantStatus, SuspensionReason
+from ..models import Grant, GrantStatus, SuspensionReason
+from .door import grant_reopen
 from .grants import _expire, grant_suspend_locked
 
 
@@ -45,11 +45,7 @@ def grants_restore_after_training(*, user: User) -> list[Grant]:
         if grant.expires_at <= now:
             _expire(grant, now)
             continue
-        GRANT_TRANSITIONS.move(grant, GrantStatus.ACTIVE)
-        grant.suspended_reason = ""
-        grant.save(update_fields=["status", "suspended_reason"])
-        record(
-            actor=None, action=AuditAction.GRANT_RESTORED, target=grant, user=user.email, model=grant.model.full_name
-        )
-        restored.append(grant)
+        grant = grant_reopen(grant, actor=None, meta=None, now=now, action=AuditAction.GRANT_RESTORED)
+        if grant.status == GrantStatus.ACTIVE:
+            restored.append(grant)
     return restored

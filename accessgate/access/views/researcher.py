@@ -18,7 +18,7 @@ from .. import selectors, services
 from ..forms import AppealForm, ApplicationForm, SignatureForm
 from ..models import GrantStatus, RequestStatus
 from ..rules.downloads import active_grant
-from ..rules.requirements import requirements_for
+from ..rules.requirements import requirements_for, waiting_label
 
 
 def _model_or_404(request, namespace: str, name: str) -> Model:
@@ -45,6 +45,7 @@ def _application_page(request, *, model, policy, form, access_request=None, coll
             "form": form,
             "access_request": access_request,
             "collection": collection or (access_request.collection if access_request else None),
+            "outlook": selectors.collection_outlook(request.user, collection) if collection else None,
             "requirements": requirements_for(request.user, policy),
         },
     )
@@ -80,7 +81,11 @@ def apply(request, namespace, name, collection=None):
         messages.info(request, _("Please complete your profile first; every application uses it."))
         return redirect(f"{reverse('accounts:profile')}?next={request.path}")
 
-    form = ApplicationForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
+    if collection is not None:  # one form for every member: the union of their statements and questions
+        statements, questions = selectors.collection_statements(collection), selectors.collection_questions(collection)
+    else:
+        statements, questions = selectors.active_statements(policy), None
+    form = ApplicationForm(request.POST or None, policy=policy, statements=statements, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             access_request = services.access_request_submit(
@@ -228,29 +233,49 @@ def request_resubmit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def licence_accept(request, pk):
-    """Sign a model's new licence version under an existing grant."""
-    grant = selectors.own_active_grant(request.user, pk)
+    """Sign a model's new licence version under an active grant, or complete and sign the
+    application a waiting grant needs (a direct grant: intended use, questions, signature)."""
+    grant = selectors.own_grant_to_sign(request.user, pk)
     if grant is None:
         raise Http404(_("No such active grant of yours."))
     policy = selectors.policy_for(grant.model)
-    form = SignatureForm(request.POST or None, policy=policy, statements=selectors.active_statements(policy))
+    first = grant.status == GrantStatus.PENDING
+    form_class = ApplicationForm if first else SignatureForm
+    initial = {"intended_use": grant.request.intended_use, **selectors.last_answers(grant.request)} if first else None
+    statements = selectors.active_statements(policy)
+    form = form_class(request.POST or None, initial=initial, policy=policy, statements=statements)
     if request.method == "POST" and form.is_valid():
+        meta = RequestMeta.from_request(request)
         try:
-            services.agreement_renew(
-                actor=request.user,
-                grant=grant,
-                accepted_statement_ids=form.accepted_statement_ids(),
-                typed_name=form.cleaned_data["typed_name"],
-                meta=RequestMeta.from_request(request),
-            )
+            if first:
+                grant = services.grant_sign(
+                    actor=request.user,
+                    grant=grant,
+                    intended_use=form.cleaned_data["intended_use"],
+                    accepted_statement_ids=form.accepted_statement_ids(),
+                    typed_name=form.cleaned_data["typed_name"],
+                    answers=form.answers(),
+                    meta=meta,
+                )
+            else:
+                services.agreement_renew(
+                    actor=request.user,
+                    grant=grant,
+                    accepted_statement_ids=form.accepted_statement_ids(),
+                    typed_name=form.cleaned_data["typed_name"],
+                    meta=meta,
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(
-                request, _("Thank you; you accepted %(license)s. You can download now.") % {"license": policy.license}
-            )
+            if first and grant.status == GrantStatus.PENDING:
+                messages.info(request, waiting_label(grant.waiting_for, sentence=True) + ".")
+            else:
+                messages.success(
+                    request,
+                    _("Thank you; you accepted %(license)s. You can download now.") % {"license": policy.license},
+                )
             return redirect("access:my_access")
-    first = not grant.request.agreements.exists()  # a direct grant: nothing signed yet
     return render(
         request, "access/licence_accept.html", {"grant": grant, "policy": policy, "form": form, "first": first}
     )

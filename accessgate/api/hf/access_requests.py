@@ -11,7 +11,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accessgate.access import services as access_services
-from accessgate.access.models import AccessRequest, Grant, RequestStatus
+from accessgate.access.models import AccessRequest, Grant, GrantStatus, RequestStatus
+from accessgate.access.rules.requirements import waiting_label
 from accessgate.access.rules.staff import can_review
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.accounts.auth import require_scope
@@ -142,7 +143,8 @@ def handle(request, namespace, name):
     if status == current:
         raise HfError(400, None, f"This request is already {status}.")
     if status == "accepted" and current == "pending":
-        access_services.access_request_approve(actor=reviewer, access_request=access_request, meta=meta)
+        grant = access_services.access_request_approve(actor=reviewer, access_request=access_request, meta=meta)
+        return JsonResponse(_grant_answer(access_request.user, grant))
     elif status == "rejected" and current == "pending":
         access_services.access_request_reject(
             actor=reviewer, access_request=access_request, reason=_reason(data), meta=meta
@@ -176,4 +178,24 @@ def grant(request, namespace, name):
         raise HfError(400, None, error.message) from error
     except NotFound as error:
         raise HfError(404, None, error.message) from error
-    return JsonResponse({"user": user.username, "status": "accepted", "expiresAt": created.expires_at.isoformat()})
+    return JsonResponse(_grant_answer(user, created))
+
+
+def _grant_answer(user, grant) -> dict:
+    """What a grant (or a recorded first approval, None) is now, in the door's words."""
+    if grant is None:
+        return {
+            "user": user.username,
+            "status": "pending",
+            "waitingFor": ["a second approval"],
+            "message": waiting_label(["a second approval"], sentence=True),
+        }
+    answer = {
+        "user": user.username,
+        "status": "accepted" if grant.status == GrantStatus.ACTIVE else "pending",
+        "expiresAt": grant.expires_at.isoformat(),
+    }
+    if grant.waiting_for:
+        answer["waitingFor"] = list(grant.waiting_for)
+        answer["message"] = waiting_label(grant.waiting_for, sentence=True)
+    return answer

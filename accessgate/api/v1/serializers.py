@@ -203,12 +203,15 @@ class GrantSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=GrantStatus.choices)
     is_active = serializers.BooleanField(help_text="Active and not past its expiry.")
     request_id = serializers.IntegerField()
+    waiting_for = serializers.ListField(
+        child=serializers.CharField(), help_text="While pending: what the grant waits for (the policy's rules unmet)."
+    )
 
     class Meta:
         model = Grant
         fields = [
             "id", "model", "status", "is_active", "granted_at", "expires_at", "ended_at", "revoke_reason",
-            "request_id",
+            "request_id", "waiting_for",
         ]  # fmt: skip
 
 

@@ -101,12 +101,13 @@ class ReviewGrantSerializer(serializers.ModelSerializer):
     is_active = serializers.BooleanField()
     holder = ApplicantSerializer(source="user")
     request_id = serializers.IntegerField()
+    waiting_for = serializers.ListField(child=serializers.CharField(), help_text="While pending: what it waits for.")
 
     class Meta:
         model = Grant
         fields = [
             "id", "model", "status", "is_active", "holder", "granted_at", "expires_at", "ended_at",
-            "revoke_reason", "request_id",
+            "revoke_reason", "request_id", "waiting_for",
         ]  # fmt: skip
 
 

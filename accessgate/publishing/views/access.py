@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accessgate.access import services as access_services
 from accessgate.access.models import AccessRequest, Grant, RequestStatus
+from accessgate.access.rules.requirements import waiting_label
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
 
@@ -131,8 +132,8 @@ def revoke(request, namespace, name, pk):
 @publisher_required
 @require_POST
 def grant_by_username(request, namespace, name):
-    """Hugging Face's "grant by username": access without an application; the holder signs
-    the licence and statements before their first download (`grant_create_direct`)."""
+    """Hugging Face's "grant by username": one reviewer's approval without an application
+    (`grant_create_direct`); the grant waits for whatever else the policy needs."""
     model = console_model(request, namespace, name)
     username = request.POST.get("username", "").strip().lstrip("@")
     user = get_user_model().objects.filter(username__iexact=username, is_active=True).first() if username else None
@@ -142,15 +143,24 @@ def grant_by_username(request, namespace, name):
         )
     else:
         try:
-            access_services.grant_create_direct(
+            grant = access_services.grant_create_direct(
                 actor=request.user, user=user, model=model, meta=RequestMeta.from_request(request)
             )
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(
-                request,
-                _("%(username)s has access; they sign the licence before their first download.")
-                % {"username": user.username},
-            )
+            if grant is None:  # their open request's first of two approvals
+                messages.success(
+                    request,
+                    _("Your approval of %(username)s's request is recorded; a second reviewer decides it.")
+                    % {"username": user.username},
+                )
+            elif grant.waiting_for:
+                messages.success(
+                    request,
+                    _("%(username)s's grant is %(waiting)s.")
+                    % {"username": user.username, "waiting": waiting_label(grant.waiting_for)},
+                )
+            else:
+                messages.success(request, _("%(username)s has access.") % {"username": user.username})
     return redirect(reverse("publish:access", args=[model.namespace, model.name]) + "?list=accepted")
