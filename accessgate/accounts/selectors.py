@@ -4,7 +4,6 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from .models import ApiToken, Profile, TokenScope
 from .roles import STAFF_SCOPE_ROLES, Role, roles_of
@@ -44,12 +43,6 @@ def token_scope_choices(user) -> list[tuple[str, "StrOrPromise"]]:
         for scope in TokenScope
         if scope.value not in STAFF_SCOPE_ROLES or held & set(STAFF_SCOPE_ROLES[scope.value])
     ]
-
-
-def token_model_choices(user):
-    """Models a token can be limited to: the catalog's, and those the user reviews."""
-    Model = ApiToken._meta.get_field("models").related_model  # catalog's, without importing across apps
-    return Model.objects.filter(Q(is_listed=True) | Q(reviewers=user)).distinct().order_by("namespace", "name")
 
 
 def has_mfa(user) -> bool:
