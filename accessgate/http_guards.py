@@ -2,6 +2,9 @@
 
 - `RequestIdMiddleware` gives each request an id (`X-Request-ID`, echoed in the response
   and put on every log record of the request).
+- `BodyLimitMiddleware` refuses a request body over its route's limit from its
+  Content-Length (413), before a byte of it is read or spooled to disk; a view names a
+  larger limit with `core.http.body_limit`. A chunked body without a length is 411.
 - `BadInputMiddleware` answers 400 to a control character in the path, the query string or
   a form field, before any view or database sees it.
 - `OutageMiddleware` turns "the database / cache / broker cannot be reached" into a 503
@@ -22,6 +25,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -82,6 +86,45 @@ def _clear_request_id(**kwargs):
 
 
 request_finished.connect(_clear_request_id, dispatch_uid="accessgate.request_id")
+
+
+class BodyLimitMiddleware:
+    """413 for a Content-Length over the route's limit (ACCESSGATE_MAX_REQUEST_BYTES unless the
+    view says otherwise), 400 for a Content-Length that is not a number, 411 for a chunked body
+    with none: judged from the headers, so an oversized body is never received."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refusal = self._refusal(request)
+        return refusal or self.get_response(request)
+
+    @staticmethod
+    def limit_for(request) -> int:
+        try:
+            limit = getattr(resolve(request.path_info).func, "accessgate_body_limit", None)
+        except Resolver404:
+            limit = None
+        return limit() if limit is not None else settings.ACCESSGATE_MAX_REQUEST_BYTES
+
+    def _refusal(self, request) -> HttpResponse | None:
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if not declared:
+            if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+                return error_response(request, 411, "length_required", _("Send the body with a Content-Length."))
+            return None
+        if not (declared.isascii() and declared.isdigit()) or len(declared) > 19:
+            return error_response(request, 400, "bad_request", _("The Content-Length header is not a number."))
+        limit = self.limit_for(request)
+        if int(declared) > limit:
+            return error_response(
+                request,
+                413,
+                "payload_too_large",
+                _("The request body is larger than this address accepts (%(limit)s bytes).") % {"limit": limit},
+            )
+        return None
 
 
 class BadInputMiddleware:

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "accessgate.http_guards.RequestIdMiddleware",
     "accessgate.http_guards.SecurityHeadersMiddleware",
     "accessgate.http_guards.OutageMiddleware",
+    "accessgate.http_guards.BodyLimitMiddleware",
     "accessgate.http_guards.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -272,6 +273,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule(
     checkpoint_interval=float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300))  # no-op when unchanged
 )
+# Request bodies (accessgate/http_guards.py, accessgate/core/json_body.py): any body, judged by
+# its Content-Length before it is read (routes that take more name their own limit); JSON bodies,
+# in bytes and in nesting levels, before they are parsed; one uploaded file's declared size.
+ACCESSGATE_MAX_REQUEST_BYTES = env.int("ACCESSGATE_MAX_REQUEST_BYTES", default=2_621_440)
+ACCESSGATE_JSON_MAX_BYTES = env.int("ACCESSGATE_JSON_MAX_BYTES", default=1_000_000)
+ACCESSGATE_JSON_MAX_DEPTH = env.int("ACCESSGATE_JSON_MAX_DEPTH", default=32)
 ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES = env.int("ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES", default=5_000_000)
 ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
 ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS", default=7)
@@ -304,6 +311,8 @@ if not DEBUG:
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
 # Where browser uploads wait (local backend only) until their release is imported.
 ACCESSGATE_UPLOAD_ROOT = Path(env.str("ACCESSGATE_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
+# The largest file a browser upload may declare: S3's 10,000 parts of 16 MiB (downloads/models.py).
+ACCESSGATE_UPLOAD_MAX_FILE_BYTES = env.int("ACCESSGATE_UPLOAD_MAX_FILE_BYTES", default=10_000 * 16 * 1024 * 1024)
 # How /dl/ sends a local file once its token checks out: "python" (the worker streams it;
 # the embedded demo), "x-accel" (nginx: `X-Accel-Redirect` to ACCESSGATE_LOCAL_OFFLOAD_PREFIX
 # + key, an `internal` location aliased to the storage root) or "x-sendfile" (Apache

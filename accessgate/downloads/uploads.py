@@ -32,6 +32,8 @@ from .tasks import run_release_import
 
 
 def _staged_path(uploaded: UploadedFile) -> Path:
+    if "\x00" in uploaded.path:  # the OS refuses it (ValueError): answer it as a bad path
+        raise ValidationFailed(_("%(path)s is not a valid file path.") % {"path": uploaded.path.replace("\x00", "?")})
     target = (uploaded.upload.staging_dir / uploaded.path).resolve()
     if not target.is_relative_to(uploaded.upload.staging_dir.resolve()):
         raise ValidationFailed(_("%(path)s is not a valid file path.") % {"path": uploaded.path})
@@ -67,8 +69,12 @@ def upload_start(
             validate_file_path(path)
         except Exception as error:
             raise ValidationFailed(_("%(path)s: not a valid file path.") % {"path": path}, field="files") from error
-        if not isinstance(size, int) or size < 0:
-            raise ValidationFailed(_("%(path)s: the size is not valid.") % {"path": path}, field="files")
+        if not isinstance(size, int) or not 0 <= size <= settings.ACCESSGATE_UPLOAD_MAX_FILE_BYTES:
+            raise ValidationFailed(
+                _("%(path)s: the size must be between 0 and %(limit)s bytes.")
+                % {"path": path, "limit": settings.ACCESSGATE_UPLOAD_MAX_FILE_BYTES},
+                field="files",
+            )
     storage = get_storage()
     with transaction.atomic():
         upload = ReleaseUpload.objects.create(
