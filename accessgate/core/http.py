@@ -1,6 +1,7 @@
 """Small facts about an HTTP request that several layers need."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.http import HttpRequest
 
@@ -21,13 +22,16 @@ def wants_json(request: HttpRequest) -> bool:
     return "application/json" in accept or "Authorization" in request.headers
 
 
-def body_limit(limit):
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def body_limit(limit: Callable[[], int]) -> Callable[[View], View]:
     """Give a view its own request-body limit in bytes (`limit` is called per request, so it may
     read a setting); `http_guards.BodyLimitMiddleware` applies it before the body is read. Put it
     outermost, above the view's other decorators."""
 
-    def decorate(view):
-        view.accessgate_body_limit = limit
+    def decorate(view: View) -> View:
+        view.accessgate_body_limit = limit  # type: ignore[attr-defined]  # read by the middleware
         return view
 
     return decorate

@@ -11,6 +11,7 @@ browser upload's steps, the Hugging Face endpoints and the Stripe webhook.
 import json
 import re
 from itertools import accumulate
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -27,11 +28,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def max_bytes() -> int:
-    return settings.ACCESSGATE_JSON_MAX_BYTES
+    return int(settings.ACCESSGATE_JSON_MAX_BYTES)
 
 
 def max_depth() -> int:
-    return settings.ACCESSGATE_JSON_MAX_DEPTH
+    return int(settings.ACCESSGATE_JSON_MAX_DEPTH)
 
 
 def nesting_depth(raw: bytes) -> int:
@@ -53,10 +54,10 @@ def check_json_bytes(raw: bytes) -> None:
         )
 
 
-def _control_in(value) -> bool:
+def _control_in(value: object) -> bool:
     """Whether any string or key in a parsed document carries a control character (iterative:
     the document is already known to be shallow, but no recursion is needed either)."""
-    stack = [value]
+    stack: list[object] = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
@@ -70,7 +71,7 @@ def _control_in(value) -> bool:
     return False
 
 
-def load_json(raw: bytes | str, *, empty=None):
+def load_json(raw: bytes | str, *, empty: Any = None) -> Any:
     """The parsed body, or ValidationFailed/TooLarge with a message the client can act on.
     `empty` is what an empty body means (None: it is refused like any other invalid JSON)."""
     if isinstance(raw, str):
