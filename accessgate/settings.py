@@ -140,12 +140,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactio
 # may only SELECT and INSERT audit events; `manage.py migrate` connects with this URL (same
 # database, the owner role) when set. `manage.py db_roles_sql` prints the roles' SQL.
 ACCESSGATE_MIGRATE_DATABASE_URL = env.str("ACCESSGATE_MIGRATE_DATABASE_URL", default="")
-# Keep connections between requests: opening one costs PostgreSQL a process fork, which
-# dominated the resolve endpoint's time in bench/. Health checks drop dead ones first.
+# Keep connections between requests: opening one costs PostgreSQL a process fork.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("ACCESSGATE_DB_CONN_MAX_AGE", default=60)
-# No health check: it costs a `SELECT 1` round trip on every request's first query. A
-# connection the server closed fails that request's first query; Django then discards it
-# at the end of the request (errors_occurred), and the next request reconnects.
+# No health check (a `SELECT 1` per request): a connection the server closed fails one
+# request, which Django then discards; the next request reconnects.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("ACCESSGATE_DB_CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo database takes concurrent writers: WAL lets readers go on while one writes,
@@ -273,9 +271,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule(
     checkpoint_interval=float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300))  # no-op when unchanged
 )
-# Request bodies (accessgate/http_guards.py, accessgate/core/json_body.py): any body, judged by
-# its Content-Length before it is read (routes that take more name their own limit); JSON bodies,
-# in bytes and in nesting levels, before they are parsed; one uploaded file's declared size.
+# Request bodies, refused before they are read or parsed (docs/bad-input.md).
 ACCESSGATE_MAX_REQUEST_BYTES = env.int("ACCESSGATE_MAX_REQUEST_BYTES", default=2_621_440)
 ACCESSGATE_JSON_MAX_BYTES = env.int("ACCESSGATE_JSON_MAX_BYTES", default=1_000_000)
 ACCESSGATE_JSON_MAX_DEPTH = env.int("ACCESSGATE_JSON_MAX_DEPTH", default=32)
@@ -311,13 +307,9 @@ if not DEBUG:
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
 # Where browser uploads wait (local backend only) until their release is imported.
 ACCESSGATE_UPLOAD_ROOT = Path(env.str("ACCESSGATE_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
-# The largest file a browser upload may declare: S3's 10,000 parts of 16 MiB (downloads/models.py).
 ACCESSGATE_UPLOAD_MAX_FILE_BYTES = env.int("ACCESSGATE_UPLOAD_MAX_FILE_BYTES", default=10_000 * 16 * 1024 * 1024)
-# How /dl/ sends a local file once its token checks out: "python" (the worker streams it;
-# the embedded demo), "x-accel" (nginx: `X-Accel-Redirect` to ACCESSGATE_LOCAL_OFFLOAD_PREFIX
-# + key, an `internal` location aliased to the storage root) or "x-sendfile" (Apache
-# mod_xsendfile, lighttpd: `X-Sendfile` with the absolute path). Offloaded, the web server
-# streams and answers Range; no Python worker is busy during the transfer.
+# How /dl/ sends a local file: "python" (the worker streams it), "x-accel" (nginx
+# X-Accel-Redirect) or "x-sendfile" (Apache, lighttpd); see docs/downloads.md.
 ACCESSGATE_LOCAL_OFFLOAD = env.str("ACCESSGATE_LOCAL_OFFLOAD", default="python")
 ACCESSGATE_LOCAL_OFFLOAD_PREFIX = env.str("ACCESSGATE_LOCAL_OFFLOAD_PREFIX", default="/_weights/")
 
@@ -379,8 +371,7 @@ ACCESSGATE_WEBHOOK_ALLOWED_NETWORKS = env.list("ACCESSGATE_WEBHOOK_ALLOWED_NETWO
 # provider) for a lab that does not verify identities. `check --deploy` must be clean otherwise.
 SILENCED_SYSTEM_CHECKS = env.list("ACCESSGATE_SILENCED_CHECKS", default=[])
 
-# Set by the test suite: a missing PostgreSQL, Redis, S3 endpoint or Chromium fails the
-# tests that need it instead of skipping them.
+# Set by CI: a test whose service (PostgreSQL, Redis, S3, Chromium) is missing fails.
 ACCESSGATE_REQUIRE_SERVICES = env.bool("ACCESSGATE_REQUIRE_SERVICES", default=False)
 
 # The REST API at /api/v1/ (accessgate/api/v1): bearer tokens or the session (with CSRF),

@@ -127,7 +127,7 @@ def test_api_refuses_an_oversized_json_body_with_413(settings, researcher):
     response = bearer(researcher).post(
         reverse("api_v1:requests"), json.dumps({"intended_use": "x" * 2000}), content_type="application/json"
     )
-    error_of(response, 413, "payload_too_large")
+    assert error_of(response, 413, "payload_too_large")
 
 
 # --- cursors -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+"""Requests, grants and the review queue as researchers and reviewers read them."""
 
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
@@ -10,18 +10,14 @@ from accessgate.audit.selectors import latest_event
 from accessgate.catalog.models import Model, Release
 from accessgate.identity.selectors import name_matches
 
-from .freemail import FREE_MAIL_DOMAINS
-from .models import (
+from ..freemail import FREE_MAIL_DOMAINS
+from ..models import (
     OPEN_STATUSES,
-    AccessPolicy,
     AccessRequest,
     Agreement,
     Appeal,
-    AttestationStatement,
-    Collection,
     Decision,
     Escalation,
-    FormField,
     Grant,
     GrantStatus,
     RequestReviewer,
@@ -30,91 +26,11 @@ from .models import (
     ReviewerSettings,
     ReviewNotifications,
 )
-from .models.over_time import Closeout, CloseoutStatus, GrantPeriod
-from .rules.conflicts import conflicts
-from .rules.requirements import Facts, application_problem, blocked_country, evaluate
-from .rules.staff import reviewable_models
-
-
-def collection_by_name(namespace: str, name: str) -> Collection | None:
-    return (
-        Collection.objects.filter(namespace=namespace, name=name)
-        .select_related("lead")
-        .prefetch_related("members")
-        .first()
-    )
-
-
-def member_left_out(user, model: Model) -> str:
-    """Why a collection application leaves this member out for `user` ("" when it does not)."""
-    policy = policy_for(model)
-    if policy is None or model.is_draft:
-        return _("%(full_name)s is not open for applications yet.") % {"full_name": model.full_name}
-    if Grant.objects.filter(
-        user=user, model=model, status__in=[GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.SUSPENDED]
-    ).exists():
-        return _("You already hold a grant on %(full_name)s.") % {"full_name": model.full_name}
-    if AccessRequest.objects.filter(
-        user=user, model=model, status__in=[*OPEN_STATUSES, RequestStatus.APPEALED]
-    ).exists():
-        return _("You already have an open request for %(full_name)s.") % {"full_name": model.full_name}
-    until = reapply_after(user, model)
-    if until is not None:
-        return _(
-            "Your last request for %(full_name)s was rejected; its policy's cooldown runs until %(until)s UTC."
-        ) % {"full_name": model.full_name, "until": f"{until:%Y-%m-%d %H:%M}"}
-    problem = application_problem(policy, Facts(user))
-    return problem.message if problem else ""
-
-
-def collection_statements(collection: Collection) -> list[AttestationStatement]:
-    """The union of the members' current statements, each text asked once (by its sha256)."""
-    seen, union = set(), []
-    for statement in AttestationStatement.objects.filter(
-        policy__model__collections=collection, is_active=True
-    ).order_by("policy__model__namespace", "policy__model__name", "position", "pk"):
-        if statement.sha256 not in seen:
-            seen.add(statement.sha256)
-            union.append(statement)
-    return union
-
-
-def collection_questions(collection: Collection) -> list[FormField]:
-    """The union of the members' current questions, each key asked once."""
-    seen, union = set(), []
-    for question in FormField.objects.filter(policy__model__collections=collection, is_active=True).order_by(
-        "policy__model__namespace", "policy__model__name", "position", "pk"
-    ):
-        if question.key not in seen:
-            seen.add(question.key)
-            union.append(question)
-    return union
-
-
-def collection_outlook(user, collection: Collection) -> list[dict]:
-    """For the collection's page: each member, what its own policy asks beyond the one form
-    (approvals, sign-off, trainings, requirements), and why it would be left out, if it would."""
-    outlook = []
-    for model in collection.members.order_by("namespace", "name"):
-        policy = policy_for(model)
-        asks = []
-        if policy is not None:
-            asks.append(_("two approvals") if policy.approvals_required == 2 else _("one approval"))
-            if policy.gating == "auto":
-                asks[-1] = _("automatic approval")
-            if policy.require_signoff:
-                asks.append(_("a signing official's countersignature"))
-            asks += [r.label for r in evaluate(policy, Facts(user)) if r.key != "profile"]
-        outlook.append({"model": model, "asks": asks, "left_out": member_left_out(user, model)})
-    return outlook
-
-
-def policy_for(model: Model) -> AccessPolicy | None:
-    return AccessPolicy.objects.filter(model=model).select_related("license", "model").first()
-
-
-def active_statements(policy: AccessPolicy):
-    return policy.statements.filter(is_active=True)
+from ..models.over_time import Closeout, CloseoutStatus, GrantPeriod
+from ..rules.conflicts import conflicts
+from ..rules.requirements import Facts, blocked_country, evaluate
+from ..rules.staff import reviewable_models
+from .policies import policy_for
 
 
 def requests_of(user) -> QuerySet[AccessRequest]:
@@ -296,23 +212,6 @@ def last_answers(access_request: AccessRequest) -> dict:
 
 def appeal_of(access_request: AccessRequest) -> Appeal | None:
     return Appeal.objects.filter(request=access_request).select_related("decided_by").first()
-
-
-def reapply_after(user, model: Model, *, now: datetime | None = None) -> datetime | None:
-    """When a rejected applicant may apply for `model` again, if that is still in the future."""
-    policy = policy_for(model)
-    if policy is None or not policy.reapply_cooldown_days:
-        return None
-    rejected = (
-        AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.REJECTED, decided_at__isnull=False)
-        .order_by("-decided_at")
-        .values_list("decided_at", flat=True)
-        .first()
-    )
-    if rejected is None:
-        return None
-    until = rejected + timedelta(days=policy.reapply_cooldown_days)
-    return until if until > (now or timezone.now()) else None
 
 
 def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
