@@ -8,7 +8,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accessgate.api.v1.permissions.ScopeAndRole"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["accessgate.api.v1.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "accessgate.api.v1.pagination.Cursor",
     "DEFAULT_SCHEMA_CLASS": "accessgate.api.v1.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "accessgate.api.v1.errors.exception_handler",

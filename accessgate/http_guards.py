@@ -2,13 +2,16 @@
 
 - `RequestIdMiddleware` gives each request an id (`X-Request-ID`, echoed in the response
   and put on every log record of the request).
+- `BodyLimitMiddleware` refuses a request body over its route's limit from its
+  Content-Length (413), before a byte of it is read or spooled to disk; a view names a
+  larger limit with `core.http.body_limit`. A chunked body without a length is 411.
 - `BadInputMiddleware` answers 400 to a control character in the path, the query string or
   a form field, before any view or database sees it.
 - `OutageMiddleware` turns "the database / cache / broker cannot be reached" into a 503
   with `Retry-After` instead of a debug page. The transaction the view was in has been
   rolled back by then, so nothing was changed.
-- `SecurityHeadersMiddleware` adds the Content-Security-Policy and makes pages that
-  carry signed URLs `Referrer-Policy: no-referrer`.
+- `SecurityHeadersMiddleware` adds the Content-Security-Policy and pins pages that
+  carry signed URLs to `Referrer-Policy: same-origin`, whatever the site-wide setting.
 """
 
 import contextvars
@@ -22,6 +25,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,7 +51,7 @@ def error_response(request, status: int, code: str, message: str) -> HttpRespons
             {"error": {"code": code, "message": message, "help_url": None, "fields": {}}}, status=status
         )
     try:
-        body = render_to_string("error.html", {"error": {"message": message}, "status": status})
+        body: str = render_to_string("error.html", {"error": {"message": message}, "status": status})
     except Exception:  # noqa: BLE001 (the template layer itself may be what failed)
         body = message + "\n"
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
@@ -82,6 +86,45 @@ def _clear_request_id(**kwargs):
 
 
 request_finished.connect(_clear_request_id, dispatch_uid="accessgate.request_id")
+
+
+class BodyLimitMiddleware:
+    """413 for a Content-Length over the route's limit (ACCESSGATE_MAX_REQUEST_BYTES unless the
+    view says otherwise), 400 for a Content-Length that is not a number, 411 for a chunked body
+    with none: judged from the headers, so an oversized body is never received."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refusal = self._refusal(request)
+        return refusal or self.get_response(request)
+
+    @staticmethod
+    def limit_for(request) -> int:
+        try:
+            limit = getattr(resolve(request.path_info).func, "accessgate_body_limit", None)
+        except Resolver404:
+            limit = None
+        return limit() if limit is not None else settings.ACCESSGATE_MAX_REQUEST_BYTES
+
+    def _refusal(self, request) -> HttpResponse | None:
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if not declared:
+            if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+                return error_response(request, 411, "length_required", _("Send the body with a Content-Length."))
+            return None
+        if not (declared.isascii() and declared.isdigit()) or len(declared) > 19:
+            return error_response(request, 400, "bad_request", _("The Content-Length header is not a number."))
+        limit = self.limit_for(request)
+        if int(declared) > limit:
+            return error_response(
+                request,
+                413,
+                "payload_too_large",
+                _("The request body is larger than this address accepts (%(limit)s bytes).") % {"limit": limit},
+            )
+        return None
 
 
 class BadInputMiddleware:
@@ -180,7 +223,11 @@ class OutageMiddleware:
         return response
 
 
-# Pages whose HTML or redirect carries a signed download URL or token: never leak it in a Referer.
+# Pages whose HTML or redirect carries a signed download URL or token: never leak it in a Referer
+# to another origin. `same-origin` sends no Referer across origins (and none on a redirect from
+# here to the storage's origin) yet keeps the real Origin on the page's own form posts, which
+# the CSRF check needs: under `no-referrer` browsers send `Origin: null` and every post fails.
+SIGNED_URL_REFERRER_POLICY = "same-origin"
 NO_REFERRER_PREFIXES = ("/dl/", "/accounts/tokens/")
 NO_REFERRER_PATTERN = re.compile(
     r"^/models/[^/]+/[^/]+/[^/]+/(files/|manifest|download/)"  # the portal's download routes
@@ -198,7 +245,7 @@ class SecurityHeadersMiddleware:
         if policy and not response.has_header("Content-Security-Policy"):
             response["Content-Security-Policy"] = policy
         if request.path.startswith(NO_REFERRER_PREFIXES) or NO_REFERRER_PATTERN.match(request.path):
-            response["Referrer-Policy"] = "no-referrer"
+            response["Referrer-Policy"] = SIGNED_URL_REFERRER_POLICY
         return response
 
 

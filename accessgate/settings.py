@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "accessgate.http_guards.RequestIdMiddleware",
     "accessgate.http_guards.SecurityHeadersMiddleware",
     "accessgate.http_guards.OutageMiddleware",
+    "accessgate.http_guards.BodyLimitMiddleware",
     "accessgate.http_guards.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -192,7 +193,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 ACCOUNT_ADAPTER = "accessgate.accounts.adapters.AccountAdapter"
 # allauth's defaults already limit login failures, sign-ups and resets; stated here so
 # they are visible and cannot be switched off by accident.
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -272,6 +273,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule(
     checkpoint_interval=float(env.int("ACCESSGATE_AUDIT_CHECKPOINT_INTERVAL", default=300))  # no-op when unchanged
 )
+# Request bodies (accessgate/http_guards.py, accessgate/core/json_body.py): any body, judged by
+# its Content-Length before it is read (routes that take more name their own limit); JSON bodies,
+# in bytes and in nesting levels, before they are parsed; one uploaded file's declared size.
+ACCESSGATE_MAX_REQUEST_BYTES = env.int("ACCESSGATE_MAX_REQUEST_BYTES", default=2_621_440)
+ACCESSGATE_JSON_MAX_BYTES = env.int("ACCESSGATE_JSON_MAX_BYTES", default=1_000_000)
+ACCESSGATE_JSON_MAX_DEPTH = env.int("ACCESSGATE_JSON_MAX_DEPTH", default=32)
 ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES = env.int("ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES", default=5_000_000)
 ACCESSGATE_IDENTITY_REMINDER_DAYS = env.list("ACCESSGATE_IDENTITY_REMINDER_DAYS", cast=int, default=[30, 7])
 ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS", default=7)
@@ -280,7 +287,7 @@ ACCESSGATE_LICENCE_REMINDER_AFTER_DAYS = env.int("ACCESSGATE_LICENCE_REMINDER_AF
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"  # pages that show signed URLs send no-referrer (http_guards)
+SECURE_REFERRER_POLICY = "same-origin"  # pages that show signed URLs keep same-origin whatever this says (http_guards)
 # No inline script or style anywhere: everything comes from our own static files.
 ACCESSGATE_CSP = env.str(
     "ACCESSGATE_CSP",
@@ -304,6 +311,8 @@ if not DEBUG:
 ACCESSGATE_LOCAL_STORAGE_ROOT = Path(env.str("ACCESSGATE_LOCAL_STORAGE_ROOT", default=str(VAR_DIR / "weights")))
 # Where browser uploads wait (local backend only) until their release is imported.
 ACCESSGATE_UPLOAD_ROOT = Path(env.str("ACCESSGATE_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
+# The largest file a browser upload may declare: S3's 10,000 parts of 16 MiB (downloads/models.py).
+ACCESSGATE_UPLOAD_MAX_FILE_BYTES = env.int("ACCESSGATE_UPLOAD_MAX_FILE_BYTES", default=10_000 * 16 * 1024 * 1024)
 # How /dl/ sends a local file once its token checks out: "python" (the worker streams it;
 # the embedded demo), "x-accel" (nginx: `X-Accel-Redirect` to ACCESSGATE_LOCAL_OFFLOAD_PREFIX
 # + key, an `internal` location aliased to the storage root) or "x-sendfile" (Apache
@@ -359,12 +368,8 @@ ACCESSGATE_STRIPE_API_BASE = env.str("ACCESSGATE_STRIPE_API_BASE", default="")  
 ACCESSGATE_IDENTITY_START_RATE_LIMIT = env.str("ACCESSGATE_IDENTITY_START_RATE_LIMIT", default="5/3600")
 ACCESSGATE_WEBHOOK_RATE_LIMIT = env.str("ACCESSGATE_WEBHOOK_RATE_LIMIT", default="600/60")
 
-# Outgoing webhooks (notifications; docs/webhooks-security.md): the key(s) that encrypt
-# endpoints' signing secrets at rest (comma-separated; the first encrypts, all decrypt;
-# empty = derived from SECRET_KEY), the deadline in seconds for a whole attempt (lookup,
-# connect, send, answer), whether plain-http URLs are accepted (development only: a check
-# refuses it with DEBUG off), and the networks (CIDRs, comma-separated) of internal
-# receivers that may be reached although they are not public (none by default).
+# Outgoing webhooks: secret-encrypting keys, the whole attempt's deadline, plain http
+# (development only), internal receivers' networks (docs/configuration.md, webhooks-security.md).
 ACCESSGATE_WEBHOOK_SECRET_KEY = env.str("ACCESSGATE_WEBHOOK_SECRET_KEY", default="")
 ACCESSGATE_WEBHOOK_TIMEOUT = env.int("ACCESSGATE_WEBHOOK_TIMEOUT", default=5)
 ACCESSGATE_WEBHOOK_ALLOW_HTTP = env.bool("ACCESSGATE_WEBHOOK_ALLOW_HTTP", default=DEBUG)

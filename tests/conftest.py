@@ -13,6 +13,7 @@ from django.db import connection
 from accessgate.audit.models import AuditEvent
 from accessgate.audit.signing import generate_private_key_pem
 from tests.support.applications import make_policy
+from tests.support.permissions import world  # noqa: F401 (the permission matrix's seeded portal, a fixture)
 from tests.support.services import need_service
 
 from . import factories

@@ -153,7 +153,7 @@ def test_apply_approve_download_through_the_production_shape(production):
     path, sha256 = next(iter(expected.items()))
     issued = researcher.get(f"{MODEL}/1.0/files/{path}")
     assert issued.status_code == 302
-    assert issued.headers["Referrer-Policy"] == "no-referrer"
+    assert issued.headers["Referrer-Policy"] == "same-origin"
     signed = urlsplit(issued.headers["Location"])
     token = signed.path.split("/")[2]
     downloaded = researcher.get(signed.path)

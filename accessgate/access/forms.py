@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -83,7 +85,7 @@ class ApplicationForm(SignatureForm):
         """{key: value} for the service (dates as YYYY-MM-DD)."""
         answers = {}
         for question in self.questions:
-            value = self.cleaned_data.get(f"field_{question.key}")
+            value: Any = self.cleaned_data.get(f"field_{question.key}")
             answers[question.key] = value.isoformat() if hasattr(value, "isoformat") else value
         return answers
 

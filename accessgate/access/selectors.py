@@ -342,7 +342,11 @@ def applicant_facts(access_request: AccessRequest, reviewer=None) -> dict:
 def audit_targets_of(user) -> dict[str, list[str]]:
     """The audit targets that belong to `user` in this app: their requests, agreements and
     grants (whoever acted on them), as {target_type: [target_id, ...]} for the audit filter."""
-    owned = {"access.accessrequest": AccessRequest, "access.agreement": Agreement, "access.grant": Grant}
+    owned: dict[str, type[AccessRequest | Agreement | Grant]] = {
+        "access.accessrequest": AccessRequest,
+        "access.agreement": Agreement,
+        "access.grant": Grant,
+    }
     return {
         target_type: [str(pk) for pk in model.objects.filter(user=user).values_list("pk", flat=True)]
         for target_type, model in owned.items()

@@ -8,6 +8,7 @@ returns a `Caller` (user, token, whether a second factor was passed) or None, an
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
@@ -22,6 +23,10 @@ from accessgate.core.http import wants_json
 from .mfa import session_passed_mfa
 from .models import ApiToken, User
 from .services import token_authenticate, token_rejection
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 LOGIN_OR_TOKEN = gettext_lazy("Log in or send 'Authorization: Bearer <token>' to download.")
 
@@ -126,7 +131,7 @@ def caller_of(request) -> Caller | None:
     return Caller(user=user, token=token, mfa=mfa_verified(request, token))
 
 
-def caller_required(view: Callable | None = None, *, message: str = LOGIN_OR_TOKEN):
+def caller_required(view: Callable | None = None, *, message: "StrOrPromise" = LOGIN_OR_TOKEN):
     """Set `request.caller`; anonymous scripts get 401 (JSON), anonymous browsers the login page."""
 
     def decorate(view_func):

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +37,7 @@ class TokenForm(forms.Form):
             "Staff scopes need a session that passed two-factor."
         ),
     )
-    models = forms.ModelMultipleChoiceField(
+    models: "forms.ModelMultipleChoiceField[Any]" = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -44,10 +47,11 @@ class TokenForm(forms.Form):
 
     def __init__(self, *args, max_days: int, default_days: int, scope_choices, model_choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = scope_choices
-        self.fields["models"].queryset = model_choices
-        self.fields["models"].label_from_instance = lambda model: model.full_name
-        self.fields["days"].max_value = max_days
-        self.fields["days"].validators.append(forms.fields.validators.MaxValueValidator(max_days))
+        # self.fields holds the declared fields; the stubs know them only as Field.
+        self.fields["scopes"].choices = scope_choices  # type: ignore[attr-defined]
+        self.fields["models"].queryset = model_choices  # type: ignore[attr-defined]
+        self.fields["models"].label_from_instance = lambda model: model.full_name  # type: ignore[attr-defined]
+        self.fields["days"].max_value = max_days  # type: ignore[attr-defined]
+        self.fields["days"].validators.append(MaxValueValidator(max_days))
         self.fields["days"].initial = default_days
         self.fields["days"].help_text += " " + gettext("At most %(days)s.") % {"days": max_days}

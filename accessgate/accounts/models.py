@@ -1,4 +1,5 @@
 import re
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -92,14 +93,16 @@ class User(AbstractUser):
         validators=[validate_username],
         help_text=gettext_lazy("A stable handle; letters, digits, '_', '.' and '-'."),
     )
-    first_name = None
-    last_name = None
+    # Dropped fields (Django's way: None on the subclass); the stubs type them as str.
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField(gettext_lazy("e-mail address"), unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # A BaseUserManager of our own in place of AbstractUser's django.contrib.auth UserManager.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta(AbstractUser.Meta):
         constraints = [models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci")]
@@ -147,7 +150,10 @@ class Profile(models.Model):
     @property
     def missing_fields(self) -> list[str]:
         return [
-            str(self._meta.get_field(name).verbose_name) for name in self.REQUIRED_FIELDS if not getattr(self, name)
+            # REQUIRED_FIELDS names concrete fields only, never a relation's reverse side.
+            str(self._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+            for name in self.REQUIRED_FIELDS
+            if not getattr(self, name)
         ]
 
 

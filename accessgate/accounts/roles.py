@@ -1,10 +1,16 @@
+from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from .models import User
 
 
 class Role(models.TextChoices):
@@ -48,16 +54,20 @@ def roles_of(user) -> set[Role]:
     return cached
 
 
-def has_role(user, *roles: Role) -> bool:
+def has_role(user: object, *roles: Role) -> "TypeGuard[User]":
+    """True only for an active, signed-in user holding one of `roles`."""
     return bool(roles_of(user) & set(roles))
 
 
-def role_required(*roles: Role):
+View = Callable[..., HttpResponseBase]
+
+
+def role_required(*roles: Role) -> Callable[[View], View]:
     """View decorator: anonymous users go to the login page, others without the role get 403."""
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, *roles):

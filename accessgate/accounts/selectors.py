@@ -1,11 +1,16 @@
+from typing import TYPE_CHECKING
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from .models import ApiToken, Profile, TokenScope
 from .roles import STAFF_SCOPE_ROLES, Role, roles_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 User = get_user_model()
 
@@ -30,7 +35,7 @@ def tokens_of(user):
     return ApiToken.objects.filter(user=user).order_by("-created_at")
 
 
-def token_scope_choices(user) -> list[tuple[str, str]]:
+def token_scope_choices(user) -> list[tuple[str, "StrOrPromise"]]:
     """The scopes this user may put on a token: staff scopes only with the matching role."""
     held = roles_of(user)
     return [
@@ -38,12 +43,6 @@ def token_scope_choices(user) -> list[tuple[str, str]]:
         for scope in TokenScope
         if scope.value not in STAFF_SCOPE_ROLES or held & set(STAFF_SCOPE_ROLES[scope.value])
     ]
-
-
-def token_model_choices(user):
-    """Models a token can be limited to: the catalog's, and those the user reviews."""
-    Model = ApiToken._meta.get_field("models").related_model  # catalog's, without importing across apps
-    return Model.objects.filter(Q(is_listed=True) | Q(reviewers=user)).distinct().order_by("namespace", "name")
 
 
 def has_mfa(user) -> bool:

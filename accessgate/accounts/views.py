@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accessgate.audit.context import RequestMeta
+from accessgate.catalog.selectors import token_model_choices
 from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
 from accessgate.identity.selectors import active_verification
@@ -18,7 +19,6 @@ from .mfa import session_passed_mfa
 from .selectors import (
     has_mfa,
     profile_for,
-    token_model_choices,
     token_scope_choices,
     tokens_of,
     verified_orcid,

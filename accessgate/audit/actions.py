@@ -6,9 +6,13 @@ name that is neither a member of `AuditAction` nor registered at run time with `
 """
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -139,10 +143,10 @@ class AuditAction(models.TextChoices):
     ACCOUNT_TOKEN_REJECTED = "account.token.rejected", _("Access token rejected")
 
 
-_known: dict[str, str] = dict(AuditAction.choices)
+_known: "dict[str, StrOrPromise]" = dict(AuditAction.choices)
 
 
-def register(action: str, label: str) -> str:
+def register(action: str, label: "StrOrPromise") -> str:
     """Make an action recordable at run time (an extension's own actions; tests). No migration."""
     if not ACTION_NAME.fullmatch(action):
         raise ValueError(f"An audit action is a dotted lower-case name like 'access.request.approved', not {action!r}.")
@@ -170,7 +174,7 @@ def validate(action: str) -> str:
     return action
 
 
-def label(action: str) -> str:
+def label(action: str) -> "StrOrPromise":
     return _known.get(action, action)
 
 

@@ -5,6 +5,6 @@ class AuditConfig(AppConfig):
     name = "accessgate.audit"
     label = "audit"
 
-    def ready(self):
+    def ready(self) -> None:
         # Registering system checks and signal receivers at start-up is what ready() is for.
         from . import checks  # noqa: F401

@@ -20,6 +20,7 @@ Django); a test checks that both give the same hashes.
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 GENESIS = "0" * 64
 FIELDS = (
@@ -41,11 +42,11 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_json(payload: dict) -> bytes:
+def canonical_json(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def event_payload(event) -> dict:
+def event_payload(event: Any) -> dict[str, Any]:
     """The hashed content of an event (a model instance or anything with the same attributes)."""
     return {
         "seq": event.seq,
@@ -62,11 +63,11 @@ def event_payload(event) -> dict:
     }
 
 
-def chain_hash(prev_hash: str, payload: dict) -> str:
+def chain_hash(prev_hash: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(payload)).hexdigest()
 
 
-def export_line(payload: dict, prev_hash: str, digest: str) -> str:
+def export_line(payload: dict[str, Any], prev_hash: str, digest: str) -> str:
     """One export row: the hashed fields plus `prev_hash` and `hash`, canonical JSON.
 
     Removing `,"hash":"…"` and `,"prev_hash":"…"` from it gives back exactly the hashed

@@ -21,8 +21,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .chain import GENESIS, chain_hash, event_payload, export_line
@@ -44,13 +46,16 @@ class Chained:
 
 class _Row:
     __slots__ = ("seq",) + PAYLOAD_FIELDS
+    seq: int
+    id: int
+    created_at: datetime
 
-    def __init__(self, values):
+    def __init__(self, values: tuple[Any, ...]) -> None:
         for name, value in zip(PAYLOAD_FIELDS, values, strict=True):
             setattr(self, name, value)
 
 
-def pending() -> "AuditEvent.objects":
+def pending() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(seq__isnull=True)
 
 
@@ -59,7 +64,8 @@ def pending_count() -> int:
 
 
 def oldest_pending() -> datetime | None:
-    return pending().order_by("id").values_list("created_at", flat=True).first()
+    oldest: datetime | None = pending().order_by("id").values_list("created_at", flat=True).first()
+    return oldest
 
 
 def _fill(updates: list[tuple[int, int, str, str, str]]) -> None:
@@ -98,7 +104,8 @@ def _chain_in_python(batch: int) -> Chained:
         rows = [_Row(values) for values in pending().order_by("id").values_list(*PAYLOAD_FIELDS)[:batch]]
         if not rows:
             return Chained(0, head.seq)
-        seq, prev, updates = head.seq, head.hash, []
+        seq, prev = head.seq, head.hash
+        updates: list[tuple[int, int, str, str, str]] = []
         for row in rows:
             seq += 1
             row.seq = seq

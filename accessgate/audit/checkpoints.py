@@ -22,23 +22,32 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accessgate.core.storage import get_storage
+from accessgate.core.storage.backends import S3Storage
 
 from . import signing
 from .actions import AuditAction
 from .chain import format_time
 from .chainer import chain_all
+from .context import RequestMeta
 from .models import AuditEvent, Checkpoint
 from .services import chain_head, record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +63,9 @@ def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-seq", "-id").first()
 
 
-def checkpoint_create(*, actor, reason: str, meta=None) -> tuple[Checkpoint, bool]:
+def checkpoint_create(
+    *, actor: "_User | None", reason: str, meta: RequestMeta | None = None
+) -> tuple[Checkpoint, bool]:
     """Sign the current head; returns (checkpoint, created). Unchanged head: the latest one."""
     with transaction.atomic():
         chain_head(lock=True)  # nothing can be linked between check and sign but by us
@@ -72,6 +83,7 @@ def checkpoint_create(*, actor, reason: str, meta=None) -> tuple[Checkpoint, boo
         )
         chain_all()  # link the checkpoint's own event, in this transaction: it is the head
         event.refresh_from_db()
+        assert event.seq is not None and event.hash is not None  # chain_all() linked it just now
         document = {
             "format": FORMAT,
             "seq": event.seq,
@@ -109,8 +121,7 @@ def checkpoint_file(checkpoint: Checkpoint) -> bytes:
 
 def _put(key: str, body: bytes) -> None:
     storage = get_storage()
-    client = getattr(storage, "client", None)
-    if client is not None:  # S3: one PUT, with Object Lock retention when configured
+    if isinstance(storage, S3Storage):  # S3: one PUT, with Object Lock retention when configured
         extra = {}
         days = settings.ACCESSGATE_AUDIT_CHECKPOINT_LOCK_DAYS
         if days:
@@ -118,7 +129,7 @@ def _put(key: str, body: bytes) -> None:
                 "ObjectLockMode": settings.ACCESSGATE_AUDIT_CHECKPOINT_LOCK_MODE,
                 "ObjectLockRetainUntilDate": timezone.now() + timedelta(days=days),
             }
-        client.put_object(
+        storage.client.put_object(
             Bucket=storage.bucket,
             Key=key,
             Body=body,
@@ -177,12 +188,12 @@ class CheckpointProblem:
     seq: int | None
     problem: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         at = f" (#{self.seq})" if self.seq is not None else ""
         return f"checkpoint {self.name}{at}: {self.problem}"
 
 
-def stored_checkpoint_files(skipped: list[CheckpointProblem] | None = None):
+def stored_checkpoint_files(skipped: list[CheckpointProblem] | None = None) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every checkpoint in storage: the objects directly under the checkpoint
     prefix named the way `storage_key` names them, read only up to `MAX_CHECKPOINT_BYTES`.
 
@@ -204,14 +215,14 @@ def stored_checkpoint_files(skipped: list[CheckpointProblem] | None = None):
             stream.close()
 
 
-def _seq_of(document: dict) -> int:
+def _seq_of(document: dict[str, Any]) -> int:
     seq = document["seq"]
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < MAX_SEQ:
         raise ValueError(f"'seq' is not an event number: {str(seq)[:40]}")
     return seq
 
 
-def parse_signed(data: bytes | dict, kind: str = "checkpoint") -> tuple[dict, str]:
+def parse_signed(data: bytes | dict[str, Any], kind: str = "checkpoint") -> tuple[dict[str, Any], str]:
     document = json.loads(data) if isinstance(data, (bytes, str)) else data
     if not isinstance(document, dict) or not isinstance(document.get(kind), dict):
         raise ValueError(f"not a signed {kind} (no '{kind}' object)")
@@ -221,7 +232,11 @@ def parse_signed(data: bytes | dict, kind: str = "checkpoint") -> tuple[dict, st
 
 
 def check_checkpoint(
-    name: str, data: bytes | dict, *, key=None, hashes: dict | None = None
+    name: str,
+    data: bytes | dict[str, Any],
+    *,
+    key: Ed25519PublicKey | None = None,
+    hashes: dict[int, str] | None = None,
 ) -> CheckpointProblem | None:
     """None when the checkpoint is validly signed and the chain still holds its head.
     `hashes`: {seq: hash} already read from the trail (saves a query per checkpoint)."""
@@ -236,6 +251,7 @@ def check_checkpoint(
         return CheckpointProblem(
             name, seq, f"bad signature (changed, or signed by key {document.get('key_id')}, not {signing.key_id()})"
         )
+    found: str | None
     if hashes is not None and seq in hashes:
         found = hashes[seq]
     else:
@@ -262,7 +278,9 @@ def check_all(
 ) -> tuple[int, list[CheckpointProblem], list[CheckpointProblem]]:
     """Check every given and stored checkpoint; returns (how many were read, problems, objects
     under the checkpoint prefix that are not checkpoints and were skipped)."""
-    sources, problems, skipped = list(files), [], []
+    sources = list(files)
+    problems: list[CheckpointProblem] = []
+    skipped: list[CheckpointProblem] = []
     if use_storage:
         try:
             sources += list(stored_checkpoint_files(skipped))
@@ -273,7 +291,7 @@ def check_all(
     return len(sources), problems, skipped
 
 
-def _hashes_at(sources) -> dict[int, str]:
+def _hashes_at(sources: Iterable[tuple[str, bytes | dict[str, Any]]]) -> dict[int, str]:
     """The trail's hashes at every seq the checkpoints name, read in a few queries."""
     seqs = set()
     for _, data in sources:
@@ -281,8 +299,15 @@ def _hashes_at(sources) -> dict[int, str]:
             seqs.add(_seq_of(parse_signed(data)[0]))
         except (ValueError, KeyError, TypeError, RecursionError):
             continue
-    ordered, hashes = sorted(seqs), {}
+    ordered = sorted(seqs)
+    hashes: dict[int, str] = {}
     for start in range(0, len(ordered), 1000):
         chunk = ordered[start : start + 1000]
-        hashes.update(AuditEvent.objects.filter(seq__in=chunk).values_list("seq", "hash"))
+        # Linked events (a seq) always carry their hash.
+        hashes.update(
+            cast(
+                "QuerySet[AuditEvent, tuple[int, str]]",
+                AuditEvent.objects.filter(seq__in=chunk).values_list("seq", "hash"),
+            )
+        )
     return hashes

@@ -87,4 +87,5 @@ END $$;
 
 
 def current_database() -> str:
-    return connection.settings_dict["NAME"]
+    name: str = connection.settings_dict["NAME"]
+    return name

@@ -14,10 +14,11 @@ import io
 import json
 import logging
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, timedelta
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -38,6 +39,9 @@ from .selectors import filter_events
 from .services import record
 from .verification import BATCH, EventRow
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
+
 logger = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = "accessgate-audit-export/1"
@@ -56,7 +60,7 @@ CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_QUOTE = "'"
 
 
-def csv_cell(value) -> str:
+def csv_cell(value: object) -> str:
     """The text written to a CSV cell: exact, except a formula-looking start is neutralised."""
     if value is None:
         return ""
@@ -71,18 +75,18 @@ def csv_value(cell: str) -> str:
     return cell[1:] if cell.startswith(CSV_QUOTE) else cell
 
 
-def clean_filters(filters: dict) -> dict:
+def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
     cleaned = {key: str(filters[key]) for key in FILTER_KEYS if filters.get(key) not in (None, "")}
     if cleaned.get("person"):
         cleaned.update({key: filters[key] for key in RESOLVED_KEYS if filters.get(key) not in (None, "")})
     return cleaned
 
 
-def signed_manifest(export: AuditExport) -> dict:
+def signed_manifest(export: AuditExport) -> dict[str, Any]:
     return {"manifest": export.manifest, "signature": export.signature}
 
 
-def export_rows(events: QuerySet[AuditEvent]):
+def export_rows(events: QuerySet[AuditEvent]) -> Iterator[dict[str, Any]]:
     for values in events.order_by("seq").values_list(*EventRow.__slots__).iterator(chunk_size=BATCH):
         row = EventRow(values)
         yield {**event_payload(row), "prev_hash": row.prev_hash, "hash": row.hash}
@@ -96,23 +100,27 @@ COPY_LINES = "COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUO
 class HashingWriter:
     """A binary file that also computes the sha256 of what goes through it."""
 
-    def __init__(self, handle):
+    def __init__(self, handle: IO[bytes]) -> None:
         self.handle, self.digest = handle, hashlib.sha256()
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
-        return self.handle.write(data)
+        written = self.handle.write(data)
+        return written
 
     def hexdigest(self) -> str:
         return self.digest.hexdigest()
 
 
-def write_lines(events: QuerySet[AuditEvent], handle, progress=None) -> int:
+def write_lines(
+    events: QuerySet[AuditEvent], handle: IO[bytes] | HashingWriter, progress: Callable[[int], None] | None = None
+) -> int:
     """JSON Lines: the lines stored at chaining, in seq order, streamed by `COPY` on PostgreSQL."""
     lines = events.order_by("seq").values_list("line", flat=True)
     count = 0
     if connection.vendor != "postgresql":
         for line in lines.iterator(chunk_size=BATCH):
+            assert line is not None  # linked events only: each has its line
             handle.write(line.encode() + b"\n")
             count += 1
             if progress and count % BATCH == 0:
@@ -131,13 +139,18 @@ def write_lines(events: QuerySet[AuditEvent], handle, progress=None) -> int:
     return count
 
 
-def chain_ends(events: QuerySet[AuditEvent]) -> tuple[dict | None, dict | None]:
+def chain_ends(events: QuerySet[AuditEvent]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The first and last rows' chain fields, for the manifest."""
     fields = ("seq", "prev_hash", "hash")
     return events.order_by("seq").values(*fields).first(), events.order_by("-seq").values(*fields).first()
 
 
-def write_rows(rows, handle, file_format: str, progress=None) -> tuple[int, dict | None, dict | None]:
+def write_rows(
+    rows: Iterable[dict[str, Any]],
+    handle: IO[bytes],
+    file_format: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None]:
     """Stream rows to a binary file; returns (count, first row, last row)."""
     count, first, last = 0, None, None
     text = io.TextIOWrapper(handle, encoding="utf-8", newline="") if file_format == ExportFormat.CSV else None
@@ -161,7 +174,9 @@ def write_rows(rows, handle, file_format: str, progress=None) -> tuple[int, dict
     return count, first, last
 
 
-def build_manifest(export: AuditExport, *, sha256: str, count: int, first: dict | None, last: dict | None) -> dict:
+def build_manifest(
+    export: AuditExport, *, sha256: str, count: int, first: dict[str, Any] | None, last: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "format": MANIFEST_FORMAT,
         "export_id": export.pk,
@@ -189,7 +204,7 @@ def build_manifest(export: AuditExport, *, sha256: str, count: int, first: dict 
 
 @transaction.atomic
 def audit_export_request(
-    *, actor: AbstractBaseUser, filters: dict, format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
+    *, actor: "_User | None", filters: dict[str, Any], format: str = ExportFormat.JSONL, meta: RequestMeta | None = None
 ) -> AuditExport:
     filters = clean_filters(filters)
     export = AuditExport.objects.create(
@@ -212,13 +227,22 @@ def audit_export_request(
     return export
 
 
+@overload
+def audit_export_download(
+    *, actor: "_User", export: AuditExport, part: Literal["file"], meta: RequestMeta | None = None
+) -> str: ...
+@overload
+def audit_export_download(
+    *, actor: "_User", export: AuditExport, part: Literal["manifest"], meta: RequestMeta | None = None
+) -> dict[str, Any]: ...
 @transaction.atomic
 def audit_export_download(
-    *, actor: AbstractBaseUser, export: AuditExport, part: str, meta: RequestMeta | None = None
-) -> str | dict:
+    *, actor: "_User", export: AuditExport, part: str, meta: RequestMeta | None = None
+) -> str | dict[str, Any]:
     """Record the download and return a signed URL (file) or the signed manifest (manifest)."""
     if export.status != JobStatus.DONE:
         raise InvalidTransition(_("This export is not finished yet."))
+    assert export.manifest is not None  # a finished export has its manifest
     record(
         actor=actor,
         action=AuditAction.AUDIT_EXPORT_DOWNLOADED,
@@ -254,7 +278,7 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = prefixes.AUDIT_EX
         total = last_seq if not export.filters else events.count()
         job_update(export, rows_total=total)
 
-        def progress(n):
+        def progress(n: int) -> None:
             job_update(export, rows_done=n)
 
         with tempfile.TemporaryDirectory() as scratch:
@@ -268,8 +292,8 @@ def audit_export_run(export: AuditExport, *, key_prefix: str = prefixes.AUDIT_EX
                 else:
                     count, first, last = write_rows(export_rows(events), handle, export.format, progress=progress)
             if export.format != ExportFormat.JSONL:
-                with open(path, "rb") as handle:
-                    sha256, _size = sha256_of(handle)
+                with open(path, "rb") as written:
+                    sha256, _size = sha256_of(written)
             key = (
                 f"{key_prefix}{export.file_name}"
                 if export.scheduled_day

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,13 +55,14 @@ class AuditFilterForm(forms.Form):
     def actions(self) -> list[str]:
         return known_actions()
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError(_("The start day is after the end day."))
         return data
 
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, Any]:
         return {
             key: value.isoformat() if hasattr(value, "isoformat") else value
             for key, value in self.cleaned_data.items()

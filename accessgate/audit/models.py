@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -7,12 +9,15 @@ from accessgate.core.jobs import BackgroundJob
 
 from . import actions
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit events are append-only; they cannot be updated.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("Audit events are append-only; they cannot be deleted.")
 
 
@@ -78,19 +83,19 @@ class AuditEvent(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = f"#{self.seq}" if self.seq is not None else f"(not yet chained, id {self.pk})"
         return f"{where} {self.action} by {self.actor_label}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise TypeError("Audit events are append-only; they cannot be updated.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit events are append-only; they cannot be deleted.")
 
-    def get_action_display(self) -> str:
+    def get_action_display(self) -> "StrOrPromise":
         return actions.label(self.action)
 
 
@@ -105,7 +110,7 @@ class ChainHead(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chainhead_single_row")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"chain head at #{self.seq}"
 
 
@@ -127,7 +132,7 @@ class VerificationRun(BackgroundJob):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Verification #{self.pk} ({self.status})"
 
 
@@ -159,7 +164,7 @@ class AuditExport(BackgroundJob):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Audit export #{self.pk}"
 
     @property
@@ -190,11 +195,11 @@ class Checkpoint(models.Model):
     class Meta:
         ordering = ["-seq", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"checkpoint #{self.seq} ({self.hash[:12]}…)"
 
     @property
-    def signed(self) -> dict:
+    def signed(self) -> dict[str, Any]:
         return {"checkpoint": self.document, "signature": self.signature}
 
 
@@ -233,5 +238,5 @@ class RefusalTally(models.Model):
         ]
         indexes = [models.Index(fields=["recorded_seq", "window_start"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.action} {self.reason} × {self.count} ({self.caller_key})"

@@ -13,9 +13,13 @@ issued: the event at that `seq` no longer has the receipt's hash.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.http import JsonResponse
 from django.utils import timezone
+
+from accessgate.core.http import AuthenticatedRequest
 
 from . import signing
 from .chain import chain_hash, event_payload, format_time
@@ -24,10 +28,13 @@ from .checkpoints import RECEIPT, CheckpointProblem, check_checkpoint, checkpoin
 from .context import RequestMeta
 from .models import AuditEvent, Checkpoint
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
+
 FORMAT = "accessgate-audit-receipt/1"
 
 
-def receipt_issue(*, event: AuditEvent, actor, meta=None) -> dict:
+def receipt_issue(*, event: AuditEvent, actor: "_User | None", meta: RequestMeta | None = None) -> dict[str, Any]:
     """The signed receipt of `event`; signs a checkpoint first when none covers it yet."""
     if event.seq is None:  # committed moments ago, not linked yet: link it now
         chain_all()
@@ -51,7 +58,7 @@ def receipt_file_name(event: AuditEvent) -> str:
     return f"audit-receipt-{event.seq}.json"
 
 
-def receipt_response(request, event: AuditEvent) -> JsonResponse:
+def receipt_response(request: AuthenticatedRequest, event: AuditEvent) -> JsonResponse:
     """The receipt of `event` as a JSON download (the apps' views decide who may have it)."""
     document = receipt_issue(event=event, actor=request.user, meta=RequestMeta.from_request(request))
     response = JsonResponse(document, json_dumps_params={"indent": 2, "sort_keys": True})
@@ -65,11 +72,13 @@ class ReceiptProblem:
     name: str
     problem: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"receipt {self.name}: {self.problem}"
 
 
-def check_receipt(name: str, data: bytes | dict, *, key=None) -> list:
+def check_receipt(
+    name: str, data: bytes | dict[str, Any], *, key: Ed25519PublicKey | None = None
+) -> list[ReceiptProblem | CheckpointProblem]:
     """Problems with a receipt, checked against the live trail (empty: it holds)."""
     try:
         document, signature = parse_signed(data, "receipt")
@@ -81,7 +90,7 @@ def check_receipt(name: str, data: bytes | dict, *, key=None) -> list:
         return [ReceiptProblem(name, "bad signature (the receipt was changed, or signed by another key)")]
     if chain_hash(document["prev_hash"], event) != claimed:
         return [ReceiptProblem(name, f"event #{seq} does not match the receipt's hash")]
-    problems: list = []
+    problems: list[ReceiptProblem | CheckpointProblem] = []
     found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
     if found is None:
         problems.append(ReceiptProblem(name, f"event #{seq} is no longer in the trail"))

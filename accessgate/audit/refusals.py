@@ -27,15 +27,19 @@ while counting is logged, never turned into access).
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from .context import RequestMeta
 from .models import RefusalTally
 from .services import record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +58,30 @@ def window_of(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def refusal_note(*, action: str, reason: str, actor=None, target=None, meta: RequestMeta | None = None, **details):
+def refusal_note(
+    *,
+    action: str,
+    reason: str,
+    actor: "_User | None" = None,
+    target: Model | None = None,
+    meta: RequestMeta | None = None,
+    **details: Any,
+) -> RefusalTally | None:
     """Count one refusal. Never raises; returns the tally row, or None if counting failed."""
     meta = meta or RequestMeta()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     now = _clock()
     keys = {
         "action": str(action),
         "reason": reason,
-        "caller_key": f"user:{actor.pk}" if is_user else f"ip:{meta.ip or 'unknown'}",
+        "caller_key": f"user:{user.pk}" if user is not None else f"ip:{meta.ip or 'unknown'}",
         "target_key": f"{target._meta.label_lower}:{target.pk}" if target is not None else "",
     }
     first = {
         "count": 1,
         "first_at": now,
         "last_at": now,
-        "actor": actor if is_user else None,
+        "actor": user,
         "ip": meta.ip or None,
         "user_agent": meta.user_agent[:512],
         "target_type": target._meta.label_lower if target is not None else "",
@@ -89,7 +101,7 @@ def refusal_note(*, action: str, reason: str, actor=None, target=None, meta: Req
     return tally
 
 
-def _count(keys: dict, first: dict, window: datetime, now: datetime) -> RefusalTally:
+def _count(keys: dict[str, str], first: dict[str, Any], window: datetime, now: datetime) -> RefusalTally:
     for _ in range(3):
         try:
             with transaction.atomic():
@@ -113,14 +125,15 @@ def _flush_cutoff(now: datetime) -> datetime:
     return window_of(now) - WINDOW
 
 
-def _target(tally: RefusalTally):
+def _target(tally: RefusalTally) -> Model | None:
     if not tally.target_type:
         return None
     try:
         model = apps.get_model(tally.target_type)
     except (LookupError, ValueError):
         return None
-    return model._default_manager.filter(pk=tally.target_id).first()
+    found: Model | None = model._default_manager.filter(pk=tally.target_id).first()
+    return found
 
 
 def refusals_flush(*, limit: int = 1000) -> int:

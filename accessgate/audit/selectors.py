@@ -1,14 +1,21 @@
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from . import chainer
 from .models import AuditEvent, AuditExport, VerificationRun
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
+
 PAGE_SIZE = 50
 
 
-def event_page(events, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE):
+def event_page(
+    events: QuerySet[AuditEvent], *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE
+) -> tuple[list[AuditEvent], int | None, int | None]:
     """Keyset pagination on `seq`, newest first. Returns (events, newer_after, older_before).
 
     Linked events only; `chain_status()` says how many wait for the chainer."""
@@ -34,15 +41,15 @@ def event_by_seq(seq: int) -> AuditEvent | None:
     return AuditEvent.objects.filter(seq=seq).first()
 
 
-def recent_exports(limit: int = 20):
+def recent_exports(limit: int = 20) -> QuerySet[AuditExport]:
     return AuditExport.objects.order_by("-created_at")[:limit]
 
 
-def recent_verifications(limit: int = 5):
+def recent_verifications(limit: int = 5) -> QuerySet[VerificationRun]:
     return VerificationRun.objects.order_by("-created_at")[:limit]
 
 
-def filter_events(filters: dict) -> QuerySet[AuditEvent]:
+def filter_events(filters: dict[str, Any]) -> QuerySet[AuditEvent]:
     """Events matching the viewer's and the exports' filters (days are UTC, `until` inclusive)."""
     events = AuditEvent.objects.all()
     if filters.get("since"):
@@ -73,7 +80,7 @@ def filter_events(filters: dict) -> QuerySet[AuditEvent]:
     return events
 
 
-def person_q(email: str, user_id: int | None, targets: dict[str, list[str]] | None) -> Q:
+def person_q(email: str, user_id: int | str | None, targets: dict[str, list[str]] | None) -> Q:
     """Everything about one person: what they did (`actor_id`, or the e-mail snapshot of a
     deleted account) and what was done to what is theirs (the targets their owning apps list).
     Each branch uses an index: the actor's, or (target_type, target_id)."""
@@ -87,12 +94,14 @@ def person_q(email: str, user_id: int | None, targets: dict[str, list[str]] | No
     return q
 
 
-def chain_status() -> dict:
+def chain_status() -> dict[str, Any]:
     """Events committed but not yet linked into the chain, and the age of the oldest."""
     return {"pending": chainer.pending_count(), "oldest_seconds": chainer.lag_seconds()}
 
 
-def latest_event(*, actions, target=None, actor=None, **details) -> AuditEvent | None:
+def latest_event(
+    *, actions: Iterable[str], target: Model | None = None, actor: "_User | None" = None, **details: Any
+) -> AuditEvent | None:
     """The newest event of one of `actions` (on `target`, by `actor`, with these details)."""
     events = AuditEvent.objects.filter(action__in=[str(a) for a in actions])
     if target is not None:

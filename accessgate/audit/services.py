@@ -6,9 +6,9 @@ Exports live in `exports.py`, verification runs in `verification.py` and checkpo
 """
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -19,10 +19,13 @@ from .context import RequestMeta
 from .models import AuditEvent, ChainHead
 from .signals import event_recorded, heard
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
+
 SYSTEM_LABEL = "system"
 
 
-def _check_details(value, path="details"):
+def _check_details(value: object, path: str = "details") -> None:
     # Details must stay canonical-JSON friendly: named keys, no floats.
     if isinstance(value, float):
         raise TypeError(f"{path} holds a float; store integers or strings in audit details.")
@@ -73,7 +76,7 @@ _INSERT_SQL = {  # [SQLite, PostgreSQL]
 _ATTNAMES: list[str] = []
 
 
-def _new_event(**values) -> AuditEvent:
+def _new_event(**values: Any) -> AuditEvent:
     """AuditEvent(**values), by Django's positional fast path (keyword arguments cost a
     lookup per field on every append); fields not given are None (the chain fields, id)."""
     if not _ATTNAMES:
@@ -89,11 +92,11 @@ def _chain_after_commit() -> None:
 
 def record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: "_User | None",
     action: AuditAction | str,
     target: models.Model | None = None,
     meta: RequestMeta | None = None,
-    **details,
+    **details: Any,
 ) -> AuditEvent:
     """Append an audit event. Must run inside the transaction of the change it records."""
     if not transaction.get_connection().in_atomic_block:
@@ -101,13 +104,13 @@ def record(
     action = validate(action)
     _check_details(details)
     meta = meta or RequestMeta()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     # Only an INSERT: no shared row is locked, so appends scale with the database. The
     # chainer links the event into the hash chain once this transaction has committed.
     event = _new_event(
         created_at=timezone.now(),
-        actor_id=actor.pk if is_user else None,
-        actor_label=actor.email if is_user else SYSTEM_LABEL,
+        actor_id=user.pk if user is not None else None,
+        actor_label=user.email if user is not None else SYSTEM_LABEL,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
@@ -144,6 +147,7 @@ def chain_head(*, lock: bool = False) -> tuple[int, str]:
     """The chain's head (`seq`, `hash`); with `lock`, held until the transaction ends, so no
     event can be linked meanwhile (the chainer locks the same row; appends do not wait)."""
     heads = ChainHead.objects.select_for_update() if lock else ChainHead.objects
+    head: ChainHead | None
     if lock:
         head = heads.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})[0]
     else:

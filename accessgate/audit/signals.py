@@ -8,6 +8,9 @@ call `record()` for the same event. Audit imports nothing from its receivers: th
 themselves in their app's `ready()`.
 """
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.dispatch import Signal
 
 event_recorded = Signal()
@@ -16,14 +19,14 @@ event_recorded = Signal()
 _ACTIONS: dict[str, frozenset[str]] = {}
 
 
-def connect_for(receiver, *, actions, dispatch_uid: str) -> None:
+def connect_for(receiver: Callable[..., Any], *, actions: Iterable[str], dispatch_uid: str) -> None:
     """Connect a receiver that acts only on `actions`, so a writer can tell when no receiver
     needs the event's transaction (`heard`)."""
     _ACTIONS[dispatch_uid] = frozenset(str(action) for action in actions)
     event_recorded.connect(receiver, dispatch_uid=dispatch_uid)
 
 
-def heard(action) -> bool:
+def heard(action: str) -> bool:
     """Whether some connected receiver may act on `action`. A receiver connected without
     declaring its actions (plain `connect`) may act on any, so it is always heard."""
     action = str(action)

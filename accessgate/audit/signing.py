@@ -4,6 +4,7 @@ public key is published at /audit/public-key.pem for outside auditors."""
 import base64
 import hashlib
 from functools import lru_cache
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -14,12 +15,13 @@ from .chain import canonical_json
 
 
 def _load_pem() -> bytes:
-    pem = settings.ACCESSGATE_AUDIT_SIGNING_KEY
+    pem: str = settings.ACCESSGATE_AUDIT_SIGNING_KEY
     if pem:
         # An environment variable often carries the PEM's newlines as literal "\\n".
         return pem.replace("\\n", "\n").encode()
     if settings.ACCESSGATE_AUDIT_SIGNING_KEY_FILE:
-        return settings.ACCESSGATE_AUDIT_SIGNING_KEY_FILE.read_bytes()
+        key: bytes = settings.ACCESSGATE_AUDIT_SIGNING_KEY_FILE.read_bytes()
+        return key
     if not settings.DEBUG:
         raise ImproperlyConfigured("Set ACCESSGATE_AUDIT_SIGNING_KEY (or _FILE) to sign audit exports.")
     # Development only: one generated key, kept outside the repository.
@@ -65,12 +67,12 @@ def key_id() -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def sign(document: dict) -> str:
+def sign(document: dict[str, Any]) -> str:
     """Base64 Ed25519 signature over the document's canonical JSON."""
     return base64.b64encode(private_key().sign(canonical_json(document))).decode()
 
 
-def verify(document: dict, signature: str, key: Ed25519PublicKey | None = None) -> bool:
+def verify(document: dict[str, Any], signature: str, key: Ed25519PublicKey | None = None) -> bool:
     """Whether `signature` (base64) is the portal key's (or `key`'s) signature of `document`."""
     from cryptography.exceptions import InvalidSignature
 

@@ -7,8 +7,9 @@ result also says how many are not linked yet and how old the oldest is.
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
@@ -22,6 +23,9 @@ from .context import RequestMeta
 from .models import AuditEvent, ChainHead, VerificationRun
 from .services import chain_head, record
 from .verification_sql import first_break
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
 
 BATCH = 5000
 
@@ -62,8 +66,13 @@ class EventRow:
         "seq", "created_at", "actor_id", "actor_label", "action", "target_type", "target_id",
         "target_label", "ip", "user_agent", "details", "prev_hash", "hash", "line",
     )  # fmt: skip
+    seq: int
+    created_at: datetime
+    prev_hash: str
+    hash: str
+    line: str
 
-    def __init__(self, values):
+    def __init__(self, values: tuple[Any, ...]) -> None:
         for name, value in zip(self.__slots__, values, strict=True):
             setattr(self, name, value)
 
@@ -111,7 +120,9 @@ def _against_head(result: VerificationResult, start: int) -> VerificationResult:
     return result
 
 
-def _in_database(start, to_seq, anchor, progress, jobs) -> VerificationResult:
+def _in_database(
+    start: int, to_seq: int | None, anchor: str, progress: Callable[[int], None] | None, jobs: int
+) -> VerificationResult:
     events = AuditEvent.objects.filter(seq__gte=start)
     if to_seq is not None:
         events = events.filter(seq__lte=to_seq)
@@ -130,7 +141,7 @@ def _in_database(start, to_seq, anchor, progress, jobs) -> VerificationResult:
     )
 
 
-def _walk(start, to_seq, anchor, progress) -> VerificationResult:
+def _walk(start: int, to_seq: int | None, anchor: str, progress: Callable[[int], None] | None) -> VerificationResult:
     events = AuditEvent.objects.filter(seq__gte=start).order_by("seq")
     if to_seq is not None:
         events = events.filter(seq__lte=to_seq)
@@ -163,7 +174,7 @@ def _walk(start, to_seq, anchor, progress) -> VerificationResult:
 
 
 @transaction.atomic
-def audit_verification_request(*, actor: AbstractBaseUser, meta: RequestMeta | None = None) -> VerificationRun:
+def audit_verification_request(*, actor: "_User", meta: RequestMeta | None = None) -> VerificationRun:
     run = VerificationRun.objects.create(requested_by=actor)
     queue_after_commit(
         "accessgate.audit.tasks.run_verification", run.pk, job=(VerificationRun, run.pk), what="the check"

@@ -12,6 +12,7 @@ The ranges share nothing but their borders: each range starts from the event jus
 The Python walk in verification.py applies the same rules (SQLite, and the reference).
 """
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 
@@ -66,7 +67,7 @@ RANGE_SIZE = 250_000  # the largest range; smaller ones when that keeps every co
 MIN_RANGE = 10_000  # below this a range costs more in round trips than it saves
 
 
-def _check_range(lo: int, hi: int, before_seq: int, anchor: str, *, own_connection: bool):
+def _check_range(lo: int, hi: int, before_seq: int, anchor: str, *, own_connection: bool) -> tuple[int, str] | None:
     """(broken_seq, reason) of the first break in [lo, hi], or None."""
     conn = connections.create_connection("default") if own_connection else connections["default"]
     try:
@@ -88,7 +89,15 @@ def _check_range(lo: int, hi: int, before_seq: int, anchor: str, *, own_connecti
     return seq, "its content does not match its hash (changed after writing)"
 
 
-def first_break(start: int, end: int, anchor: str, *, jobs: int, range_size: int | None = None, progress=None):
+def first_break(
+    start: int,
+    end: int,
+    anchor: str,
+    *,
+    jobs: int,
+    range_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, str] | None:
     """The first (seq, reason) that breaks the chain in [start, end], checking ranges in parallel.
 
     Inside a transaction (tests, or a caller's atomic block) the ranges run one after the

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -9,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accessgate.access.selectors import audit_targets_of
 from accessgate.accounts.roles import Role, role_required
 from accessgate.accounts.selectors import user_by_email
+from accessgate.core.http import AuthenticatedRequest
 
 from . import selectors, signing
 from .chain import canonical_json, event_payload
@@ -16,14 +19,14 @@ from .checkpoints import MANUAL, checkpoint_create, latest_checkpoint
 from .context import RequestMeta
 from .exports import audit_export_download, audit_export_request
 from .forms import AuditFilterForm, ExportForm
-from .models import AuditExport, Checkpoint, VerificationRun
+from .models import AuditEvent, AuditExport, Checkpoint, VerificationRun
 from .selectors import filter_events
 from .verification import audit_verification_request
 
 auditor_required = role_required(Role.AUDITOR, Role.ADMIN)
 
 
-def _with_person(filters: dict) -> dict:
+def _with_person(filters: dict[str, Any]) -> dict[str, Any]:
     """Resolve the person filter to their account and the targets that are theirs, so the
     trail (and an export's recorded filters) say exactly what was matched."""
     if filters.get("person"):
@@ -33,7 +36,7 @@ def _with_person(filters: dict) -> dict:
     return filters
 
 
-def target_page_url(event) -> str:
+def target_page_url(event: AuditEvent) -> str:
     """The portal page of an event's target, when it has one."""
     kind, pk, label = event.target_type, event.target_id, event.target_label
     try:
@@ -48,7 +51,7 @@ def target_page_url(event) -> str:
     return ""
 
 
-def _int(value):
+def _int(value: str | None) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except ValueError:
@@ -56,7 +59,7 @@ def _int(value):
 
 
 @auditor_required
-def trail(request):
+def trail(request: AuthenticatedRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = _with_person(form.filters()) if form.is_valid() else {}
     events, newer, older = selectors.event_page(
@@ -83,7 +86,7 @@ def trail(request):
 
 
 @auditor_required
-def event_detail(request, seq):
+def event_detail(request: AuthenticatedRequest, seq: int) -> HttpResponse:
     event = selectors.event_by_seq(seq)
     if event is None:
         raise Http404(_("No event with this number."))
@@ -100,14 +103,14 @@ def event_detail(request, seq):
 
 @auditor_required
 @require_POST
-def verify(request):
+def verify(request: AuthenticatedRequest) -> HttpResponse:
     run = audit_verification_request(actor=request.user, meta=RequestMeta.from_request(request))
     return redirect("audit:verification", pk=run.pk)
 
 
 @never_cache
 @auditor_required
-def verification(request, pk):
+def verification(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(VerificationRun, pk=pk)
     template = "audit/_verification_status.html" if request.headers.get("HX-Request") else "audit/verification.html"
     return render(request, template, {"run": run, "finished": run.finished})
@@ -115,7 +118,7 @@ def verification(request, pk):
 
 @auditor_required
 @require_http_methods(["GET", "POST"])
-def exports(request):
+def exports(request: AuthenticatedRequest) -> HttpResponse:
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         export = audit_export_request(
@@ -131,7 +134,7 @@ def exports(request):
 
 @never_cache
 @auditor_required
-def export_detail(request, pk):
+def export_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     export = get_object_or_404(AuditExport, pk=pk)
     template = "audit/_export_status.html" if request.headers.get("HX-Request") else "audit/export_detail.html"
     return render(request, template, {"export": export, "finished": export.finished})
@@ -139,7 +142,7 @@ def export_detail(request, pk):
 
 @never_cache
 @auditor_required
-def export_download(request, pk):
+def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     export = get_object_or_404(AuditExport, pk=pk)
     url = audit_export_download(actor=request.user, export=export, part="file", meta=RequestMeta.from_request(request))
     return HttpResponseRedirect(request.build_absolute_uri(url))
@@ -147,7 +150,7 @@ def export_download(request, pk):
 
 @never_cache
 @auditor_required
-def export_manifest(request, pk):
+def export_manifest(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     export = get_object_or_404(AuditExport, pk=pk)
     document = audit_export_download(
         actor=request.user, export=export, part="manifest", meta=RequestMeta.from_request(request)
@@ -157,7 +160,7 @@ def export_manifest(request, pk):
     return response
 
 
-def public_key(request):
+def public_key(request: HttpRequest) -> HttpResponse:
     """The key that signs export manifests, for anyone to verify them with (stable URL)."""
     response = HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")
     response["X-Key-Id"] = signing.key_id()
@@ -171,7 +174,7 @@ CHECKPOINT_PAGE = 100
 PUBLIC_CACHE = "public, max-age=60"
 
 
-def _public_json(request, document, *, etag: str, status: int = 200):
+def _public_json(request: HttpRequest, document: dict[str, Any], *, etag: str, status: int = 200) -> HttpResponse:
     quoted = f'"{etag}"'
     if request.headers.get("If-None-Match") == quoted:
         response = HttpResponse(status=304)
@@ -184,7 +187,7 @@ def _public_json(request, document, *, etag: str, status: int = 200):
 
 
 @require_http_methods(["GET", "HEAD"])
-def checkpoint_latest(request):
+def checkpoint_latest(request: HttpRequest) -> HttpResponse:
     """The newest signed checkpoint: `{"checkpoint": {...}, "signature": "..."}`."""
     latest = latest_checkpoint()
     if latest is None:
@@ -194,7 +197,7 @@ def checkpoint_latest(request):
 
 
 @require_http_methods(["GET", "HEAD"])
-def checkpoint_list(request):
+def checkpoint_list(request: HttpRequest) -> HttpResponse:
     """Every checkpoint, newest first, `CHECKPOINT_PAGE` per page; `next` links the older ones."""
     before = _int(request.GET.get("before"))
     rows = Checkpoint.objects.order_by("-seq", "-id")
@@ -213,7 +216,7 @@ def checkpoint_list(request):
 
 @auditor_required
 @require_POST
-def checkpoint_now(request):
+def checkpoint_now(request: AuthenticatedRequest) -> HttpResponse:
     checkpoint, created = checkpoint_create(actor=request.user, reason=MANUAL, meta=RequestMeta.from_request(request))
     if created:
         messages.success(

@@ -100,7 +100,8 @@ class LicenseVersionAdmin(admin.ModelAdmin):
 
 class WeightFileInline(admin.TabularInline):
     model = WeightFile
-    fields = readonly_fields = ["path", "size", "sha256", "storage_key"]
+    # Ignored: the stubs' union does not accept a plain list of names.
+    fields = readonly_fields = ["path", "size", "sha256", "storage_key"]  # type: ignore[assignment]
     extra = 0
     can_delete = False
 
@@ -116,7 +117,8 @@ class ReleaseAdmin(ReadOnlyAdmin):
 
 class ImportPrefixForm(forms.Form):
     publisher = forms.ModelChoiceField(queryset=get_user_model().objects.none())
-    prefix = forms.CharField(
+    # Ignored: a field named prefix; the metaclass moves it off the class.
+    prefix = forms.CharField(  # type: ignore[assignment]
         max_length=1024,
         help_text=gettext_lazy(
             "A folder of the configured bucket (s3://bucket/folder/ or folder/), outside every model's "

@@ -51,7 +51,7 @@ def tensor_shapes(size: LlamaSize) -> list[tuple[str, tuple[int, ...]]]:
     """Every tensor `LlamaForCausalLM` loads, in checkpoint order, with its shape."""
     hidden, inter, head = size.hidden_size, size.intermediate_size, size.head_dim
     q_out, kv_out = size.num_attention_heads * head, size.num_key_value_heads * head
-    shapes = [("model.embed_tokens.weight", (VOCAB_SIZE, hidden))]
+    shapes: list[tuple[str, tuple[int, ...]]] = [("model.embed_tokens.weight", (VOCAB_SIZE, hidden))]
     for layer in range(size.num_hidden_layers):
         prefix = f"model.layers.{layer}."
         shapes += [
@@ -158,7 +158,8 @@ def weight_files(seed: str, size: LlamaSize, shards: int) -> dict[str, bytes]:
     if not 1 <= shards <= len(tensors):
         raise ValueError(f"shards must be between 1 and {len(tensors)}")
     cuts = split([len(data) for _, _, data in tensors], shards)
-    files, weight_map = {}, {}
+    files: dict[str, bytes] = {}
+    weight_map: dict[str, str] = {}
     for number in range(shards):
         filename = f"model-{number + 1:05d}-of-{shards:05d}.safetensors"
         group = tensors[cuts[number] : cuts[number + 1]]

@@ -20,7 +20,7 @@ def catalog_list(request):
 
 def model_detail(request, namespace, name):
     model = model_by_name(namespace, name, user=request.user)
-    if model is None or (not model.is_listed and not access_rules.can_see_files(request.user, model)):
+    if model is None:
         raise Http404(_("No model with this name."))
     # "View as a researcher" (the console's link): the page a visitor sees, even of a draft.
     as_researcher = request.GET.get("as") == "researcher"

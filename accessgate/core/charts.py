@@ -7,6 +7,7 @@ draws. Series are told apart by fill pattern as well as colour, and every bar ca
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -30,10 +31,10 @@ class Bar:
 @dataclass
 class Chart:
     title: str
-    series: list[dict]
+    series: list[dict[str, str]]
     bars: list[Bar] = field(default_factory=list)
-    labels: list[dict] = field(default_factory=list)
-    ticks: list[dict] = field(default_factory=list)
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    ticks: list[dict[str, Any]] = field(default_factory=list)
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -66,7 +67,7 @@ def bar_chart(title: str, rows: list[tuple[str, list[float]]], series: list[str]
     label_every = max(1, round(len(rows) / 8))
     for index, (label, values) in enumerate(rows):
         x = LEFT + index * slot + (slot - bar_w) / 2
-        y = chart.base
+        y: float = chart.base
         for s, value in enumerate(values):
             if not value:
                 continue

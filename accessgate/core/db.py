@@ -8,20 +8,25 @@ statements need session pooling (pgbouncer in transaction mode loses them, unles
 >= 1.21 with max_prepared_statements).
 """
 
+from typing import Any
+
 from django.db import NotSupportedError, connection
 
 NEVER_AUTOMATICALLY = 2**31 - 1
-_cursor_class = None
+_cursor_class: type[Any] | None = None
 
 
-def _prepared_cursor_class():
+def _prepared_cursor_class() -> type[Any]:
     from django.db.backends.postgresql.base import ServerBindingCursor  # needs psycopg: PostgreSQL only
 
     class PreparedCursor(ServerBindingCursor):
         """Server-side binding, prepared on first use."""
 
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+        def execute(
+            self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+        ) -> Any:
+            # Ignored: the stubs' ServerBindingCursor leaves out psycopg's Cursor.execute.
+            return super().execute(query, params, prepare=True, binary=binary)  # type: ignore[misc]
 
     return PreparedCursor
 
@@ -37,7 +42,7 @@ def _stale_plan(error: NotSupportedError) -> bool:
     return getattr(error.__cause__, "sqlstate", None) == "0A000" and "cached plan" in str(error)
 
 
-def execute_prepared(sql: str, params: dict) -> tuple[list[str], tuple | None]:
+def execute_prepared(sql: str, params: dict[str, Any]) -> tuple[list[str], tuple[Any, ...] | None]:
     """Run `sql` prepared on Django's PostgreSQL connection. Returns the column names and the
     first row (None when there is none). Raises `StalePlan` inside a transaction whose plan a
     migration elsewhere made stale (roll back, then ask another way); in autocommit it

@@ -73,3 +73,10 @@ class ProviderUnavailable(DomainError):
 
     code = "provider_unavailable"
     http_status = 503
+
+
+class TooLarge(DomainError):
+    """A request body over the limit its route allows; refused before it is read or parsed."""
+
+    code = "payload_too_large"
+    http_status = 413

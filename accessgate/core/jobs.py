@@ -2,6 +2,8 @@
 exports): one status vocabulary, one life cycle (queued → running with progress → done |
 failed) and one progress rule."""
 
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -63,24 +65,24 @@ class BackgroundJob(models.Model):
 # UPDATE, outside any transaction of the caller's), so the admin and the status pages see it.
 
 
-def job_update(job: BackgroundJob, **changes) -> None:
+def job_update(job: BackgroundJob, **changes: Any) -> None:
     """Write progress (or any bookkeeping field) on the row and on the object."""
-    type(job).objects.filter(pk=job.pk).update(**changes)
+    type(job)._default_manager.filter(pk=job.pk).update(**changes)
     for name, value in changes.items():
         setattr(job, name, value)
 
 
-def _move(job: BackgroundJob, to: JobStatus, **changes) -> None:
+def _move(job: BackgroundJob, to: JobStatus, **changes: Any) -> None:
     JOB_TRANSITIONS.move(job, to)
     job_update(job, status=to, **changes)
 
 
-def job_start(job: BackgroundJob, **changes) -> None:
+def job_start(job: BackgroundJob, **changes: Any) -> None:
     """queued (or failed, for a retry) → running; clears the last error."""
     _move(job, JobStatus.RUNNING, **{job.error_field: ""}, **changes)
 
 
-def job_done(job: BackgroundJob, **changes) -> None:
+def job_done(job: BackgroundJob, **changes: Any) -> None:
     _move(job, JobStatus.DONE, finished_at=timezone.now(), **changes)
 
 
@@ -91,7 +93,7 @@ def job_fail(job: BackgroundJob, message: str) -> None:
 def job_fail_if_queued(model: type[BackgroundJob], pk: int, message: str) -> bool:
     """Mark a job that never started as failed (its task could not be queued)."""
     return bool(
-        model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
+        model._default_manager.filter(pk=pk, status=JobStatus.QUEUED).update(
             status=JobStatus.FAILED, finished_at=timezone.now(), **{model.error_field: message[:4000]}
         )
     )

@@ -56,4 +56,5 @@ def _redis_count(backend: RedisCache, window_key: str, timeout: int) -> int:
     pipe = backend._cache.get_client(key, write=True).pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, timeout)
-    return pipe.execute()[0]
+    count: int = pipe.execute()[0]
+    return count

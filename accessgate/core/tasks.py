@@ -1,6 +1,7 @@
 """Queue a Celery task once the current transaction commits, and say so when the broker is down."""
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -10,7 +11,9 @@ from .jobs import BackgroundJob, job_fail_if_queued
 logger = logging.getLogger(__name__)
 
 
-def queue_now(task, *args, job: tuple[type[BackgroundJob], int] | None = None, what: str = "the task") -> bool:
+def queue_now(
+    task: Any, *args: Any, job: tuple[type[BackgroundJob], int] | None = None, what: str = "the task"
+) -> bool:
     """`task.delay(*args)`; if the broker cannot take it, log it and, for a job, mark the job
     failed with a message asking to try again (instead of leaving it queued forever).
 
@@ -31,6 +34,8 @@ def queue_now(task, *args, job: tuple[type[BackgroundJob], int] | None = None, w
     return True
 
 
-def queue_after_commit(task, *args, job: tuple[type[BackgroundJob], int] | None = None, what: str = "the task") -> None:
+def queue_after_commit(
+    task: Any, *args: Any, job: tuple[type[BackgroundJob], int] | None = None, what: str = "the task"
+) -> None:
     """Queue `task` after the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: queue_now(task, *args, job=job, what=what))

@@ -3,11 +3,15 @@ declares its own table of allowed moves; services move through it and nothing el
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from .errors import InvalidTransition
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # A status label in lower case for a refusal's {state}/{verb}, translated when the message is
 # built rather than once at import.
@@ -23,10 +27,10 @@ class Transitions:
     reads it) and `verb`.
     """
 
-    noun: str
+    noun: "StrOrPromise"
     allowed: Mapping[str, frozenset[str]]
-    verbs: Mapping[str, str]
-    message: str = gettext_lazy("This {noun} is {state}; it cannot be {verb}.")
+    verbs: Mapping[str, "StrOrPromise"]
+    message: "StrOrPromise" = gettext_lazy("This {noun} is {state}; it cannot be {verb}.")
 
     def can(self, current: str, to: str) -> bool:
         return to in self.allowed.get(current, frozenset())
@@ -41,7 +45,7 @@ class Transitions:
                 self.message.format(noun=self.noun, state=state or current, verb=self.verbs.get(to, to))
             )
 
-    def move(self, obj, to: str, *, field: str = "status") -> None:
+    def move(self, obj: Any, to: str, *, field: str = "status") -> None:
         """Check the move from `obj`'s current status and set the new one (the caller saves)."""
         display = getattr(obj, f"get_{field}_display", None)
         self.check(getattr(obj, field), to, state=display().lower() if display else None)

@@ -9,9 +9,9 @@ from accessgate.core.errors import NotFound
 from .models import DownloadCounter
 
 
-def release_by_address(namespace: str, name: str, ref: str, *, user=None) -> Release:
+def release_by_address(namespace: str, name: str, ref: str, *, user) -> Release:
     """The release at `/models/<namespace>/<name>/<version or revision>`, or NotFound
-    (also for a draft `user` may not see)."""
+    (also for a model `user` may not see: `catalog.selectors.visible_models`)."""
     model = model_by_name(namespace, name, user=user)
     release = release_by_ref(model, ref) if model is not None else None
     if release is None:
@@ -21,8 +21,9 @@ def release_by_address(namespace: str, name: str, ref: str, *, user=None) -> Rel
     return release
 
 
-def file_by_address(namespace: str, name: str, ref: str, path: str, *, user=None) -> WeightFile:
-    """The file at `/models/<namespace>/<name>/<ref>/files/<path>`, with its release and model, in one query."""
+def file_by_address(namespace: str, name: str, ref: str, path: str, *, user) -> WeightFile:
+    """The file at `/models/<namespace>/<name>/<ref>/files/<path>`, with its release and model, in one query.
+    A model `user` may not see answers the same NotFound whether the file exists or not."""
     release_field = "release__revision" if REVISION_RE.match(ref) else "release__version"
     weight_file = (
         WeightFile.objects.select_related("release__model")

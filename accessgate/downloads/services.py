@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -75,6 +76,7 @@ def _consume_quota(
     ids = [f.pk for f in files]
     stamp = connection.ops.adapt_datetimefield_value
     now_value, until_value = stamp(now), stamp(valid_until)
+    params: list[Any]
     if connection.vendor == "postgresql":
         rows_sql, params = "SELECT %s, unnest(%s::bigint[]), 1, %s", [grant.pk, ids, until_value]
     else:
@@ -100,7 +102,8 @@ def _consume_quota(
     counted = sum(aware_moment(until) == valid_until for _issued, until in rows.values())
     remaining = {pk: limit - issued for pk, (issued, _) in rows.items()}
     # A free re-issue keeps the counted URL's expiry, so it never stretches one download.
-    expiry = {pk: min(aware_moment(until), valid_until) for pk, (_issued, until) in rows.items()}
+    # counted_until is NOT NULL, so aware_moment() returns a moment here.
+    expiry = {pk: min(cast(datetime, aware_moment(until)), valid_until) for pk, (_issued, until) in rows.items()}
     return remaining, expiry, counted
 
 

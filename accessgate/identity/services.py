@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import stripe
 from django.conf import settings
@@ -109,7 +110,7 @@ def verification_apply(*, verification: IdentityVerification, state: SessionStat
     """Bring our record in line with the provider's session. Idempotent; returns whether it changed."""
     verification = IdentityVerification.objects.select_for_update().select_related("user").get(pk=verification.pk)
     now = timezone.now()
-    common = {"provider": verification.provider, "session_id": verification.session_id}
+    common: dict[str, Any] = {"provider": verification.provider, "session_id": verification.session_id}
     changed = False
     if state.redacted and verification.redacted_at is None:
         verification.verified_name, verification.document_country, verification.redacted_at = "", "", now

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accessgate.audit.context import RequestMeta, client_ip
 from accessgate.core.errors import DomainError
+from accessgate.core.json_body import check_json_bytes
 from accessgate.core.ratelimit import check_rate
 
 from . import selectors, services
@@ -66,6 +67,7 @@ def stripe_webhook(request):
     """Stripe's webhook: the signature is checked before anything in the body is read."""
     try:
         check_rate(f"webhook:{client_ip(request)}", settings.ACCESSGATE_WEBHOOK_RATE_LIMIT, "Too many webhook calls.")
+        check_json_bytes(request.body)  # size and depth only: nothing in it is interpreted yet
         outcome = services.stripe_webhook_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )

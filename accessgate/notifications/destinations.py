@@ -161,7 +161,7 @@ def _resolve_host(host: str, port: int) -> tuple[IPAddress, ...]:
     addresses = []
     for family, *_rest, sockaddr in answers:
         if family in (socket.AF_INET, socket.AF_INET6):
-            address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
             if address not in addresses:
                 addresses.append(address)
     if not addresses:

@@ -18,6 +18,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -41,6 +42,9 @@ class _Pinned:
     address: str
     family: int
     cutter: socket.socket | None = None
+    # Set by http.client's connection classes, which these mix into.
+    timeout: float | None
+    port: int
 
     def _tcp(self) -> socket.socket:
         sock = socket.socket(self.family, socket.SOCK_STREAM)
@@ -78,7 +82,7 @@ def _redactions(url: str, secret: str, signature: str) -> list[str]:
     return sorted({value for value in found if len(value) >= 6}, key=len, reverse=True)
 
 
-def excerpt(raw: bytes | str, redact: list[str] = (), limit: int = EXCERPT_CHARS) -> str:
+def excerpt(raw: bytes | str, redact: Sequence[str] = (), limit: int = EXCERPT_CHARS) -> str:
     """A short, printable, one-line excerpt: control, format (bidi) and other non-printable
     characters become spaces, runs of spaces one, secrets `[redacted]`, then cut to `limit`."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
@@ -103,10 +107,12 @@ def post(*, url: str, secret: str, body: bytes, webhook_id: str) -> tuple[int | 
     except destinations.DestinationRefused as refused:
         return None, excerpt(f"Refused before connecting: {refused.message}", redact, ERROR_CHARS)
     address = destination.addresses[0]
-    connection_class = PinnedHTTPSConnection if destination.scheme == "https" else PinnedHTTPConnection
-    options = {"context": tls_context()} if destination.scheme == "https" else {}
     remaining = max(deadline - time.monotonic(), 0.01)
-    connection = connection_class(destination.host, destination.port, timeout=remaining, **options)
+    connection: PinnedHTTPConnection | PinnedHTTPSConnection
+    if destination.scheme == "https":
+        connection = PinnedHTTPSConnection(destination.host, destination.port, timeout=remaining, context=tls_context())
+    else:
+        connection = PinnedHTTPConnection(destination.host, destination.port, timeout=remaining)
     connection.address, connection.family = str(address), socket.AF_INET6 if address.version == 6 else socket.AF_INET
     cut = threading.Event()
 

@@ -56,10 +56,10 @@ def email_queue_message(message: EmailMessage) -> Email:
         if mimetype == "text/html":
             html = content
     if message.content_subtype == "html":
-        html, text = message.body, ""
+        html, text = str(message.body), ""
     else:
-        text = message.body
-    email = Email.objects.create(to=list(message.to), subject=message.subject, body_text=text, body_html=html)
+        text = str(message.body)
+    email = Email.objects.create(to=list(message.to), subject=str(message.subject), body_text=text, body_html=html)
     queue_after_commit(DELIVER, email.pk, what=f"e-mail {email.pk}")
     return email
 

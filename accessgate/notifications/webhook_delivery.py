@@ -88,7 +88,7 @@ def attempt(claimed: Claim) -> tuple[str, timedelta | None]:
             url=claimed.url, secret=secret, body=claimed.body.encode(), webhook_id=claimed.webhook_id
         )
     now = timezone.now()
-    changes = {"last_status_code": status_code, "last_error": error, "next_attempt_at": None}
+    changes: dict[str, object] = {"last_status_code": status_code, "last_error": error, "next_attempt_at": None}
     retry_in = None
     if not error:
         changes.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
@@ -104,7 +104,7 @@ def attempt(claimed: Claim) -> tuple[str, timedelta | None]:
         ).update(**changes)
     if not recorded:
         return "superseded", None
-    return changes.get("status", DeliveryStatus.PENDING), retry_in
+    return str(changes.get("status", DeliveryStatus.PENDING)), retry_in
 
 
 def due_ids(*, limit: int, now=None) -> list[int]:

@@ -48,7 +48,7 @@ def on_event_recorded(sender, event, **kwargs) -> None:
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(is_active=True).select_related("model")
         if event.action in endpoint.events
-        and (endpoint.model_id is None or endpoint.model.full_name.lower() == model_name.lower())
+        and (endpoint.model is None or endpoint.model.full_name.lower() == model_name.lower())
     ]
     if not endpoints:
         return

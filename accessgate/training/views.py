@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -9,6 +10,7 @@ from accessgate.accounts.roles import Role, role_required
 from accessgate.audit.context import RequestMeta
 from accessgate.core.errors import DomainError
 from accessgate.core.forms import add_domain_error
+from accessgate.core.http import body_limit
 from accessgate.core.i18n import local_date
 from accessgate.core.storage import get_storage
 
@@ -33,6 +35,11 @@ def training_list(request):
     )
 
 
+# A certificate's limit plus room for the form's other fields and the multipart framing.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@body_limit(lambda: settings.ACCESSGATE_TRAINING_CERTIFICATE_MAX_BYTES + MULTIPART_OVERHEAD)
 @login_required
 @require_http_methods(["GET", "POST"])
 def detail(request, pk):

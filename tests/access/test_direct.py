@@ -8,7 +8,7 @@ from accessgate.access.rules.downloads import download_check
 from accessgate.access.services import access_request_return_to_pending, grant_create_direct
 from accessgate.audit.models import AuditEvent
 from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, PolicyNotMet
-from tests.support.applications import application
+from tests.support.applications import application, make_policy
 
 from .. import factories
 
@@ -109,3 +109,16 @@ def test_my_access_points_a_direct_grant_to_the_signing_page(client, model, rese
     client.force_login(researcher)
     page = client.get(reverse("access:my_access")).content.decode()
     assert f'href="/access/grants/{grant.pk}/accept-licence/">Sign the licence</a>' in page
+
+
+def test_direct_grant_on_a_request_needing_two_approvals_is_refused(model, licence, researcher, reviewer, events):
+    """A direct grant always gives access or says why not: on a submitted request whose policy
+    needs a second approval, it refuses (and records nothing) instead of returning no grant."""
+    make_policy(model, licence, approvals_required=2)
+    request = services.access_request_submit(actor=researcher, **application(model))
+    start = len(events())
+    with pytest.raises(Conflict, match="second"):
+        grant_create_direct(actor=reviewer, user=researcher, model=model)
+    assert events()[start:] == []
+    request.refresh_from_db()
+    assert request.status == "submitted" and not request.reviews.exists()

@@ -129,11 +129,16 @@ class TestHeaders:
                 head = chunk.split(">", 1)[0]
                 assert "src=" in head or 'type="application/json"' in head, template
 
-    def test_signed_url_pages_send_no_referrer(self, client):
-        assert client.get("/dl/anything/model.bin")["Referrer-Policy"] == "no-referrer"
-        assert client.get("/models/a/b/1.0/download/")["Referrer-Policy"] == "no-referrer"
-        assert client.get("/a/b/resolve/main/config.json")["Referrer-Policy"] == "no-referrer"
-        assert client.get("/models/")["Referrer-Policy"] == "same-origin"
+    def test_signed_url_pages_send_no_referrer_to_other_origins(self, client, settings):
+        # `same-origin`, not `no-referrer`: the latter makes browsers post `Origin: null`,
+        # which the CSRF check refuses. Pinned on these pages even when the site-wide policy
+        # is looser.
+        settings.SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+        assert client.get("/dl/anything/model.bin")["Referrer-Policy"] == "same-origin"
+        assert client.get("/models/a/b/1.0/download/")["Referrer-Policy"] == "same-origin"
+        assert client.get("/a/b/resolve/main/config.json")["Referrer-Policy"] == "same-origin"
+        assert client.get("/accounts/tokens/")["Referrer-Policy"] == "same-origin"
+        assert client.get("/models/")["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
 class TestLogs:

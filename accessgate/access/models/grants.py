@@ -1,5 +1,8 @@
 """Grants: a researcher's access to one model, its status and why it is suspended."""
 
+from datetime import datetime
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -37,11 +40,12 @@ def _active_grant_q(now=None) -> Q:
             renews=models.OuterRef("pk"), status__in=OPEN_STATUSES, renewal_grace_until__gt=now
         )
     )
-    return Q(status=GrantStatus.ACTIVE) & (Q(expires_at__gt=now) | in_grace)
+    # Q | Exists is a Q at run time; the stubs type Q's operators for Q operands only.
+    return cast(Q, Q(status=GrantStatus.ACTIVE) & (Q(expires_at__gt=now) | in_grace))
 
 
-class GrantQuerySet(models.QuerySet):
-    def active(self, *, now=None):
+class GrantQuerySet(models.QuerySet["Grant"]):
+    def active(self, *, now: datetime | None = None) -> "GrantQuerySet":
         return self.filter(_active_grant_q(now))
 
     def with_is_active(self, *, now=None):

@@ -6,6 +6,7 @@ aggregate queries each, bounded in time, answered from indexes (requests by `sub
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -18,6 +19,10 @@ from accessgate.catalog.models import Model
 from ..models import AccessRequest, DownloadDay, DownloadUserDay, Grant, RequestStatus
 from ..rules.staff import reviewable_models
 from . import download_rollup
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 WEEKS = 12
 DOWNLOAD_DAYS = 14
@@ -55,7 +60,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 class Dashboard:
     weeks: list[tuple[str, list[int]]]
     decision_hours: dict
-    queue: list[tuple[str, list[int]]]
+    queue: list[tuple["StrOrPromise", list[int]]]
     downloads: list[dict]
     download_days: list[tuple[str, list[int]]]
     grants: dict
@@ -113,7 +118,7 @@ def _decision_times(requests, now) -> dict:
     }
 
 
-def _queue_by_age(requests, now) -> list[tuple[str, list[int]]]:
+def _queue_by_age(requests, now) -> list[tuple["StrOrPromise", list[int]]]:
     aggregates = {}
     for index, (_label, low, high) in enumerate(QUEUE_AGES):
         q = Q(submitted_at__lte=now - timedelta(days=low))
@@ -136,7 +141,9 @@ def _downloads(models, now) -> dict:
     closed = DownloadDay.objects.filter(day__gte=first, day__lt=open_from)
     if names is not None:
         closed = closed.filter(model_name__in=names)
-    rows = [{"day": d.day, "model": d.model_name, "files": d.files, "bytes": d.bytes} for d in closed]
+    rows: list[dict[str, Any]] = [
+        {"day": d.day, "model": d.model_name, "files": d.files, "bytes": d.bytes} for d in closed
+    ]
     live = download_rollup.download_events(download_rollup.day_start(max(first, open_from)), models=names)
     rows += [
         {"day": r["day"], "model": r["model_key"], "files": r["files"], "bytes": r["bytes"]}

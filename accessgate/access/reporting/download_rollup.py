@@ -11,6 +11,7 @@ computed from immutable events, so re-running it (or two builders at once) gives
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import BigIntegerField, Count, QuerySet, Sum
@@ -84,7 +85,8 @@ def download_days_build(*, days: Iterable[date], now: datetime | None = None) ->
         raise ValueError(f"{days[-1]} is not closed yet; its downloads are read live.")
     wanted = set(days)
     events = download_events(day_start(days[0]), day_start(days[-1] + timedelta(days=1)))
-    per_model, per_user = defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0, 0])
+    per_model: defaultdict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_user: defaultdict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in files_and_bytes(events, "day", "model_key", "actor_id"):
         if r["day"] not in wanted:
             continue

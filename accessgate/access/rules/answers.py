@@ -15,9 +15,9 @@ from django_countries import countries
 
 from accessgate.core.errors import ValidationFailed
 
-from ..models.formfields import FieldKind, canonical_sha256
+from ..models.formfields import FieldKind, FormField, canonical_sha256
 
-MAX_LENGTH = {FieldKind.TEXT: 500, FieldKind.LONG_TEXT: 5000, FieldKind.URL: 2000}
+MAX_LENGTH: dict[str, int] = {FieldKind.TEXT: 500, FieldKind.LONG_TEXT: 5000, FieldKind.URL: 2000}
 
 
 def _empty(kind: str, value: Any) -> bool:
@@ -28,11 +28,11 @@ def _empty(kind: str, value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _clean_one(question, value: Any) -> Any:
+def _clean_one(question: FormField, value: Any) -> Any:
     """The stored answer for one question, or a ValidationFailed naming it."""
     kind, label = question.kind, question.label
 
-    def refuse(why: str):
+    def refuse(why: str) -> ValidationFailed:
         return ValidationFailed(_("%(label)s: %(why)s") % {"label": label, "why": why}, field=f"field_{question.key}")
 
     if _empty(kind, value):
@@ -71,7 +71,7 @@ def _clean_one(question, value: Any) -> Any:
     return value
 
 
-def clean_answers(questions: Iterable, answers: Mapping[str, Any]) -> list[dict]:
+def clean_answers(questions: Iterable[FormField], answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every active question's answer, checked and in the form's order, ready to freeze."""
     questions = list(questions)
     known = {q.key for q in questions}
@@ -92,5 +92,5 @@ def clean_answers(questions: Iterable, answers: Mapping[str, Any]) -> list[dict]
     ]
 
 
-def answers_sha256(answers: list[dict]) -> str:
+def answers_sha256(answers: list[dict[str, Any]]) -> str:
     return canonical_sha256(answers) if answers else ""

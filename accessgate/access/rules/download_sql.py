@@ -12,6 +12,8 @@ demo takes the ORM path.
 """
 
 import json
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -93,8 +95,16 @@ LIMIT 1
 
 
 def decision(
-    *, token_hash: str, namespace: str, name: str, ref: str, path: str, now, max_ttl: int, main: bool = False
-) -> tuple[str, dict] | None:
+    *,
+    token_hash: str,
+    namespace: str,
+    name: str,
+    ref: str,
+    path: str,
+    now: datetime,
+    max_ttl: int,
+    main: bool = False,
+) -> tuple[str, dict[str, Any]] | None:
     """`DECISION` and its parameters for one token download, or None when the address cannot
     be asked that way (then only `download_check` answers). No row means "ask
     `download_check`", never "no". `main`: the Hugging Face client's name for the newest

@@ -5,6 +5,8 @@ it is built on.
 tests/access/test_fast_path.py checks that they agree case by case.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,27 +19,33 @@ from ..models import Agreement, Grant, GrantStatus, SuspensionReason
 from .requirements import Facts, download_problem, waiting_label
 from .staff import can_publish
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accessgate.accounts.models import User
+
+
 # The reason code a refused download of a suspended grant is audited with, by why it is suspended.
-SUSPENSION_REASONS = {
+SUSPENSION_REASONS: dict[str, str] = {
     SuspensionReason.IDENTITY_EXPIRED: "suspended",
     SuspensionReason.TRAINING_EXPIRED: "training_expired",
     SuspensionReason.BY_HAND: "suspended_by_hand",
 }
 
 
-def active_grant(user, model: Model) -> Grant | None:
+def active_grant(user: "User | AnonymousUser", model: Model) -> Grant | None:
     if not (user.is_authenticated and user.is_active):
         return None
     return Grant.objects.active().filter(user=user, model=model).first()
 
 
-def signed_under(grant_ref) -> Q:
+def signed_under(grant_ref: Any) -> Q:
     """Agreements signed for a grant: its request's, and its renewals' (a renewal signs the
     current licence)."""
     return Q(request__grants=grant_ref) | Q(request__renews=grant_ref)
 
 
-def _latest_signed_licence():
+def _latest_signed_licence() -> Subquery:
     return Subquery(
         Agreement.objects.filter(signed_under(OuterRef("pk"))).order_by("-signed_at", "-id").values("license")[:1]
     )
@@ -48,7 +56,7 @@ def grants_with_signed_licence(model: Model) -> QuerySet[Grant]:
     return Grant.objects.active().filter(model=model).annotate(signed_licence=_latest_signed_licence())
 
 
-def _current_grants(user) -> QuerySet[Grant]:
+def _current_grants(user: "User") -> QuerySet[Grant]:
     """Active grants whose holder has signed the model's current licence version."""
     return (
         Grant.objects.active()
@@ -58,7 +66,7 @@ def _current_grants(user) -> QuerySet[Grant]:
     )
 
 
-def download_check(user, release: Release, *, mfa_verified: bool = False) -> Grant:
+def download_check(user: "User | AnonymousUser", release: Release, *, mfa_verified: bool = False) -> Grant:
     """Everything that must hold for a new download URL, or the reason it does not.
 
     Returns the grant the download happens under. `mfa_verified`: the session passed a
@@ -119,6 +127,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 reason="suspended",
             )
         if latest is not None and latest.status == GrantStatus.ENDED:
+            assert latest.ended_at is not None  # the grant services set it with the status
             raise AccessDenied(
                 _("You ended your access to %(model)s on %(date)s. Apply again to use it.")
                 % {"model": model.full_name, "date": local_date(latest.ended_at)},
@@ -126,6 +135,7 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
                 reason="ended",
             )
         if latest is not None and latest.status == GrantStatus.REVOKED:
+            assert latest.ended_at is not None  # the grant services set it with the status
             raise AccessDenied(
                 _("Your access to %(model)s was revoked on %(date)s: %(reason)s")
                 % {"model": model.full_name, "date": local_date(latest.ended_at), "reason": latest.revoke_reason},
@@ -160,6 +170,6 @@ def download_check(user, release: Release, *, mfa_verified: bool = False) -> Gra
     )
 
 
-def can_see_files(user, model: Model) -> bool:
+def can_see_files(user: "User | AnonymousUser", model: Model) -> bool:
     """File lists are for grant holders, and for the admins and publishers who publish the files."""
     return can_publish(user, model) or active_grant(user, model) is not None

@@ -159,7 +159,9 @@ def needs_for(
     return needs
 
 
-def cooldown_until(access_request: AccessRequest, policy: AccessPolicy, *, now: datetime | None = None):
+def cooldown_until(
+    access_request: AccessRequest, policy: AccessPolicy, *, now: datetime | None = None
+) -> datetime | None:
     """The end of the policy's cooldown after a rejection of this person on this model (another
     request than this one), when it is still running; None otherwise."""
     if not policy.reapply_cooldown_days:
@@ -182,7 +184,9 @@ def cooldown_until(access_request: AccessRequest, policy: AccessPolicy, *, now: 
     return until if until > (now or timezone.now()) else None
 
 
-def cooldown_refusal(access_request: AccessRequest, policy: AccessPolicy, *, now=None) -> PolicyNotMet | None:
+def cooldown_refusal(
+    access_request: AccessRequest, policy: AccessPolicy, *, now: datetime | None = None
+) -> PolicyNotMet | None:
     """The cooldown refuses (it never waits): no path gives access inside it."""
     until = cooldown_until(access_request, policy, now=now)
     if until is None:

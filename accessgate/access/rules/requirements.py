@@ -9,9 +9,10 @@ download-time check all read it, so a rule and its message live here once.
 asks, so a page's query count does not grow with the number of rules it shows.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,12 +28,15 @@ from accessgate.training.selectors import valid_training_ids
 
 from ..models import AccessPolicy, Closeout, CloseoutStatus, Gating
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
 
 class Facts:
     """What the rules know about one user. `mfa_verified`: this session (or token) passed a
     second factor; only the download-time check asks."""
 
-    def __init__(self, user: User, *, mfa_verified: bool = False):
+    def __init__(self, user: User | None, *, mfa_verified: bool = False) -> None:
         self.user = user
         self.mfa_verified = mfa_verified
 
@@ -53,7 +57,7 @@ class Facts:
         return verified_orcid(self.user)
 
     @cached_property
-    def emails(self) -> list[str]:
+    def emails(self) -> Sequence[str]:
         return verified_emails(self.user)
 
     @cached_property
@@ -78,7 +82,7 @@ class NobodyFacts(Facts):
     """Facts of a visitor who is not signed in: nothing is known, so every requirement the
     policy sets is listed as still to do (the public model page)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(None)
 
     profile = Profile()
@@ -88,7 +92,7 @@ class NobodyFacts(Facts):
     emails = ()
 
 
-def facts_for(user) -> Facts:
+def facts_for(user: "User | AnonymousUser | None") -> Facts:
     return Facts(user) if user is not None and user.is_authenticated else NobodyFacts()
 
 
@@ -110,7 +114,7 @@ class Requirement:
 def email_domain_allowed(email: str, policy: AccessPolicy) -> bool:
     domain = email.rsplit("@", 1)[-1].lower()
 
-    def under(candidates):
+    def under(candidates: Iterable[str]) -> bool:
         return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in candidates)
 
     if under(policy.denied_email_domains):
@@ -153,7 +157,9 @@ def evaluate(policy: AccessPolicy, facts: Facts, *, at_download: bool = False) -
             _("A verified identity (document and selfie)"),
             verification is not None,
             reverse("identity:status"),
-            _("Verified until %(date)s") % {"date": local_date(verification.expires_at)} if verification else "",
+            _("Verified until %(date)s") % {"date": local_date(verification.expires_at)}
+            if verification and verification.expires_at
+            else "",
             _("%(model)s needs a verified identity, and yours is missing or expired. Verify again.") % {"model": model},
             at_download=True,
         )

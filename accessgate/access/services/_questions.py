@@ -18,7 +18,7 @@ class QuestionSpec:
 
     key: str
     label: str
-    kind: FieldKind = FieldKind.TEXT
+    kind: str = FieldKind.TEXT
     required: bool = True
     help_text: str = ""
     choices: Sequence[str] = ()
@@ -59,9 +59,9 @@ def sync_questions(policy: AccessPolicy, questions: list[dict]) -> bool:
     wanted = {canonical_sha256(q): q for q in questions}
     current = {f.sha256: f for f in policy.form_fields.filter(is_active=True)}
     retired = [f for sha, f in current.items() if sha not in wanted]
-    for question in retired:
-        question.is_active = False
-        question.save(update_fields=["is_active"])
+    for old in retired:
+        old.is_active = False
+        old.save(update_fields=["is_active"])
     added = False
     for position, (sha, spec) in enumerate(wanted.items()):
         question = current.get(sha)

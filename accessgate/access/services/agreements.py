@@ -1,7 +1,7 @@
 """Agreements: what an applicant signs (licence version, statements, typed name), renewing it
 under an existing grant when the licence changes, and signing under a grant that waits for it."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +26,7 @@ def agreement_sign(
     statements: Collection[AttestationStatement],
     typed_name: str,
     meta: RequestMeta,
-    answers: list[dict] = (),
+    answers: Sequence[dict[str, Any]] = (),
 ) -> Agreement:
     """Record exactly what was signed: the licence version, each statement's text and hash,
     and the answers to the form's questions (each with its question's hash; one hash of all)."""

@@ -105,7 +105,8 @@ def access_request_appeal_decide(
         if actor.pk in approvers:
             raise Conflict(_("You have already approved this appeal; a second, different reviewer must approve it."))
         if len(approvers) + 1 < policy.approvals_required:
-            return _appeal_approval(access_request, appeal, actor=actor, message=message, policy=policy, meta=meta)
+            _appeal_approval(access_request, appeal, actor=actor, message=message, policy=policy, meta=meta)
+            return None
     appeal.outcome = AppealOutcome.GRANTED if grant else AppealOutcome.DENIED
     appeal.decided_by = actor
     appeal.decided_at = timezone.now()

@@ -66,7 +66,13 @@ def grant_create_direct(*, actor: User, user: User, model: Model, meta: RequestM
         )
     submitted = AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.SUBMITTED).first()
     if submitted is not None:
-        return access_request_approve(actor=actor, access_request=submitted, meta=meta)
+        grant = access_request_approve(actor=actor, access_request=submitted, meta=meta)
+        if grant is None:  # the first of two approvals: refused here, so nothing is recorded
+            raise Conflict(
+                _("%(username)s's request for %(full_name)s needs a second reviewer's approval; decide on its page.")
+                % {"username": user.username, "full_name": model.full_name}
+            )
+        return grant
     if AccessRequest.objects.filter(user=user, model=model, status=RequestStatus.CHANGES_REQUESTED).exists():
         raise Conflict(
             _("%(username)s has a request for %(full_name)s waiting on their changes.")

@@ -177,6 +177,7 @@ def grant_extend(
     """Extend the grant a renewal renews: only when the renewal meets the whole current policy
     (an extension never waits; it is refused naming what is missing). The new period starts
     where the old one ends, so access has no gap. Records `grant.renewed`."""
+    assert access_request.renews_id is not None  # a renewal names the grant it renews
     grant = Grant.objects.select_for_update().select_related("model", "user").get(pk=access_request.renews_id)
     if grant.status != GrantStatus.ACTIVE:
         raise InvalidTransition(

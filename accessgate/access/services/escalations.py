@@ -36,7 +36,7 @@ def stuck_reasons(access_request: AccessRequest, *, now=None) -> list[str]:
     policy = policy_for(access_request.model)
     if access_request.status != RequestStatus.SUBMITTED or policy is None:
         return []
-    reasons = []
+    reasons: list[str] = []
     needed = approvals_still_needed(access_request, policy)
     eligible = len(eligible_reviewers(access_request, policy))
     if needed and eligible == 0:
@@ -78,6 +78,7 @@ def access_request_escalate(
             continue
         new.append(escalation)
         policy = policy_for(access_request.model)
+        assert policy is not None  # an escalated request is submitted, under its model's policy
         to = _recipients(access_request)
         record(
             actor=None,
@@ -137,7 +138,9 @@ def access_request_reviewer_add(
         raise InvalidTransition(_("This request is decided; there is nothing left to review."))
     if not (reviewer.is_active and has_role(reviewer, Role.REVIEWER)):
         raise AccessDenied(_("%(email)s does not hold the reviewer role.") % {"email": reviewer.email})
-    problem = reviewer_problem(reviewer, access_request, policy_for(access_request.model))
+    policy = policy_for(access_request.model)
+    assert policy is not None  # an open request is under its model's policy
+    problem = reviewer_problem(reviewer, access_request, policy)
     if problem:
         raise AccessDenied(problem)
     if can_review(reviewer, access_request.model) or access_request.extra_reviewers.filter(reviewer=reviewer).exists():

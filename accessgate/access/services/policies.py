@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields, replace
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_countries import countries as known_countries
@@ -218,9 +219,9 @@ def _sync_statements(policy: AccessPolicy, statements: list[str]) -> bool:
     """Keep rows whose text is unchanged, retire the others, add the new; whether any changed."""
     current = {s.text: s for s in policy.statements.filter(is_active=True)}
     retired = [s for text, s in current.items() if text not in statements]
-    for statement in retired:
-        statement.is_active = False
-        statement.save(update_fields=["is_active"])
+    for old in retired:
+        old.is_active = False
+        old.save(update_fields=["is_active"])
     added = False
     for position, text in enumerate(statements):
         statement = current.get(text)
@@ -303,7 +304,7 @@ def holders_to_reaccept(model: Model, license: LicenseVersion | None):
     """Active grants of `model` whose holder last signed another licence version than `license`
     (None: a version not published yet, so every active holder)."""
     grants = grants_with_signed_licence(model)
-    return grants.exclude(signed_licence=license.pk) if license is not None else grants
+    return grants.exclude(Q(signed_licence=license.pk)) if license is not None else grants
 
 
 @transaction.atomic

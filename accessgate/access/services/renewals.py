@@ -120,7 +120,8 @@ def renewal_submit(
         answers=cleaned_answers,
         grant_id=grant.pk,
         expires_at=grant.expires_at.isoformat(),
-        grace_until=renewal.renewal_grace_until.isoformat(),
+        # Ignored: a submitted renewal has its grace end.
+        grace_until=renewal.renewal_grace_until.isoformat(),  # type: ignore[union-attr]
         progress_report=progress_report,
     )
     if policy.renewal_auto and all(r.met for r in evaluate(policy, Facts(actor))):

@@ -134,7 +134,8 @@ def signoff_request(
         SIGNOFF_TRANSITIONS.move(previous, SignoffStatus.REPLACED)
         previous.decided_at = now
         previous.save(update_fields=["status", "decided_at"])
-    signoff = Signoff.objects.create(
+    # Ignored: a request awaiting sign-off has its agreement.
+    signoff = Signoff.objects.create(  # type: ignore[misc]
         request=access_request,
         agreement=access_request.agreements.order_by("-signed_at", "-id").first(),
         official_name=official_name,
@@ -225,7 +226,7 @@ def signoffs_void_changed(access_request: AccessRequest, *, actor: User, meta: R
             content_sha256=digest,
         )
         official = official or signoff
-    if official is None:
+    if official is None or agreement is None:
         return None
     policy = policy_of(access_request.model)
     renewed = Signoff.objects.create(
@@ -264,7 +265,8 @@ def _frozen_digest(signoff: Signoff) -> str:
         "official_name": signoff.official_name,
         "official_email": signoff.official_email,
         "countersignature": signoff.typed_name,
-        "decided_at": signoff.decided_at.isoformat(),
+        # Ignored: a decided sign-off has its decision time.
+        "decided_at": signoff.decided_at.isoformat(),  # type: ignore[union-attr]
     }
     return hashlib.sha256(json.dumps(frozen, sort_keys=True).encode()).hexdigest()
 

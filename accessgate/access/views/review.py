@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -20,6 +22,9 @@ from ..models import GrantStatus, RequestStatus, ReviewNotifications
 from ..rules.requirements import waiting_label
 from ..selectors import applicant_facts
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PAGE_SIZE = 25
 reviewer_required = role_required(Role.REVIEWER, Role.ADMIN)
 
@@ -34,7 +39,7 @@ DECISIONS = {
 }
 
 
-def _approved_message(grant, access_request) -> str:
+def _approved_message(grant, access_request) -> "StrOrPromise":
     if grant is None:
         required = access_request.model.policy.approvals_required
         return _("Your approval is recorded: 1 of %(required)s approvals. A second reviewer must approve.") % {

@@ -2,8 +2,6 @@
 reviewers, with a personal access token carrying the `review` scope. People are named by
 `User.username`. Decisions go through the same audited services as the review pages."""
 
-import json
-
 from django.contrib.auth import get_user_model
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -19,7 +17,8 @@ from accessgate.accounts.auth import require_scope
 from accessgate.accounts.models import USERNAME_RE, TokenScope
 from accessgate.accounts.selectors import profile_for
 from accessgate.audit.context import RequestMeta
-from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, NotFound
+from accessgate.core.errors import AccessDenied, Conflict, InvalidTransition, NotFound, TooLarge, ValidationFailed
+from accessgate.core.json_body import load_json
 
 from .errors import HfError, hf_view
 from .views import caller, paginated, visible_model
@@ -78,9 +77,11 @@ def request_list(request, namespace, name, status):
 
 def _payload(request) -> dict:
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError as error:
-        raise HfError(400, None, "Send a JSON body.") from error
+        data = load_json(request.body, empty={})
+    except TooLarge as error:
+        raise HfError(413, None, error.message) from error
+    except ValidationFailed as error:
+        raise HfError(400, None, f"Send a JSON body. {error.message}") from error
     if not isinstance(data, dict):
         raise HfError(400, None, "Send a JSON object.")
     return data

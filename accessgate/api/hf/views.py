@@ -13,8 +13,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accessgate.access.rules.downloads import can_see_files
-from accessgate.access.rules.staff import can_review
 from accessgate.access.selectors import policy_for
 from accessgate.accounts.auth import Caller, mfa_verified, request_identity
 from accessgate.audit.context import RequestMeta
@@ -36,12 +34,10 @@ def caller(request):
 
 
 def visible_model(namespace: str, name: str, user):
-    """The model, if this caller may know it exists; unlisted models are for grant holders,
-    admins and their reviewers, as on the model page. Otherwise RepoNotFound."""
-    model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
+    """The model, if this caller may know it exists (`catalog.selectors.visible_models`, as on
+    the model page) and it has a policy. Otherwise RepoNotFound."""
+    model = model_by_name(namespace, name, user=user)
     if model is None or policy_for(model) is None:
-        raise repo_not_found(f"{namespace}/{name}")
-    if not (model.is_listed or can_see_files(user, model) or can_review(user, model)):
         raise repo_not_found(f"{namespace}/{name}")
     return model
 

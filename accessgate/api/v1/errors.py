@@ -98,7 +98,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid_transition`.")
     message = serializers.CharField(help_text="What went wrong and what to do, in words a person can act on.")
     help_url = serializers.URLField(allow_null=True, help_text="The page where the caller can fix it, if any.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the error shape's key shadows Serializer.fields
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per request field (empty when the error is not about one field).",
     )

@@ -19,7 +19,7 @@ from accessgate.core.errors import AccessDenied, NotAuthenticated
 from .auth import caller_token
 
 
-def required_scope(view, method: str) -> str | None:
+def required_scope(view, method: str | None) -> str | None:
     scopes = getattr(view, "scopes", None) or {}
     return scopes.get(method, getattr(view, "scope", None))
 

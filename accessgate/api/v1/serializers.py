@@ -20,7 +20,8 @@ class AbsoluteUrlField(serializers.CharField):
 
 class RequirementSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    # The API's field names shadow attributes of DRF's Field (label, required, help_text).
+    label = serializers.CharField()  # type: ignore[assignment]
     met = serializers.BooleanField()
     help_url = AbsoluteUrlField(allow_null=True, help_text="Where to fix it, if it is not met.")
     detail = serializers.CharField(allow_blank=True)
@@ -80,12 +81,12 @@ class MyAccessSerializer(serializers.Serializer):
 
 class QuestionSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The answer's name in `answers`.")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # shadows Field.label
     kind = serializers.CharField(
         help_text="text, long_text, single_choice, multiple_choice, checkbox, country, date (YYYY-MM-DD) or url."
     )
-    required = serializers.BooleanField()
-    help_text = serializers.CharField(allow_blank=True)
+    required = serializers.BooleanField()  # type: ignore[assignment]  # shadows Field.required
+    help_text = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # shadows Field.help_text
     choices = serializers.ListField(child=serializers.CharField())
     sha256 = serializers.CharField()
 

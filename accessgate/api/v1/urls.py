@@ -1,7 +1,8 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .views import audit, publishing, researcher, review
+from .views.docs import RedocView
 from .views.misc import NotFoundView
 
 app_name = "api_v1"
@@ -12,12 +13,19 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api_v1:schema", authentication_classes=[], permission_classes=[]),
+        SpectacularSwaggerView.as_view(
+            url_name="api_v1:schema",
+            template_name="api/swagger_ui.html",
+            authentication_classes=[],
+            permission_classes=[],
+        ),
         name="docs",
     ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="api_v1:schema", authentication_classes=[], permission_classes=[]),
+        RedocView.as_view(
+            url_name="api_v1:schema", template_name="api/redoc.html", authentication_classes=[], permission_classes=[]
+        ),
         name="redoc",
     ),
     # Researchers

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
 import boto3
@@ -67,7 +67,7 @@ class Storage:
     def signed_url(self, key: str, *, filename: str, sha256: str, ttl_seconds: int, now: datetime) -> str:
         raise NotImplementedError
 
-    def signer(self, *, now: datetime):
+    def signer(self, *, now: datetime) -> Callable[..., str]:
         """`signed_url` for many files at one moment (a manifest); backends that can share
         work between the URLs (S3: the signing context) override it."""
         return lambda key, **kwargs: self.signed_url(key, now=now, **kwargs)
@@ -108,7 +108,7 @@ class LocalStorage(Storage):
     # (imports skip hidden paths) and that `list` leaves out.
     META_DIR = ".accessgate-sha256"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
@@ -117,7 +117,7 @@ class LocalStorage(Storage):
             raise ValueError(f"Storage key {key!r} escapes the storage directory.")
         return target
 
-    def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
+    def signed_url(self, key: str, *, filename: str, sha256: str, ttl_seconds: int, now: datetime) -> str:
         # Rounded up: a link never lives shorter than its TTL.
         expires = math.ceil((now + timedelta(seconds=ttl_seconds)).timestamp())
         # "n": the one file name the link serves under (the view answers 404 to any other).
@@ -127,7 +127,7 @@ class LocalStorage(Storage):
         return reverse("downloads:local_file", args=[token, filename])
 
     @staticmethod
-    def read_token(token: str, *, now: datetime) -> dict:
+    def read_token(token: str, *, now: datetime) -> dict[str, Any]:
         """The token's payload; raises `signing.BadSignature` when tampered, malformed or expired."""
         payload = signing.loads(token, salt=LOCAL_TOKEN_SALT)
         if not isinstance(payload, dict) or not {"k", "h", "e"} <= payload.keys():
@@ -146,7 +146,9 @@ class LocalStorage(Storage):
         stat = path.stat()
         return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
-    def put_file(self, key, source, *, sha256="", progress=None):
+    def put_file(
+        self, key: str, source: Path, *, sha256: str = "", progress: Callable[[int], None] | None = None
+    ) -> None:
         target = self.path(key)
         sidecar = self._sidecar(key)
         sidecar.unlink(missing_ok=True)
@@ -162,7 +164,7 @@ class LocalStorage(Storage):
             sidecar.parent.mkdir(parents=True, exist_ok=True)
             sidecar.write_text(json.dumps({"sha256": sha256, "stat": self._fingerprint(target)}))
 
-    def stored_sha256(self, key):
+    def stored_sha256(self, key: str) -> tuple[int, str] | None:
         target, sidecar = self.path(key), self._sidecar(key)
         try:
             record = json.loads(sidecar.read_text())
@@ -173,7 +175,7 @@ class LocalStorage(Storage):
             return None
         return fingerprint[0], record["sha256"]
 
-    def list(self, prefix):
+    def list(self, prefix: str) -> Iterator[StoredObject]:
         root = self.root.resolve()
         base = self.path(prefix) if prefix else root
         if not base.exists():
@@ -183,10 +185,10 @@ class LocalStorage(Storage):
             if not key.startswith(self.META_DIR + "/"):
                 yield StoredObject(key=key, size=path.stat().st_size)
 
-    def open(self, key):
+    def open(self, key: str) -> BinaryIO:
         return open(self.path(key), "rb")
 
-    def exists(self, key):
+    def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
 
@@ -206,7 +208,7 @@ class S3Storage(Storage):
         secret_access_key: str,
         addressing_style: str = "path",
         multipart_threshold: int = 64 * 1024 * 1024,
-    ):
+    ) -> None:
         self.bucket = bucket
         session = boto3.session.Session(
             aws_access_key_id=access_key_id or None,
@@ -226,7 +228,7 @@ class S3Storage(Storage):
         )
         session_credentials = session.get_credentials()
 
-        def current_credentials():
+        def current_credentials() -> tuple[str, str, str]:
             if session_credentials is None:
                 raise RuntimeError(
                     "No S3 credentials: set ACCESSGATE_S3_ACCESS_KEY_ID and ACCESSGATE_S3_SECRET_ACCESS_KEY."
@@ -246,14 +248,16 @@ class S3Storage(Storage):
     # Browser uploads (the publisher's console): the server opens and completes a multipart
     # upload, the browser PUTs each part to a presigned URL; no byte passes through the portal.
     def multipart_create(self, key: str) -> str:
-        return self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        upload_id: str = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        return upload_id
 
     def multipart_part_url(self, key: str, upload_id: str, part_number: int, ttl_seconds: int = 3600) -> str:
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "upload_part",
             Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number},
             ExpiresIn=ttl_seconds,
         )
+        return url
 
     def multipart_complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
         self.client.complete_multipart_upload(
@@ -271,21 +275,24 @@ class S3Storage(Storage):
         return f"{parts.scheme}://{parts.netloc}"
 
     def size_of(self, key: str) -> int:
-        return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        size: int = self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        return size
 
-    def signed_url(self, key, *, filename, sha256, ttl_seconds, now):
+    def signed_url(self, key: str, *, filename: str, sha256: str, ttl_seconds: int, now: datetime) -> str:
         return self.signer(now=now)(key, filename=filename, sha256=sha256, ttl_seconds=ttl_seconds)
 
-    def signer(self, *, now):
+    def signer(self, *, now: datetime) -> Callable[..., str]:
         sign = self.presigner.signer(now=now.astimezone(UTC))
 
-        def signed(key, *, filename, sha256, ttl_seconds):
+        def signed(key: str, *, filename: str, sha256: str, ttl_seconds: int) -> str:
             disposition = {"response-content-disposition": content_disposition(filename)}
             return sign(key, expires_in=min(ttl_seconds, self.max_ttl), params=disposition)
 
         return signed
 
-    def put_file(self, key, source, *, sha256="", progress=None):
+    def put_file(
+        self, key: str, source: Path, *, sha256: str = "", progress: Callable[[int], None] | None = None
+    ) -> None:
         multipart.put_file(
             self.client,
             self.bucket,
@@ -296,20 +303,21 @@ class S3Storage(Storage):
             progress=progress,
         )
 
-    def stored_sha256(self, key):
+    def stored_sha256(self, key: str) -> tuple[int, str] | None:
         return multipart.stored_sha256(self.client, self.bucket, key)
 
-    def list(self, prefix):
+    def list(self, prefix: str) -> Iterator[StoredObject]:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 if not item["Key"].endswith("/"):
                     yield StoredObject(key=item["Key"], size=item["Size"])
 
-    def open(self, key):
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+    def open(self, key: str) -> BinaryIO:
+        body: BinaryIO = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return body
 
-    def exists(self, key):
+    def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
@@ -319,7 +327,7 @@ class S3Storage(Storage):
         return True
 
 
-def build_storage(options: dict) -> Storage:
+def build_storage(options: dict[str, Any]) -> Storage:
     if options["backend"] == "s3":
         return S3Storage(
             bucket=options["bucket"],
@@ -332,7 +340,7 @@ def build_storage(options: dict) -> Storage:
     return LocalStorage(options["root"])
 
 
-def storage_options() -> dict:
+def storage_options() -> dict[str, Any]:
     return {
         "backend": settings.ACCESSGATE_STORAGE_BACKEND,
         "root": settings.ACCESSGATE_LOCAL_STORAGE_ROOT,
@@ -341,7 +349,7 @@ def storage_options() -> dict:
 
 
 @lru_cache(maxsize=4)
-def _cached_storage(frozen: tuple) -> Storage:
+def _cached_storage(frozen: tuple[tuple[str, Any], ...]) -> Storage:
     return build_storage(dict(frozen))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -40,7 +41,7 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def stored_sha256(client, bucket: str, key: str) -> tuple[int, str] | None:
+def stored_sha256(client: Any, bucket: str, key: str) -> tuple[int, str] | None:
     """(size, sha256) of the object as recorded at upload time, or None (absent, or put
     there without our metadata: then nothing vouches for its content)."""
     try:
@@ -64,7 +65,7 @@ def _md5_of_range(source: Path, offset: int, length: int) -> str:
     return digest.hexdigest()
 
 
-def _open_upload(client, bucket: str, key: str) -> str | None:
+def _open_upload(client: Any, bucket: str, key: str) -> str | None:
     """The newest unfinished multipart upload of this key; older ones are aborted."""
     try:
         pages = client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=key)
@@ -79,14 +80,16 @@ def _open_upload(client, bucket: str, key: str) -> str | None:
     return uploads[0]["UploadId"] if uploads else None
 
 
-def _abort(client, bucket: str, key: str, upload_id: str) -> None:
+def _abort(client: Any, bucket: str, key: str, upload_id: str) -> None:
     try:
         client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
     except ClientError:
         pass  # best effort: the bucket's lifecycle rule cleans up what is left
 
 
-def _verified_parts(client, bucket, key, upload_id, source, size, part_size) -> dict[int, str] | None:
+def _verified_parts(
+    client: Any, bucket: str, key: str, upload_id: str, source: Path, size: int, part_size: int
+) -> dict[int, str] | None:
     """{part number: ETag} of the stored parts that match the file; None if the upload is gone."""
     try:
         pages = client.get_paginator("list_parts").paginate(Bucket=bucket, Key=key, UploadId=upload_id)
@@ -107,15 +110,18 @@ def _verified_parts(client, bucket, key, upload_id, source, size, part_size) -> 
     return verified
 
 
-def _send_part(client, bucket, key, upload_id, source: Path, number: int, offset: int, length: int) -> str:
+def _send_part(
+    client: Any, bucket: str, key: str, upload_id: str, source: Path, number: int, offset: int, length: int
+) -> str:
     with open(source, "rb") as stream:
         stream.seek(offset)
         body = stream.read(length)
-    return client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
+    etag: str = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
+    return etag
 
 
 def put_file(
-    client,
+    client: Any,
     bucket: str,
     key: str,
     source: Path,
@@ -143,6 +149,7 @@ def put_file(
         upload_id, stored = client.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata)["UploadId"], {}
     else:
         report.resumed = True
+    assert upload_id is not None  # an upload was found or created just above
     etags = dict(stored)
     for number in stored:
         report.parts_reused += 1

@@ -43,7 +43,7 @@ class Presigner:
         parts = urlsplit(endpoint_url)
         self.scheme = parts.scheme
         default_port = {"http": 80, "https": 443}[parts.scheme]
-        host = parts.hostname
+        host = parts.hostname or ""
         if parts.port and parts.port != default_port:
             host = f"{host}:{parts.port}"
         if addressing_style == "virtual":

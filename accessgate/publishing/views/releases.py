@@ -1,8 +1,6 @@
 """Releases in the console: upload from the browser (JSON steps driven by static/publish/upload.js),
 index an s3:// prefix, follow imports live, withdraw and restore."""
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, JsonResponse
@@ -15,11 +13,13 @@ from accessgate.audit.context import RequestMeta
 from accessgate.catalog import services as catalog_services
 from accessgate.core.errors import DomainError, ValidationFailed
 from accessgate.core.forms import add_domain_error
+from accessgate.core.http import body_limit
+from accessgate.core.json_body import load_json
 from accessgate.core.storage import get_storage
 from accessgate.core.tasks import queue_after_commit
 from accessgate.downloads import uploads
 from accessgate.downloads.imports import release_import_prepare
-from accessgate.downloads.models import ReleaseImport, ReleaseUpload, UploadedFile
+from accessgate.downloads.models import LOCAL_CHUNK_SIZE, ReleaseImport, ReleaseUpload, UploadedFile
 from accessgate.downloads.progress import import_status
 from accessgate.downloads.tasks import run_release_import
 
@@ -115,14 +115,28 @@ def _file(upload, file_pk) -> UploadedFile:
     return get_object_or_404(UploadedFile.objects.select_related("upload"), pk=file_pk, upload=upload)
 
 
+def _size(value) -> int:
+    """A file's declared size: a whole number of bytes (JSON may say `1e400` or `true`)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationFailed(_("Each file's size must be a whole number of bytes."), field="files")
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ValidationFailed(_("Each file's size must be a whole number of bytes."), field="files") from error
+
+
 @publisher_required
 @require_POST
 def upload_start(request, namespace, name):
     model = console_model(request, namespace, name)
     try:
-        body = json.loads(request.body or b"{}")
-        files = [(str(f["path"]), int(f["size"])) for f in body.get("files", [])]
-    except (ValueError, KeyError, TypeError):
+        body = load_json(request.body, empty={})
+        if not isinstance(body, dict) or not isinstance(body.get("files", []), list):
+            raise ValidationFailed(_("The upload request is not valid JSON."))
+        files = [(str(f["path"]), _size(f["size"])) for f in body.get("files", [])]
+    except DomainError as error:
+        return _json_error(error)
+    except (KeyError, TypeError):
         return _json_error(ValidationFailed(_("The upload request is not valid JSON.")))
     try:
         upload = uploads.upload_start(
@@ -159,6 +173,7 @@ def upload_part(request, namespace, name, pk, file_pk, number):
     return JsonResponse({"ok": True})
 
 
+@body_limit(lambda: LOCAL_CHUNK_SIZE)
 @publisher_required
 @require_POST
 def upload_chunk(request, namespace, name, pk, file_pk):

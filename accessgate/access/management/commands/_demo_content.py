@@ -2,6 +2,8 @@
 card, accounts, custom questions, training quiz and the checkpoint each release holds. The
 command (seed_demo.py) turns these into rows through the services."""
 
+from typing import Any
+
 from accessgate.access.services import QuestionSpec
 from accessgate.accounts.roles import Role
 from accessgate.catalog.demo_models import model_files
@@ -73,7 +75,7 @@ ACCOUNTS = {
 
 # Each demo release is a genuine tiny Llama checkpoint: random weights in a real format
 # (accessgate/catalog/demo_models.py). `--large` adds LARGE_VERSION of the open model.
-DEMO_CHECKPOINTS = {
+DEMO_CHECKPOINTS: dict[str, dict[str, Any]] = {
     NAME: {"size": "small", "shards": 2},
     OPEN_NAME: {"size": "tiny", "shards": 2},
     SECURE_NAME: {"size": "tiny", "shards": 1},

@@ -16,9 +16,11 @@ from accessgate.access.services import (
     access_request_withdraw,
     agreement_renew,
 )
+from accessgate.accounts.auth import require_scope
+from accessgate.accounts.models import TokenScope
 from accessgate.accounts.roles import roles_of
 from accessgate.accounts.selectors import profile_for
-from accessgate.catalog.selectors import active_releases, listed_models, model_by_name
+from accessgate.catalog.selectors import active_releases, listed_models, model_by_name, visible_models
 from accessgate.core.errors import NotFound
 from accessgate.downloads.selectors import release_by_address
 from accessgate.downloads.services import download_manifest_issue
@@ -32,9 +34,9 @@ APPLICATION_FIELDS = {"statements": "statement_ids"}
 
 
 def _visible_model(user, namespace: str, name: str):
-    """The model as the catalog page shows it: unlisted models only to those who may see files."""
-    model = model_by_name(namespace, name, user=user)  # drafts: their publishers, reviewers, admins
-    if model is None or (not model.is_listed and not can_see_files(user, model)):
+    """The model as the catalog page shows it (`catalog.selectors.visible_models`)."""
+    model = model_by_name(namespace, name, user=user)
+    if model is None:
         raise NotFound(_("No model %(namespace)s/%(name)s.") % {"namespace": namespace, "name": name})
     return model
 
@@ -98,10 +100,14 @@ class ReleaseDetail(ApiView):
     @extend_schema(tags=TAG_CATALOG, summary="A release by version or revision; its files if you hold a grant")
     def get(self, request, namespace, name, ref):
         model = _visible_model(request.user, namespace, name)
-        release = release_by_address(model.namespace, model.name, ref)
+        release = release_by_address(model.namespace, model.name, ref, user=request.user)
         visible = can_see_files(request.user, model)
         if not release.is_active and not visible:
             raise NotFound(_("No release %(ref)s of %(full_name)s.") % {"ref": ref, "full_name": model.full_name})
+        if visible:
+            # The file list (paths, sha256s) is a download's: a token needs the download scope
+            # for this model, as the Hugging Face model_info and the manifests demand.
+            require_scope(self.token, TokenScope.DOWNLOAD, model)
         context = {**self.get_serializer_context(), "can_see_files": visible}
         return Response(s.ReleaseDetailSerializer(release, context=context).data)
 
@@ -118,7 +124,7 @@ class Manifest(ApiView):
         "`download.manifest_issued` event, exactly like the download page's JSON manifest.",
     )
     def get(self, request, namespace, name, ref):
-        release = release_by_address(namespace, name, ref)
+        release = release_by_address(namespace, name, ref, user=request.user)
         issued = download_manifest_issue(
             user=request.user,
             release=release,
@@ -163,7 +169,8 @@ class Me(ApiView):
             data["token"] = {
                 "prefix": token.prefix,
                 "scopes": list(token.scopes),
-                "models": sorted(model.full_name for model in token.models.all()),
+                # Only the models the caller may still see (a limit to a model since made a draft is not echoed).
+                "models": sorted(model.full_name for model in token.models.filter(pk__in=visible_models(user))),
                 "expires_at": token.expires_at,
             }
         return Response(self.get_serializer(data).data)

@@ -1,8 +1,10 @@
 """Reviewers: the queue, a request with its checklist, decisions, grants and revocation."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from accessgate.access import selectors
@@ -22,7 +24,7 @@ from ..pagination import NewestGrantFirst, OldestFirst
 from .base import ApiView
 
 TAG = ["review"]
-REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+REVIEWERS: tuple[Role, ...] = (Role.REVIEWER, Role.ADMIN)
 
 
 class ReviewView(ApiView):
@@ -102,9 +104,9 @@ class RequestDetail(RequestLookup):
 class Decide(RequestLookup):
     # POST a decision; the service enforces the transition table, so a second approval is a 409.
 
-    service = None
+    service: Any = None
     argument = "message"  # the service's keyword
-    input_serializer = s.DecisionSerializer
+    input_serializer: type[serializers.Serializer] = s.DecisionSerializer
     input_field = "message"  # the API's field
 
     def post(self, request, pk):
@@ -133,7 +135,7 @@ class Approve(Decide):
 
 
 class ReviewerAdd(RequestLookup):
-    roles = (Role.ADMIN,)
+    roles: tuple[Role, ...] = (Role.ADMIN,)
 
     @extend_schema(
         tags=TAG,

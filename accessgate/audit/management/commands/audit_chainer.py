@@ -1,4 +1,6 @@
 import signal
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -12,16 +14,18 @@ class Command(BaseCommand):
         "Run one (or more: they take turns on the chain head's lock) beside the web workers."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--once", action="store_true", help="link everything pending now, then exit")
         parser.add_argument("--idle-ms", type=int, default=50, help="poll interval when nothing is pending")
         parser.add_argument("--batch", type=int, default=chainer.BATCH)
 
-    def handle(self, *args, once=False, idle_ms=50, batch=chainer.BATCH, **options):
+    def handle(
+        self, *args: Any, once: bool = False, idle_ms: int = 50, batch: int = chainer.BATCH, **options: Any
+    ) -> None:
         if once:
             self.stdout.write(f"Linked {chainer.chain_all()} events.")
             return
-        stopping = []
+        stopping: list[bool] = []
         for name in (signal.SIGTERM, signal.SIGINT):
             signal.signal(name, lambda *_: stopping.append(True))
         verbose = options["verbosity"] > 1

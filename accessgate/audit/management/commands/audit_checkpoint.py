@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from accessgate.audit.checkpoints import MANUAL, checkpoint_create, store_pending
@@ -6,7 +8,7 @@ from accessgate.audit.checkpoints import MANUAL, checkpoint_create, store_pendin
 class Command(BaseCommand):
     help = "Sign the audit chain's head now and write the checkpoint to storage (nothing new if unchanged)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         store_pending()
         checkpoint, created = checkpoint_create(actor=None, reason=MANUAL)
         checkpoint.refresh_from_db()

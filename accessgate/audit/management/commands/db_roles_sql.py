@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from accessgate.audit.dbroles import current_database, roles_sql
@@ -10,13 +13,15 @@ class Command(BaseCommand):
         "superuser before the first migrate and after each."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--owner", default="accessgate_owner", help="the role that owns tables and migrates")
         parser.add_argument("--runtime", default="accessgate_app", help="the role the portal connects as")
         parser.add_argument("--database", help="database name (default: the configured one)")
         parser.add_argument("--schema", default="public")
 
-    def handle(self, *args, owner, runtime, database=None, schema="public", **options):
+    def handle(
+        self, *args: Any, owner: str, runtime: str, database: str | None = None, schema: str = "public", **options: Any
+    ) -> None:
         if owner == runtime:
             raise CommandError("The owner and the runtime role must differ.")
         try:

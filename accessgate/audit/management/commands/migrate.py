@@ -5,6 +5,8 @@ The portal runs as a runtime role that cannot create or alter tables (see
 URL must name the same database on the same server.
 """
 
+from typing import Any
+
 import environ
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -17,7 +19,7 @@ SAME = ("ENGINE", "NAME", "HOST", "PORT")
 class Command(DjangoMigrate):
     help = DjangoMigrate.help + " Connects as ACCESSGATE_MIGRATE_DATABASE_URL's (owner) role when it is set."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> str | None:
         url = getattr(settings, "ACCESSGATE_MIGRATE_DATABASE_URL", "")
         if url and options["database"] == DEFAULT_DB_ALIAS:
             owner = environ.Env.db_url_config(url)

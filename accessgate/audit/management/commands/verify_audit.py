@@ -1,5 +1,8 @@
 import sys
+from argparse import ArgumentParser
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -14,7 +17,7 @@ class Command(BaseCommand):
         "storage and given as files. Exits 0 when all holds, 1 naming what breaks."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--from", dest="from_seq", type=int, help="first seq to check")
         parser.add_argument("--to", dest="to_seq", type=int, help="last seq to check")
         parser.add_argument(
@@ -36,8 +39,17 @@ class Command(BaseCommand):
             "--no-stored-checkpoints", action="store_true", help="do not read the checkpoints in storage"
         )
 
-    def handle(self, *args, from_seq=None, to_seq=None, jobs=None, checkpoints=(), receipts=(), **options):
-        def progress(count):
+    def handle(
+        self,
+        *args: Any,
+        from_seq: int | None = None,
+        to_seq: int | None = None,
+        jobs: int | None = None,
+        checkpoints: Sequence[str] = (),
+        receipts: Sequence[str] = (),
+        **options: Any,
+    ) -> None:
+        def progress(count: int) -> None:
             self.stderr.write(f"… {count} events checked")
 
         failed = False
@@ -64,8 +76,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("No checkpoints to check against (none stored or given)."))
         for path in receipts:
             receipt_problems = check_receipt(path, Path(path).read_bytes())
-            for problem in receipt_problems:
-                self.stderr.write(self.style.ERROR(f"FAILED {problem}"))
+            for receipt_problem in receipt_problems:
+                self.stderr.write(self.style.ERROR(f"FAILED {receipt_problem}"))
             failed = failed or bool(receipt_problems)
             if not receipt_problems:
                 self.stdout.write(self.style.SUCCESS(f"Receipt {path} holds."))
