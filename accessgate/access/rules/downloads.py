@@ -100,7 +100,7 @@ def download_check(user: "User | AnonymousUser", release: Release, *, mfa_verifi
                 _("Your access to %(model)s is %(waiting)s. It starts the moment they hold.")
                 % {"model": model.full_name, "waiting": waiting_label(latest.waiting_for)},
                 help_url=reverse("access:licence_accept", args=[latest.pk]) if signing else reverse("access:my_access"),
-                reason="pending",
+                reason="not_signed" if signing else "pending",
             )
         if latest is not None and latest.status == GrantStatus.SUSPENDED and latest.suspension_message:
             raise AccessDenied(
