@@ -50,6 +50,7 @@ REASONS = (
     "training_required", "not_signed", "licence_not_accepted", "identity_required", "mfa_required",
     "country_blocked", "account_inactive", "release_withdrawn", "quota", "rate_limited", "token_scope", "token_model",
     "link_expired", "link_invalid", "bad_token", "revoked_token", "expired_token", "inactive_user",
+    "unsafe_path",
 )  # fmt: skip
 _clock = timezone.now  # tests pin it
 

@@ -14,7 +14,7 @@ from accessgate.core.errors import Conflict, ValidationFailed
 
 from .areas import import_prefix_clean
 from .models import ImportPrefix, LicenseVersion, Model, ModelStatus, Release, WeightFile
-from .names import SHA256_RE, compute_revision, validate_file_path
+from .names import SHA256_RE, compute_revision, require_file_path
 
 MODEL_EDITABLE_FIELDS = ("display_name", "summary", "card_markdown", "is_listed")
 
@@ -172,10 +172,7 @@ def release_create(
     if len(set(paths)) != len(paths):
         raise ValidationFailed(_("Two files in the release have the same path."))
     for spec in files:
-        try:
-            validate_file_path(spec.path)
-        except Exception as error:
-            raise ValidationFailed(str(error.message if hasattr(error, "message") else error)) from error
+        require_file_path(spec.path, field="files")
         if not SHA256_RE.match(spec.sha256) or spec.size < 0:
             raise ValidationFailed(_("%(path)s: the size or sha256 is not valid.") % {"path": spec.path})
     if Release.objects.filter(model=model, version=version).exists():

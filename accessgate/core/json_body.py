@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accessgate.core.errors import TooLarge, ValidationFailed
+from accessgate.core.text import character_name
 
 # A JSON string literal, matched without backtracking (possessive quantifiers), so the depth
 # count below only sees brackets that are structure, not text.
@@ -54,21 +55,21 @@ def check_json_bytes(raw: bytes) -> None:
         )
 
 
-def _control_in(value: object) -> bool:
-    """Whether any string or key in a parsed document carries a control character (iterative:
-    the document is already known to be shallow, but no recursion is needed either)."""
+def _control_in(value: object) -> str:
+    """The first control character in any string or key of a parsed document ("" when there is
+    none; iterative: the document is already known to be shallow, but no recursion is needed)."""
     stack: list[object] = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if _CONTROL.search(item):
-                return True
+            if found := _CONTROL.search(item):
+                return found.group()
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return ""
 
 
 def load_json(raw: bytes | str, *, empty: Any = None) -> Any:
@@ -83,6 +84,9 @@ def load_json(raw: bytes | str, *, empty: Any = None) -> Any:
         data = json.loads(raw)
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise ValidationFailed(_("The body is not valid JSON.")) from error
-    if _control_in(data):
-        raise ValidationFailed(_("The JSON body contains a control character in a string."))
+    if control := _control_in(data):
+        raise ValidationFailed(
+            _("The JSON body contains a control character (%(character)s) in a string.")
+            % {"character": character_name(control)}
+        )
     return data

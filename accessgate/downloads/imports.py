@@ -12,6 +12,7 @@ it goes (`progress.ImportProgress`).
 from collections.abc import Callable
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.services import record
 from accessgate.catalog.areas import foreign_area, model_prefix
 from accessgate.catalog.models import Model, Release
+from accessgate.catalog.names import require_file_path, validate_version
 from accessgate.catalog.services import FileSpec, release_create
 from accessgate.core.errors import ValidationFailed
 from accessgate.core.jobs import job_done, job_fail, job_start
@@ -44,6 +46,8 @@ def _local_source_files(source: Path) -> list[tuple[str, Path]]:
     ]
     if not files:
         raise ValidationFailed(_("%(source)s holds no files to import.") % {"source": source}, field="source")
+    for relative, _path in files:
+        require_file_path(relative, field="source")
     return files
 
 
@@ -62,7 +66,12 @@ def release_import_prepare(
 
     The source passes `sources.import_source_check` (`operator`, `unconfined` and `staged`
     are its options) and is recorded normalised; a refusal names its field (version or
-    source) and changes nothing."""
+    source) and changes nothing. A local source's file paths are checked here too
+    (`catalog.names.file_path_problem`); an s3:// source's when the job lists them."""
+    try:
+        validate_version(version)
+    except ValidationError as error:
+        raise ValidationFailed(" ".join(error.messages), field="version") from error
     if Release.objects.filter(model=model, version=version).exists():
         raise ValidationFailed(
             _("%(full_name)s already has a release %(version)s.") % {"full_name": model.full_name, "version": version},
@@ -164,6 +173,8 @@ def _import_s3(job: ReleaseImport, storage: Storage, progress: ImportProgress) -
     objects = list(storage.list(prefix))
     if not objects:
         raise ValidationFailed(_("Nothing is stored under %(source)s.") % {"source": job.source})
+    for obj in objects:  # before hashing anything: a key no release may hold fails the job at once
+        require_file_path(obj.key[len(prefix) :], field="source")
     progress.begin(files_total=len(objects), bytes_total=sum(o.size for o in objects), hash_share=1.0)
     specs = []
     for obj in objects:

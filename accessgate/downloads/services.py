@@ -20,7 +20,8 @@ from accessgate.audit.context import RequestMeta
 from accessgate.audit.refusals import refusal_note
 from accessgate.audit.services import record
 from accessgate.catalog.models import Release, WeightFile
-from accessgate.core.errors import DomainError, QuotaExceeded
+from accessgate.catalog.names import SHA256_RE, file_path_problem
+from accessgate.core.errors import Conflict, DomainError, QuotaExceeded
 from accessgate.core.ratelimit import check_rate, parse
 from accessgate.core.storage import Storage, get_storage
 
@@ -137,16 +138,44 @@ def _ttl(policy: AccessPolicy, storage: Storage) -> int:
     return min(policy.url_ttl_seconds, storage.max_ttl)
 
 
+def require_listable(files: Iterable[WeightFile]) -> None:
+    """A manifest (JSON, aria2c, wget) or SHA256SUMS writes each stored path and sha256 where
+    a client reads them as lines and options. A file whose path breaks the grammar
+    (`catalog.names.file_path_problem`) or whose sha256 is not 64 hex digits, written past
+    the services (straight into the database), is refused by its id: never rendered."""
+    for weight_file in files:
+        if file_path_problem(weight_file.path) is not None or not SHA256_RE.match(weight_file.sha256):
+            raise Conflict(
+                _(
+                    "File #%(id)s of this release has a stored path or sha256 that cannot be listed safely; "
+                    "the portal's administrators must correct it."
+                )
+                % {"id": weight_file.pk},
+                reason="unsafe_path",
+            )
+
+
 def download_probe(
-    *, user, release: Release, token=None, mfa_verified: bool, meta: RequestMeta | None = None, target=None, **details
+    *,
+    user,
+    release: Release,
+    token=None,
+    mfa_verified: bool,
+    meta: RequestMeta | None = None,
+    target=None,
+    listing: list[WeightFile] | None = None,
+    **details,
 ) -> Grant:
     """The checks of a download without the download: a `HEAD` (or a file listing) asks whether
     it would pass. Issues nothing and counts no quota; a refusal is counted in the trail
     (`download.refused`, aggregated like any other) and raised. `target`: the file asked
-    about (default: the release)."""
+    about (default: the release); `listing`: the files a page lists (`require_listable`)."""
     try:
         require_scope(token, TokenScope.DOWNLOAD, release.model)
-        return download_check(user, release, mfa_verified=mfa_verified)
+        grant = download_check(user, release, mfa_verified=mfa_verified)
+        if listing is not None:
+            require_listable(listing)
+        return grant
     except DomainError as error:
         _refused(
             error,
@@ -168,11 +197,15 @@ def _issue(
     meta: RequestMeta,
     token: ApiToken | None,
     mfa_verified: bool,
+    listing: bool = False,
 ):
-    """Shared by single files and manifests: re-check everything, count, sign."""
+    """Shared by single files and manifests: re-check everything, count, sign. `listing`:
+    the files go into a manifest (`require_listable`, before anything is counted)."""
     download_rate_check(user)
     require_scope(token, TokenScope.DOWNLOAD, release.model)
     grant = download_check(user, release, mfa_verified=mfa_verified)
+    if listing:
+        require_listable(files)
     policy = grant.model.policy
     storage = get_storage()
     ttl = _ttl(policy, storage)
@@ -289,7 +322,7 @@ def download_manifest_issue(
 def _download_manifest_issue(*, user, release, meta, token, format, mfa_verified) -> list[IssuedUrl]:
     files = list(release.files.order_by("path"))
     _grant, issued, common = _issue(
-        user=user, release=release, files=files, meta=meta, token=token, mfa_verified=mfa_verified
+        user=user, release=release, files=files, meta=meta, token=token, mfa_verified=mfa_verified, listing=True
     )
     record(
         actor=user,

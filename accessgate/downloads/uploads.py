@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,7 +22,7 @@ from accessgate.audit.actions import AuditAction
 from accessgate.audit.context import RequestMeta
 from accessgate.audit.services import record
 from accessgate.catalog.models import Model, Release
-from accessgate.catalog.names import validate_file_path
+from accessgate.catalog.names import require_file_path, shown, validate_version
 from accessgate.core.errors import Conflict, ValidationFailed
 from accessgate.core.storage import CHUNK, get_storage
 from accessgate.core.tasks import queue_after_commit
@@ -54,6 +55,10 @@ def upload_start(
     files = list(files)
     if not version:
         raise ValidationFailed(_("Name the release's version."), field="version")
+    try:
+        validate_version(version)
+    except ValidationError as error:
+        raise ValidationFailed(" ".join(error.messages), field="version") from error
     if Release.objects.filter(model=model, version=version).exists():
         raise ValidationFailed(
             _("%(full_name)s already has a release %(version)s.") % {"full_name": model.full_name, "version": version},
@@ -61,20 +66,17 @@ def upload_start(
         )
     if not files:
         raise ValidationFailed(_("Choose at least one file."), field="files")
+    for path, size in files:
+        require_file_path(path, field="files")
+        limit = settings.ACCESSGATE_UPLOAD_MAX_FILE_BYTES
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= limit:
+            raise ValidationFailed(
+                _("%(path)s: the size must be between 0 and %(limit)s bytes.") % {"path": shown(path), "limit": limit},
+                field="files",
+            )
     paths = [path for path, _ in files]
     if len(set(paths)) != len(paths):
         raise ValidationFailed(_("Two files have the same path."), field="files")
-    for path, size in files:
-        try:
-            validate_file_path(path)
-        except Exception as error:
-            raise ValidationFailed(_("%(path)s: not a valid file path.") % {"path": path}, field="files") from error
-        if not isinstance(size, int) or not 0 <= size <= settings.ACCESSGATE_UPLOAD_MAX_FILE_BYTES:
-            raise ValidationFailed(
-                _("%(path)s: the size must be between 0 and %(limit)s bytes.")
-                % {"path": path, "limit": settings.ACCESSGATE_UPLOAD_MAX_FILE_BYTES},
-                field="files",
-            )
     storage = get_storage()
     with transaction.atomic():
         upload = ReleaseUpload.objects.create(
@@ -218,6 +220,8 @@ def upload_finish(*, actor: User, upload: ReleaseUpload, meta: RequestMeta | Non
         upload = ReleaseUpload.objects.select_for_update().get(pk=upload.pk)
         if upload.status != ReleaseUpload.Status.OPEN:
             raise Conflict(_("This upload is already finished."))
+        for path in upload.files.values_list("path", flat=True):
+            require_file_path(path, field="files")  # the rows as stored, whoever wrote them
         pending = list(upload.files.filter(completed=False).values_list("path", flat=True))
         if pending:
             raise ValidationFailed(_("These files are not uploaded yet: %(paths)s.") % {"paths": ", ".join(pending)})

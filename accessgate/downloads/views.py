@@ -139,8 +139,9 @@ def _probe(request, release, **details):
 def sha256sums(request, namespace, name, ref):
     """`sha256sum -c SHA256SUMS` format. Lists hashes only, so it issues no URL."""
     release = selectors.release_by_address(namespace, name, ref, user=request.caller.user)
-    _probe(request, release, page="sha256sums")
-    body = "".join(f"{f.sha256}  {f.path}\n" for f in release.files.order_by("path"))
+    files = list(release.files.order_by("path"))
+    _probe(request, release, page="sha256sums", listing=files)
+    body = "".join(f"{f.sha256}  {f.path}\n" for f in files)
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
