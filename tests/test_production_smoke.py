@@ -106,7 +106,7 @@ def test_apply_approve_download_through_the_production_shape(production):
     import psycopg
 
     seeded = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"],
+        [sys.executable, "manage.py", "seed_demo", "--force"],  # demo accounts on purpose, DEBUG off
         cwd=ROOT,
         env=production["env"],
         capture_output=True,
